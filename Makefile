@@ -1,0 +1,54 @@
+# Two entry points for a newcomer: `make demo` and `make test`. Everything else is a step
+# they share. Every step is idempotent: a second run reuses what exists.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LANDGOV_HOME ?= $(CURDIR)/.landgov
+export LANDGOV_HOME
+UV_VERSION := 0.13.9
+# Debian packages the platform needs: PostGIS for storage, Chromium for the browser test.
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgis chromium
+
+.PHONY: demo test setup venv system db lint typecheck clean
+
+demo: setup
+	$(BIN)/landgov db up
+	$(BIN)/landgov db migrate
+	$(BIN)/landgov demo
+	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
+		--server.headless true --browser.gatherUsageStats false
+
+test: setup
+	$(BIN)/landgov db up
+	$(BIN)/python -m pytest
+
+setup: system venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# Installs the Debian packages only when one is missing; without root it prints the command.
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$(echo $$missing)"; \
+		if [ "$$(id -u)" = 0 ]; then echo "installing: $$missing"; bash -c "$$cmd" >/dev/null || exit 1; \
+		else echo "Missing system packages. Run as root:"; echo "  $$cmd"; exit 1; fi; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	-$(BIN)/landgov db down
+	rm -rf $(VENV) $(LANDGOV_HOME)

@@ -1,0 +1,207 @@
+"""The ``landgov`` command: a thin shell over the library.
+
+Every command turns :class:`~landgov.errors.LandgovError` into a message on stderr and
+exit status 1, never a traceback. Long work shows a progress bar (rich).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from landgov.config import load_settings
+from landgov.errors import LandgovError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    help="landgov: land records, imagery and models for revenue departments.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(
+    help="The PostGIS database: private cluster and migrations.", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="Import files into the record (one file, one transaction).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Report landgov's own errors as a message and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LandgovError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            sys.exit(1)
+        except OperationalError as exc:  # server down, wrong URL or credentials
+            reason = str(exc.orig).strip() if exc.orig else str(exc)
+            err.print(
+                f"[bold red]error:[/] cannot reach the database: {reason}\n"
+                "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
+                markup=True,
+                highlight=False,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from landgov.storage import get_engine
+
+    return get_engine(load_settings())
+
+
+@db_app.command("up")
+@clean_errors
+def db_up() -> None:
+    """Initialise (once) and start the private PostGIS cluster in $LANDGOV_HOME."""
+    from landgov.storage import cluster
+
+    settings = load_settings()
+    if not settings.uses_private_cluster:
+        cluster.ensure_database(settings, "landgov")
+        out.print("LANDGOV_DATABASE_URL is set: using that server, no private cluster.")
+        return
+    status = cluster.up(settings)
+    out.print(f"PostGIS running on 127.0.0.1:{status.port} (data: {status.pgdata})")
+
+
+@db_app.command("down")
+@clean_errors
+def db_down() -> None:
+    """Stop the private PostGIS cluster (its data stays)."""
+    from landgov.storage import cluster
+
+    settings = load_settings()
+    if not settings.uses_private_cluster:
+        out.print("LANDGOV_DATABASE_URL is set: nothing of ours to stop.")
+        return
+    cluster.down(settings)
+    out.print("PostGIS stopped.")
+
+
+@db_app.command("status")
+@clean_errors
+def db_status() -> None:
+    """Show the cluster's state and which migrations are applied or pending."""
+    from landgov.storage import cluster, migrate
+
+    settings = load_settings()
+    if settings.uses_private_cluster:
+        st = cluster.status(settings)
+        state = "running" if st.running else ("stopped" if st.initialised else "not initialised")
+        out.print(f"private cluster: {state} (port {st.port}, data {st.pgdata})")
+        if not st.running:
+            raise typer.Exit(3)
+    else:
+        out.print("server: LANDGOV_DATABASE_URL")
+    engine = _engine()
+    done = migrate.applied(engine)
+    todo = migrate.pending(engine)
+    out.print(f"migrations applied: {len(done)}, pending: {len(todo)}")
+    for m in todo:
+        out.print(f"  pending {m.path.name}")
+
+
+@db_app.command("migrate")
+@clean_errors
+def db_migrate() -> None:
+    """Apply pending migrations from sql/ (each in its own transaction)."""
+    from landgov.storage import migrate
+
+    ran = migrate.migrate(_engine())
+    for m in ran:
+        out.print(f"applied {m.path.name}")
+    out.print(f"{len(ran)} migration(s) applied; schema up to date.")
+
+
+@app.command("demo")
+@clean_errors
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="Seed of the generator: same seed, same district.")
+    ] = 42,
+    force: Annotated[bool, typer.Option(help="Rebuild even if this seed is loaded.")] = False,
+) -> None:
+    """Build the demo district (mouzas near Sheikhupura) and load it; idempotent."""
+    from landgov.demo import build_demo
+    from landgov.progress import progress_bar
+
+    settings = load_settings()
+    with progress_bar() as progress:
+        report = build_demo(_engine(), settings.demo_dir, seed=seed, force=force, progress=progress)
+    out.print(report.summary())
+
+
+@import_app.command("parcels")
+@clean_errors
+def import_parcels_cmd(
+    path: Annotated[Path, typer.Argument(help="GeoPackage, Shapefile or GeoJSON of khasras.")],
+    mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
+    layer: Annotated[str | None, typer.Option(help="Layer name (GeoPackage).")] = None,
+    actor: Annotated[str, typer.Option(help="Who imports, for the audit log.")] = "cli",
+) -> None:
+    """Import khasra parcels into a mouza. Any bad row rejects the whole file."""
+    from landgov.io.parcels import import_parcels
+    from landgov.progress import progress_bar
+
+    with progress_bar() as progress:
+        report = import_parcels(
+            _engine(), path, mouza=mouza, layer=layer, actor=actor, progress=progress
+        )
+    out.print(report.summary())
+
+
+@import_app.command("mutations")
+@clean_errors
+def import_mutations_cmd(
+    path: Annotated[Path, typer.Argument(help="Mutation register CSV (one row per line).")],
+    actor: Annotated[str, typer.Option(help="Who imports, for the audit log.")] = "cli",
+) -> None:
+    """Import a mutation register from CSV. Any bad row rejects the whole file."""
+    from landgov.io.mutations import import_mutations
+    from landgov.progress import progress_bar
+
+    with progress_bar() as progress:
+        report = import_mutations(_engine(), path, actor=actor, progress=progress)
+    out.print(report.summary())
+
+
+@app.command("export")
+@clean_errors
+def export_cmd(
+    mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
+    out_path: Annotated[Path, typer.Option("--out", help="GeoPackage to write.")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Owners as of this date (YYYY-MM-DD); default today.")
+    ] = None,
+) -> None:
+    """Export a mouza's parcels with their khewat and owners to a GeoPackage."""
+    from landgov.io.export import export_mouza
+
+    when = date.fromisoformat(as_of) if as_of else date.today()
+    report = export_mouza(_engine(), mouza, out_path, as_of=when)
+    out.print(report.summary())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,91 @@
+"""Exceptions raised by landgov, so callers can catch precisely.
+
+Every error a user can cause derives from :class:`LandgovError`; the CLI prints its
+message and exits non-zero instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+
+class LandgovError(Exception):
+    """Base class of every error landgov raises on purpose."""
+
+
+class DomainError(LandgovError, ValueError):
+    """A value breaks a rule of the land-records domain (bad CNIC, share, unit...)."""
+
+
+class InvalidCNIC(DomainError):
+    """A CNIC is not of the form ``#####-#######-#``."""
+
+
+class InvalidShare(DomainError):
+    """A share is not a fraction in (0, 1] with positive integer terms."""
+
+
+class InvalidArea(DomainError):
+    """An area string or value cannot be read (e.g. a malformed ``K-M-S``)."""
+
+
+class InvalidKhasraNumber(DomainError):
+    """A khasra number cannot be parsed (e.g. ``45//`` or ``abc``)."""
+
+
+class StorageError(LandgovError):
+    """The database cannot be reached, started or migrated."""
+
+
+class MigrationError(StorageError):
+    """A migration failed, or an applied migration was edited afterwards."""
+
+
+class ImportRejected(LandgovError):
+    """A file was refused; nothing was written.
+
+    Attributes:
+        path: the file that was refused.
+        problems: every problem found, each naming row/feature, field and reason.
+    """
+
+    def __init__(self, path: str, problems: list[RowProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(
+            f"{path}: rejected, nothing imported ({len(problems)} problem(s)):\n{shown}{more}"
+        )
+
+
+class RowProblem:
+    """One problem in one row (or feature) of an input file.
+
+    ``row`` counts data rows from 1 as a spreadsheet user sees them (the header is not a
+    row); ``None`` means the problem concerns the whole file.
+    """
+
+    __slots__ = ("field", "reason", "row")
+
+    def __init__(self, row: int | None, field: str | None, reason: str) -> None:
+        self.row = row
+        self.field = field
+        self.reason = reason
+
+    def __str__(self) -> str:
+        where = "file" if self.row is None else f"row {self.row}"
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"RowProblem({self.row!r}, {self.field!r}, {self.reason!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RowProblem) and (self.row, self.field, self.reason) == (
+            other.row,
+            other.field,
+            other.reason,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.row, self.field, self.reason))

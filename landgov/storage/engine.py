@@ -1,0 +1,21 @@
+"""SQLAlchemy engines for the configured server."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from landgov.config import Settings, load_settings
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def get_engine(settings: Settings | None = None, database: str | None = None) -> Engine:
+    """The engine of ``database`` (default: landgov's) on the configured server."""
+    settings = settings or load_settings()
+    return _engine_for(settings.url(database))

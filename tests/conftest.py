@@ -1,0 +1,108 @@
+"""Test fixtures: throwaway PostGIS databases on the configured server.
+
+The suite always runs against a real PostGIS: the private cluster of ``make test`` or
+the server named by ``LANDGOV_DATABASE_URL``. If neither can be reached the session
+fails instead of skipping, so a green run always means the database was exercised.
+
+A template database is migrated once per session; each test that asks for ``engine``
+gets a fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped afterwards. The demo
+district is built once per session into ``demo_engine`` (read-only use).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import Engine
+
+from landgov.config import Settings, load_settings
+from landgov.storage import cluster, migrate
+from landgov.storage.engine import get_engine
+
+_counter = itertools.count()
+_PREFIX = f"landgov_test_{os.getpid()}"
+
+
+def _admin(settings: Settings) -> psycopg.Connection:
+    url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
+    return psycopg.connect(url, autocommit=True)
+
+
+def _drop(settings: Settings, name: str) -> None:
+    with _admin(settings) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _create(settings: Settings, name: str, template: str | None = None) -> None:
+    with _admin(settings) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    s = load_settings()
+    if s.uses_private_cluster:
+        cluster.up(s)  # fails loudly when PostGIS is missing: no skipping
+    return s
+
+
+@pytest.fixture(scope="session")
+def template_db(settings: Settings) -> Iterator[str]:
+    name = f"{_PREFIX}_template"
+    _create(settings, name)
+    engine = get_engine(settings, name)
+    migrate.migrate(engine)
+    engine.dispose()  # a template must have no open connections
+    yield name
+    _drop(settings, name)
+
+
+@pytest.fixture
+def engine(settings: Settings, template_db: str) -> Iterator[Engine]:
+    """A fresh, migrated, empty database for one test."""
+    name = f"{_PREFIX}_{next(_counter)}"
+    _create(settings, name, template_db)
+    eng = get_engine(settings, name)
+    yield eng
+    eng.dispose()
+    _drop(settings, name)
+
+
+@pytest.fixture
+def empty_engine(settings: Settings) -> Iterator[Engine]:
+    """A fresh database with no migrations applied (for testing the runner itself)."""
+    name = f"{_PREFIX}_{next(_counter)}"
+    _create(settings, name)
+    eng = get_engine(settings, name)
+    yield eng
+    eng.dispose()
+    _drop(settings, name)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="session")
+def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterator[Engine]:
+    """A database holding the demo district (seed 42), built once per session.
+
+    Tests must treat it as read-only.
+    """
+    from landgov.demo import build_demo
+
+    name = f"{_PREFIX}_demo"
+    _create(settings, name, template_db)
+    eng = get_engine(settings, name)
+    build_demo(eng, demo_dir, seed=42)
+    yield eng
+    eng.dispose()
+    _drop(settings, name)
