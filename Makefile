@@ -17,7 +17,7 @@ demo: setup
 	$(BIN)/landgov db migrate
 	$(BIN)/landgov demo
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
-		--server.headless true --browser.gatherUsageStats false
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 test: setup
 	$(BIN)/landgov db up

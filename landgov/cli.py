@@ -140,15 +140,18 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Seed of the generator: same seed, same district.")
     ] = 42,
-    force: Annotated[bool, typer.Option(help="Rebuild even if this seed is loaded.")] = False,
 ) -> None:
-    """Build the demo district (mouzas near Sheikhupura) and load it; idempotent."""
+    """Build the demo district (mouzas near Sheikhupura) and load it; idempotent.
+
+    Files (parcels, state land, mutation register, DC rates, ground truth of the planted
+    anomalies) go to $LANDGOV_HOME/demo. A second run with the same seed returns at once.
+    """
     from landgov.demo import build_demo
     from landgov.progress import progress_bar
 
     settings = load_settings()
     with progress_bar() as progress:
-        report = build_demo(_engine(), settings.demo_dir, seed=seed, force=force, progress=progress)
+        report = build_demo(_engine(), settings.demo_dir, seed=seed, progress=progress)
     out.print(report.summary())
 
 

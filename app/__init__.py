@@ -1,0 +1,1 @@
+"""The revenue officer's dashboard (Streamlit): ``streamlit run app/dashboard.py``."""

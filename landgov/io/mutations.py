@@ -1,0 +1,684 @@
+"""Importing a mutation (intiqal) register from CSV.
+
+File format
+-----------
+UTF-8 CSV (a byte-order mark is allowed), comma-separated, one header row, then ONE ROW
+PER MUTATION LINE. The header must name exactly the columns of :data:`COLUMNS`, in any
+order (names are case-insensitive). Empty cells are empty values.
+
+Mutation (header) fields, repeated on every line of a mutation and required to agree:
+
+=====================  =================================================================
+``mouza``              the mouza's name or hadbast number
+``mutation_no``        the mutation's number in the mouza's register, a whole number > 0
+``type``               a :class:`~landgov.domain.MutationType` (``sale``, ``inheritance``...)
+``status``             a :class:`~landgov.domain.MutationStatus`: ``entered``,
+                       ``verified``, ``sanctioned`` or ``rejected``
+``entered_on``         date of entry, ``YYYY-MM-DD``; required
+``verified_on``        required for ``verified``; empty for ``entered``; optional otherwise
+``decided_on``         date of sanction or rejection: required for ``sanctioned`` and
+                       ``rejected``, empty otherwise
+``officer_cnic``       CNIC of the deciding officer (in the officer table); required for
+                       ``sanctioned`` and ``rejected``
+``rejection_reason``   required for ``rejected``, empty otherwise
+``deed_number``        registered deed number; given together with ``deed_date``
+``deed_date``          ``YYYY-MM-DD``
+``sub_registrar``      registering office, optional
+``consideration_rs``   declared price, whole rupees >= 0 (``1,250,000`` allowed), optional
+``statutory_value_rs`` statutory value, whole rupees >= 0, optional
+``fees_rs``            fees paid, whole rupees >= 0, optional
+=====================  =================================================================
+
+Line fields:
+
+=====================  =================================================================
+``khewat_no``          the khewat transferred from, which must exist in the mouza
+``line_no``            whole number > 0, unique within the mutation
+``transferor``         CNIC of an existing person, or the custodian code of an existing
+                       state party (``irrigation``, ``board_of_revenue``...), or empty
+``transferee``         the same; at least one of the two is given, and they differ
+``share``              the fraction of the WHOLE khewat transferred, ``n/d`` in (0, 1]
+``right_type``         a :class:`~landgov.domain.RightType`; default ``ownership``
+=====================  =================================================================
+
+Dates must be in order (entered <= verified <= decided). Every rule the database's CHECK
+constraints enforce is checked first, so each problem names its row (data rows count
+from 1; the header is not a row) and field. Mutation numbers already in the register of
+their mouza are refused. The importer records the register; it does not apply sanctioned
+mutations to shares (the mutation engine does). Any problem rejects the whole file; the
+write is one transaction with one audit_log row.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final, NamedTuple, TypeVar
+
+from rich.progress import Progress
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from landgov.domain import (
+    Custodian,
+    MutationStatus,
+    MutationType,
+    RightType,
+    parse_share,
+    to_terms,
+    validate_cnic,
+)
+from landgov.errors import DomainError, ImportRejected, RowProblem
+from landgov.io._common import (
+    check_readable,
+    copy_rows,
+    database_reason,
+    file_problem,
+    sha256_file,
+    write_audit,
+)
+from landgov.io.reports import ImportReport
+from landgov.progress import track
+from landgov.storage.lookup import NotFound, find_mouza
+
+HEADER_FIELDS: Final = (
+    "type",
+    "status",
+    "entered_on",
+    "verified_on",
+    "decided_on",
+    "officer_cnic",
+    "rejection_reason",
+    "deed_number",
+    "deed_date",
+    "sub_registrar",
+    "consideration_rs",
+    "statutory_value_rs",
+    "fees_rs",
+)
+"""Fields of the mutation itself: every line of one mutation repeats them identically."""
+
+LINE_FIELDS: Final = ("khewat_no", "line_no", "transferor", "transferee", "share", "right_type")
+
+COLUMNS: Final = ("mouza", "mutation_no", *HEADER_FIELDS, *LINE_FIELDS)
+"""The exact columns of a mutation register CSV."""
+
+_INT4_MAX: Final = 2_147_483_647
+_INT8_MAX: Final = 9_223_372_036_854_775_807
+_MONEY_DIGITS: Final = {"consideration_rs": 16, "statutory_value_rs": 16, "fees_rs": 14}
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class _Bad(Exception):
+    """A cell that cannot be read; the message is the reason."""
+
+
+class _PartyRef(NamedTuple):  # a NamedTuple hashes fast: looked up twice per line
+    kind: str  # "cnic" or "custodian"
+    key: str
+
+
+@dataclass
+class _Line:
+    """One data row, its cells read; a field missing from ``values`` failed to read."""
+
+    row: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+# --- reading cells -----------------------------------------------------------------
+
+
+def _int(text: str | None, what: str) -> int | None:
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise _Bad(f"{what} '{text}' is not a whole number")
+    value = int(text)
+    if value <= 0:
+        raise _Bad(f"{what} {value} must be 1 or more")
+    if value > _INT4_MAX:
+        raise _Bad(f"{what} {value} is too large")
+    return value
+
+
+def _money(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    digits = text.replace(",", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise _Bad(f"'{text}' is not a whole number of rupees (>= 0, e.g. 1250000)")
+    value = int(digits)
+    if len(str(value)) > _MONEY_DIGITS[name]:
+        raise _Bad(f"{value} rupees is more than {_MONEY_DIGITS[name]} digits")
+    return value
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    if not _DATE_RE.fullmatch(text):
+        raise _Bad(f"'{text}' is not a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise _Bad(f"'{text}' is not a date: {exc}") from None
+
+
+def _enum(kind: type[E], what: str) -> Callable[[str | None], E | None]:
+    members = {m.value: m for m in kind}
+    allowed = ", ".join(members)
+
+    def read(text: str | None) -> E | None:
+        if text is None:
+            return None
+        member = members.get(text.lower())
+        if member is None:
+            raise _Bad(f"unknown {what} '{text}'; expected one of: {allowed}")
+        return member
+
+    return read
+
+
+def _cnic(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return validate_cnic(text)
+    except DomainError as exc:
+        raise _Bad(str(exc)) from None
+
+
+_CUSTODIANS: Final = frozenset(c.value for c in Custodian)
+
+
+def _party(text: str | None) -> _PartyRef | None:
+    if text is None:
+        return None
+    custodian = text.lower()
+    if custodian in _CUSTODIANS:
+        return _PartyRef("custodian", custodian)
+    try:
+        return _PartyRef("cnic", validate_cnic(text))
+    except DomainError:
+        codes = ", ".join(c.value for c in Custodian)
+        raise _Bad(
+            f"'{text}' is neither a CNIC (#####-#######-#) nor a custodian code ({codes})"
+        ) from None
+
+
+def _share(text: str | None) -> tuple[int, int]:
+    """The share's (numerator, denominator) in lowest terms."""
+    if text is None:
+        raise _Bad("missing share; write the fraction of the whole khewat, e.g. '1/4'")
+    try:
+        terms = to_terms(parse_share(text))
+    except DomainError as exc:
+        raise _Bad(str(exc)) from None
+    if terms[1] > _INT8_MAX:
+        raise _Bad(f"share '{text}': its denominator is too large to store")
+    return terms
+
+
+def _text(text: str | None) -> str | None:
+    return text
+
+
+def _required(reader: Callable[[str | None], Any], what: str) -> Callable[[str | None], Any]:
+    def read(text: str | None) -> Any:
+        if text is None:
+            raise _Bad(f"missing {what}")
+        return reader(text)
+
+    return read
+
+
+_READERS: Final[dict[str, Callable[[str | None], Any]]] = {
+    "mouza": _required(_text, "mouza (name or hadbast number)"),
+    "mutation_no": _required(lambda t: _int(t, "mutation number"), "mutation number"),
+    "type": _required(_enum(MutationType, "mutation type"), "mutation type"),
+    "status": _required(_enum(MutationStatus, "status"), "status"),
+    "entered_on": _required(_date, "date of entry (YYYY-MM-DD)"),
+    "verified_on": _date,
+    "decided_on": _date,
+    "officer_cnic": _cnic,
+    "rejection_reason": _text,
+    "deed_number": _text,
+    "deed_date": _date,
+    "sub_registrar": _text,
+    "consideration_rs": lambda t: _money(t, "consideration_rs"),
+    "statutory_value_rs": lambda t: _money(t, "statutory_value_rs"),
+    "fees_rs": lambda t: _money(t, "fees_rs"),
+    "khewat_no": _required(lambda t: _int(t, "khewat number"), "khewat number"),
+    "line_no": _required(lambda t: _int(t, "line number"), "line number"),
+    "transferor": _party,
+    "transferee": _party,
+    "share": _share,
+    "right_type": lambda t: _enum(RightType, "right type")(t) or RightType.OWNERSHIP,
+}
+
+
+# --- the importer ------------------------------------------------------------------
+
+
+def import_mutations(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str = "cli",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Imports a mutation register CSV (see the module documentation), all or nothing.
+
+    Args:
+        engine: the database.
+        path: the CSV file, one row per mutation line.
+        actor: who imports, for the audit log.
+        progress: a rich progress bar to advance, or None.
+
+    Raises:
+        ImportRejected: the file cannot be read or any row is bad; every problem found
+            is listed with its row, field and reason, and nothing is written.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    check_readable(path)
+    lines, problems = _read(path, progress)
+    digest = sha256_file(path)
+    try:
+        with engine.begin() as conn:
+            resolver = _Resolver(conn, lines)
+            mutations, mutation_lines = _check(resolver, lines, problems, progress)
+            if problems:
+                problems.sort(key=lambda p: -1 if p.row is None else p.row)
+                raise ImportRejected(str(path), problems)
+            _insert(conn, mutations, mutation_lines, path, progress)
+            mouza_ids = sorted({m["mouza_id"] for m in mutations})
+            write_audit(
+                conn,
+                actor=actor,
+                action="import mutations",
+                entity="mouza",
+                entity_id=str(mouza_ids[0]) if len(mouza_ids) == 1 else None,
+                details={
+                    "file": path.name,
+                    "sha256": digest,
+                    "count": len(mutations),
+                    "lines": len(mutation_lines),
+                    "mouza_ids": mouza_ids,
+                },
+            )
+    except DBAPIError as exc:
+        raise ImportRejected(
+            str(path), [RowProblem(None, None, f"the database refused it: {database_reason(exc)}")]
+        ) from exc
+    several = f"{len(mouza_ids)} mouzas"
+    target = resolver.labels[mouza_ids[0]] if len(mouza_ids) == 1 else several
+    return ImportReport(
+        path=path,
+        counts={"mutation": len(mutations), "mutation_line": len(mutation_lines)},
+        seconds=time.perf_counter() - started,
+        target=target,
+        details={"sha256": digest, "mouza_ids": mouza_ids},
+    )
+
+
+def _read(path: Path, progress: Progress | None) -> tuple[list[_Line], list[RowProblem]]:
+    """Reads the CSV and every cell; raises at once only for file-level problems."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            records = list(csv.reader(fh, strict=True))
+    except UnicodeDecodeError as exc:
+        raise file_problem(
+            path,
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "expected a CSV mutation register saved as UTF-8",
+        ) from exc
+    except csv.Error as exc:
+        raise file_problem(path, f"not a readable CSV file: {exc}") from exc
+    expected = f"expected exactly these columns: {', '.join(COLUMNS)}"
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise file_problem(path, f"the file is empty: no header row; {expected}")
+    header = [cell.strip().lower() for cell in records[0]]
+    problems = [
+        RowProblem(None, name, f"column '{name}' appears {header.count(name)} times")
+        for name in dict.fromkeys(header)
+        if header.count(name) > 1
+    ]
+    problems += [
+        RowProblem(None, name, f"missing column '{name}'; {expected}")
+        for name in COLUMNS
+        if name not in header
+    ]
+    problems += [
+        RowProblem(None, name or None, f"unknown column '{name}'; {expected}")
+        for name in header
+        if name not in COLUMNS
+    ]
+    if problems:
+        raise ImportRejected(str(path), problems)
+    index = {name: header.index(name) for name in COLUMNS}
+
+    lines: list[_Line] = []
+    memo: dict[tuple[str, str | None], Any] = {}
+    data = records[1:]
+    for row, record in track(
+        enumerate(data, start=1), f"Reading {path.name}", progress, total=len(data)
+    ):
+        cells = [cell.strip() for cell in record]
+        if not any(cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            problems.append(
+                RowProblem(row, None, f"has {len(cells)} fields but the header has {len(header)}")
+            )
+            continue
+        line = _Line(row)
+        for name in COLUMNS:
+            cell = cells[index[name]] or None
+            # registers repeat values (dates, CNICs, types): read each distinct one once
+            value = memo.get((name, cell), memo)
+            if value is memo:
+                try:
+                    value = _READERS[name](cell)
+                except _Bad as exc:
+                    value = exc
+                memo[(name, cell)] = value
+            if isinstance(value, _Bad):
+                problems.append(RowProblem(row, name, str(value)))
+            else:
+                line.values[name] = value
+        lines.append(line)
+    if not lines and not problems:
+        raise file_problem(path, "no mutation lines: the file has a header but no data rows")
+    return lines, problems
+
+
+class _Resolver:
+    """Looks up, once per distinct reference, what the rows refer to in the database."""
+
+    def __init__(self, conn: Connection, lines: list[_Line]) -> None:
+        self.conn = conn
+        self.mouzas: dict[str, int | str] = {}  # reference -> id, or the reason it failed
+        for line in lines:
+            ref = line.values.get("mouza")
+            if ref is not None and ref.lower() not in self.mouzas:
+                try:
+                    self.mouzas[ref.lower()] = find_mouza(conn, ref)
+                except NotFound as exc:
+                    self.mouzas[ref.lower()] = str(exc)
+        ids = sorted({v for v in self.mouzas.values() if isinstance(v, int)})
+        self.labels = {
+            int(i): f"mouza {n} (hadbast {h})"
+            for i, n, h in self._rows("SELECT id, name, hadbast_number FROM mouza", "id", ids)
+        }
+        self.khewats = {
+            (int(m), int(n)): int(i)
+            for m, n, i in self._rows("SELECT mouza_id, number, id FROM khewat", "mouza_id", ids)
+        }
+        self.existing = {
+            (int(m), int(n))
+            for m, n in self._rows("SELECT mouza_id, number FROM mutation", "mouza_id", ids)
+        }
+        officers = sorted({c for line in lines if (c := line.values.get("officer_cnic"))})
+        self.officers = {
+            str(c): int(i) for c, i in self._rows("SELECT cnic, id FROM officer", "cnic", officers)
+        }
+        refs: set[_PartyRef] = {
+            ref
+            for line in lines
+            for name in ("transferor", "transferee")
+            if (ref := line.values.get(name)) is not None
+        }
+        self.parties: dict[_PartyRef, int] = {}
+        for kind in ("cnic", "custodian"):
+            keys = sorted(r.key for r in refs if r.kind == kind)
+            for key, party_id in self._rows(f"SELECT {kind}, id FROM party", kind, keys):
+                self.parties[_PartyRef(kind, str(key))] = int(party_id)
+
+    def _rows(self, select: str, column: str, values: list[Any]) -> list[Any]:
+        """Rows of ``select`` whose ``column`` is one of ``values`` (ints or texts)."""
+        if not values:
+            return []
+        kind = "bigint[]" if isinstance(values[0], int) else "text[]"
+        sql = text(f"{select} WHERE {column} = ANY(CAST(:values AS {kind}))")
+        return list(self.conn.execute(sql, {"values": values}))
+
+    def party(self, ref: _PartyRef) -> int | None:
+        return self.parties.get(ref)
+
+
+def _check(
+    resolver: _Resolver,
+    lines: list[_Line],
+    problems: list[RowProblem],
+    progress: Progress | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cross-checks the rows with each other and the database; builds the rows to insert."""
+    mutations: dict[tuple[int, int], dict[str, Any]] = {}
+    first_row: dict[tuple[int, int], _Line] = {}
+    line_rows: dict[tuple[int, int, int], int] = {}
+    out_lines: list[dict[str, Any]] = []
+
+    def problem(row: int, name: str | None, reason: str) -> None:
+        problems.append(RowProblem(row, name, reason))
+
+    for line in track(lines, "Checking mutations", progress, total=len(lines)):
+        v, row = line.values, line.row
+        mouza_id: int | None = None
+        if "mouza" in v:
+            found = resolver.mouzas[v["mouza"].lower()]
+            if isinstance(found, int):
+                mouza_id = found
+            else:
+                problem(row, "mouza", found)
+        number = v.get("mutation_no")
+        key = (mouza_id, number) if mouza_id is not None and number is not None else None
+
+        if key is not None and key not in first_row:
+            first_row[key] = line
+            label = resolver.labels[key[0]]
+            if key in resolver.existing:
+                problem(row, "mutation_no", f"mutation {number} already exists in {label}")
+            mutations[key] = _mutation_row(resolver, line, key, problem)
+        elif key is not None:
+            head = first_row[key]
+            for name in HEADER_FIELDS:
+                if name in v and name in head.values and v[name] != head.values[name]:
+                    problem(
+                        row,
+                        name,
+                        f"mutation {number} has {_show(v[name])} here but "
+                        f"{_show(head.values[name])} on row {head.row}; every line of a "
+                        "mutation repeats the same mutation fields",
+                    )
+
+        # the line itself
+        khewat_id = None
+        if mouza_id is not None and v.get("khewat_no") is not None:
+            khewat_id = resolver.khewats.get((mouza_id, v["khewat_no"]))
+            if khewat_id is None:
+                problem(
+                    row,
+                    "khewat_no",
+                    f"khewat {v['khewat_no']} does not exist in {resolver.labels[mouza_id]}",
+                )
+        line_no = v.get("line_no")
+        if key is not None and line_no is not None:
+            seen = line_rows.setdefault((*key, line_no), row)
+            if seen != row:
+                problem(
+                    row,
+                    "line_no",
+                    f"line {line_no} of mutation {number} is already on row {seen}",
+                )
+        parties: dict[str, int | None] = {}
+        for name in ("transferor", "transferee"):
+            if name not in v:
+                continue
+            ref = v[name]
+            parties[name] = None if ref is None else resolver.party(ref)
+            if ref is not None and parties[name] is None:
+                what = "party with CNIC" if ref.kind == "cnic" else "state party for custodian"
+                problem(row, name, f"no {what} {ref.key}")
+        if "transferor" in v and "transferee" in v:
+            if v["transferor"] is None and v["transferee"] is None:
+                problem(row, "transferor", "a line needs a transferor, a transferee or both")
+            elif v["transferor"] == v["transferee"]:
+                same = v["transferor"].key
+                problem(row, "transferee", f"transferor and transferee are both {same}")
+        if key is not None and khewat_id is not None and "share" in v:
+            numerator, denominator = v["share"]
+            out_lines.append(
+                {
+                    "mutation": key,
+                    "line_no": line_no,
+                    "khewat_id": khewat_id,
+                    "transferor_party_id": parties.get("transferor"),
+                    "transferee_party_id": parties.get("transferee"),
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "right_type": v.get("right_type", RightType.OWNERSHIP).value,
+                }
+            )
+    return list(mutations.values()), out_lines
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, date):
+        return value.isoformat()
+    return f"'{value}'"
+
+
+def _mutation_row(
+    resolver: _Resolver,
+    line: _Line,
+    key: tuple[int, int],
+    problem: Callable[[int, str | None, str], None],
+) -> dict[str, Any]:
+    """Checks the mutation fields of a mutation's first row as the database would."""
+    v, row = line.values, line.row
+    status = v.get("status")
+    entered, verified, decided = v.get("entered_on"), v.get("verified_on"), v.get("decided_on")
+    officer_cnic, reason = v.get("officer_cnic"), v.get("rejection_reason")
+
+    if "verified_on" in v and status == MutationStatus.ENTERED and verified is not None:
+        problem(row, "verified_on", "an entered mutation is not verified yet: leave it empty")
+    if "verified_on" in v and status == MutationStatus.VERIFIED and verified is None:
+        problem(row, "verified_on", "a verified mutation needs its date of verification")
+    undecided = status in (MutationStatus.ENTERED, MutationStatus.VERIFIED)
+    if undecided and decided is not None:
+        problem(row, "decided_on", f"a mutation still {status} is not decided: leave it empty")
+    decided_statuses = (MutationStatus.SANCTIONED, MutationStatus.REJECTED)
+    if status in decided_statuses:
+        if "decided_on" in v and decided is None:
+            problem(row, "decided_on", f"a {status} mutation needs the date it was {status}")
+        if "officer_cnic" in v and officer_cnic is None:
+            problem(row, "officer_cnic", f"a {status} mutation needs the CNIC of the officer")
+    if status == MutationStatus.REJECTED and "rejection_reason" in v and reason is None:
+        problem(row, "rejection_reason", "a rejected mutation needs the reason")
+    if status is not None and status != MutationStatus.REJECTED and reason is not None:
+        problem(row, "rejection_reason", f"only a rejected mutation has a reason; this is {status}")
+    if entered is not None and verified is not None and verified < entered:
+        problem(row, "verified_on", f"verified on {verified} before it was entered ({entered})")
+    if entered is not None and decided is not None and decided < entered:
+        problem(row, "decided_on", f"decided on {decided} before it was entered ({entered})")
+    if verified is not None and decided is not None and decided < verified:
+        problem(row, "decided_on", f"decided on {decided} before it was verified ({verified})")
+    if "deed_number" in v and "deed_date" in v:
+        if v["deed_number"] is not None and v["deed_date"] is None:
+            problem(row, "deed_date", "a deed number needs its deed date")
+        if v["deed_number"] is None and v["deed_date"] is not None:
+            problem(row, "deed_number", "a deed date needs its deed number")
+    officer_id = None
+    if officer_cnic is not None:
+        officer_id = resolver.officers.get(officer_cnic)
+        if officer_id is None:
+            problem(row, "officer_cnic", f"no officer with CNIC {officer_cnic}")
+    return {
+        "mouza_id": key[0],
+        "number": key[1],
+        "type": v["type"].value if v.get("type") else None,
+        "status": status.value if status else None,
+        "entered_on": entered,
+        "verified_on": verified,
+        "decided_on": decided,
+        "rejection_reason": reason,
+        "officer_id": officer_id,
+        "deed_number": v.get("deed_number"),
+        "sub_registrar": v.get("sub_registrar"),
+        "deed_date": v.get("deed_date"),
+        "consideration_rs": v.get("consideration_rs"),
+        "statutory_value_rs": v.get("statutory_value_rs"),
+        "fees_rs": v.get("fees_rs"),
+    }
+
+
+_MUTATION_COLUMNS: Final = (
+    "id",
+    "mouza_id",
+    "number",
+    "type",
+    "status",
+    "entered_on",
+    "verified_on",
+    "decided_on",
+    "rejection_reason",
+    "officer_id",
+    "deed_number",
+    "sub_registrar",
+    "deed_date",
+    "consideration_rs",
+    "statutory_value_rs",
+    "fees_rs",
+)
+_LINE_COLUMNS: Final = (
+    "mutation_id",
+    "line_no",
+    "khewat_id",
+    "transferor_party_id",
+    "transferee_party_id",
+    "numerator",
+    "denominator",
+    "right_type",
+)
+
+
+def _insert(
+    conn: Connection,
+    mutations: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
+    path: Path,
+    progress: Progress | None,
+) -> None:
+    """Inserts by COPY inside the transaction, with mutation ids taken from the sequence
+    up front so that the lines can name them."""
+    ids = conn.execute(
+        text(
+            "SELECT nextval(pg_get_serial_sequence('mutation', 'id')) FROM generate_series(1, :n)"
+        ),
+        {"n": len(mutations)},
+    ).scalars()
+    by_key: dict[tuple[int, int], int] = {}
+    for mutation, new_id in zip(mutations, ids, strict=True):
+        mutation["id"] = int(new_id)
+        by_key[(mutation["mouza_id"], mutation["number"])] = int(new_id)
+    for line in lines:
+        line["mutation_id"] = by_key[line.pop("mutation")]
+    for table, columns, rows in (
+        ("mutation", _MUTATION_COLUMNS, mutations),
+        ("mutation_line", _LINE_COLUMNS, lines),
+    ):
+        tracked = track(rows, f"Writing {table}s", progress, total=len(rows))
+        copy_rows(conn, table, columns, (tuple(row[c] for c in columns) for row in tracked))

@@ -1,0 +1,634 @@
+"""Importing khasra parcels from a GeoPackage, Shapefile or GeoJSON file.
+
+File format
+-----------
+One feature per khasra, in a GeoPackage (``.gpkg``, one layer or ``layer=``), an ESRI
+Shapefile (``.shp`` with its ``.dbf``/``.shx``/``.prj``, or all of them zipped in a
+``.zip``) or GeoJSON (``.geojson``/``.json``). Field names are read case-insensitively;
+``unit_syste`` (a Shapefile's 10-character cut of ``unit_system``) is understood. Other
+fields are ignored.
+
+================  ========  ==============================================================
+field             required  meaning
+================  ========  ==============================================================
+``khasra_no``     yes       khasra number, e.g. ``123``, ``123/2``, ``45//12/1``; stored in
+                            canonical form (``012`` is ``12``); unique in the file and new
+                            to the mouza
+``land_class``    yes       one of :class:`~landgov.domain.LandClass` (``nehri``, ``chahi``
+                            ...); case, spaces and dashes are forgiven (``Ghair Mumkin``)
+``area_kms``      no        the record area as kanal-marla-sarsai text, e.g. ``4-7-3``;
+                            when empty, the area of the geometry (UTM 42N/43N) rounded to
+                            whole sarsai
+``unit_system``   no        ``standard`` or ``urban``; default: the mouza's
+``source``        no        provenance text; default ``import:<file name>``
+================  ========  ==============================================================
+
+Geometry
+--------
+- The file must declare its coordinate reference system (any CRS; a Shapefile without a
+  ``.prj`` is refused). Geometries are reprojected to EPSG:4326 and Z values dropped.
+- After reprojection every coordinate must lie in longitude 60 to 78, latitude 23 to 38
+  (Pakistan). This catches a wrong declared CRS, e.g. UTM metres declared as EPSG:4326.
+- Polygons and MultiPolygons only; a Polygon is stored as a one-part MultiPolygon. A
+  missing, empty or non-polygonal geometry is refused.
+
+Repair rule for invalid geometries
+----------------------------------
+An invalid geometry (:func:`shapely.is_valid_reason`) is repaired with
+``shapely.make_valid(method="structure", keep_collapsed=False)`` only when the repair
+cannot change what the surveyor drew, which we judge by area:
+
+- the repaired geometry is a non-empty Polygon or MultiPolygon (collapsed, zero-area
+  parts such as a spike are dropped; they carry no area), and
+- its area differs by less than 1 % (:data:`REPAIR_TOLERANCE`, the record-versus-map
+  tolerance of domain.md §6.9) from the original's *absolute shoelace area*: GEOS's
+  area of the invalid polygon, the shell's shoelace area less its holes'.
+
+A self-intersecting ring adds its lobes with opposite signs in the shoelace sum, so a
+small digitising overshoot at a corner (a loop of a fraction of a percent) passes and is
+kept as drawn, while a true bow-tie (two lobes of similar size: shoelace area near 0) or a
+hole outside its shell fails: the parcel's intended shape is unknowable, so the feature is
+refused with its validity reason. Self-touching rings and spikes repair with the area
+unchanged. Areas are compared in EPSG:4326 degrees, which at parcel scale preserves
+their ratio.
+
+Any problem rejects the whole file (:class:`~landgov.errors.ImportRejected` lists them
+all, by row = feature index + 1); the write is one transaction with one audit_log row.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from rich.progress import Progress
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from landgov.domain import (
+    LandClass,
+    UnitSystem,
+    areas_m2,
+    m2_to_sarsai,
+    parse_khasra_number,
+    parse_kms,
+)
+from landgov.errors import ImportRejected, InvalidArea, InvalidKhasraNumber, RowProblem
+from landgov.io._common import (
+    cell_text,
+    check_readable,
+    copy_rows,
+    database_reason,
+    file_problem,
+    mouza_label,
+    sha256_file,
+    write_audit,
+)
+from landgov.io.reports import ImportReport
+from landgov.progress import track
+from landgov.storage.lookup import find_mouza
+
+REQUIRED_FIELDS = ("khasra_no", "land_class")
+OPTIONAL_FIELDS = ("area_kms", "unit_system", "source")
+_ALIASES = {"unit_syste": "unit_system"}  # DBF field names are at most 10 characters
+
+SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".zip")
+DRIVERS = {"GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile", "GeoJSON": "GeoJSON"}
+
+PAKISTAN_BOUNDS = (60.0, 23.0, 78.0, 38.0)
+"""min lon, min lat, max lon, max lat that every stored coordinate must lie within."""
+
+REPAIR_TOLERANCE = 0.01
+"""Largest relative area change an automatic geometry repair may make (see module doc)."""
+
+_POLYGONAL = ("Polygon", "MultiPolygon")
+_POLYGONAL_IDS = (3, 6)  # shapely.get_type_id of a Polygon, a MultiPolygon
+_INT4_MAX = 2_147_483_647  # the database's integer columns
+_INSERT_CHUNK = 2_000  # rows per step of the "Writing" progress bar
+
+_COLUMNS = (
+    "mouza_id",
+    "number",
+    "murabba",
+    "main_number",
+    "tatima",
+    "land_class",
+    "record_area_sarsai",
+    "unit_system",
+    "geom_area_m2",
+    "geom",  # hex EWKB, SRID 4326
+    "source",
+)
+"""The khasra columns an import writes, in COPY order."""
+
+# Built once: the checks below run for every row of files with 100,000 features.
+_LAND_CLASSES = {c.value: c.value for c in LandClass}
+_LAND_CLASSES_ALLOWED = ", ".join(_LAND_CLASSES)
+_UNIT_SYSTEMS = {u.value: u.value for u in UnitSystem}
+_UNIT_SYSTEMS_ALLOWED = ", ".join(_UNIT_SYSTEMS)
+
+
+class _Refused(Exception):
+    """A feature's geometry cannot be stored; the message is the reason."""
+
+
+def import_parcels(
+    engine: Engine,
+    path: Path,
+    *,
+    mouza: str,
+    layer: str | None = None,
+    actor: str = "cli",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Imports every feature of ``path`` as a khasra of ``mouza``, or nothing.
+
+    Args:
+        engine: the database.
+        path: a GeoPackage, Shapefile (or zipped Shapefile) or GeoJSON file; see the
+            module documentation for its fields and geometry rules.
+        mouza: the mouza's name or hadbast number.
+        layer: the layer to read; needed only for a file with several layers.
+        actor: who imports, for the audit log.
+        progress: a rich progress bar to advance, or None.
+
+    Raises:
+        ImportRejected: the file cannot be read, or any feature is bad; every problem
+            found is listed with its row (feature index + 1), field and reason.
+        NotFound: no such mouza, or the reference is ambiguous.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    gdf, layer_name = _read(path, layer)
+    columns = _check_columns(path, gdf)
+    try:
+        geoms = gdf.to_crs(4326).geometry.array
+    except (CRSError, ValueError, RuntimeError) as exc:
+        reason = f"cannot reproject from {_crs_name(gdf.crs)} to EPSG:4326: {exc}"
+        raise file_problem(path, reason) from exc
+    digest = sha256_file(path)
+
+    try:
+        with engine.begin() as conn:
+            mouza_id = find_mouza(conn, mouza)
+            target = mouza_label(conn, mouza_id)
+            default_units = UnitSystem(
+                conn.execute(
+                    text("SELECT unit_system FROM mouza WHERE id = :id"), {"id": mouza_id}
+                ).scalar_one()
+            )
+            existing = set(
+                conn.execute(
+                    text("SELECT number FROM khasra WHERE mouza_id = :id"), {"id": mouza_id}
+                ).scalars()
+            )
+            checker = _Checker(path, _crs_name(gdf.crs), target, default_units, existing)
+            rows = checker.check(gdf, columns, np.asarray(geoms, dtype=object), progress)
+            if checker.problems:
+                raise ImportRejected(str(path), checker.problems)
+            for row in rows:
+                row["mouza_id"] = mouza_id
+            _insert(conn, rows, path, progress)
+            write_audit(
+                conn,
+                actor=actor,
+                action="import parcels",
+                entity="mouza",
+                entity_id=str(mouza_id),
+                details={
+                    "file": path.name,
+                    "layer": layer_name,
+                    "sha256": digest,
+                    "count": len(rows),
+                },
+            )
+    except DBAPIError as exc:
+        raise ImportRejected(
+            str(path), [RowProblem(None, None, f"the database refused it: {database_reason(exc)}")]
+        ) from exc
+    return ImportReport(
+        path=path,
+        counts={"khasra": len(rows)},
+        seconds=time.perf_counter() - started,
+        target=target,
+        details={"layer": layer_name, "sha256": digest},
+    )
+
+
+def _insert(conn: Connection, rows: list[dict[str, Any]], path: Path, progress: Any) -> None:
+    """Writes the khasras with one COPY (much faster than INSERTs), advancing the
+    progress bar per chunk of rows."""
+    chunks = [rows[i : i + _INSERT_CHUNK] for i in range(0, len(rows), _INSERT_CHUNK)]
+    tracked = track(chunks, f"Writing {path.name}", progress, total=len(chunks))
+    values = operator.itemgetter(*_COLUMNS)
+    copy_rows(conn, "khasra", _COLUMNS, (values(row) for chunk in tracked for row in chunk))
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
+    """Opens the file and its layer; every failure becomes a file-level rejection."""
+    check_readable(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise file_problem(
+            path,
+            f"unsupported file type '{path.suffix}': expected a GeoPackage (.gpkg), "
+            "Shapefile (.shp or .zip) or GeoJSON (.geojson, .json)",
+        )
+    if path.stat().st_size == 0:
+        raise file_problem(path, "the file is empty (0 bytes)")
+    try:
+        names = [str(row[0]) for row in pyogrio.list_layers(path)]
+        if layer is None:
+            if len(names) != 1:
+                listed = ", ".join(names) or "none"
+                raise file_problem(
+                    path, f"has {len(names)} layers ({listed}); name the one to import"
+                )
+            layer = names[0]
+        elif layer not in names:
+            raise file_problem(path, f"has no layer '{layer}'; its layers: {', '.join(names)}")
+        driver = pyogrio.read_info(path, layer=layer)["driver"]
+        if driver not in DRIVERS:
+            raise file_problem(
+                path,
+                f"is a {driver} file, not a GeoPackage, Shapefile or GeoJSON (wrong format)",
+            )
+        data = pyogrio.read_dataframe(path, layer=layer)
+    except (RuntimeError, OSError, ValueError) as exc:  # pyogrio's errors are RuntimeErrors
+        raise file_problem(path, _gdal_reason(exc)) from exc
+    if not isinstance(data, gpd.GeoDataFrame):
+        raise file_problem(path, f"layer '{layer}' has no geometry column")
+    return data, layer
+
+
+def _gdal_reason(exc: BaseException) -> str:
+    """A reader-friendly reason for a file GDAL could not read."""
+    message = " ".join(str(exc).split())
+    if "not recognized as" in message:
+        return (
+            "not a GeoPackage, Shapefile or GeoJSON: its format is not recognised "
+            "(wrong format, or a damaged file)"
+        )
+    lowered = message.lower()
+    if any(s in lowered for s in ("malformed", "not a database", "truncat", "corrupt")):
+        detail = message.split("; ")[-1]
+        return f"the file is damaged or truncated and cannot be read ({detail})"
+    return f"cannot be read: {message}"
+
+
+def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
+    """Maps our field names to the file's columns; file-level problems are raised together.
+
+    Checks: at least one feature, the required columns, a declared CRS.
+    """
+    problems: list[RowProblem] = []
+    columns: dict[str, str] = {}
+    for original in gdf.columns:
+        if original == gdf.geometry.name:
+            continue
+        key = str(original).strip().lower()
+        key = _ALIASES.get(key, key)
+        if key in columns:
+            problems.append(
+                RowProblem(
+                    None, key, f"columns '{columns[key]}' and '{original}' both mean '{key}'"
+                )
+            )
+        columns[key] = str(original)
+    if len(gdf) == 0:
+        problems.append(RowProblem(None, None, "no features: the layer is empty"))
+    found = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"
+    expected = (
+        f"expected columns: {', '.join(REQUIRED_FIELDS)} (required), "
+        f"{', '.join(OPTIONAL_FIELDS)} (optional); the file has: {found}"
+    )
+    for name in REQUIRED_FIELDS:
+        if name not in columns:
+            problems.append(RowProblem(None, name, f"missing column '{name}'; {expected}"))
+    if gdf.crs is None:
+        problems.append(
+            RowProblem(
+                None,
+                "geometry",
+                "no coordinate reference system: declare the file's CRS "
+                "(a Shapefile needs its .prj), e.g. EPSG:32643 for UTM 43N",
+            )
+        )
+    if problems:
+        raise ImportRejected(str(path), problems)
+    return columns
+
+
+def _crs_name(crs: CRS) -> str:
+    """``EPSG:32643`` where the CRS has an EPSG code, else its name."""
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code is not None else f"'{crs.name}'"
+
+
+def _validity_reason(geom: BaseGeometry) -> str:
+    """GEOS's reason, ``Self-intersection[73.9 31.7]`` written ``Self-intersection at
+    (73.9, 31.7)`` (square brackets would read as markup in the CLI's messages)."""
+    reason = str(shapely.is_valid_reason(geom))
+    match = re.fullmatch(r"(.*)\[(\S+) (\S+)\]", reason)
+    if match is None:
+        return reason
+    try:
+        x, y = float(match[2]), float(match[3])
+    except ValueError:
+        return reason
+    return f"{match[1]} at ({x:.6f}, {y:.6f})"
+
+
+def _texts(gdf: gpd.GeoDataFrame, columns: dict[str, str], name: str) -> list[str | None]:
+    """A field's cells as text (see cell_text); all None when the file lacks the field."""
+    if name not in columns:
+        return [None] * len(gdf)
+    return [cell_text(value) for value in gdf[columns[name]].to_numpy(dtype=object)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _total_sarsai(kms: str) -> int:
+    """parse_kms's total, cached: a file repeats few distinct kanal-marla-sarsai values
+    many times (a failure raises InvalidArea, and is not cached)."""
+    return parse_kms(kms).total_sarsai
+
+
+def _array_text(values: tuple[int, ...]) -> str:
+    """``{1,2}``: an integer[] as PostgreSQL's array text, which COPY reads directly
+    (cheaper than having psycopg adapt a list for every row)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _repair(geom: BaseGeometry) -> BaseGeometry:
+    """Repairs an invalid polygon when the module's repair rule allows it.
+
+    Raises:
+        _Refused: the repair would change what was drawn; the reason says how.
+    """
+    reason = _validity_reason(geom)
+    drawn = float(shapely.area(geom))  # the absolute shoelace area of the invalid rings
+    repaired = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    if repaired.geom_type == "GeometryCollection":
+        parts = [g for g in repaired.geoms if g.geom_type in _POLYGONAL]
+        repaired = shapely.union_all(parts) if parts else shapely.Polygon()
+    fixed = float(shapely.area(repaired))
+    if repaired.is_empty or repaired.geom_type not in _POLYGONAL or fixed <= 0:
+        raise _Refused(f"invalid geometry ({reason}) that cannot be repaired")
+    change = abs(fixed - drawn) / fixed
+    if change >= REPAIR_TOLERANCE:
+        raise _Refused(
+            f"invalid geometry ({reason}); repairing it would change its area by "
+            f"{change:.1%} (more than {REPAIR_TOLERANCE:.0%}), so its intended shape is "
+            "unclear: fix it in the GIS"
+        )
+    return repaired
+
+
+def _as_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """Each Polygon as a one-part MultiPolygon (the khasra.geom type), in one GEOS call."""
+    result = geoms.copy()
+    polygons = shapely.get_type_id(geoms) == _POLYGONAL_IDS[0]
+    result[polygons] = shapely.multipolygons(geoms[polygons].reshape(-1, 1))  # 1 part each
+    return result
+
+
+# --- checking ------------------------------------------------------------------------
+
+
+@dataclass
+class _Checker:
+    path: Path
+    crs: str
+    target: str
+    default_units: UnitSystem
+    existing: set[str]
+
+    def __post_init__(self) -> None:
+        self.problems: list[RowProblem] = []
+        self.seen: dict[str, int] = {}  # canonical khasra number -> first row
+        self.all_outside = False  # every feature outside Pakistan: one file-level problem
+
+    def problem(self, row: int | None, field: str | None, reason: str) -> None:
+        self.problems.append(RowProblem(row, field, reason))
+
+    def check(
+        self,
+        gdf: gpd.GeoDataFrame,
+        columns: dict[str, str],
+        geoms: np.ndarray,
+        progress: Progress | None,
+    ) -> list[dict[str, Any]]:
+        """Checks every feature; returns the rows to insert (meaningful when no problems).
+
+        Geometries are checked all at once, with shapely's vectorised functions; their
+        problems are reported in the row loop so that a row's problems keep field order.
+        """
+        cells = [_texts(gdf, columns, name) for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)]
+        final, refused = self._geometries(geoms, self._outside_bounds(geoms))
+        rows: list[dict[str, Any]] = []
+        features = track(
+            zip(*cells, strict=True), f"Checking {self.path.name}", progress, total=len(gdf)
+        )
+        for i, (khasra_no, land_class, area_kms, unit_system, source) in enumerate(features):
+            row = i + 1
+            record: dict[str, Any] = {}
+            self._khasra_no(row, khasra_no, record)
+            self._land_class(row, land_class, record)
+            self._unit_system(row, unit_system, record)
+            self._area(row, area_kms, record)
+            record["source"] = source or f"import:{self.path.name}"
+            if i in refused:
+                self.problem(row, "geometry", refused[i])
+            rows.append(record)
+        self._areas(rows, final)
+        return rows
+
+    def _khasra_no(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is None:
+            self.problem(row, "khasra_no", "missing khasra number")
+            return
+        try:
+            number = parse_khasra_number(value)
+        except InvalidKhasraNumber as exc:
+            self.problem(row, "khasra_no", str(exc))
+            return
+        if max(number.murabba or 0, number.number, *number.tatima) > _INT4_MAX:
+            self.problem(row, "khasra_no", f"khasra number '{value}' is too large")
+            return
+        canonical = str(number)
+        if canonical in self.seen:
+            self.problem(
+                row,
+                "khasra_no",
+                f"khasra {canonical} appears twice in the file (also on row "
+                f"{self.seen[canonical]})",
+            )
+        else:
+            self.seen[canonical] = row
+        if canonical in self.existing:
+            self.problem(row, "khasra_no", f"khasra {canonical} already exists in {self.target}")
+        record.update(
+            number=canonical,
+            murabba=number.murabba,
+            main_number=number.number,
+            tatima=_array_text(number.tatima),
+        )
+
+    def _land_class(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        allowed = _LAND_CLASSES_ALLOWED
+        if value is None:
+            self.problem(row, "land_class", f"missing land class; expected one of: {allowed}")
+            return
+        land_class = _LAND_CLASSES.get("_".join(value.lower().replace("-", " ").split()))
+        if land_class is None:
+            self.problem(
+                row, "land_class", f"unknown land class '{value}'; expected one of: {allowed}"
+            )
+            return
+        record["land_class"] = land_class
+
+    def _unit_system(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is None:
+            record["unit_system"] = self.default_units.value
+            return
+        unit_system = _UNIT_SYSTEMS.get(value.lower())
+        if unit_system is None:
+            allowed = _UNIT_SYSTEMS_ALLOWED
+            self.problem(
+                row, "unit_system", f"unknown unit system '{value}'; expected one of: {allowed}"
+            )
+            return
+        record["unit_system"] = unit_system
+
+    def _area(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is None:
+            record["record_area_sarsai"] = None  # from the geometry, once it is known
+            return
+        try:
+            sarsai = _total_sarsai(value)
+        except InvalidArea as exc:
+            self.problem(row, "area_kms", str(exc))
+            return
+        if sarsai == 0:
+            self.problem(row, "area_kms", f"area '{value}' must be more than 0-0-0")
+            return
+        if sarsai > _INT4_MAX:
+            self.problem(row, "area_kms", f"area '{value}' is too large")
+            return
+        record["record_area_sarsai"] = sarsai
+
+    def _outside_bounds(self, geoms: np.ndarray) -> np.ndarray:
+        """Per feature: does it have coordinates outside Pakistan? One file-level problem
+        replaces the per-row ones when every feature does (a wrong declared CRS)."""
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        bounds = np.full((len(geoms), 4), np.nan)
+        if present.any():
+            bounds[present] = shapely.bounds(geoms[present])
+        min_lon, min_lat, max_lon, max_lat = PAKISTAN_BOUNDS
+        with np.errstate(invalid="ignore"):
+            inside = (
+                (bounds[:, 0] >= min_lon)
+                & (bounds[:, 1] >= min_lat)
+                & (bounds[:, 2] <= max_lon)
+                & (bounds[:, 3] <= max_lat)
+            )
+        outside: np.ndarray = present & ~inside
+        if present.any() and outside[present].all():
+            first = int(np.flatnonzero(outside)[0])
+            x, y = bounds[first, 0], bounds[first, 1]
+            self.problem(
+                None,
+                "geometry",
+                f"every feature lies outside Pakistan (longitude 60 to 78, latitude 23 to 38) "
+                f"once reprojected from {self.crs} to EPSG:4326, e.g. row {first + 1} at "
+                f"({x:.6g}, {y:.6g}): the declared CRS is wrong (projected coordinates "
+                "declared as degrees?)",
+            )
+            self.all_outside = True
+        return outside
+
+    def _geometries(
+        self, geoms: np.ndarray, outside: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, str]]:
+        """The geometries to store (valid MultiPolygons in EPSG:4326, None where refused)
+        and the reason for each refused one, by index.
+
+        Whole-array GEOS calls do the common case; per-feature Python runs only for the
+        few features refused (:meth:`_refusal`) or invalid (:func:`_repair`).
+        """
+        final = np.full(len(geoms), None, dtype=object)
+        refused: dict[int, str] = {}
+        polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL_IDS) & ~shapely.is_empty(geoms)
+        for i in np.flatnonzero(~polygonal | outside).tolist():
+            reason = self._refusal(geoms[i], bool(outside[i]))
+            if reason is not None:
+                refused[i] = reason
+        kept = np.flatnonzero(polygonal & ~outside)
+        flat = shapely.force_2d(geoms[kept])
+        for k in np.flatnonzero(~shapely.is_valid(flat)).tolist():
+            try:
+                flat[k] = _repair(flat[k])
+            except _Refused as exc:
+                refused[int(kept[k])] = str(exc)
+                flat[k] = None
+        final[kept] = _as_multipolygons(flat)
+        return final, refused
+
+    def _refusal(self, geom: BaseGeometry | None, outside: bool) -> str | None:
+        """Why a missing, empty, non-polygonal or outside geometry is refused (None when
+        the file-level problem of :meth:`_outside_bounds` already says it)."""
+        if geom is None:
+            return "missing geometry"
+        if geom.is_empty:
+            return "empty geometry"
+        if geom.geom_type not in _POLYGONAL:
+            return f"a {geom.geom_type}; a khasra must be a Polygon or MultiPolygon"
+        assert outside
+        if self.all_outside:
+            return None
+        minx, miny, maxx, maxy = geom.bounds
+        return (
+            f"coordinates ({minx:.6g}, {miny:.6g}) to ({maxx:.6g}, {maxy:.6g}) lie "
+            f"outside Pakistan (longitude 60 to 78, latitude 23 to 38) once "
+            f"reprojected from {self.crs} to EPSG:4326"
+        )
+
+    def _areas(self, rows: list[dict[str, Any]], geoms: np.ndarray) -> None:
+        """Fills geometry (as hex EWKB for COPY), metric area and (where not given) the
+        record area."""
+        ok = np.flatnonzero(~shapely.is_missing(geoms))
+        metres = areas_m2(geoms[ok])
+        ewkb = shapely.to_wkb(shapely.set_srid(geoms[ok], 4326), include_srid=True)
+        for i, m2, geom in zip(ok.tolist(), metres.tolist(), ewkb.tolist(), strict=True):
+            record, row = rows[i], i + 1
+            if not m2 > 0:
+                self.problem(row, "geometry", "the geometry has no area")
+                continue
+            record["geom_area_m2"] = m2
+            record["geom"] = geom.hex()  # 4x faster than GEOS's hex output
+            derive = "record_area_sarsai" in record and record["record_area_sarsai"] is None
+            if derive and "unit_system" in record:
+                sarsai = m2_to_sarsai(float(m2), UnitSystem(record["unit_system"]))
+                if sarsai == 0:
+                    self.problem(
+                        row,
+                        "area_kms",
+                        f"no area given and the geometry's {m2:.2f} m² is less than one sarsai",
+                    )
+                record["record_area_sarsai"] = sarsai
+        self.problems.sort(key=lambda p: -1 if p.row is None else p.row)
