@@ -20,6 +20,8 @@ demo: setup
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/landgov db up
 	$(BIN)/python -m pytest
 

@@ -89,3 +89,11 @@ class RowProblem:
 
     def __hash__(self) -> int:
         return hash((self.row, self.field, self.reason))
+
+
+class InvalidHeirs(DomainError):
+    """A set of heirs is invalid, or is a case the faraid calculator does not cover.
+
+    Raised for an unknown heir name, a bad count, a husband and a wife together, more
+    than four wives, or an unsupported combination (the message says which).
+    """

@@ -2,7 +2,8 @@
 
 An event queue runs in date order: random transactions in each mouza (sales, gifts,
 mortgages, partitions, exchanges, court decrees, leases), deaths (each followed by an
-inheritance mutation), redemptions of mortgages, and the planting of anomalies.
+inheritance mutation), redemptions of mortgages, and the planting of anomalies (the
+planters themselves are in :mod:`landgov.demo.anomalies`).
 
 A mutation is entered, verified a few days later and decided two to seven weeks after
 entry (3 % are rejected with a reason). Its effect is applied on the decision date: the
@@ -26,13 +27,21 @@ from fractions import Fraction
 from typing import Any
 
 from landgov.demo.admin import SANCTIONING, Hierarchy, posted
+from landgov.demo.anomalies import (
+    PLANT_WINDOW,
+    PLANTERS,
+    gift_donors,
+    plant_gift_before_death,
+    plant_sale_after_death,
+    plant_window,
+    record_mutation,
+)
 from landgov.demo.inheritance import NotSimpleCase, simple_hanafi
 from landgov.demo.layout import split_angle
 from landgov.demo.model import (
     AS_OF,
     DEED_REQUIRED_FROM,
     HISTORY_START,
-    Anomaly,
     Khasra,
     Line,
     Mutation,
@@ -43,7 +52,7 @@ from landgov.demo.model import (
 from landgov.demo.settlement import KState, Registry
 from landgov.demo.shapes import split_by_fractions
 from landgov.demo.valuation import statutory_value
-from landgov.domain import UnitSystem, sarsai_to_m2
+from landgov.domain import UnitSystem, format_share, sarsai_to_m2
 
 SARSAI_M2 = float(sarsai_to_m2(1, UnitSystem.STANDARD))
 DECIDE, DEATH, INHERIT, REDEEM, PLANT, TICK = range(6)
@@ -80,29 +89,6 @@ REJECTIONS = (
     "Parties did not appear before the revenue officer",
 )
 SUB_REGISTRARS = ("Sub-Registrar Sheikhupura", "Joint Sub-Registrar Sheikhupura (Saddar)")
-PLANT_WINDOW = (date(2004, 1, 1), date(2025, 6, 30))
-NO_DEED_WINDOW = (date(2026, 1, 5), date(2026, 8, 31))
-STALE_WINDOW = (date(2017, 1, 1), date(2023, 12, 31))
-TICK_KINDS = (
-    "double_sale",
-    "transfer_exceeds_holding",
-    "over_allocation_mut",
-    "under_allocation_mut",
-    "under_declared_price",
-    "same_day_sanction",
-    "officer_outside_jurisdiction",
-    "transfer_without_deed",
-    "deeds_short_window",
-    "stale_pending_mutation",
-)
-
-
-def _days(rnd: random.Random, lo: int, hi: int) -> timedelta:
-    return timedelta(days=rnd.randint(lo, hi))
-
-
-def _fmt(f: Fraction) -> str:
-    return f"{f.numerator}/{f.denominator}"
 
 
 class History:
@@ -147,15 +133,14 @@ class History:
         for p in self.persons:
             if p.dod is not None and first < p.dod <= AS_OF:
                 self.push(p.dod, DEATH, "death", p.id)
-        for kind in TICK_KINDS:
-            lo, hi = {
-                "transfer_without_deed": NO_DEED_WINDOW,
-                "stale_pending_mutation": STALE_WINDOW,
-            }.get(kind, PLANT_WINDOW)
+        for kind in PLANTERS:
+            lo, hi = plant_window(kind)
             for _ in range(self.quota[kind]):
                 day = lo + timedelta(days=rnd.randrange((hi - lo).days))
                 self.push(day, PLANT, "plant", (kind, 0, hi))
-        self._schedule_gifts_before_death()
+        for donor in gift_donors(self):
+            assert donor.dod is not None
+            self.push(donor.dod - self.days(60, 200), PLANT, "gift", donor.id)
         while self.heap:
             ordinal, _, _, kind, payload = heapq.heappop(self.heap)
             day = date.fromordinal(ordinal)
@@ -205,9 +190,13 @@ class History:
             return p
         return None
 
+    def days(self, lo: int, hi: int) -> timedelta:
+        """A random span of ``lo`` to ``hi`` days (inclusive), from the history's stream."""
+        return timedelta(days=self.rnd.randint(lo, hi))
+
     def timeline(self, entered: date) -> tuple[date, date]:
-        verified = entered + _days(self.rnd, 2, 12)
-        return verified, verified + _days(self.rnd, 10, 40)
+        verified = entered + self.days(2, 12)
+        return verified, verified + self.days(10, 40)
 
     def sanctioner(self, day: date) -> int:
         ids = posted(self.world, self.hier.tehsil.id, SANCTIONING, day)
@@ -290,7 +279,7 @@ class History:
         if deed:
             if deed_date is None:
                 back = (15, 45) if mtype == "court_decree" else (0, 12)
-                deed_date = entered - _days(rnd, *back)
+                deed_date = entered - self.days(*back)
             m.deed_date = deed_date
             m.deed_number = (
                 f"Decree CS-{rnd.randint(10, 999)}/{deed_date.year}"
@@ -376,7 +365,7 @@ class History:
                 self.set_holding(ks, pid, max(Fraction(0), old + delta), day, m)
                 p = self.party(pid)
                 if delta > 0 and p.dod is not None and p.dod <= day:
-                    self.schedule_inherit(pid, day + _days(self.rnd, 30, 120))
+                    self.schedule_inherit(pid, day + self.days(30, 120))
 
     def apply_partition(
         self,
@@ -809,30 +798,10 @@ class History:
         lag = rnd.randint(45, 200)
         in_window = PLANT_WINDOW[0] <= day <= PLANT_WINDOW[1]
         if in_window and self.quota["sale_after_death"] > 0 and rnd.random() < 0.25:
-            fraud = [ks for ks in held if self.free(ks, day + timedelta(days=10))]
-            if fraud:
-                ks = fraud[0]
-                entered = day + _days(rnd, 10, 45)
-                m = self.sale(ks, pid, ks.own[pid].share, entered, reject_ok=False, deed=True)
-                if m is not None and m.status == "sanctioned":
-                    ks.frozen = True
-                    self.quota["sale_after_death"] -= 1
-                    p = self.party(pid)
-                    self.world.anomalies.append(
-                        Anomaly(
-                            4,
-                            "sale_after_death",
-                            ks.mouza_id,
-                            khewat_id=ks.id,
-                            mutation=m,
-                            party_id=pid,
-                            details=f"{p.name} died on {day.isoformat()}; sale {{m}} in "
-                            f"the deceased's name was entered on {entered.isoformat()} "
-                            f"and sanctioned on {m.decided_on}",
-                        )
-                    )
-                    assert m.decided_on is not None
-                    lag = max(lag, (m.decided_on - day).days + 20)
+            m = plant_sale_after_death(self, day, pid, held)
+            if m is not None:  # the wirasat follows the fraudulent sale's decision
+                assert m.decided_on is not None
+                lag = max(lag, (m.decided_on - day).days + 20)
         if in_window and pid not in self.inherit_flag and rnd.random() < 0.3:
             options = [
                 k
@@ -906,440 +875,38 @@ class History:
             )
             if n == 0 and flag is not None and m.status == "sanctioned":
                 self.quota[flag] -= 1
-                expected = ", ".join(f"{self.party(h).cnic}={_fmt(f)}" for h, f in heirs)
-                got = ", ".join(f"{self.party(h).cnic}={_fmt(f)}" for h, f in recorded)
+                expected = ", ".join(f"{self.party(h).cnic}={format_share(f)}" for h, f in heirs)
+                got = ", ".join(f"{self.party(h).cnic}={format_share(f)}" for h, f in recorded)
                 if flag == "wrong_inheritance_shares":
-                    details = (
-                        f"estate of {deceased.name} divided equally; expected "
-                        f"[{expected}] recorded [{got}]"
-                    )
-                    anomaly = Anomaly(
-                        5,
-                        flag,
-                        mouza_id,
-                        khewat_id=group[0].id,
-                        mutation=m,
-                        party_id=pid,
-                        details=details,
-                    )
+                    party, fault = pid, f"estate of {deceased.name} divided equally"
                 else:
                     assert omitted is not None
-                    details = (
+                    party, fault = (
+                        omitted.id,
                         f"daughter {omitted.name} ({omitted.cnic}) of {deceased.name} "
-                        f"left out of the wirasat; expected [{expected}] recorded [{got}]"
+                        "left out of the wirasat",
                     )
-                    anomaly = Anomaly(
-                        5,
-                        flag,
-                        mouza_id,
-                        khewat_id=group[0].id,
-                        mutation=m,
-                        party_id=omitted.id,
-                        details=details,
-                    )
-                self.world.anomalies.append(anomaly)
+                record_mutation(
+                    self.world,
+                    flag,
+                    group[0],
+                    m,
+                    party,
+                    f"{fault}; expected [{expected}] recorded [{got}]",
+                )
 
-    # -- planted anomalies in transactions -------------------------------------------
+    # -- planted anomalies (the planters are in landgov.demo.anomalies) -------------
     def on_plant(self, day: date, payload: tuple[str, int, date]) -> None:
         kind, attempt, limit = payload
         mouza_id = self.world.mouzas[self.rnd.randrange(len(self.world.mouzas))].id
-        if getattr(self, f"plant_{kind}")(mouza_id, day):
+        if PLANTERS[kind](self, mouza_id, day):
             return
         retry = day + timedelta(days=30)
         if attempt < 40 and retry <= limit:
             self.push(retry, PLANT, "plant", (kind, attempt + 1, limit))
 
-    def _gt(
-        self,
-        signal: int,
-        kind: str,
-        ks: KState,
-        m: Mutation,
-        party: int | None,
-        details: str,
-        khasras: tuple[int, ...] = (),
-        **refs: Mutation,
-    ) -> None:
-        self.world.anomalies.append(
-            Anomaly(
-                signal,
-                kind,
-                ks.mouza_id,
-                khewat_id=ks.id,
-                khasra_ids=khasras,
-                mutation=m,
-                party_id=party,
-                details=details,
-                refs=refs,
-            )
-        )
-
-    def _implied_over(self, ks: KState, cause: str, m: Mutation) -> None:
-        self._gt(
-            1,
-            "over_allocation",
-            ks,
-            m,
-            None,
-            f"implied by {cause} {{m}}: khewat shares total more than 1 from its decision",
-        )
-
-    def plant_under_declared_price(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        m = self.sale(
-            ks, q, ks.own[q].share, day, ratio=self.rnd.uniform(0.15, 0.38), reject_ok=False
-        )
-        if m is None:
-            return False
-        assert m.consideration_rs is not None and m.statutory_value_rs is not None
-        self._gt(
-            8,
-            "under_declared_price",
-            ks,
-            m,
-            q,
-            f"declared Rs {m.consideration_rs:,} against a DC value of "
-            f"Rs {m.statutory_value_rs:,} "
-            f"({100 * m.consideration_rs / m.statutory_value_rs:.0f} %)",
-        )
-        return True
-
-    def plant_same_day_sanction(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        m = self.sale(ks, q, ks.own[q].share, day, reject_ok=False, timing=(day, day))
-        if m is None:
-            return False
-        self._gt(
-            7,
-            "same_day_sanction",
-            ks,
-            m,
-            q,
-            f"entered, verified and sanctioned on {day.isoformat()}",
-        )
-        return True
-
-    def plant_officer_outside_jurisdiction(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        timing = self.timeline(day)
-        officer = self.outsider(timing[1])
-        m = self.sale(ks, q, ks.own[q].share, day, reject_ok=False, timing=timing, officer=officer)
-        if m is None:
-            return False
-        o = self.world.officers[officer - 1]
-        self._gt(
-            7,
-            "officer_outside_jurisdiction",
-            ks,
-            m,
-            q,
-            f"sanctioned by {o.name} ({o.designation}, {o.cnic}), posted to "
-            f"{self.hier.other_tehsil.name} tehsil, not to this mouza's tehsil",
-        )
-        return True
-
-    def plant_transfer_without_deed(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        m = self.sale(ks, q, ks.own[q].share, day, reject_ok=False, deed=False)
-        if m is None:
-            return False
-        self._gt(
-            6,
-            "transfer_without_deed",
-            ks,
-            m,
-            q,
-            f"sale entered {day.isoformat()} and sanctioned without a registered deed "
-            f"(required from {DEED_REQUIRED_FROM.isoformat()})",
-        )
-        return True
-
-    def plant_stale_pending_mutation(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        m = self.sale(ks, q, ks.own[q].share, day, pending=True, deed=False, reject_ok=False)
-        if m is None:
-            return False
-        self._gt(
-            11,
-            "stale_pending_mutation",
-            ks,
-            m,
-            q,
-            f"entered {day.isoformat()} and never verified or decided (unattested entry)",
-        )
-        return True
-
-    def plant_double_sale(self, mouza_id: int, day: date) -> bool:
-        rnd = self.rnd
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        h = ks.own[q].share
-        b1 = self.pick_person(day, day + timedelta(days=200), [q, *ks.own])
-        b2 = self.pick_person(day, day + timedelta(days=200), [q, *ks.own, b1.id if b1 else 0])
-        if b1 is None or b2 is None:
-            return False
-        t1 = self.timeline(day)
-        first = self.sale(ks, q, h, day, buyers=[b1.id], reject_ok=False, timing=t1, deed=True)
-        assert first is not None
-        day2 = day + _days(rnd, 4, 20)
-        verified2 = day2 + _days(rnd, 2, 8)
-        decided2 = max(t1[1] + _days(rnd, 3, 15), verified2 + timedelta(days=10))
-        portion = h if rnd.random() < 0.6 else h / 2
-        second = self.sale(
-            ks,
-            q,
-            portion,
-            day2,
-            buyers=[b2.id],
-            reject_ok=False,
-            timing=(verified2, decided2),
-            deed=True,
-            deed_date=day2 - _days(rnd, 0, 3),
-        )
-        assert second is not None
-        ks.frozen = True
-        self._gt(
-            3,
-            "double_sale",
-            ks,
-            second,
-            q,
-            f"{self.party(q).name} sold all {_fmt(h)} by sale {{first}} (deed "
-            f"{first.deed_date}) and sold {_fmt(portion)} again by sale {{m}} (deed "
-            f"{second.deed_date})",
-            first=first,
-        )
-        self._implied_over(ks, "double sale", second)
-        self._gt(
-            2,
-            "transfer_exceeds_holding",
-            ks,
-            second,
-            q,
-            f"implied by double sale {{m}}: {self.party(q).name} no longer holds the "
-            f"{_fmt(portion)} sold again",
-        )
-        return True
-
-    def plant_deeds_short_window(self, mouza_id: int, day: date) -> bool:
-        rnd = self.rnd
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        h = ks.own[q].share
-        b = self.pick_person(day, day + timedelta(days=400), [q, *ks.own], male=1.0)
-        if b is None:
-            return False
-        c = self.pick_person(day, day + timedelta(days=200), [q, b.id, *ks.own])
-        if c is None:
-            return False
-        t1 = self.timeline(day)
-        deed1, deed2 = day - _days(rnd, 1, 5), day + _days(rnd, 1, 20)
-        first = self.sale(
-            ks, q, h, day, buyers=[b.id], reject_ok=False, timing=t1, deed=True, deed_date=deed1
-        )
-        assert first is not None
-        day2 = t1[1] + _days(rnd, 1, 6)
-        second = self.sale(
-            ks,
-            b.id,
-            h,
-            day2,
-            buyers=[c.id],
-            reject_ok=False,
-            deed=True,
-            deed_date=deed2,
-        )
-        assert second is not None
-        ks.frozen = True
-        self._gt(
-            3,
-            "deeds_short_window",
-            ks,
-            second,
-            b.id,
-            f"deed {first.deed_number} of {first.deed_date} ({{first}}) and deed "
-            f"{second.deed_number} of {second.deed_date} ({{m}}) on the same land "
-            f"{(deed2 - deed1).days} days apart (quick resale)",
-            khasras=tuple(ks.khasras),
-            first=first,
-        )
-        return True
-
-    def plant_transfer_exceeds_holding(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day, joint=True)
-        if found is None:
-            return False
-        ks, q = found
-        h = ks.own[q].share
-        t = h + (1 - h) / 3
-        m = self.sale(ks, q, t, day, reject_ok=False)
-        if m is None:
-            return False
-        ks.frozen = True
-        self._gt(
-            2,
-            "transfer_exceeds_holding",
-            ks,
-            m,
-            q,
-            f"{self.party(q).name} holds {_fmt(h)} and transfers {_fmt(t)}",
-        )
-        self._implied_over(ks, "over-transfer", m)
-        return True
-
-    def plant_over_allocation_mut(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        h = ks.own[q].share
-        b = self.pick_person(day, day + timedelta(days=120), [q, *ks.own])
-        if b is None:
-            return False
-        m = self.sale(ks, q, h, day, buyers=[b.id], reject_ok=False, ops=[("own", ks, b.id, h)])
-        assert m is not None
-        ks.frozen = True
-        self._gt(
-            1,
-            "over_allocation",
-            ks,
-            m,
-            q,
-            f"sale {{m}} opened the buyer's {_fmt(h)} but left the seller's share open: "
-            f"khewat shares total {_fmt(1 + h)} from its decision",
-        )
-        return True
-
-    def plant_under_allocation_mut(self, mouza_id: int, day: date) -> bool:
-        found = self.find_holder(mouza_id, day)
-        if found is None:
-            return False
-        ks, q = found
-        h = ks.own[q].share
-        b = self.pick_person(day, day + timedelta(days=120), [q, *ks.own])
-        if b is None:
-            return False
-        m = self.sale(
-            ks,
-            q,
-            h,
-            day,
-            buyers=[b.id],
-            reject_ok=False,
-            ops=[("own", ks, q, -h), ("own", ks, b.id, h * 2 / 3)],
-        )
-        assert m is not None
-        ks.frozen = True
-        self._gt(
-            1,
-            "under_allocation",
-            ks,
-            m,
-            b.id,
-            f"sale {{m}} transferred {_fmt(h)} but recorded the buyer's share as "
-            f"{_fmt(h * 2 / 3)}: khewat shares total {_fmt(1 - h / 3)} from its decision",
-        )
-        return True
-
-    def _schedule_gifts_before_death(self) -> None:
-        rnd = self.rnd
-        cands = []
-        for p in self.persons:
-            if p.gender != "male" or p.dod is None:
-                continue
-            if not (PLANT_WINDOW[0] + timedelta(days=365) <= p.dod <= PLANT_WINDOW[1]):
-                continue
-            if p.age_on(p.dod) < 75:
-                continue
-            kids = [self.party(c) for c in p.children]
-            if any(k.gender == "male" and k.alive_on(p.dod) for k in kids) and any(
-                k.gender == "female" and k.alive_on(p.dod) for k in kids
-            ):
-                cands.append(p)
-        rnd.shuffle(cands)
-        for p in cands[: 6 * self.quota["gift_before_death"]]:
-            assert p.dod is not None
-            self.push(p.dod - _days(rnd, 60, 200), PLANT, "gift", p.id)
-
     def on_gift(self, day: date, pid: int) -> None:
-        rnd = self.rnd
-        if self.quota["gift_before_death"] <= 0:
-            return
-        donor = self.party(pid)
-        assert donor.dod is not None
-        held = [ks for ks in self.holdings(pid) if self.free(ks, day)]
-        if not held:
-            return
-        mouza_id = held[0].mouza_id
-        group = [ks for ks in held if ks.mouza_id == mouza_id]
-        sons = [self.party(c) for c in donor.children]
-        sons = [
-            s
-            for s in sons
-            if s.gender == "male" and s.alive_through(day + timedelta(days=400)) and s.cnic
-        ]
-        daughters = [self.party(c) for c in donor.children]
-        daughters = [d for d in daughters if d.gender == "female" and d.alive_on(donor.dod)]
-        if not sons or not daughters:
-            return
-        verified = day + _days(rnd, 2, 6)
-        decided = min(verified + _days(rnd, 10, 30), donor.dod - timedelta(days=3))
-        if decided <= verified:
-            return
-        lines, ops = [], []
-        for ks in group:
-            h = ks.own[pid].share
-            ops.append(("own", ks, pid, -h))
-            for s in sons:
-                lines.append(Line(ks.id, pid, s.id, h / len(sons)))
-                ops.append(("own", ks, s.id, h / len(sons)))
-        statutory = sum(self.value(ks, ks.own[pid].share, day.year) for ks in group)
-        m = self.register(
-            mouza_id,
-            "gift",
-            day,
-            lines,
-            ops,
-            group,
-            timing=(verified, decided),
-            reject_ok=False,
-            statutory=statutory,
-            fees=int(round(0.005 * statutory, -2)),
-            remarks="Hiba (gift) to sons",
-        )
-        self.quota["gift_before_death"] -= 1
-        for ks in group:
-            ks.frozen = True
-        self._gt(
-            4,
-            "gift_before_death",
-            group[0],
-            m,
-            pid,
-            f"{donor.name}, aged {int(donor.age_on(day))}, gifted all his land here to "
-            f"his son(s) {(donor.dod - decided).days} days before his death on "
-            f"{donor.dod.isoformat()}; daughters left out: "
-            + ", ".join(f"{d.name} ({d.cnic})" for d in daughters),
-        )
+        plant_gift_before_death(self, day, pid)
 
     # -- register numbers ------------------------------------------------------------
     def _number_mutations(self) -> None:

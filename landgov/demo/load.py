@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from landgov.errors import LandgovError
 from landgov.progress import track
+from landgov.storage.bulk import copy_rows
 
 if TYPE_CHECKING:
     from landgov.demo.generate import Demo
@@ -102,19 +103,15 @@ def load(engine: Engine, demo: Demo, progress: Any = None) -> bool:
         if demo_marker(conn, seed) is not None:
             return False
         check_empty(conn, seed)
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cur:
-            for table in track(demo.tables, "Loading the demo district", progress):
-                sql = f"COPY {table.name} ({', '.join(table.columns)}) FROM STDIN"
-                with cur.copy(sql) as copy:
-                    for row in table.rows:
-                        copy.write_row(row)
-                if table.has_id:
-                    cur.execute(
+        for table in track(demo.tables, "Loading the demo district", progress):
+            copy_rows(conn, table.name, table.columns, table.rows)
+            if table.has_id:
+                conn.execute(
+                    text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                         f"(SELECT max(id) FROM {table.name}))"
                     )
+                )
         conn.execute(
             text(
                 "INSERT INTO audit_log (actor, action, entity, entity_id, details) "

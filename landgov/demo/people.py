@@ -178,6 +178,17 @@ def make_people(world: World, rnd: random.Random, mint: CnicMint) -> None:
             kids.append(kid)
         return kids
 
+    def marry(husband: Party, max_gap: int, mean_death_age: float, generation: int) -> Party:
+        """A wife for ``husband``, 1 to ``max_gap`` years younger, from outside the
+        demo's families (heads' wives and sons' wives are drawn alike)."""
+        assert husband.dob is not None
+        dob = husband.dob + timedelta(days=rnd.randint(1, max_gap) * 365 + rnd.randrange(365))
+        name = namer.female()  # before the death date: the order of draws is the seed's output
+        death = _death(rnd, dob, mean_death_age, 50.0)
+        wife = person("female", name, "wife_of", husband.name, dob, death, generation)
+        husband.spouse_id, wife.spouse_id = id(wife), id(husband)
+        return wife
+
     for _ in range(N_FAMILIES):
         clan = rnd.choice(CLANS)
         head_dob = _date_in_year(rnd, rnd.randint(1915, 1950))
@@ -190,34 +201,14 @@ def make_people(world: World, rnd: random.Random, mint: CnicMint) -> None:
             _death(rnd, head_dob, 72.0, 50.0),
             1,
         )
-        wife_dob = head_dob + timedelta(days=rnd.randint(1, 10) * 365 + rnd.randrange(365))
-        wife = person(
-            "female",
-            namer.female(),
-            "wife_of",
-            head.name,
-            wife_dob,
-            _death(rnd, wife_dob, 75.0, 50.0),
-            1,
-        )
-        head.spouse_id, wife.spouse_id = id(wife), id(head)
+        wife = marry(head, 10, 75.0, 1)
         kids = children_of(
             head, wife, rnd.choices((2, 3, 4, 5, 6), (2, 3, 3, 2, 1))[0], 1990, clan, 2
         )
         for kid in kids:
             if kid.gender != "male" or kid.dob is None or kid.dob.year > 1982:
                 continue
-            bride_dob = kid.dob + timedelta(days=rnd.randint(1, 8) * 365 + rnd.randrange(365))
-            bride = person(
-                "female",
-                namer.female(),
-                "wife_of",
-                kid.name,
-                bride_dob,
-                _death(rnd, bride_dob, 76.0, 50.0),
-                2,
-            )
-            kid.spouse_id, bride.spouse_id = id(bride), id(kid)
+            bride = marry(kid, 8, 76.0, 2)
             grandkids = children_of(
                 kid, bride, rnd.choices((1, 2, 3, 4, 5), (1, 3, 3, 2, 1))[0], 2008, clan, 3
             )

@@ -16,6 +16,7 @@ from typing import Any
 import shapely
 
 from landgov.demo.model import SOURCE, UNIT_SYSTEM, Mutation, World
+from landgov.storage.bulk import MUTATION_COLUMNS, MUTATION_LINE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -114,25 +115,7 @@ def tables(world: World) -> list[Table]:
         ),
         Table(
             "mutation",
-            (
-                "id",
-                "mouza_id",
-                "number",
-                "type",
-                "status",
-                "entered_on",
-                "verified_on",
-                "decided_on",
-                "rejection_reason",
-                "officer_id",
-                "deed_number",
-                "sub_registrar",
-                "deed_date",
-                "consideration_rs",
-                "statutory_value_rs",
-                "fees_rs",
-                "remarks",
-            ),
+            MUTATION_COLUMNS,
             [
                 (
                     m.id,
@@ -224,16 +207,7 @@ def tables(world: World) -> list[Table]:
         ),
         Table(
             "mutation_line",
-            (
-                "mutation_id",
-                "line_no",
-                "khewat_id",
-                "transferor_party_id",
-                "transferee_party_id",
-                "numerator",
-                "denominator",
-                "right_type",
-            ),
+            MUTATION_LINE_COLUMNS,
             [
                 (
                     m.id,

@@ -6,6 +6,16 @@ modules, so the modules can be reorganised freely.
 """
 
 from landgov.domain.cnic import CNIC_PATTERN, cnic_gender, is_valid_cnic, mask_cnic, validate_cnic
+from landgov.domain.faraid import (
+    BAIT_UL_MAL,
+    Heir,
+    Heirs,
+    HeirShare,
+    PredeceasedChild,
+    School,
+    compute_shares,
+    parse_heirs,
+)
 from landgov.domain.geometry import area_m2, areas_m2, utm_epsg_for
 from landgov.domain.khasra import KILLAS_PER_MURABBA, KhasraNumber, parse_khasra_number
 from landgov.domain.records import (
@@ -66,6 +76,7 @@ from landgov.domain.units import (
 __all__ = [
     "ACRES_PER_MURABBA",
     "ACRE_SQFT",
+    "BAIT_UL_MAL",
     "CNIC_PATTERN",
     "FOOT_M",
     "KANAL_PER_ACRE",
@@ -83,6 +94,9 @@ __all__ = [
     "Custodian",
     "Gender",
     "GuardianRelation",
+    "Heir",
+    "HeirShare",
+    "Heirs",
     "IrrigationSource",
     "KanalMarlaSarsai",
     "KhasraNumber",
@@ -90,7 +104,9 @@ __all__ = [
     "MutationStatus",
     "MutationType",
     "PartyKind",
+    "PredeceasedChild",
     "RightType",
+    "School",
     "Season",
     "StateLandCategory",
     "Tenancy",
@@ -100,6 +116,7 @@ __all__ = [
     "areas_m2",
     "check_khewat_total",
     "cnic_gender",
+    "compute_shares",
     "format_area",
     "format_kms",
     "format_share",
@@ -110,6 +127,7 @@ __all__ = [
     "kms_to_m2",
     "m2_to_sarsai",
     "mask_cnic",
+    "parse_heirs",
     "parse_khasra_number",
     "parse_kms",
     "parse_share",

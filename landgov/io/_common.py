@@ -5,15 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from landgov.errors import ImportRejected, RowProblem
 
@@ -107,38 +104,3 @@ def cell_text(value: object) -> str | None:
         return None
     stripped = str(value).strip()
     return stripped or None
-
-
-_COPY_CONTEXT = re.compile(r"\n(?:CONTEXT:\s+)?COPY \w+, line \d+[^\n]*")
-
-
-def database_reason(exc: BaseException) -> str:
-    """The database's own message for a failed statement, on one line.
-
-    The context line a failed COPY adds (``COPY khasra, line 2: "<raw row>"``) is left
-    out: the raw row is noise to a reader, and an INSERT's message has no such line.
-    """
-    orig = getattr(exc, "orig", None) or exc
-    return " ".join(_COPY_CONTEXT.sub("", str(orig)).split())
-
-
-def copy_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
-) -> None:
-    """Writes ``rows`` (values in the order of ``columns``) into ``table`` with COPY.
-
-    COPY streams every row in one statement, many times faster than executemany INSERTs
-    for thousands of rows. It runs on the psycopg connection under ``conn``, so inside
-    the caller's transaction. Values are adapted by psycopg (None is NULL, a list an
-    array; give a geometry as hex EWKB with its SRID). A failure is raised as SQLAlchemy's
-    DBAPIError, as an INSERT's would be, so that callers report both alike.
-    """
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    except psycopg.Error as exc:
-        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc

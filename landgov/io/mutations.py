@@ -78,14 +78,18 @@ from landgov.domain import (
 from landgov.errors import DomainError, ImportRejected, RowProblem
 from landgov.io._common import (
     check_readable,
-    copy_rows,
-    database_reason,
     file_problem,
     sha256_file,
     write_audit,
 )
 from landgov.io.reports import ImportReport
 from landgov.progress import track
+from landgov.storage.bulk import (
+    MUTATION_COLUMNS,
+    MUTATION_LINE_COLUMNS,
+    copy_rows,
+    database_reason,
+)
 from landgov.storage.lookup import NotFound, find_mouza
 
 HEADER_FIELDS: Final = (
@@ -625,34 +629,8 @@ def _mutation_row(
     }
 
 
-_MUTATION_COLUMNS: Final = (
-    "id",
-    "mouza_id",
-    "number",
-    "type",
-    "status",
-    "entered_on",
-    "verified_on",
-    "decided_on",
-    "rejection_reason",
-    "officer_id",
-    "deed_number",
-    "sub_registrar",
-    "deed_date",
-    "consideration_rs",
-    "statutory_value_rs",
-    "fees_rs",
-)
-_LINE_COLUMNS: Final = (
-    "mutation_id",
-    "line_no",
-    "khewat_id",
-    "transferor_party_id",
-    "transferee_party_id",
-    "numerator",
-    "denominator",
-    "right_type",
-)
+_MUTATION_COLUMNS: Final = tuple(c for c in MUTATION_COLUMNS if c != "remarks")
+"""What the register fills (it has no remarks column)."""
 
 
 def _insert(
@@ -678,7 +656,7 @@ def _insert(
         line["mutation_id"] = by_key[line.pop("mutation")]
     for table, columns, rows in (
         ("mutation", _MUTATION_COLUMNS, mutations),
-        ("mutation_line", _LINE_COLUMNS, lines),
+        ("mutation_line", MUTATION_LINE_COLUMNS, lines),
     ):
         tracked = track(rows, f"Writing {table}s", progress, total=len(rows))
         copy_rows(conn, table, columns, (tuple(row[c] for c in columns) for row in tracked))

@@ -90,8 +90,6 @@ from landgov.errors import ImportRejected, InvalidArea, InvalidKhasraNumber, Row
 from landgov.io._common import (
     cell_text,
     check_readable,
-    copy_rows,
-    database_reason,
     file_problem,
     mouza_label,
     sha256_file,
@@ -99,6 +97,7 @@ from landgov.io._common import (
 )
 from landgov.io.reports import ImportReport
 from landgov.progress import track
+from landgov.storage.bulk import copy_rows, database_reason
 from landgov.storage.lookup import find_mouza
 
 REQUIRED_FIELDS = ("khasra_no", "land_class")
