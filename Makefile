@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 LANDGOV_HOME ?= $(CURDIR)/.landgov
 export LANDGOV_HOME
 UV_VERSION := 0.13.9
-# Debian packages the platform needs: PostGIS for storage, Chromium for the browser test.
-APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgis chromium
+# Debian packages the platform needs: PostGIS for storage, Chromium for the browser test,
+# Noto fonts (Nastaliq Urdu) for fard PDFs, poppler (pdftoppm) to render them in tests.
+APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgis chromium fonts-noto-core poppler-utils
 
 .PHONY: demo test setup venv system db lint typecheck clean
 

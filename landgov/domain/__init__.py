@@ -15,6 +15,7 @@ from landgov.domain.faraid import (
     School,
     compute_shares,
     parse_heirs,
+    parse_predeceased,
 )
 from landgov.domain.geometry import area_m2, areas_m2, utm_epsg_for
 from landgov.domain.khasra import KILLAS_PER_MURABBA, KhasraNumber, parse_khasra_number
@@ -130,6 +131,7 @@ __all__ = [
     "parse_heirs",
     "parse_khasra_number",
     "parse_kms",
+    "parse_predeceased",
     "parse_share",
     "sarsai_sqft",
     "sarsai_to_m2",

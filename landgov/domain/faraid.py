@@ -125,6 +125,7 @@ __all__ = [
     "School",
     "compute_shares",
     "parse_heirs",
+    "parse_predeceased",
 ]
 
 
@@ -355,6 +356,34 @@ def parse_heirs(text: str) -> Heirs:
             )
         values[heir] = count
     return Heirs.from_mapping(values)
+
+
+def parse_predeceased(text: str) -> PredeceasedChild:
+    """Reads a predeceased child written as ``son:sons=1,daughters=2`` (MFLO 1961 s.4).
+
+    The part before ``:`` is ``son`` or ``daughter``; after it, ``sons=N`` and
+    ``daughters=N`` (either may be left out, meaning 0).
+
+    Raises:
+        InvalidHeirs: the text is not of that form.
+    """
+    gender, sep, rest = text.strip().partition(":")
+    gender = gender.strip().lower()
+    if not sep or gender not in ("son", "daughter"):
+        raise InvalidHeirs(
+            f"predeceased child {text!r}: write it as 'son:sons=1,daughters=2' "
+            "or 'daughter:sons=0,daughters=1'"
+        )
+    counts = {"sons": 0, "daughters": 0}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        name, _, value = item.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if name not in counts or not (value.isascii() and value.isdigit()):
+            raise InvalidHeirs(
+                f"predeceased child {text!r}: {item!r} is not 'sons=N' or 'daughters=N'"
+            )
+        counts[name] = int(value)
+    return PredeceasedChild("son" if gender == "son" else "daughter", **counts)
 
 
 # --- the calculation ---------------------------------------------------------------------

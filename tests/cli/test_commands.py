@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy.engine import Engine
 from typer.main import get_command
@@ -64,3 +66,35 @@ def test_unreachable_database_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 1
     assert "cannot reach the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_inheritance_json_contract() -> None:
+    result = runner.invoke(
+        app, ["inheritance", "--school", "hanafi", "--heirs", "wife=1,son=2,daughter=1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {"heir": "wife", "count": 1, "share": "1/8", "share_each": "1/8"},
+        {"heir": "son", "count": 2, "share": "7/10", "share_each": "7/20"},
+        {"heir": "daughter", "count": 1, "share": "7/40", "share_each": "7/40"},
+    ]
+
+
+def test_inheritance_predeceased_and_errors() -> None:
+    result = runner.invoke(
+        app,
+        ["inheritance", "--heirs", "son=1", "--predeceased", "son:sons=1,daughters=1", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    shares = {row["heir"]: row["share"] for row in json.loads(result.output)}
+    assert shares == {
+        "son": "1/2",
+        "predeceased_son_1.son": "1/3",
+        "predeceased_son_1.daughter": "1/6",
+    }
+    bad = runner.invoke(app, ["inheritance", "--heirs", "wife=5"])
+    assert bad.exit_code == 1
+    assert "at most 4 wives" in bad.output
+    bad = runner.invoke(app, ["inheritance", "--heirs", "son=1", "--school", "maliki"])
+    assert bad.exit_code == 1
+    assert "unknown school 'maliki'" in bad.output

@@ -1,27 +1,21 @@
-"""The ``landgov`` command: a thin shell over the library.
+"""The ``landgov`` command's top level: database, demo, import and export commands.
 
-Every command turns :class:`~landgov.errors.LandgovError` into a message on stderr and
-exit status 1, never a traceback. Long work shows a progress bar (rich).
+Each concern's commands live in a module of their own (``landgov.cli.<concern>``) and
+are registered here; all share :mod:`landgov.cli._shell` (clean errors, the engine).
 """
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
+import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import OperationalError
 
+from landgov.cli import audit, mutation, records
+from landgov.cli._shell import clean_errors, engine, err, out
 from landgov.config import load_settings
-from landgov.errors import LandgovError
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 app = typer.Typer(
     help="landgov: land records, imagery and models for revenue departments.",
@@ -36,38 +30,11 @@ import_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
-
-out = Console()
-err = Console(stderr=True)
-
-
-def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Report landgov's own errors as a message and exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except LandgovError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-            sys.exit(1)
-        except OperationalError as exc:  # server down, wrong URL or credentials
-            reason = str(exc.orig).strip() if exc.orig else str(exc)
-            err.print(
-                f"[bold red]error:[/] cannot reach the database: {reason}\n"
-                "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
-                markup=True,
-                highlight=False,
-            )
-            sys.exit(1)
-
-    return wrapper
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    from landgov.storage import get_engine
-
-    return get_engine(load_settings())
+app.add_typer(mutation.app, name="mutation")
+app.add_typer(records.ror_app, name="ror")
+app.add_typer(records.jamabandi_app, name="jamabandi")
+app.add_typer(records.fard_app, name="fard")
+app.add_typer(audit.app, name="audit")
 
 
 @db_app.command("up")
@@ -114,9 +81,9 @@ def db_status() -> None:
             raise typer.Exit(3)
     else:
         out.print("server: LANDGOV_DATABASE_URL")
-    engine = _engine()
-    done = migrate.applied(engine)
-    todo = migrate.pending(engine)
+    eng = engine()
+    done = migrate.applied(eng)
+    todo = migrate.pending(eng)
     out.print(f"migrations applied: {len(done)}, pending: {len(todo)}")
     for m in todo:
         out.print(f"  pending {m.path.name}")
@@ -128,7 +95,7 @@ def db_migrate() -> None:
     """Apply pending migrations from sql/ (each in its own transaction)."""
     from landgov.storage import migrate
 
-    ran = migrate.migrate(_engine())
+    ran = migrate.migrate(engine())
     for m in ran:
         out.print(f"applied {m.path.name}")
     out.print(f"{len(ran)} migration(s) applied; schema up to date.")
@@ -151,7 +118,7 @@ def demo(
 
     settings = load_settings()
     with progress_bar() as progress:
-        report = build_demo(_engine(), settings.demo_dir, seed=seed, progress=progress)
+        report = build_demo(engine(), settings.demo_dir, seed=seed, progress=progress)
     out.print(report.summary())
 
 
@@ -169,7 +136,7 @@ def import_parcels_cmd(
 
     with progress_bar() as progress:
         report = import_parcels(
-            _engine(), path, mouza=mouza, layer=layer, actor=actor, progress=progress
+            engine(), path, mouza=mouza, layer=layer, actor=actor, progress=progress
         )
     out.print(report.summary())
 
@@ -185,7 +152,7 @@ def import_mutations_cmd(
     from landgov.progress import progress_bar
 
     with progress_bar() as progress:
-        report = import_mutations(_engine(), path, actor=actor, progress=progress)
+        report = import_mutations(engine(), path, actor=actor, progress=progress)
     out.print(report.summary())
 
 
@@ -202,8 +169,53 @@ def export_cmd(
     from landgov.io.export import export_mouza
 
     when = date.fromisoformat(as_of) if as_of else date.today()
-    report = export_mouza(_engine(), mouza, out_path, as_of=when)
+    report = export_mouza(engine(), mouza, out_path, as_of=when)
     out.print(report.summary())
+
+
+@app.command("inheritance")
+@clean_errors
+def inheritance_cmd(
+    heirs: Annotated[str, typer.Option(help="Surviving heirs, e.g. wife=1,son=2,daughter=1.")],
+    school: Annotated[str, typer.Option(help="hanafi (default) or jafari.")] = "hanafi",
+    predeceased: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A child who died before the deceased, with its children (MFLO 1961 s.4),"
+            " e.g. son:sons=1,daughters=2. Repeatable."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Exact faraid shares of an estate for a set of heirs."""
+    from landgov.domain import compute_shares, format_share, parse_heirs, parse_predeceased
+    from landgov.domain.faraid import School
+
+    try:
+        chosen = School(school.strip().lower())
+    except ValueError:
+        err.print(f"[bold red]error:[/] unknown school '{school}': use hanafi or jafari")
+        raise typer.Exit(1) from None
+    children = [parse_predeceased(text) for text in predeceased or []]
+    shares = compute_shares(parse_heirs(heirs), school=chosen, predeceased=children)
+    rows = [
+        {
+            "heir": s.heir,
+            "count": s.count,
+            "share": format_share(s.share) if s.share else "0",
+            "share_each": format_share(s.share_each) if s.share_each else "0",
+        }
+        for s in shares
+    ]
+    if as_json:  # the documented contract: exactly these four keys per heir class
+        typer.echo(json.dumps(rows))
+        return
+    for r, s in zip(rows, shares, strict=True):
+        out.print(
+            f"{r['heir']:<28} ×{r['count']:<2} {r['share']:>8}  each {r['share_each']:>8}"
+            f"  ({s.basis})",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""What every ``landgov`` command shares: consoles, clean errors, the engine."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from landgov.config import load_settings
+from landgov.errors import LandgovError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Report landgov's own errors as a message and exit 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except LandgovError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            sys.exit(1)
+        except OperationalError as exc:  # server down, wrong URL or credentials
+            reason = str(exc.orig).strip() if exc.orig else str(exc)
+            err.print(
+                f"[bold red]error:[/] cannot reach the database: {reason}\n"
+                "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
+                markup=True,
+                highlight=False,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def engine() -> Engine:
+    """The engine of the configured database."""
+    from landgov.storage import get_engine
+
+    return get_engine(load_settings())
