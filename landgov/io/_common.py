@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from landgov.errors import ImportRejected, RowProblem
+from landgov.storage.audit import append as append_audit
 
 
 def file_problem(path: Path, reason: str, field: str | None = None) -> ImportRejected:
@@ -71,18 +71,9 @@ def write_audit(
     entity_id: str | None,
     details: Mapping[str, object],
 ) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO audit_log (actor, action, entity, entity_id, details)"
-            " VALUES (:actor, :action, :entity, :entity_id, CAST(:details AS jsonb))"
-        ),
-        {
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "details": json.dumps(details, default=str),
-        },
+    """One audit row, chained by :func:`landgov.storage.audit.append`."""
+    append_audit(
+        conn, actor=actor, action=action, entity=entity, entity_id=entity_id, details=details
     )
 
 

@@ -7,9 +7,10 @@
 - :mod:`~landgov.storage.bulk` writes many rows at once with COPY.
 """
 
+from landgov.storage import audit
 from landgov.storage.bulk import copy_rows, database_reason
 from landgov.storage.engine import get_engine
 from landgov.storage.lookup import NotFound, find_mouza
 from landgov.storage.tables import table
 
-__all__ = ["NotFound", "copy_rows", "database_reason", "find_mouza", "get_engine", "table"]
+__all__ = ["NotFound", "audit", "copy_rows", "database_reason", "find_mouza", "get_engine", "table"]
