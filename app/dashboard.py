@@ -1,7 +1,13 @@
-"""The revenue officer's dashboard: a mouza's khasras on a map and their owners.
+"""The revenue officer's dashboard: ``streamlit run app/dashboard.py``.
 
-Run with ``streamlit run app/dashboard.py``. This file only lays out the page; the data
-comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
+This entry script draws what every page shares (the navigation, the mouza and the
+"as of" date in the sidebar) and runs the chosen page:
+
+- ``views/parcels.py``: the mouza map; a khasra's owners on the date and today, its
+  mutation chain back to settlement, and its fard;
+- ``views/mutations.py``: officers enter, verify, sanction and reject mutations.
+
+The data comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
 """
 
 from __future__ import annotations
@@ -17,56 +23,33 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import data, panels  # noqa: E402
+from app import context, data, panels  # noqa: E402
+
+# Not "pages/": Streamlit would take such a folder for an old-style multipage app and run
+# a page without this entry script (and so without its sidebar) on some reruns.
+VIEWS = Path(__file__).resolve().parent / "views"
 
 
 def main() -> None:
-    st.set_page_config(page_title="landgov · mouza map", page_icon="🗺️", layout="wide")
-    st.title("Mouza map and record of rights")
-
+    st.set_page_config(page_title="landgov", page_icon="🗺️", layout="wide")
+    page = st.navigation(
+        [
+            st.Page(VIEWS / "parcels.py", title="Parcels", icon="🗺️", default=True),
+            st.Page(VIEWS / "mutations.py", title="Mutations", icon="🖋️"),
+        ]
+    )
     url = data.database_url()
     with panels.database_errors(url):
         mouzas = data.mouzas(url)
     if not mouzas:
+        st.title("Mouza map and record of rights")
         st.info(panels.EMPTY_DB_MESSAGE)
         with st.sidebar:
             panels.legend()
         return
-
     mouza, as_of = panels.sidebar(mouzas)
-    with panels.database_errors(url):
-        parcels = data.parcels(url, mouza.id, as_of)
-        rows = data.map_rows(url, mouza.id, as_of)
-    with st.sidebar:
-        panels.legend(data.land_class_counts(parcels))
-    panels.mouza_header(mouza, parcels, as_of)
-    if parcels.empty:
-        st.info(f"Mouza {mouza.name} has no khasra on record on {as_of:%Y-%m-%d}.")
-        return
-
-    map_key = f"parcel_map_{mouza.id}"
-    picker_key = f"khasra_{mouza.id}"
-    map_col, panel_col = st.columns([3, 2], gap="medium")
-    with panel_col:
-        selected = panels.khasra_picker(parcels["khasra_no"].tolist(), picker_key=picker_key)
-    with map_col, st.container(border=True):
-        panels.parcel_map(
-            rows, data.bounds(parcels), selected, map_key=map_key, picker_key=picker_key
-        )
-    if selected is None:
-        with panel_col:
-            st.caption("Select a khasra to see its area, khewat and owners.")
-        return
-    facts = data.khasra_facts(parcels, selected)
-    if facts is None:  # not live on this date
-        return
-    with panel_col:
-        panels.khasra_panel(facts)
-    with panels.database_errors(url):
-        owners = data.owners(url, facts.khasra_id, as_of)
-        khewat_ids = tuple(sorted({int(i) for i in owners["khewat_id"]}))
-        areas = data.khewat_areas(url, khewat_ids, as_of) if khewat_ids else {}
-    panels.owners_panel(owners, areas, as_of)
+    context.store(context.Context(url=url, mouza=mouza, as_of=as_of))
+    page.run()
 
 
 main()

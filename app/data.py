@@ -9,9 +9,11 @@ show; they are kept free of Streamlit calls so tests can use them directly.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
+from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -79,10 +81,47 @@ def map_rows(url: str, mouza_id: int, as_of: date) -> pd.DataFrame:
     return parcel_polygons(parcels(url, mouza_id, as_of))
 
 
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def mutation_chain(url: str, khasra_id: int) -> read.MutationChain:
+    with engine(url).connect() as conn:
+        return read.mutation_chain(conn, khasra_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def officers(url: str) -> list[read.OfficerSummary]:
+    with engine(url).connect() as conn:
+        return read.list_officers(conn)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def pending_lines(url: str, mouza_id: int) -> pd.DataFrame:
+    with engine(url).connect() as conn:
+        return read.mutation_lines(conn, mouza_id)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def mouza_khewats(url: str, mouza_id: int, as_of: date) -> list[int]:
+    with engine(url).connect() as conn:
+        return read.mouza_khewats(conn, mouza_id, as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def khewat_owners(
+    url: str, mouza_id: int, khewat_numbers: tuple[int, ...], as_of: date
+) -> pd.DataFrame:
+    with engine(url).connect() as conn:
+        return read.khewat_owners(conn, mouza_id, list(khewat_numbers), as_of)
+
+
 def clear_caches() -> None:
     """Forget every cached result and engine (tests; after bulk imports)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def forget_results() -> None:
+    """Forget cached query results (after a mutation is written); keeps the engines."""
+    st.cache_data.clear()
 
 
 # --- pure helpers ---------------------------------------------------------------------
@@ -272,3 +311,320 @@ def land_class_counts(gdf: gpd.GeoDataFrame) -> dict[str, int]:
     if gdf.empty:
         return {}
     return {str(k): int(v) for k, v in gdf["land_class"].value_counts().items()}
+
+
+# --- the mutation chain (timeline) ----------------------------------------------------
+
+STATUS_LABELS = {
+    "settlement": "settlement",
+    "sanctioned": "sanctioned",
+    "rejected": "rejected",
+    "entered": "pending (entered)",
+    "verified": "pending (verified)",
+}
+"""How each event's status reads on the timeline, in the legend's order."""
+
+TIMELINE_COLUMNS = [
+    "Date",
+    "Mutation",
+    "Type",
+    "Status",
+    "Khewat",
+    "Transfers",
+    "Deed",
+    "Officer",
+    "Note",
+]
+
+
+def party_label(
+    name: object, relation: object = None, guardian: object = None, custodian: object = None
+) -> str:
+    """A party as the register names it: ``Ahmad Khan s/o Bashir Khan`` (no CNIC)."""
+    shown = _text(name)
+    if shown is None:
+        custodian_text = _text(custodian)
+        return custodian_text.replace("_", " ") if custodian_text else "—"
+    relation_text, guardian_text = _text(relation), _text(guardian)
+    if relation_text and guardian_text:
+        abbreviation = style.GUARDIAN_ABBREVIATIONS.get(relation_text, relation_text)
+        shown += f" {abbreviation} {guardian_text}"
+    return shown
+
+
+def _line_party(rec: object, role: str) -> str | None:
+    name = getattr(rec, f"{role}_name")
+    if _text(name) is None:
+        return None
+    return party_label(
+        name,
+        getattr(rec, f"{role}_guardian_relation"),
+        getattr(rec, f"{role}_guardian_name"),
+        getattr(rec, f"{role}_custodian"),
+    )
+
+
+def transfer_text(rec: object) -> str:
+    """One mutation line: ``Ahmad Khan s/o Bashir Khan → Bilal 1/6 of khewat 5``."""
+    share = format_share(Fraction(int(rec.numerator), int(rec.denominator)))  # type: ignore[attr-defined]
+    giver, taker = _line_party(rec, "transferor"), _line_party(rec, "transferee")
+    right = str(rec.right_type)  # type: ignore[attr-defined]
+    suffix = "" if right == "ownership" else f" ({right.replace('_', ' ')})"
+    return f"{giver or '—'} → {taker or '—'} {share}{suffix}"
+
+
+def _owners_text(group: pd.DataFrame) -> str:
+    parts = []
+    for rec in group.itertuples(index=False):
+        share = format_share(Fraction(int(rec.numerator), int(rec.denominator)))
+        right = str(rec.right_type)
+        suffix = "" if right == "ownership" else f" ({right.replace('_', ' ')})"
+        who = party_label(rec.name, rec.guardian_relation, rec.guardian_name, rec.custodian)
+        parts.append(f"{who} {share}{suffix}")
+    return "; ".join(parts)
+
+
+def _mutations(lines: pd.DataFrame) -> Iterator[tuple[Any, pd.DataFrame]]:
+    """(first line, all lines) of each mutation, in the order the query gave them."""
+    for _mutation_id, group in lines.groupby("mutation_id", sort=False):
+        yield group.iloc[0], group
+
+
+def _mutation_row(first: Any, group: pd.DataFrame) -> dict[str, str]:
+    """One mutation as the register shows it (the keys of TIMELINE_COLUMNS and more)."""
+    deed_parts = []
+    if _text(first.deed_number):
+        deed_parts.append(f"{first.deed_number} of {first.deed_date}")
+    if not pd.isna(first.consideration_rs):
+        deed_parts.append(f"Rs {int(first.consideration_rs):,}")
+    deed = ", ".join(deed_parts) or "—"
+    officer = "—"
+    if _text(first.officer_name):
+        designation = str(first.officer_designation).replace("_", " ")
+        officer = f"{first.officer_name} ({designation})"
+    return {
+        "Date": str(first.event_date),
+        "Mutation": str(first.number),
+        "Type": str(first.type).replace("_", " "),
+        "Status": STATUS_LABELS.get(str(first.status), str(first.status)),
+        "Khewat": ", ".join(dict.fromkeys(str(k) for k in group["khewat_no"])),
+        "Transfers": "; ".join(transfer_text(rec) for rec in group.itertuples(index=False)),
+        "Deed": deed,
+        "Officer": officer,
+        "Note": _text(first.rejection_reason) or _text(first.remarks) or "",
+        "Entered": str(first.entered_on),
+        "Verified": "—" if pd.isna(first.verified_on) else str(first.verified_on),
+    }
+
+
+PENDING_COLUMNS = [
+    "Mutation",
+    "Type",
+    "Status",
+    "Entered",
+    "Verified",
+    "Khewat",
+    "Transfers",
+    "Deed",
+]
+
+
+def pending_table(lines: pd.DataFrame) -> pd.DataFrame:
+    """The pending mutations of :func:`read.mutation_lines`, one row each."""
+    rows = [_mutation_row(first, group) for first, group in _mutations(lines)]
+    return pd.DataFrame(rows, columns=PENDING_COLUMNS)
+
+
+def pending_choices(lines: pd.DataFrame) -> dict[int, str]:
+    """Mutation id -> ``No. 3 · sale · pending (verified) · khewat 5``."""
+    return {
+        int(first.mutation_id): f"No. {first.number} · {str(first.type).replace('_', ' ')} · "
+        f"{STATUS_LABELS.get(str(first.status), str(first.status))} · khewat "
+        + ", ".join(dict.fromkeys(str(k) for k in group["khewat_no"]))
+        for first, group in _mutations(lines)
+    }
+
+
+def timeline_table(chain: read.MutationChain) -> pd.DataFrame:
+    """One row per event, oldest first: the settlement owners, then every mutation.
+
+    Shares are exact fractions of the khewat each line names; parties by name and
+    guardian only (no CNIC).
+    """
+    rows: list[dict[str, str]] = []
+    settlement = chain.settlement
+    if not settlement.empty:
+        for (valid_from, khewat_no), group in settlement.groupby(
+            ["valid_from", "khewat_no"], sort=True
+        ):
+            rows.append(
+                {
+                    "Date": str(valid_from),
+                    "Mutation": "—",
+                    "Type": "settlement",
+                    "Status": STATUS_LABELS["settlement"],
+                    "Khewat": str(khewat_no),
+                    "Transfers": "first recorded owners: " + _owners_text(group),
+                    "Deed": "—",
+                    "Officer": "—",
+                    "Note": "",
+                }
+            )
+    if not chain.lines.empty:
+        rows.extend(_mutation_row(first, group) for first, group in _mutations(chain.lines))
+    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+
+
+def lane(khewat_no: object, khasra_no: object) -> str:
+    """A timeline row: the khewat and the khasra (itself or a partition parent) it held."""
+    return f"khewat {khewat_no} · khasra {khasra_no}"
+
+
+def timeline_events(chain: read.MutationChain) -> pd.DataFrame:
+    """The chart's points: ``date, lane, status, type, mutation, transfers, above``.
+
+    ``above`` alternates along each lane (oldest first): where the label goes.
+    """
+    columns = ["date", "lane", "status", "type", "mutation", "transfers", "above"]
+    rows = []
+    settlement = chain.settlement
+    if not settlement.empty:
+        for (valid_from, khewat_no, via), group in settlement.groupby(
+            ["valid_from", "khewat_no", "via_khasra_no"], sort=True
+        ):
+            rows.append(
+                {
+                    "date": pd.Timestamp(valid_from),
+                    "lane": lane(khewat_no, via),
+                    "status": STATUS_LABELS["settlement"],
+                    "type": "settlement",
+                    "mutation": "first owners",
+                    "transfers": _owners_text(group),
+                }
+            )
+    if not chain.lines.empty:
+        for first, group in _mutations(chain.lines):
+            for (khewat_no, via), part in group.groupby(["khewat_no", "via_khasra_no"], sort=False):
+                rows.append(
+                    {
+                        "date": pd.Timestamp(first.event_date),
+                        "lane": lane(khewat_no, via),
+                        "status": STATUS_LABELS.get(str(first.status), str(first.status)),
+                        "type": str(first.type).replace("_", " "),
+                        "mutation": f"No. {first.number}",
+                        "transfers": "; ".join(
+                            transfer_text(rec) for rec in part.itertuples(index=False)
+                        ),
+                    }
+                )
+    events = pd.DataFrame(rows, columns=columns).sort_values("date", kind="stable")
+    events["above"] = events.groupby("lane").cumcount() % 2 == 0
+    return events.reset_index(drop=True)
+
+
+def timeline_lanes(chain: read.MutationChain, today: date) -> pd.DataFrame:
+    """The chart's bars: each khewat period of the khasra or a partition parent.
+
+    Columns ``lane, start, end, held`` (``end`` is ``today`` for a current period).
+    """
+    columns = ["lane", "start", "end", "held"]
+    if chain.holdings.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for rec in chain.holdings.itertuples(index=False):
+        end = today if rec.valid_to is None or pd.isna(rec.valid_to) else rec.valid_to
+        rows.append(
+            {
+                "lane": lane(rec.khewat_no, rec.khasra_no),
+                "start": pd.Timestamp(rec.valid_from),
+                "end": pd.Timestamp(max(end, rec.valid_from)),
+                "held": f"{rec.valid_from} to {'today' if end == today else end}",
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def sanctioned_between(chain: read.MutationChain, start: date, end: date) -> list[str]:
+    """``No. 12 (sale, 2021-03-01)`` for each mutation sanctioned in (start, end]."""
+    lines = chain.lines
+    if lines.empty:
+        return []
+    low, high = min(start, end), max(start, end)
+    found = []
+    for first, _group in _mutations(lines):
+        decided = first.decided_on
+        if str(first.status) == "sanctioned" and not pd.isna(decided) and low < decided <= high:
+            found.append(f"No. {first.number} ({str(first.type).replace('_', ' ')}, {decided})")
+    return found
+
+
+def lineage_text(chain: read.MutationChain) -> str:
+    """``cut from 12 on 2023-05-01, which was cut from 7 on 1990-01-01`` (or empty)."""
+    lineage = chain.lineage
+    if len(lineage) <= 1:
+        return ""
+    parts = []
+    for child, parent in zip(
+        lineage.iloc[:-1].itertuples(index=False),
+        lineage.iloc[1:].itertuples(index=False),
+        strict=True,
+    ):
+        on = (
+            ""
+            if child.created_on is None or pd.isna(child.created_on)
+            else f" on {child.created_on}"
+        )
+        parts.append(f"khasra {child.khasra_no} was cut from khasra {parent.khasra_no}{on}")
+    return "; ".join(parts)
+
+
+# --- fard -------------------------------------------------------------------------------
+
+
+def fard_available() -> bool:
+    """Whether this landgov has the fard issuer (``landgov.records.fard``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("landgov.records.fard") is not None
+
+
+def fard_file_name(mouza: str, khewat_no: int, as_of: date, language: str) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in mouza.lower()).strip("-")
+    return f"fard-{slug}-khewat-{khewat_no}-{as_of:%Y-%m-%d}-{language}.pdf"
+
+
+FardLanguage = Literal["en", "ur", "both"]
+
+
+def fard_pdf(
+    engine: Engine, mouza: str, khewat_no: int, as_of: date, language: FardLanguage
+) -> bytes:
+    """Issues the fard of khewat ``khewat_no`` of ``mouza`` on ``as_of``; the PDF's bytes.
+
+    ``mouza`` is its name (or hadbast number); ``language`` is ``en``, ``ur`` or ``both``.
+
+    What the dashboard's "Download fard" button calls. Issuing writes the audit log
+    (actor ``dashboard``) and gives the extract its verification code.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from landgov.records.fard import issue_fard
+
+    with tempfile.TemporaryDirectory(prefix="landgov-fard-") as tmp:
+        out = Path(tmp) / fard_file_name(mouza, khewat_no, as_of, language)
+        issued = issue_fard(
+            engine,
+            khewat=(mouza, khewat_no),
+            as_of=as_of,
+            language=language,
+            out=out,
+            actor="dashboard",
+        )
+        return Path(issued.path).read_bytes()
+
+
+def mutation_number(url: str, mutation_id: int) -> int | None:
+    """Not cached: asked right after a mutation is entered."""
+    with engine(url).connect() as conn:
+        return read.mutation_number(conn, mutation_id)

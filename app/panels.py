@@ -8,6 +8,7 @@ from datetime import date
 from fractions import Fraction
 from functools import partial
 
+import altair as alt
 import geopandas as gpd
 import pandas as pd
 import pydeck as pdk
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 from app import data, style
 from landgov.domain import check_khewat_total
 from landgov.errors import InvalidShare, StorageError
+from landgov.storage import read
 from landgov.storage.read import MouzaSummary
 
 MAP_HEIGHT_PX = 560
@@ -193,9 +195,15 @@ def khasra_panel(facts: data.KhasraFacts) -> None:
     )
 
 
-def owners_panel(owners: pd.DataFrame, khewat_areas: dict[int, int], as_of: date) -> None:
+def owners_panel(
+    owners: pd.DataFrame,
+    khewat_areas: dict[int, int],
+    as_of: date,
+    *,
+    title: str | None = None,
+) -> None:
     """The owners of each khewat holding the khasra, with exact shares and masked CNICs."""
-    st.markdown(f"#### Owners on {as_of:%Y-%m-%d}")
+    st.markdown(f"#### {title or f'Owners on {as_of:%Y-%m-%d}'}")
     if owners.empty:
         st.info("No share in force for this khasra on this date.")
         return
@@ -214,3 +222,136 @@ def owners_panel(owners: pd.DataFrame, khewat_areas: dict[int, int], as_of: date
             )
         except InvalidShare as exc:
             st.warning(f"Khewat {khewat_no}: {exc}")
+
+
+def changes_since(chain: read.MutationChain, as_of: date, today: date) -> None:
+    """Which sanctioned mutations lie between the chosen date and today."""
+    found = data.sanctioned_between(chain, as_of, today)
+    low, high = sorted((as_of, today))
+    if found:
+        st.caption(
+            f"Sanctioned between {low:%Y-%m-%d} and {high:%Y-%m-%d}: " + ", ".join(found) + "."
+        )
+    else:
+        st.caption(f"No mutation sanctioned between {low:%Y-%m-%d} and {high:%Y-%m-%d}.")
+
+
+def timeline_chart(chain: read.MutationChain, today: date) -> alt.LayerChart | None:
+    """Each khewat period as a grey bar, each event a point coloured by its status."""
+    events = data.timeline_events(chain)
+    if events.empty:
+        return None
+    lanes = data.timeline_lanes(chain, today)
+    order = list(
+        dict.fromkeys([*lanes.sort_values("start")["lane"], *events.sort_values("date")["lane"]])
+    )
+    y = alt.Y("lane:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    statuses = list(data.STATUS_LABELS.values())
+    colour = alt.Color(
+        "status:N",
+        scale=alt.Scale(domain=statuses, range=list(style.STATUS_COLORS.values())),
+        legend=alt.Legend(title="Status", orient="bottom", direction="horizontal"),
+    )
+    bars = (
+        alt.Chart(lanes)
+        .mark_bar(height=12, color=style.LANE_COLOR, cornerRadius=3)
+        .encode(
+            x=alt.X("start:T", title=None, axis=alt.Axis(format="%Y", grid=True)),
+            x2="end:T",
+            y=y,
+            tooltip=[alt.Tooltip("lane:N", title="Held"), alt.Tooltip("held:N", title="Period")],
+        )
+    )
+    points = (
+        alt.Chart(events)
+        .mark_point(filled=True, size=170, opacity=0.95, stroke="#222", strokeWidth=0.6)
+        .encode(
+            x="date:T",
+            y=y,
+            color=colour,
+            shape=alt.Shape("type:N", legend=alt.Legend(title="Type", orient="right")),
+            tooltip=[
+                alt.Tooltip("date:T", title="Date", format="%Y-%m-%d"),
+                alt.Tooltip("mutation:N", title="Mutation"),
+                alt.Tooltip("type:N", title="Type"),
+                alt.Tooltip("status:N", title="Status"),
+                alt.Tooltip("transfers:N", title="Transfers"),
+            ],
+        )
+    )
+    # numbers alternate above and below the points, so neighbours do not overlap
+    above, below = (
+        alt.Chart(events)
+        .transform_filter(f"datum.above == {str(flag).lower()}")
+        .mark_text(dy=dy, fontSize=10, color="#333")
+        .encode(x="date:T", y=y, text="mutation:N")
+        for flag, dy in ((True, -15), (False, 17))
+    )
+    height = max(200, 64 * len(order) + 90)  # room for the status legend and the axis
+    return alt.layer(bars, points, above, below).properties(height=height)
+
+
+def mutation_chain_panel(chain: read.MutationChain, khasra_no: str, as_of: date) -> None:
+    """The khasra's mutations back to the first recorded owner: a chart and a register."""
+    st.markdown(f"#### Mutation chain of khasra {khasra_no}")
+    lineage = data.lineage_text(chain)
+    st.caption(
+        "Every mutation on the khewats that held this khasra"
+        + (" or the khasras it was cut from" if lineage else "")
+        + ", from the settlement owners to the pending ones."
+        + (f" {lineage[0].upper()}{lineage[1:]}." if lineage else "")
+    )
+    table = data.timeline_table(chain)
+    if table.empty:
+        st.info("No owner and no mutation on record for this khasra.")
+        return
+    chart = timeline_chart(chain, max(date.today(), as_of))
+    if chart is not None:
+        st.altair_chart(chart, width="stretch", alt="Timeline of the khasra's mutations")
+    st.table(table, hide_index=True)
+
+
+FARD_LANGUAGES = {"en": "English", "ur": "اردو (Urdu)", "both": "Both"}
+
+
+def fard_panel(url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date) -> None:
+    """Download a fard (ownership extract, PDF) of a khewat holding the khasra on the date.
+
+    The PDF is issued only when the button is clicked (a fard is an audited act with its
+    own verification code), by :func:`app.data.fard_pdf` with actor ``dashboard``.
+    """
+    st.markdown(f"#### Fard on {as_of:%Y-%m-%d}")
+    if owners.empty:
+        st.caption("No khewat holds this khasra on this date: no fard to issue.")
+        return
+    if not data.fard_available():
+        st.caption("Fard issue is not installed in this landgov yet.")
+        return
+    if as_of > date.today():
+        st.caption("A fard certifies the record on a past date or today, not a future one.")
+        return
+    khewat_numbers = sorted({int(n) for n in owners["khewat_no"]})
+    left, right = st.columns(2)
+    with left:
+        khewat_no = st.selectbox(
+            "Khewat", khewat_numbers, key=f"fard_khewat_{mouza.id}", format_func=str
+        )
+    with right:
+        language = st.radio(
+            "Language",
+            list(FARD_LANGUAGES),
+            format_func=FARD_LANGUAGES.__getitem__,
+            horizontal=True,
+            key="fard_language",
+        )
+    engine = data.engine(url)  # resolved now: the download runs outside the script thread
+    st.download_button(
+        "Download fard (PDF)",
+        data=partial(data.fard_pdf, engine, mouza.name, khewat_no, as_of, language),
+        file_name=data.fard_file_name(mouza.name, khewat_no, as_of, language),
+        mime="application/pdf",
+        icon=":material/download:",
+        key="fard_download",
+        on_click="ignore",
+        help="Issues a certified extract of the khewat on the chosen date (audited).",
+    )

@@ -44,6 +44,20 @@ FILL_ALPHA: Final = 200
 OUTLINE_COLOR: Final[tuple[int, int, int, int]] = (40, 40, 40, 220)
 SELECTED_OUTLINE_COLOR: Final[tuple[int, int, int, int]] = (255, 230, 0, 255)
 
+STATUS_COLORS: Final[MappingProxyType[str, str]] = MappingProxyType(
+    {
+        "settlement": "#1f6fb4",  # blue: the first recorded owners
+        "sanctioned": "#2e9e46",  # green
+        "rejected": "#d23c3c",  # red
+        "pending (entered)": "#f0a020",  # amber
+        "pending (verified)": "#b06ad0",  # violet
+    }
+)
+"""Colour of each event status on the mutation timeline (keys: data.STATUS_LABELS values)."""
+
+LANE_COLOR: Final = "#d9d9d9"
+"""The grey bar of a khewat's holding period on the timeline."""
+
 GUARDIAN_ABBREVIATIONS: Final[MappingProxyType[str, str]] = MappingProxyType(
     {"son_of": "s/o", "daughter_of": "d/o", "wife_of": "w/o"}
 )

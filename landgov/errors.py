@@ -97,3 +97,25 @@ class InvalidHeirs(DomainError):
     Raised for an unknown heir name, a bad count, a husband and a wife together, more
     than four wives, or an unsupported combination (the message says which).
     """
+
+
+class SanctionRefused(LandgovError):
+    """A mutation cannot be sanctioned (or verified, rejected) because a rule forbids it.
+
+    Nothing was written. ``rule`` is a stable identifier such as
+    ``transferor_holds_share`` or ``khewat_sums_to_one`` (see
+    :mod:`landgov.domain.ledger`), so callers and tests can tell the rules apart.
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        self.message = message
+        super().__init__(f"refused by rule {rule}: {message}")
+
+
+class SanctionConflict(LandgovError):
+    """Another transaction is changing the same mutation or khewat right now.
+
+    Nothing was written; the caller may try again once the other sanction has finished
+    (it will then see the other sanction's effect and may be refused by a rule).
+    """

@@ -1,9 +1,380 @@
-"""``landgov mutation``: enter, verify, sanction and reject mutations (intiqal)."""
+"""``landgov mutation``: enter, verify, sanction and reject mutations (intiqal).
+
+A mutation is named by its number in the register of its mouza (``N --mouza M``). A
+refusal prints the rule that refused it (``refused by rule transferor_holds_share: ...``)
+and exits 1; nothing was written. A conflict with another officer's sanction prints
+the khewat that is busy and exits 1 as well: try again.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from typing import Annotated, Any
+
 import typer
+
+from landgov.cli._shell import clean_errors, engine, out
+from landgov.domain.shares import parse_share
+from landgov.errors import LandgovError
 
 app = typer.Typer(
     help="Mutations (intiqal): enter, verify, sanction, reject.", no_args_is_help=True
 )
+
+MouzaOpt = Annotated[str, typer.Option("--mouza", help="Mouza name or hadbast number.")]
+NumberArg = Annotated[int, typer.Argument(help="The mutation's number in the mouza's register.")]
+OfficerOpt = Annotated[str, typer.Option("--officer", help="CNIC of the deciding officer.")]
+ActorOpt = Annotated[str, typer.Option(help="Who enters it (name or CNIC), for the audit log.")]
+
+
+class BadOption(LandgovError):
+    """An option's value cannot be read."""
+
+
+def _date(text: str | None, what: str) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadOption(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+
+
+def _parse_line(text: str, khewat: int | None) -> Any:
+    """``FROM:TO:SHARE[:RIGHT][@KHEWAT]``; FROM or TO may be empty."""
+    from landgov.records.mutations import DraftLine
+
+    body, at, where = text.partition("@")
+    parts = body.split(":")
+    if len(parts) not in (3, 4):
+        raise BadOption(
+            f"--line {text!r}: write FROM:TO:SHARE[:RIGHT][@KHEWAT], e.g. "
+            "35401-1234567-1:35401-7654321-1:1/4 (FROM or TO may be empty)"
+        )
+    if at:
+        try:
+            khewat = int(where)
+        except ValueError:
+            raise BadOption(f"--line {text!r}: khewat after '@' must be a number") from None
+    if khewat is None:
+        raise BadOption(f"--line {text!r}: give --khewat or end the line with @KHEWAT")
+    right = parts[3].strip() if len(parts) == 4 and parts[3].strip() else "ownership"
+    return DraftLine(
+        khewat, parts[0].strip() or None, parts[1].strip() or None, parse_share(parts[2]), right
+    )
+
+
+def _heirs(items: list[str] | None) -> dict[str, str]:
+    heirs = {}
+    for item in items or []:
+        cnic, sep, kind = item.partition("=")
+        if not sep or not cnic.strip() or not kind.strip():
+            raise BadOption(f"--heir {item!r}: write CNIC=KIND, e.g. 35401-1234567-1=son")
+        heirs[cnic.strip()] = kind.strip()
+    return heirs
+
+
+def _entered(mid: int) -> None:
+    from landgov.records import mutations
+
+    shown = mutations.show(engine(), mid)
+    out.print(
+        f"entered mutation {shown['number']} ({shown['type']}) in mouza {shown['mouza']}"
+        f" with {len(shown['lines'])} line(s)",
+        highlight=False,
+    )
+    for flag in shown["flags"]:
+        out.print(f"[bold yellow]flagged[/] ({flag['rule']}):", highlight=False)
+        for item in flag["details"].get("differences", []):
+            out.print(f"  {item}", highlight=False)
+
+
+@app.command("enter")
+@clean_errors
+def enter_cmd(
+    mtype: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="sale, gift, mortgage, redemption, exchange, court_decree, lease or inheritance"
+            " (a partition: enter-partition).",
+        ),
+    ],
+    mouza: MouzaOpt,
+    line: Annotated[
+        list[str],
+        typer.Option(
+            help="FROM:TO:SHARE or FROM:TO:SHARE:RIGHT, repeatable, optionally ending"
+            " @KHEWAT: CNICs (or a custodian code) of transferor and transferee (either may"
+            " be empty), the share of the whole khewat (n/d), the right (ownership,"
+            " mortgage_with_possession, mortgage_without_possession, lease) and the khewat"
+            " when it is not --khewat.",
+        ),
+    ],
+    khewat: Annotated[int | None, typer.Option(help="Khewat number of the lines.")] = None,
+    entered_on: Annotated[str | None, typer.Option(help="Entry date; default today.")] = None,
+    deed_number: Annotated[str | None, typer.Option(help="Registered deed number.")] = None,
+    deed_date: Annotated[str | None, typer.Option(help="Deed date YYYY-MM-DD.")] = None,
+    sub_registrar: Annotated[str | None, typer.Option(help="Registering office.")] = None,
+    consideration: Annotated[int | None, typer.Option(help="Declared price, Rs.")] = None,
+    statutory_value: Annotated[int | None, typer.Option(help="Statutory value, Rs.")] = None,
+    fees: Annotated[int | None, typer.Option(help="Fees paid, Rs.")] = None,
+    remarks: Annotated[str | None, typer.Option(help="Remarks.")] = None,
+    deceased: Annotated[str | None, typer.Option(help="Inheritance: CNIC of the deceased.")] = None,
+    heir: Annotated[
+        list[str] | None,
+        typer.Option(help="Inheritance: CNIC=KIND of each heir (son, wife, ...), repeatable."),
+    ] = None,
+    school: Annotated[str, typer.Option(help="Inheritance: hanafi or jafari.")] = "hanafi",
+    actor: ActorOpt = "cli",
+) -> None:
+    """Enter a mutation with its lines as written.
+
+    An inheritance whose shares differ from faraid is entered but flagged, and will be
+    refused at sanction.
+    """
+    from landgov.records import mutations
+
+    lines = [_parse_line(item, khewat) for item in line]
+    facts = None
+    if deceased is not None or heir:
+        facts = mutations.InheritanceFacts(deceased or "", _heirs(heir), school)
+    draft = mutations.MutationDraft(
+        mouza=mouza,
+        type=mtype,
+        entered_on=_date(entered_on, "--entered-on"),
+        lines=lines,
+        deed_number=deed_number,
+        deed_date=None if deed_date is None else _date(deed_date, "--deed-date"),
+        sub_registrar=sub_registrar,
+        consideration_rs=consideration,
+        statutory_value_rs=statutory_value,
+        fees_rs=fees,
+        remarks=remarks,
+        inheritance=facts,
+    )
+    _entered(mutations.enter(engine(), draft, actor=actor))
+
+
+@app.command("enter-inheritance")
+@clean_errors
+def enter_inheritance_cmd(
+    mouza: MouzaOpt,
+    deceased: Annotated[str, typer.Option(help="CNIC of the deceased.")],
+    heir: Annotated[
+        list[str],
+        typer.Option(
+            help="CNIC=KIND of each heir, repeatable: son, daughter, wife, husband, father,"
+            " mother, full_brother... or predeceased_son_1.daughter (MFLO 1961 s.4)."
+        ),
+    ],
+    school: Annotated[str, typer.Option(help="hanafi (default) or jafari.")] = "hanafi",
+    khewat: Annotated[
+        list[int] | None,
+        typer.Option(help="Only these khewats (repeatable); default all the deceased holds."),
+    ] = None,
+    entered_on: Annotated[str | None, typer.Option(help="Entry date; default today.")] = None,
+    actor: ActorOpt = "cli",
+) -> None:
+    """Enter an inheritance (wirasat) computed with faraid.
+
+    Each heir gets the deceased's share times the heir's faraid share, exactly.
+    """
+    from landgov.records import mutations
+
+    mid = mutations.enter_inheritance(
+        engine(),
+        mouza=mouza,
+        deceased_cnic=deceased,
+        heirs=_heirs(heir),
+        school=school,
+        khewat_no=khewat or None,
+        entered_on=_date(entered_on, "--entered-on"),
+        actor=actor,
+    )
+    _entered(mid)
+
+
+@app.command("enter-partition")
+@clean_errors
+def enter_partition_cmd(
+    mouza: MouzaOpt,
+    khewat: Annotated[int, typer.Option(help="The joint khewat.")],
+    khasra: Annotated[str, typer.Option(help="The khasra to divide, e.g. 45//12.")],
+    entered_on: Annotated[str | None, typer.Option(help="Entry date; default today.")] = None,
+    actor: ActorOpt = "cli",
+) -> None:
+    """Enter a partition (taqseem) of a khasra among the co-owners of its khewat.
+
+    The sanction splits the khasra into tatima parcels, one per co-owner.
+    """
+    from landgov.records.partition import enter_partition
+
+    mid = enter_partition(
+        engine(),
+        mouza=mouza,
+        khewat_no=khewat,
+        khasra_no=khasra,
+        entered_on=_date(entered_on, "--entered-on"),
+        actor=actor,
+    )
+    _entered(mid)
+
+
+@app.command("verify")
+@clean_errors
+def verify_cmd(
+    number: NumberArg,
+    mouza: MouzaOpt,
+    officer: OfficerOpt,
+    on: Annotated[str | None, typer.Option(help="Verification date; default today.")] = None,
+) -> None:
+    """Verify an entered mutation (a girdawar or a revenue officer in jurisdiction)."""
+    from landgov.records import mutations
+
+    eng = engine()
+    mid = mutations.find_mutation(eng, mouza, number)
+    mutations.verify(eng, mid, officer_cnic=officer, on=_date(on, "--on"))
+    out.print(f"mutation {number} verified", highlight=False)
+
+
+@app.command("sanction")
+@clean_errors
+def sanction_cmd(
+    number: NumberArg,
+    mouza: MouzaOpt,
+    officer: OfficerOpt,
+    on: Annotated[str, typer.Option(help="Sanction date YYYY-MM-DD.")],
+) -> None:
+    """Sanction a verified mutation; a refusal names its rule and writes nothing.
+
+    Every rule is checked on the sanction date and the shares change in one transaction.
+    """
+    from landgov.records import mutations
+
+    eng = engine()
+    mid = mutations.find_mutation(eng, mouza, number)
+    result = mutations.sanction(eng, mid, officer_cnic=officer, on=_date(on, "--on"))
+    out.print(
+        f"mutation {number} sanctioned: {result.closed} share row(s) closed, "
+        f"{result.opened} opened",
+        highlight=False,
+    )
+
+
+@app.command("reject")
+@clean_errors
+def reject_cmd(
+    number: NumberArg,
+    mouza: MouzaOpt,
+    officer: OfficerOpt,
+    reason: Annotated[str, typer.Option(help="Why it is rejected (required).")],
+    on: Annotated[str | None, typer.Option(help="Rejection date; default today.")] = None,
+) -> None:
+    """Reject an entered or verified mutation, with a reason."""
+    from landgov.records import mutations
+
+    eng = engine()
+    mid = mutations.find_mutation(eng, mouza, number)
+    mutations.reject(eng, mid, officer_cnic=officer, on=_date(on, "--on"), reason=reason)
+    out.print(f"mutation {number} rejected", highlight=False)
+
+
+@app.command("show")
+@clean_errors
+def show_cmd(
+    number: NumberArg,
+    mouza: MouzaOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a mutation: status, dates, officer, deed, lines, flags."""
+    from landgov.records import mutations
+
+    eng = engine()
+    shown = mutations.show(eng, mutations.find_mutation(eng, mouza, number))
+    if as_json:
+        typer.echo(json.dumps(shown, default=str))
+        return
+    out.print(
+        f"mutation {shown['number']} of {shown['mouza']}: {shown['type']}, {shown['status']}",
+        highlight=False,
+    )
+    for key in ("entered_on", "verified_on", "decided_on", "officer", "rejection_reason",
+                "deed_number", "deed_date", "consideration_rs", "remarks"):  # fmt: skip
+        if shown.get(key) is not None:
+            out.print(f"  {key.replace('_', ' ')}: {shown[key]}", highlight=False)
+    for ln in shown["lines"]:
+        out.print(
+            f"  line {ln['line_no']}: khewat {ln['khewat_no']}  {ln['transferor'] or '-'} -> "
+            f"{ln['transferee'] or '-'}  {ln['share']} {ln['right_type']}",
+            highlight=False,
+        )
+    for flag in shown["flags"]:
+        out.print(f"  flagged ({flag['rule']})", highlight=False)
+
+
+@app.command("check-inheritance")
+@clean_errors
+def check_inheritance_cmd(number: NumberArg, mouza: MouzaOpt) -> None:
+    """Compare an inheritance mutation with faraid; exit 1 when they differ."""
+    from landgov.records import mutations
+
+    eng = engine()
+    diffs = mutations.check_inheritance(eng, mutations.find_mutation(eng, mouza, number))
+    if not diffs:
+        out.print(f"mutation {number} agrees with faraid", highlight=False)
+        return
+    out.print(f"mutation {number} differs from faraid (rule faraid_shares):", highlight=False)
+    for d in diffs:
+        out.print(f"  {d}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("rebuild")
+@clean_errors
+def rebuild_cmd(
+    mouza: MouzaOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Replay a mouza's register and compare with its shares; exit 1 when they differ.
+
+    The sanctioned mutations are replayed from the settlement shares and compared with
+    the stored shares date by date.
+    """
+    from landgov.records import mutations
+
+    report = mutations.replay_mouza(engine(), mouza)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "mouza": report.mouza,
+                    "mutations": report.mutations,
+                    "stored_rows": report.stored_rows,
+                    "replayed_rows": report.replayed_rows,
+                    "equal": report.equal,
+                    "differences": {str(k): v for k, v in report.differences.items()},
+                    "issues": [
+                        {"mutation": m, "khewat": k, "rule": r, "message": msg}
+                        for m, k, r, msg in report.issues
+                    ],
+                },
+                default=str,
+            )
+        )
+    else:
+        out.print(
+            f"{report.mouza}: replayed {report.mutations} sanctioned mutation(s) into "
+            f"{report.replayed_rows} share period(s); stored {report.stored_rows} row(s)",
+            highlight=False,
+        )
+        for m, k, rule, message in report.issues:
+            out.print(f"  mutation {m}, khewat {k}: {rule}: {message}", highlight=False)
+        if report.equal:
+            out.print("stored shares equal the replay of the register", highlight=False)
+        for k, day in sorted(report.differences.items()):
+            when = f"from {day}" if day is not None else "(on one side only)"
+            out.print(f"  khewat {k} differs {when}", highlight=False)
+    if not report.equal:
+        raise typer.Exit(1)

@@ -45,8 +45,9 @@ MUTATION_COLUMNS: Final = (
     "fees_rs",
     "remarks",
 )
-"""The ``mutation`` table's columns in schema order; the demo and the register import
-both COPY into it (the register has no remarks)."""
+"""The ``mutation`` columns the demo and the register import fill with COPY (the register
+leaves remarks empty); columns added later for the engine, such as ``verified_by``,
+are left NULL by these bulk writers."""
 
 MUTATION_LINE_COLUMNS: Final = (
     "mutation_id",
@@ -58,7 +59,7 @@ MUTATION_LINE_COLUMNS: Final = (
     "denominator",
     "right_type",
 )
-"""The ``mutation_line`` table's columns in schema order, for the same two writers."""
+"""The ``mutation_line`` columns the same two writers fill."""
 
 _COPY_CONTEXT = re.compile(r"\n(?:CONTEXT:\s+)?COPY \w+, line \d+[^\n]*")
 

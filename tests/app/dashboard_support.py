@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import shapely
@@ -111,3 +112,147 @@ def insert_tiny_mouza(engine: Engine) -> TinyMouza:
         cnics=cnics,
         masked=("35202-*******-1", "35202-*******-2"),
     )
+
+
+@dataclass(frozen=True)
+class TinyHistory:
+    """The tiny mouza with officers and four mutations on khewat 5 (see insert_tiny_history)."""
+
+    mouza: TinyMouza
+    buyer_cnic: str
+    officers: dict[str, str]  # designation -> CNIC
+    officer_names: dict[str, str]  # designation -> name
+
+
+def insert_tiny_history(engine: Engine) -> TinyHistory:
+    """The tiny mouza, three officers of its tehsil, and a history of khewat 5.
+
+    - settlement (2020-01-01): Ahmad Khan 1/3, Fatima Bibi 2/3 of khewat 5 (khasras 11, 12);
+    - mutation 1, sale, sanctioned 2021-03-01: Ahmad Khan -> Bilal Ahmad 1/6
+      (so Ahmad 1/6, Fatima 2/3, Bilal 1/6 from then);
+    - mutation 2, gift, rejected 2022-02-01: Fatima Bibi -> Bilal Ahmad 1/3;
+    - mutation 3, partition, sanctioned 2023-05-01: khasra 12 is cut into 12/1 (to the
+      new khewat 6, Fatima Bibi 1/1) and 12/2 (stays in khewat 5);
+    - mutation 4, sale, entered 2024-06-01 and pending: Ahmad Khan -> Bilal Ahmad 1/12.
+    """
+    mouza = insert_tiny_mouza(engine)
+    buyer = "35202-1111111-3"
+    officers = {
+        "tehsildar": ("Tariq Mehmood", "35202-5555555-5"),
+        "girdawar": ("Nasir Ali", "35202-6666666-7"),
+        "patwari": ("Shafqat Hussain", "35202-7777777-9"),
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO party (id, kind, cnic, name, guardian_relation, guardian_name,"
+                " gender) VALUES (3, 'person', :c, 'Bilal Ahmad', 'son_of', 'Rashid Ahmad',"
+                " 'male')"
+            ),
+            {"c": buyer},
+        )
+        for oid, (designation, (name, cnic)) in enumerate(officers.items(), start=1):
+            conn.execute(
+                text("INSERT INTO officer (id, name, designation, cnic) VALUES (:i, :n, :d, :c)"),
+                {"i": oid, "n": name, "d": designation, "c": cnic},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO officer_jurisdiction (officer_id, admin_unit_id, valid_from)"
+                    " VALUES (:i, 3, '2000-01-01')"
+                ),
+                {"i": oid},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO mutation (id, mouza_id, number, type, status, entered_on,"
+                " verified_on, decided_on, rejection_reason, officer_id, deed_number,"
+                " deed_date, consideration_rs, remarks) VALUES"
+                " (1, 1, 1, 'sale', 'sanctioned', '2021-02-01', '2021-02-05', '2021-03-01',"
+                "  NULL, 1, 'D-101', '2021-01-28', 1500000, NULL),"
+                " (2, 1, 2, 'gift', 'rejected', '2022-01-10', NULL, '2022-02-01',"
+                "  'Donor did not appear', 1, NULL, NULL, NULL, NULL),"
+                " (3, 1, 3, 'partition', 'sanctioned', '2023-04-01', '2023-04-03', '2023-05-01',"
+                "  NULL, 1, NULL, NULL, NULL, 'Taqseem of khasra 12'),"
+                " (4, 1, 4, 'sale', 'entered', '2024-06-01', NULL, NULL,"
+                "  NULL, NULL, 'D-404', '2024-05-30', 300000, NULL);"
+                "SELECT setval('mutation_id_seq', 4);"
+                "INSERT INTO khewat (id, mouza_id, number) VALUES (2, 1, 6);"
+                "SELECT setval('khewat_id_seq', 2);"
+                "INSERT INTO mutation_line (mutation_id, line_no, khewat_id,"
+                " transferor_party_id, transferee_party_id, numerator, denominator) VALUES"
+                " (1, 1, 1, 1, 3, 1, 6), (2, 1, 1, 2, 3, 1, 3), (3, 1, 2, NULL, 2, 1, 1),"
+                " (4, 1, 1, 1, 3, 1, 12);"
+                # mutation 1: Ahmad 1/3 -> 1/6, Bilal 1/6
+                "UPDATE share SET valid_to = '2021-03-01', ended_by_mutation_id = 1"
+                " WHERE khewat_id = 1 AND party_id = 1;"
+                "INSERT INTO share (khewat_id, party_id, numerator, denominator, valid_from,"
+                " created_by_mutation_id) VALUES (1, 1, 1, 6, '2021-03-01', 1),"
+                " (1, 3, 1, 6, '2021-03-01', 1), (2, 2, 1, 1, '2023-05-01', 3);"
+            )
+        )
+        # mutation 3: khasra 12 (id 2) retired, cut into 12/1 (khewat 6) and 12/2 (khewat 5)
+        parent = conn.execute(
+            text("SELECT record_area_sarsai, geom_area_m2 FROM khasra WHERE id = 2")
+        ).one()
+        half = parent.record_area_sarsai // 2
+        conn.execute(
+            text(
+                "UPDATE khasra SET retired_on = '2023-05-01', retired_by_mutation_id = 3"
+                " WHERE id = 2;"
+                "UPDATE khewat_khasra SET valid_to = '2023-05-01'"
+                " WHERE khewat_id = 1 AND khasra_id = 2;"
+                "SELECT setval('khasra_id_seq', 5);"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO khasra (id, mouza_id, number, main_number, tatima,"
+                " parent_khasra_id, land_class, record_area_sarsai, unit_system, geom_area_m2,"
+                " geom, source, created_on, created_by_mutation_id) VALUES"
+                " (4, 1, '12/1', 12, '{1}', 2, 'chahi', :a1, 'standard', :m2 / 2,"
+                "  ST_Multi(ST_Intersection((SELECT geom FROM khasra WHERE id = 2),"
+                "  ST_MakeEnvelope(0, 0, 74.3009, 90, 4326))),"
+                "  'test', '2023-05-01', 3),"
+                " (5, 1, '12/2', 12, '{2}', 2, 'chahi', :a2, 'standard', :m2 / 2,"
+                "  ST_Multi(ST_Intersection((SELECT geom FROM khasra WHERE id = 2),"
+                "  ST_MakeEnvelope(74.3009, 0, 180, 90, 4326))),"
+                "  'test', '2023-05-01', 3)"
+            ),
+            {
+                "a1": half,
+                "a2": parent.record_area_sarsai - half,
+                "m2": parent.geom_area_m2,
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO khewat_khasra (khewat_id, khasra_id, mouza_id, area_sarsai,"
+                " valid_from) VALUES (2, 4, 1, :a1, '2023-05-01'), (1, 5, 1, :a2, '2023-05-01')"
+            ),
+            {"a1": half, "a2": parent.record_area_sarsai - half},
+        )
+        conn.execute(text("SELECT setval('party_id_seq', 3); SELECT setval('officer_id_seq', 3)"))
+    return TinyHistory(
+        mouza=mouza,
+        buyer_cnic=buyer,
+        officers={d: c for d, (_, c) in officers.items()},
+        officer_names={d: n for d, (n, _) in officers.items()},
+    )
+
+
+def open_shares(engine: Engine, khewat_no: int) -> dict[str, Fraction]:
+    """Each party's open ownership share of a khewat of the tiny mouza, by name."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.name, s.numerator, s.denominator FROM share s"
+                " JOIN khewat w ON w.id = s.khewat_id JOIN party p ON p.id = s.party_id"
+                " WHERE w.number = :n AND s.valid_to IS NULL AND s.right_type = 'ownership'"
+            ),
+            {"n": khewat_no},
+        ).all()
+    held: dict[str, Fraction] = {}
+    for name, num, den in rows:
+        held[name] = held.get(name, Fraction(0)) + Fraction(num, den)
+    return held

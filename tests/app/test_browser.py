@@ -17,10 +17,12 @@ from urllib.parse import urlparse
 import pytest
 from dashboard_support import DASHBOARD, ROOT, database_url
 from PIL import Image
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app import style
 from landgov.config import load_settings
+from landgov.storage import read
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -107,14 +109,43 @@ def _land_classes_seen(image: Image.Image, min_share: float = 0.0005) -> set[str
 
 
 def test_dashboard_draws_the_demo_mouza(demo_engine: Engine, tmp_path: Path) -> None:
-    check_dashboard_in_browser(database_url(demo_engine), tmp_path, "dashboard")
+    check_dashboard_in_browser(
+        database_url(demo_engine),
+        tmp_path,
+        "dashboard",
+        timeline_khasra=_khasra_with_a_long_history(demo_engine),
+    )
 
 
-def check_dashboard_in_browser(db_url: str, tmp_path: Path, name: str) -> None:
+def _khasra_with_a_long_history(engine: Engine) -> str:
+    """A live tatima khasra of the first mouza the dashboard shows, with most mutations."""
+    with engine.connect() as conn:
+        first = read.list_mouzas(conn)[0]
+        return str(
+            conn.execute(
+                text(
+                    "SELECT k.number FROM khasra k"
+                    " JOIN khewat_khasra kk ON kk.khasra_id IN (k.id, k.parent_khasra_id)"
+                    " JOIN mutation_line ml ON ml.khewat_id = kk.khewat_id"
+                    " WHERE k.mouza_id = :m AND k.retired_on IS NULL"
+                    " AND k.parent_khasra_id IS NOT NULL"
+                    " GROUP BY k.id, k.number"
+                    " ORDER BY count(DISTINCT ml.mutation_id) DESC, k.number LIMIT 1"
+                ),
+                {"m": first.id},
+            ).scalar_one()
+        )
+
+
+def check_dashboard_in_browser(
+    db_url: str, tmp_path: Path, name: str, *, timeline_khasra: str | None = None
+) -> None:
     """Serves the dashboard, draws it in Chromium, clicks a parcel, checks the pictures.
 
     Screenshots go to ``$LANDGOV_HOME/test-artifacts/<name>.png`` (and
-    ``<name>-selected.png`` after the click).
+    ``<name>-selected.png`` after the click). With ``timeline_khasra``, that khasra is
+    then picked and its page, mutation timeline included, saved as
+    ``parcel-timeline.png``; and the Mutations page is opened.
     """
     from playwright.sync_api import Request, Route, sync_playwright
 
@@ -165,6 +196,8 @@ def check_dashboard_in_browser(db_url: str, tmp_path: Path, name: str) -> None:
             _wait_until_idle(page)
             assert page.locator('[data-testid="stException"]').count() == 0
             page.screenshot(path=str(artifacts / f"{name}-selected.png"), full_page=True)
+            if timeline_khasra is not None:
+                _check_timeline_and_mutations(page, timeline_khasra, artifacts)
         finally:
             browser.close()
 
@@ -178,6 +211,47 @@ def check_dashboard_in_browser(db_url: str, tmp_path: Path, name: str) -> None:
         assert len(set(_pixels(map_area))) >= 20
         seen = _land_classes_seen(map_area)
         assert len(seen) >= 5, f"land-class colours on the map: {sorted(seen)}"
+
+
+def _check_timeline_and_mutations(page: Page, khasra_no: str, artifacts: Path) -> None:
+    """Picks ``khasra_no``, waits for its timeline chart, saves the page; opens Mutations."""
+    timeline_shot = artifacts / "parcel-timeline.png"
+    timeline_shot.unlink(missing_ok=True)
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Khasra").first
+    picker.click()
+    page.keyboard.type(khasra_no)
+    page.get_by_role("option", name=khasra_no, exact=True).first.click()
+    page.get_by_text(f"Mutation chain of khasra {khasra_no}").wait_for(timeout=30_000)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(state="visible", timeout=30_000)
+    _wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("first recorded owners:", exact=False).count() >= 1
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 150
+    # Streamlit scrolls inside its own container, so a tall window shows the whole page
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    _wait_until_idle(page)
+    box = chart.bounding_box()
+    assert box is not None
+    page.screenshot(path=str(timeline_shot), full_page=True)
+    with Image.open(timeline_shot) as image:
+        drawn = image.crop(
+            (
+                int(box["x"]),
+                int(box["y"]),
+                int(box["x"] + box["width"]),
+                int(box["y"] + box["height"]),
+            )
+        )
+        assert len(set(_pixels(drawn))) >= 8  # bars and coloured points, not a blank box
+
+    page.get_by_role("link", name="Mutations").first.click()
+    page.get_by_text("Mutations (intiqal)").first.wait_for(timeout=30_000)
+    _wait_until_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Officer").count() >= 1
+    page.screenshot(path=str(artifacts / "mutations.png"), full_page=True)
 
 
 def _wait_until_idle(page: Page, settle_s: float = 1.5) -> None:

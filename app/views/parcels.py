@@ -1,0 +1,63 @@
+"""Parcels page: the mouza map; a khasra's owners, mutation chain and fard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from app import context, data, panels
+
+
+def main() -> None:
+    ctx = context.current()
+    url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
+    st.title("Mouza map and record of rights")
+    with panels.database_errors(url):
+        parcels = data.parcels(url, mouza.id, as_of)
+        rows = data.map_rows(url, mouza.id, as_of)
+    with st.sidebar:
+        panels.legend(data.land_class_counts(parcels))
+    panels.mouza_header(mouza, parcels, as_of)
+    if parcels.empty:
+        st.info(f"Mouza {mouza.name} has no khasra on record on {as_of:%Y-%m-%d}.")
+        return
+
+    map_key = f"parcel_map_{mouza.id}"
+    picker_key = f"khasra_{mouza.id}"
+    map_col, panel_col = st.columns([3, 2], gap="medium")
+    with panel_col:
+        selected = panels.khasra_picker(parcels["khasra_no"].tolist(), picker_key=picker_key)
+    with map_col, st.container(border=True):
+        panels.parcel_map(
+            rows, data.bounds(parcels), selected, map_key=map_key, picker_key=picker_key
+        )
+    if selected is None:
+        with panel_col:
+            st.caption("Select a khasra to see its area, khewat, owners and mutations.")
+        return
+    facts = data.khasra_facts(parcels, selected)
+    if facts is None:  # not live on this date
+        return
+    with panel_col:
+        panels.khasra_panel(facts)
+    today = date.today()
+    with panels.database_errors(url):
+        owners = data.owners(url, facts.khasra_id, as_of)
+        khewat_ids = tuple(sorted({int(i) for i in owners["khewat_id"]}))
+        areas = data.khewat_areas(url, khewat_ids, as_of) if khewat_ids else {}
+        chain = data.mutation_chain(url, facts.khasra_id)
+    with panel_col:
+        panels.fard_panel(url, mouza, owners, as_of)
+    panels.owners_panel(owners, areas, as_of)
+    if as_of != today:
+        with panels.database_errors(url):
+            owners_now = data.owners(url, facts.khasra_id, today)
+            ids_now = tuple(sorted({int(i) for i in owners_now["khewat_id"]}))
+            areas_now = data.khewat_areas(url, ids_now, today) if ids_now else {}
+        panels.changes_since(chain, as_of, today)
+        panels.owners_panel(owners_now, areas_now, today, title=f"Owners today ({today:%Y-%m-%d})")
+    panels.mutation_chain_panel(chain, facts.number, as_of)
+
+
+main()
