@@ -834,6 +834,36 @@ def check_inheritance(engine: Engine, mutation_id: int) -> list[InheritanceDiffe
 # --- deciding ----------------------------------------------------------------------------
 
 
+def _audit_transition(
+    conn: Connection,
+    m: _Mutation,
+    officer: _Officer,
+    action: str,
+    *,
+    to: str,
+    on: date,
+    **extra: Any,
+) -> None:
+    """The audit row of a decision moving ``m`` from its status to ``to``; ``extra``
+    joins the details (a reason, the shares...)."""
+    audit_append(
+        conn,
+        actor=officer.cnic,
+        action=action,
+        entity="mutation",
+        entity_id=str(m.id),
+        details={
+            "mouza_id": m.mouza_id,
+            "number": m.number,
+            "from": m.status,
+            "to": to,
+            "on": on,
+            "officer": f"{officer.name} ({officer.designation})",
+            **extra,
+        },
+    )
+
+
 def verify(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date | None = None) -> None:
     """Marks an entered mutation verified by ``officer_cnic`` on ``on`` (default today).
 
@@ -855,21 +885,7 @@ def verify(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date | No
             ),
             {"on": day, "o": officer.id, "id": m.id},
         )
-        audit_append(
-            conn,
-            actor=officer.cnic,
-            action="mutation.verify",
-            entity="mutation",
-            entity_id=str(m.id),
-            details={
-                "mouza_id": m.mouza_id,
-                "number": m.number,
-                "from": m.status,
-                "to": "verified",
-                "on": day,
-                "officer": f"{officer.name} ({officer.designation})",
-            },
-        )
+        _audit_transition(conn, m, officer, "mutation.verify", to="verified", on=day)
 
 
 def reject(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date, reason: str) -> None:
@@ -897,21 +913,8 @@ def reject(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date, rea
             ),
             {"on": on, "o": officer.id, "r": reason.strip(), "id": m.id},
         )
-        audit_append(
-            conn,
-            actor=officer.cnic,
-            action="mutation.reject",
-            entity="mutation",
-            entity_id=str(m.id),
-            details={
-                "mouza_id": m.mouza_id,
-                "number": m.number,
-                "from": m.status,
-                "to": "rejected",
-                "on": on,
-                "reason": reason.strip(),
-                "officer": f"{officer.name} ({officer.designation})",
-            },
+        _audit_transition(
+            conn, m, officer, "mutation.reject", to="rejected", on=on, reason=reason.strip()
         )
 
 
@@ -1025,31 +1028,17 @@ def sanction(
             {"on": on, "o": officer.id, "id": m.id},
         )
         refs = {pid: p.ref for pid, p in parties.items()}
-        details: dict[str, Any] = {
-            "mouza_id": m.mouza_id,
-            "number": m.number,
-            "type": m.type,
-            "from": m.status,
-            "to": "sanctioned",
-            "on": on,
-            "officer": f"{officer.name} ({officer.designation})",
-            "shares": {
-                f"khewat {numbers[kid]}": {
-                    "before": _render(before[kid], refs),
-                    "after": _render(after[kid], refs),
-                }
-                for kid in sorted(after)
-            },
+        shares = {
+            f"khewat {numbers[kid]}": {
+                "before": _render(before[kid], refs),
+                "after": _render(after[kid], refs),
+            }
+            for kid in sorted(after)
         }
-        details.update(partition_details)
-        audit_append(
-            conn,
-            actor=officer.cnic,
-            action="mutation.sanction",
-            entity="mutation",
-            entity_id=str(m.id),
-            details=details,
-        )
+        _audit_transition(
+            conn, m, officer, "mutation.sanction", to="sanctioned", on=on,
+            type=m.type, shares=shares, **partition_details,
+        )  # fmt: skip
         return SanctionResult(m.id, m.number, closed, opened)
 
 

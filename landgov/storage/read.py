@@ -151,6 +151,30 @@ _LINEAGE = (
 ``holding`` (every khewat_khasra period of any of them)."""
 
 
+def _line_columns(where: str) -> str:
+    """SQL: the columns of :attr:`MutationChain.lines`, ``where`` naming the line's
+    ``line_no, khewat_id, khewat_no, via_khasra_no``; needs ``m``, ``o``, ``ml``, ``tf``,
+    ``te`` (:data:`_LINE_JOINS`)."""
+    return (
+        "m.id AS mutation_id, m.number, m.type, m.status, m.entered_on,"
+        " m.verified_on, m.decided_on, coalesce(m.decided_on, m.entered_on) AS event_date,"
+        " m.rejection_reason, m.deed_number, m.deed_date, m.consideration_rs, m.remarks,"
+        " o.name AS officer_name, o.designation AS officer_designation, "
+        + where
+        + ", ml.numerator, ml.denominator, ml.right_type, "
+        + _PARTY_COLUMNS.format(p="tf", r="transferor")
+        + ", "
+        + _PARTY_COLUMNS.format(p="te", r="transferee")
+    )
+
+
+_LINE_JOINS = (
+    " LEFT JOIN officer o ON o.id = m.officer_id"
+    " LEFT JOIN party tf ON tf.id = ml.transferor_party_id"
+    " LEFT JOIN party te ON te.id = ml.transferee_party_id"
+)
+
+
 @dataclass(frozen=True)
 class MutationChain:
     """The history of a khasra's rights, from settlement to the pending mutations.
@@ -240,22 +264,13 @@ def mutation_chain(conn: Connection, khasra_id: int) -> MutationChain:
             "  AND (h.valid_to IS NULL OR coalesce(m.decided_on, m.entered_on) <= h.valid_to)"
             " ORDER BY ml.mutation_id, ml.line_no, h.depth"
             ")"
-            " SELECT m.id AS mutation_id, m.number, m.type, m.status, m.entered_on,"
-            " m.verified_on, m.decided_on, coalesce(m.decided_on, m.entered_on) AS event_date,"
-            " m.rejection_reason, m.deed_number, m.deed_date, m.consideration_rs, m.remarks,"
-            " o.name AS officer_name, o.designation AS officer_designation,"
-            " hit.line_no, hit.khewat_id, hit.khewat_no, hit.via_khasra_no,"
-            " ml.numerator, ml.denominator, ml.right_type, "
-            + _PARTY_COLUMNS.format(p="tf", r="transferor")
-            + ", "
-            + _PARTY_COLUMNS.format(p="te", r="transferee")
+            " SELECT "
+            + _line_columns("hit.line_no, hit.khewat_id, hit.khewat_no, hit.via_khasra_no")
             + " FROM hit JOIN mutation m ON m.id = hit.mutation_id"
             " JOIN mutation_line ml ON ml.mutation_id = hit.mutation_id"
             "  AND ml.line_no = hit.line_no"
-            " LEFT JOIN officer o ON o.id = m.officer_id"
-            " LEFT JOIN party tf ON tf.id = ml.transferor_party_id"
-            " LEFT JOIN party te ON te.id = ml.transferee_party_id"
-            " ORDER BY event_date, m.number, hit.line_no"
+            + _LINE_JOINS
+            + " ORDER BY event_date, m.number, hit.line_no"
         ),
         conn,
         params=params,
@@ -275,21 +290,14 @@ def mutation_lines(
     is NULL here), ordered by mutation number and line.
     """
     sql = text(
-        "SELECT m.id AS mutation_id, m.number, m.type, m.status, m.entered_on,"
-        " m.verified_on, m.decided_on, coalesce(m.decided_on, m.entered_on) AS event_date,"
-        " m.rejection_reason, m.deed_number, m.deed_date, m.consideration_rs, m.remarks,"
-        " o.name AS officer_name, o.designation AS officer_designation,"
-        " ml.line_no, ml.khewat_id, w.number AS khewat_no, NULL::text AS via_khasra_no,"
-        " ml.numerator, ml.denominator, ml.right_type, "
-        + _PARTY_COLUMNS.format(p="tf", r="transferor")
-        + ", "
-        + _PARTY_COLUMNS.format(p="te", r="transferee")
+        "SELECT "
+        + _line_columns(
+            "ml.line_no, ml.khewat_id, w.number AS khewat_no, NULL::text AS via_khasra_no"
+        )
         + " FROM mutation m JOIN mutation_line ml ON ml.mutation_id = m.id"
         " JOIN khewat w ON w.id = ml.khewat_id"
-        " LEFT JOIN officer o ON o.id = m.officer_id"
-        " LEFT JOIN party tf ON tf.id = ml.transferor_party_id"
-        " LEFT JOIN party te ON te.id = ml.transferee_party_id"
-        " WHERE m.mouza_id = :mouza AND m.status = ANY(:statuses)"
+        + _LINE_JOINS
+        + " WHERE m.mouza_id = :mouza AND m.status = ANY(:statuses)"
         " ORDER BY m.number, ml.line_no"
     )
     return pd.read_sql_query(sql, conn, params={"mouza": mouza_id, "statuses": list(statuses)})
