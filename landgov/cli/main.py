@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli import audit, mutation, records
+from landgov.cli import audit, imagery, mutation, records
 from landgov.cli._shell import clean_errors, engine, err, out
 from landgov.config import load_settings
 
@@ -35,6 +35,7 @@ app.add_typer(records.ror_app, name="ror")
 app.add_typer(records.jamabandi_app, name="jamabandi")
 app.add_typer(records.fard_app, name="fard")
 app.add_typer(audit.app, name="audit")
+app.add_typer(imagery.app, name="imagery")
 
 
 @db_app.command("up")
