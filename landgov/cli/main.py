@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli import audit, imagery, mutation, records
+from landgov.cli import (
+    audit,
+    imagery,
+    imagery_zonal,  # noqa: F401  (registers commands)
+    mutation,
+    records,
+)
 from landgov.cli._shell import clean_errors, engine, err, out
 from landgov.config import load_settings
 

@@ -1,0 +1,469 @@
+"""``ingest``: validates raster files, stores them as COGs and catalogs them as STAC items.
+
+Band files are grouped into scenes (Sentinel-2: same tile and datetime; Landsat: same
+product id; any other GeoTIFF is a scene of its own). Every file is read in full before
+anything is written: an unreadable or truncated file, one without georeferencing, or a
+band name landgov does not know rejects the whole call, naming the file, and leaves the
+catalog and the data directory as they were. COGs are written to a temporary folder
+under ``$LANDGOV_HOME/imagery`` and moved into place inside the database transaction;
+if the transaction fails they are removed again. Ingesting the same content twice (the
+same SHA-256 over the sorted band files' contents) is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pystac
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from pystac.extensions.eo import EOExtension
+from pystac.extensions.projection import ProjectionExtension
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.warp import transform as warp_transform
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from imagery import bands as vocab
+from landgov.errors import ImportRejected, LandgovError, RowProblem
+from landgov.storage import audit
+
+KINDS = ("sentinel-2", "landsat", "orthophoto")
+IMAGERY_DIR = "imagery"
+
+
+@dataclass
+class IngestReport:
+    """What :func:`ingest` did: scene ids catalogued, and those skipped with why."""
+
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"ingested {len(self.ingested)} scene(s)"]
+        lines += [f"  {sid}" for sid in self.ingested]
+        lines += [f"skipped {sid}: {why}" for sid, why in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclass
+class _BandFile:
+    path: Path
+    band: str  # asset key and band name
+    source_band: int | None  # band index to extract from a multi-band file; None = all
+    resolution_m: float | None
+    common_name: str | None
+    dtype: str = ""
+    nodata: float | None = None
+    sha256: str = ""
+
+
+@dataclass
+class _Scene:
+    id: str
+    sensor: str
+    collection: str
+    datetime: datetime | None
+    files: list[_BandFile] = field(default_factory=list)
+    crs: str = ""
+    epsg: int | None = None
+    shape: tuple[int, int] = (0, 0)
+    transform: Affine | None = None
+    footprint: dict | None = None
+    cloud_cover: float | None = None
+    sha256: str = ""
+
+
+def _reject(path: Path, reason: str) -> ImportRejected:
+    return ImportRejected(str(path), [RowProblem(None, None, reason)])
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _slug(text_: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text_).strip("_") or "scene"
+
+
+def _open(path: Path) -> rasterio.DatasetReader:
+    if not path.is_file():
+        raise _reject(path, "no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
+    except RasterioError as exc:
+        raise _reject(path, f"not a readable raster (corrupt or unsupported): {exc}") from exc
+
+
+def _check_georef(path: Path, src: rasterio.DatasetReader) -> None:
+    if src.crs is None or src.transform == Affine.identity():
+        raise _reject(path, "missing georeferencing (no CRS or no geotransform)")
+
+
+def _read_all(path: Path, src: rasterio.DatasetReader, indexes: list[int]) -> list[np.ndarray]:
+    """Reads every block (proves the file is not truncated); returns the full arrays
+    only for small rasters, else an empty list."""
+    try:
+        arrays = []
+        for _, window in src.block_windows(1):
+            src.read(indexes, window=window)
+        if src.width * src.height <= 50_000_000:
+            arrays = [src.read(i) for i in indexes]
+        return arrays
+    except (RasterioError, ValueError) as exc:
+        raise _reject(path, f"cannot read the pixel data (truncated or corrupt): {exc}") from exc
+
+
+def _footprint(src: rasterio.DatasetReader) -> dict:
+    """The raster's outline in EPSG:4326, densified along its edges, as GeoJSON."""
+    w, h, t = src.width, src.height, src.transform
+    n = 20
+    pts = (
+        [(w * i / n, 0) for i in range(n)]
+        + [(w, h * i / n) for i in range(n)]
+        + [(w - w * i / n, h) for i in range(n)]
+        + [(0, h - h * i / n) for i in range(n)]
+    )
+    xs = [t.a * c + t.b * r + t.c for c, r in pts]
+    ys = [t.d * c + t.e * r + t.f for c, r in pts]
+    lon, lat = warp_transform(src.crs, "EPSG:4326", xs, ys)
+    ring = [[round(x, 8), round(y, 8)] for x, y in zip(lon, lat, strict=True)]
+    ring.append(ring[0])
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _resolution(src: rasterio.DatasetReader, nominal: float | None) -> float | None:
+    if nominal is not None:
+        return nominal
+    units = (src.crs.linear_units or "").lower() if src.crs else ""
+    if units in ("metre", "meter", "m"):
+        return round(abs(src.res[0]), 6)
+    return None
+
+
+def _group(paths: Iterable[Path], kind: str | None) -> list[_Scene]:
+    scenes: dict[str, _Scene] = {}
+    for path in paths:
+        rec = vocab.recognize(path)
+        if kind == "orthophoto" or rec is None:
+            if kind in ("sentinel-2", "landsat"):
+                raise _reject(path, f"not a {kind} band file name")
+            scenes[f"file:{path}"] = _Scene(
+                id="", sensor="orthophoto" if kind == "orthophoto" else "", collection="",
+                datetime=None, files=[_BandFile(path, "", None, None, None)],
+            )  # fmt: skip
+            continue
+        if kind is not None and rec.kind != kind:
+            raise _reject(path, f"the name is that of a {rec.kind} file, not {kind}")
+        known = vocab.vocabulary(rec.kind)
+        if rec.band not in known:
+            raise _reject(
+                path,
+                f"unknown band '{rec.band}' (known {rec.kind} bands: {', '.join(known)})",
+            )
+        spec = known[rec.band]
+        scene = scenes.setdefault(
+            rec.key, _Scene(rec.key, rec.sensor, rec.collection, rec.datetime)
+        )
+        if any(f.band == rec.band for f in scene.files):
+            raise _reject(path, f"band {rec.band} of scene {rec.key} is given twice")
+        res = rec.resolution_m or spec.resolution_m
+        scene.files.append(_BandFile(path, rec.band, None, res, spec.common_name))
+    return list(scenes.values())
+
+
+def _tiff_datetime(src: rasterio.DatasetReader, path: Path) -> datetime:
+    tag = src.tags().get("TIFFTAG_DATETIME")
+    if tag:
+        try:
+            return datetime.strptime(tag.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+
+
+def _validate(scene: _Scene) -> None:
+    """Opens and reads every file of the scene; fills in the scene's metadata."""
+    best: float | None = None
+    for bf in list(scene.files):
+        with _open(bf.path) as src:
+            _check_georef(bf.path, src)
+            if scene.sensor in ("", "orthophoto"):  # a single file: work out its bands
+                _single_file(scene, bf, src)
+            elif src.count != 1:
+                raise _reject(bf.path, f"a {scene.sensor} band file has {src.count} bands")
+            arrays = _read_all(bf.path, src, list(range(1, src.count + 1)))
+            sha = _file_sha(bf.path)
+            for f in scene.files:
+                if f.path == bf.path:
+                    f.dtype = src.dtypes[(f.source_band or 1) - 1]
+                    f.nodata = src.nodata
+                    f.resolution_m = _resolution(src, f.resolution_m)
+                    f.sha256 = sha
+            res = _resolution(src, bf.resolution_m) or float("inf")
+            if best is None or res < best:
+                best = res
+                scene.crs = src.crs.to_string()
+                scene.epsg = src.crs.to_epsg()
+                scene.shape = (src.height, src.width)
+                scene.transform = src.transform
+                scene.footprint = _footprint(src)
+            if arrays and bf.band == "SCL":
+                scl = arrays[0]
+                valid = int(np.count_nonzero(scl != 0))
+                cloudy = int(np.isin(scl, vocab.S2_CLOUD_CLASSES).sum())
+                scene.cloud_cover = round(100.0 * cloudy / valid, 2) if valid else None
+            elif arrays and bf.band == "QA_PIXEL":
+                qa = arrays[0].astype(np.uint32)
+                valid = int(np.count_nonzero((qa & 1) == 0))
+                cloudy = int(np.count_nonzero(((qa & 1) == 0) & ((qa & 0b1100) != 0)))
+                scene.cloud_cover = round(100.0 * cloudy / valid, 2) if valid else None
+    shas = sorted({str(f.path): f.sha256 for f in scene.files}.values())
+    scene.sha256 = hashlib.sha256("\n".join(shas).encode()).hexdigest()
+    if not scene.id:
+        prefix = "ortho" if scene.sensor == "orthophoto" else "scene"
+        scene.id = f"{prefix}_{_slug(scene.files[0].path.stem)}_{scene.sha256[:10]}"
+
+
+def _single_file(scene: _Scene, bf: _BandFile, src: rasterio.DatasetReader) -> None:
+    """Names the bands of a lone GeoTIFF: an orthophoto (red/green/blue[/nir]) or other."""
+    descs = [vocab.ortho_band(d) for d in src.descriptions]
+    named = [d for d in src.descriptions if d]
+    is_ortho = scene.sensor == "orthophoto" or (
+        src.count in (3, 4) and all(descs) and len(set(descs)) == src.count
+    )
+    if is_ortho:
+        if src.count not in (3, 4):
+            raise _reject(bf.path, f"an orthophoto has 3 or 4 bands, this file has {src.count}")
+        if named:
+            unknown = [d for d, b in zip(src.descriptions, descs, strict=True) if d and not b]
+            if unknown:
+                raise _reject(
+                    bf.path,
+                    f"unknown band '{unknown[0]}' (orthophoto bands: red, green, blue, nir)",
+                )
+        if not all(descs):
+            descs = ["red", "green", "blue", "nir"][: src.count]
+        if len(set(descs)) != src.count:
+            raise _reject(bf.path, "two bands have the same name")
+        scene.sensor, scene.collection = "orthophoto", "orthophoto"
+        names = [str(d) for d in descs]
+    else:
+        scene.sensor, scene.collection = "other", "other"
+        names = [f"b{i}" for i in range(1, src.count + 1)]
+    scene.datetime = _tiff_datetime(src, bf.path)
+    common = {b.name: b.common_name for b in vocab.ORTHOPHOTO.values()}
+    scene.files = [
+        _BandFile(bf.path, name, i, None, common.get(name)) for i, name in enumerate(names, start=1)
+    ]
+
+
+def _write_cog(bf: _BandFile, dst: Path) -> None:
+    try:
+        if bf.source_band is None:
+            rasterio.shutil.copy(str(bf.path), str(dst), driver="COG", compress="DEFLATE")
+        else:
+            with rasterio.open(f"vrt://{bf.path.resolve()}?bands={bf.source_band}") as src:
+                rasterio.shutil.copy(src, str(dst), driver="COG", compress="DEFLATE")
+    except RasterioError as exc:
+        raise _reject(bf.path, f"cannot convert to a Cloud-Optimized GeoTIFF: {exc}") from exc
+
+
+def _item(scene: _Scene, hrefs: dict[str, str]) -> pystac.Item:
+    coords = scene.footprint["coordinates"][0] if scene.footprint else []
+    lons = [c[0] for c in coords]
+    lats = [c[1] for c in coords]
+    props: dict[str, object] = {"landgov:sensor": scene.sensor}
+    if scene.sensor.startswith("sentinel"):
+        props.update(constellation="sentinel-2", instruments=["msi"])
+    elif scene.sensor.startswith("landsat"):
+        props.update(platform=scene.sensor, instruments=["oli", "tirs"])
+    item = pystac.Item(
+        id=scene.id,
+        geometry=scene.footprint,
+        bbox=[min(lons), min(lats), max(lons), max(lats)],
+        datetime=scene.datetime,
+        properties=props,
+        collection=scene.collection,
+    )
+    proj = ProjectionExtension.ext(item, add_if_missing=True)
+    proj.code = f"EPSG:{scene.epsg}" if scene.epsg else None
+    if scene.epsg is None:
+        proj.wkt2 = scene.crs
+    proj.shape = list(scene.shape)
+    if scene.transform is not None:
+        proj.transform = list(scene.transform)[:6]
+    eo = EOExtension.ext(item, add_if_missing=True)
+    if scene.cloud_cover is not None:
+        eo.cloud_cover = scene.cloud_cover
+    for bf in scene.files:
+        extra: dict[str, object] = {"landgov:band": bf.band}
+        if bf.resolution_m is not None:
+            extra["gsd"] = bf.resolution_m
+        band_info: dict[str, object] = {"name": bf.band}
+        if bf.common_name:
+            band_info["common_name"] = bf.common_name
+        extra["eo:bands"] = [band_info]
+        extra["raster:bands"] = [{"data_type": bf.dtype, "nodata": bf.nodata}]
+        item.add_asset(
+            bf.band,
+            pystac.Asset(
+                href=hrefs[bf.band],
+                media_type=pystac.MediaType.COG,
+                roles=["data"],
+                title=bf.band,
+                extra_fields=extra,
+            ),
+        )
+    return item
+
+
+def ingest(
+    engine: Engine,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    home: Path,
+    kind: str | None = None,
+    actor: str = "cli",
+) -> IngestReport:
+    """Validates, converts and catalogs the raster files ``paths``; see the module doc."""
+    if kind is not None and kind not in KINDS:
+        raise LandgovError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    files = [Path(p) for p in paths]
+    if not files:
+        raise LandgovError("no files to ingest")
+    scenes = _group(files, kind)
+    for scene in scenes:
+        _validate(scene)
+
+    report = IngestReport()
+    todo: list[_Scene] = []
+    with engine.connect() as conn:
+        for scene in scenes:
+            row = conn.execute(
+                text("SELECT id, content_sha256 FROM imagery_scene"
+                     " WHERE content_sha256 = :sha OR id = :id"),
+                {"sha": scene.sha256, "id": scene.id},
+            ).first()  # fmt: skip
+            if row is None:
+                todo.append(scene)
+            elif row.content_sha256 == scene.sha256:
+                report.skipped.append((row.id, "already catalogued"))
+            else:
+                raise _reject(
+                    scene.files[0].path,
+                    f"scene {scene.id} is already catalogued with different content",
+                )
+    if not todo:
+        return report
+
+    root = home / IMAGERY_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".ingest-", dir=root))
+    moved: list[Path] = []
+    try:
+        items: list[tuple[_Scene, pystac.Item]] = []
+        for scene in todo:
+            hrefs = {}
+            for bf in scene.files:
+                rel = f"{_slug(scene.collection)}/{_slug(scene.id)}/{bf.band}.tif"
+                dst = tmp / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                _write_cog(bf, dst)
+                hrefs[bf.band] = rel
+            items.append((scene, _item(scene, hrefs)))
+        try:
+            with engine.begin() as conn:
+                for scene, item in items:
+                    _insert(conn, scene, item)
+                    audit.append(
+                        conn,
+                        actor=actor,
+                        action="ingest imagery",
+                        entity="imagery_scene",
+                        entity_id=scene.id,
+                        details={
+                            "sensor": scene.sensor,
+                            "bands": [f.band for f in scene.files],
+                            "sha256": scene.sha256,
+                            "files": sorted({str(f.path) for f in scene.files}),
+                        },
+                    )
+                for scene, _ in items:
+                    final = root / _slug(scene.collection) / _slug(scene.id)
+                    if final.exists():  # left over from a crash: not in the catalog
+                        shutil.rmtree(final)
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    (tmp / _slug(scene.collection) / _slug(scene.id)).rename(final)
+                    moved.append(final)
+        except IntegrityError as exc:
+            raise LandgovError(f"cannot catalog the scenes: {exc.orig}") from exc
+    except BaseException:
+        for path in moved:
+            shutil.rmtree(path, ignore_errors=True)
+        for scene in todo:  # remove collection folders this call created and left empty
+            folder = root / _slug(scene.collection)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report.ingested.extend(scene.id for scene in todo)
+    return report
+
+
+def _insert(conn: Connection, scene: _Scene, item: pystac.Item) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO imagery_scene (id, collection, sensor, datetime, footprint,"
+            " cloud_cover, crs, item, content_sha256) VALUES (:id, :collection, :sensor,"
+            " :datetime, ST_Multi(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326))),"
+            " :cloud, :crs, CAST(:item AS jsonb), :sha)"
+        ),
+        {
+            "id": scene.id,
+            "collection": scene.collection,
+            "sensor": scene.sensor,
+            "datetime": scene.datetime,
+            "geom": json.dumps(scene.footprint),
+            "cloud": scene.cloud_cover,
+            "crs": f"EPSG:{scene.epsg}" if scene.epsg else scene.crs,
+            "item": json.dumps(item.to_dict(include_self_link=False)),
+            "sha": scene.sha256,
+        },
+    )
+    for bf in scene.files:
+        conn.execute(
+            text(
+                "INSERT INTO imagery_asset (scene_id, key, band, href, resolution_m, dtype,"
+                " nodata) VALUES (:sid, :key, :band, :href, :res, :dtype, :nodata)"
+            ),
+            {
+                "sid": scene.id,
+                "key": bf.band,
+                "band": bf.band,
+                "href": item.assets[bf.band].href,
+                "res": bf.resolution_m,
+                "dtype": bf.dtype,
+                "nodata": None if bf.nodata is None or np.isnan(bf.nodata) else bf.nodata,
+            },
+        )
