@@ -16,6 +16,8 @@ import typer
 from landgov.cli import (
     audit,
     imagery,
+    imagery_series,  # noqa: F401  (registers commands)
+    imagery_synthetic,  # noqa: F401  (registers commands)
     imagery_zonal,  # noqa: F401  (registers commands)
     mutation,
     records,

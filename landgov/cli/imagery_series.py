@@ -1,0 +1,91 @@
+"""``landgov imagery series`` / ``phenology``: per-parcel index time series of a mouza."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli.imagery import app
+from landgov.errors import LandgovError
+
+
+@app.command("series")
+@clean_errors
+def series_cmd(
+    mouza: Annotated[str, typer.Option(help="Mouza id or name.")],
+    index: Annotated[str, typer.Option(help="ndvi, evi, ndmi, wdrvi or ndbi.")] = "ndvi",
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="dask scheduler address (tcp://host:port) for the batch.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the series to FILE.nc or FILE.csv.")
+    ] = None,
+) -> None:
+    """Compute (incrementally) per-parcel zonal statistics per scene and show or save them."""
+    from imagery.series import parcel_series
+    from landgov.config import load_settings
+    from landgov.progress import progress_bar
+
+    home = load_settings().home
+    eng = engine()
+    with progress_bar() as progress:
+        if scheduler is not None:
+            from imagery.batch import run_batch
+
+            run_batch(eng, [mouza], index=index, home=home, start=start, end=end,
+                      scheduler=scheduler, progress=progress)  # fmt: skip
+        ds = parcel_series(
+            eng, mouza=mouza, index=index, start=start, end=end, home=home, progress=progress
+        )
+    frame = ds.to_dataframe().reset_index()
+    if out_file is None:
+        out.print(frame.to_string(index=False), highlight=False, markup=False)
+        return
+    try:
+        if out_file.suffix.lower() == ".nc":
+            ds.to_netcdf(out_file)
+        elif out_file.suffix.lower() == ".csv":
+            frame.to_csv(out_file, index=False)
+        else:
+            raise LandgovError("--out must end in .nc or .csv")
+    except OSError as exc:
+        raise LandgovError(f"cannot write {out_file}: {exc}") from exc
+    out.print(
+        f"{ds.sizes['parcel']} parcel(s) × {ds.sizes['time']} date(s) → {out_file}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@app.command("phenology")
+@clean_errors
+def phenology_cmd(
+    mouza: Annotated[str, typer.Option(help="Mouza id or name.")],
+    index: Annotated[str, typer.Option(help="Index of the series.")] = "ndvi",
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Start, peak and end of season per parcel (Savitzky–Golay smoothed mean series)."""
+    from imagery.series import parcel_phenology, parcel_series
+    from landgov.config import load_settings
+
+    ds = parcel_series(
+        engine(), mouza=mouza, index=index, start=start, end=end, home=load_settings().home
+    )
+    frame = parcel_phenology(ds)
+    if as_json:
+        records = [
+            {k: (None if v is None or v != v else str(v) if k in ("start", "peak", "end") else v)
+             for k, v in row.items()}
+            for row in frame.to_dict("records")
+        ]  # fmt: skip
+        typer.echo(json.dumps(records, indent=1, default=str))
+        return
+    out.print(frame.to_string(index=False), highlight=False, markup=False)
