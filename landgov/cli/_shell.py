@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from psycopg import errors as pg_errors
 from rich.console import Console
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from landgov.config import load_settings
 from landgov.errors import LandgovError
@@ -36,6 +37,17 @@ def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
             err.print(
                 f"[bold red]error:[/] cannot reach the database: {reason}\n"
                 "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
+                markup=True,
+                highlight=False,
+            )
+            sys.exit(1)
+        except ProgrammingError as exc:
+            # a table or column the code expects is missing: migrations not applied
+            if not isinstance(exc.orig, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
+                raise
+            err.print(
+                f"[bold red]error:[/] the database schema is out of date ({exc.orig}).\n"
+                "Run 'landgov db migrate'.",
                 markup=True,
                 highlight=False,
             )

@@ -99,3 +99,16 @@ def test_inheritance_predeceased_and_errors() -> None:
     bad = runner.invoke(app, ["inheritance", "--heirs", "son=1", "--school", "maliki"])
     assert bad.exit_code == 1
     assert "unknown school 'maliki'" in bad.output
+
+
+def test_unmigrated_database_says_to_migrate(
+    empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "LANDGOV_DATABASE_URL", empty_engine.url.render_as_string(hide_password=False)
+    )
+    engine_module._engine_for.cache_clear()
+    result = runner.invoke(app, ["imagery", "list"])
+    assert result.exit_code == 1
+    assert "Run 'landgov db migrate'" in result.output
+    assert "Traceback" not in result.output
