@@ -109,9 +109,14 @@ def parcel_map(
     *,
     map_key: str,
     picker_key: str,
+    base: pdk.Layer | None = None,
 ) -> None:
-    """The parcels coloured by land class, no basemap; a click selects a khasra."""
-    layers = [
+    """The parcels coloured by land class, no basemap; a click selects a khasra.
+
+    ``base``: an imagery layer (:func:`app.imagery.base_layer`) drawn under the parcels,
+    which are then semi-transparent."""
+    layers = [] if base is None else [base]
+    layers.append(
         pdk.Layer(
             "PolygonLayer",
             data=rows,
@@ -126,8 +131,9 @@ def parcel_map(
             line_width_min_pixels=1,
             pickable=True,
             auto_highlight=True,
+            opacity=1.0 if base is None else 0.45,
         )
-    ]
+    )
     if selected is not None:
         layers.append(
             pdk.Layer(

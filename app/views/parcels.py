@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from app import context, data, panels
+from app import context, data, imagery, panels
 
 
 def main() -> None:
@@ -28,10 +28,10 @@ def main() -> None:
     map_col, panel_col = st.columns([3, 2], gap="medium")
     with panel_col:
         selected = panels.khasra_picker(parcels["khasra_no"].tolist(), picker_key=picker_key)
+    bbox = data.bounds(parcels)
     with map_col, st.container(border=True):
-        panels.parcel_map(
-            rows, data.bounds(parcels), selected, map_key=map_key, picker_key=picker_key
-        )
+        base = imagery.base_layer(url, mouza.id, bbox, as_of)
+        panels.parcel_map(rows, bbox, selected, map_key=map_key, picker_key=picker_key, base=base)
     if selected is None:
         with panel_col:
             st.caption("Select a khasra to see its area, khewat, owners and mutations.")
@@ -58,6 +58,7 @@ def main() -> None:
         panels.changes_since(chain, as_of, today)
         panels.owners_panel(owners_now, areas_now, today, title=f"Owners today ({today:%Y-%m-%d})")
     panels.mutation_chain_panel(chain, facts.number, as_of)
+    imagery.ndvi_panel(url, mouza.name, mouza.id, facts.khasra_id, facts.number)
 
 
 main()

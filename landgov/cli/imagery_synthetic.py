@@ -21,6 +21,13 @@ def synthesize_cmd(
     do_ingest: Annotated[
         bool, typer.Option("--ingest/--no-ingest", help="Catalog the scenes after writing.")
     ] = True,
+    orthophotos: Annotated[
+        bool,
+        typer.Option(
+            "--orthophotos/--no-orthophotos",
+            help="Also write 0.5 m RGBN orthophotos at two dates with building masks.",
+        ),
+    ] = False,
 ) -> None:
     """Write a kharif 2025 + rabi 2025-26 Sentinel-2-like series under $LANDGOV_HOME/synthetic/."""
     from imagery.synthetic import synthesize_s2
@@ -36,3 +43,17 @@ def synthesize_cmd(
 
         report = ingest(eng, files, home=home, kind="sentinel-2", actor="cli")
         out.print(report.summary())
+    if orthophotos:
+        from imagery.synthetic_ortho import synthesize_orthophotos
+
+        otarget = home / "synthetic" / "orthophotos"
+        res = synthesize_orthophotos(eng, otarget, seed=seed, mouza=mouza)
+        out.print(
+            f"wrote {len(res.images)} orthophotos, building masks and structures.csv"
+            f" under {otarget}"
+        )
+        if do_ingest:
+            from imagery.ingest import ingest
+
+            report = ingest(eng, res.images, home=home, kind="orthophoto", actor="cli")
+            out.print(report.summary())

@@ -1,0 +1,164 @@
+"""The map's imagery base layer and the per-parcel NDVI chart (AppTest, no browser)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from dashboard_support import DASHBOARD, ROOT, TinyMouza, database_url
+from PIL import Image
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from app import imagery
+
+sys.path.insert(0, str(ROOT / "tests" / "imagery"))
+from catalog_support import LAT, LON, s2_scene
+
+from imagery.ingest import ingest
+
+PointAt = Callable[[str], None]
+S2_ID = "S2_T43RCQ_20250115T054211_L2A"
+
+
+def run_app() -> AppTest:
+    return AppTest.from_file(str(DASHBOARD), default_timeout=60).run()
+
+
+def deck_specs(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    kinds = ("subheader", "markdown", "caption", "info", "warning", "error")
+    return "\n".join(str(el.value) for kind in kinds for el in at.get(kind))
+
+
+def move_mouza_onto_scene(engine: Engine) -> None:
+    """Shift the tiny mouza (74.30E 31.50N) inside the tiny scene (73.98E 31.71N, 200 m)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE khasra SET geom = ST_Translate(geom, :dx, :dy)"),
+            {"dx": LON + 0.0002 - 74.3, "dy": LAT - 0.0015 - 31.5},
+        )
+
+
+def test_without_imagery_base_layer_is_none(
+    engine: Engine,
+    tiny_mouza: TinyMouza,
+    point_app_at: PointAt,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    point_app_at(database_url(engine))
+    at = run_app()
+    assert_no_exception(at)
+    radio = at.sidebar.radio(key=f"base_layer_{tiny_mouza.mouza_id}")
+    assert radio.value == imagery.BASE_NONE
+    layers = [layer["@@type"] for spec in deck_specs(at) for layer in spec["layers"]]
+    assert "BitmapLayer" not in layers
+    at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
+    assert_no_exception(at)
+    assert "no imagery series yet" in texts(at).lower()
+    assert "landgov imagery series --mouza Kot Test" in texts(at)
+
+
+def test_ingested_scene_is_a_bitmap_base_layer(
+    engine: Engine,
+    tiny_mouza: TinyMouza,
+    point_app_at: PointAt,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("LANDGOV_HOME", str(home))
+    move_mouza_onto_scene(engine)
+    ingest(engine, s2_scene(tmp_path / "in"), home=home, actor="test")
+    point_app_at(database_url(engine))
+    at = run_app()
+    assert_no_exception(at)
+    key = f"base_layer_{tiny_mouza.mouza_id}"
+    assert at.sidebar.radio(key=key).value == imagery.BASE_TRUE_COLOUR
+    for mode in (imagery.BASE_TRUE_COLOUR, imagery.BASE_NDVI):
+        at = at.sidebar.radio(key=key).set_value(mode).run()
+        assert_no_exception(at)
+        (spec,) = deck_specs(at)
+        bitmaps = [layer for layer in spec["layers"] if layer["@@type"] == "BitmapLayer"]
+        assert len(bitmaps) == 1
+        assert bitmaps[0]["image"].startswith("data:image/png;base64,")
+        png = Image.open(io.BytesIO(base64.b64decode(bitmaps[0]["image"].split(",", 1)[1])))
+        alpha = np.asarray(png.convert("RGBA"))[..., 3]
+        assert alpha.any(), "the scene covers the mouza, so some pixels are drawn"
+        assert spec["layers"][0]["@@type"] == "BitmapLayer"  # under the parcels
+        assert "2025-01-15" in texts(at) and "cloud cover 25 %" in texts(at)
+    at = at.sidebar.radio(key=key).set_value(imagery.BASE_NONE).run()
+    layers = [layer["@@type"] for spec in deck_specs(at) for layer in spec["layers"]]
+    assert "BitmapLayer" not in layers
+
+
+def test_ndvi_chart_renders_from_stored_rows(
+    engine: Engine,
+    tiny_mouza: TinyMouza,
+    point_app_at: PointAt,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    days = pd.date_range("2024-11-01", periods=12, freq="14D")
+    curve = 0.2 + 0.6 * np.exp(-(((np.arange(12) - 6) / 2.5) ** 2))
+    with engine.begin() as conn:
+        for i, day in enumerate(days):
+            sid = f"S2_TEST_{i:02d}"
+            item = {"type": "Feature", "id": sid, "properties": {"datetime": day.isoformat()}}
+            conn.execute(
+                text(
+                    "INSERT INTO imagery_scene (id, sensor, collection, datetime, footprint,"
+                    " crs, content_sha256, item) VALUES (:id, 'sentinel-2', 'sentinel-2-l2a', :dt,"
+                    " ST_Multi(ST_MakeEnvelope(74.29, 31.49, 74.31, 31.51, 4326)),"
+                    " 'EPSG:32643', :sha, CAST(:item AS jsonb))"
+                ),
+                {
+                    "sha": f"{i:064x}",
+                    "id": sid,
+                    "dt": day.to_pydatetime(),
+                    "item": json.dumps(item),
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO parcel_zonal (khasra_id, scene_id, index, mean, median, std,"
+                    " count, valid_fraction) VALUES (1, :s, 'ndvi', :m, :m, 0.01, 40, :v)"
+                ),
+                {"s": sid, "m": float(curve[i]), "v": 0.2 if i == 3 else 1.0},
+            )
+    point_app_at(database_url(engine))
+    at = run_app()
+    at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
+    assert_no_exception(at)
+    assert "NDVI over time" in texts(at)
+    charts = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    ndvi = [c for c in charts if "Mean NDVI" in json.dumps(c)]
+    assert ndvi, "expected the NDVI chart"
+    marks = [layer["mark"]["type"] for layer in ndvi[0]["layer"]]
+    assert marks == ["line", "line", "rule"]  # observations, smoothed curve, season marks
+    assert "11 of 12 observations" in texts(at)
+
+    rows = imagery.zonal_rows.__wrapped__(database_url(engine), tiny_mouza.mouza_id)
+    series = imagery.parcel_series(rows, 1)
+    assert len(series) == 12 and not series["valid"].iloc[3]
+    rules = imagery.season_rules(series)
+    assert list(rules["mark"]) == ["start", "peak", "end"]
