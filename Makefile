@@ -17,6 +17,7 @@ demo: setup
 	$(BIN)/landgov db up
 	$(BIN)/landgov db migrate
 	$(BIN)/landgov demo
+	$(BIN)/landgov imagery synthesize --orthophotos
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 

@@ -101,16 +101,20 @@ def _warp(path: Path, bbox: tuple[float, float, float, float]) -> np.ndarray:
 
 
 def stretch(rgb: np.ndarray, low: float = 2.0, high: float = 98.0) -> np.ndarray:
-    """Bands × rows × cols reflectance → uint8 with a per-band 2–98 % stretch."""
+    """Bands × rows × cols reflectance → uint8 with one 2–98 % stretch for all bands.
+
+    One shared range keeps the colour balance of the reflectances (a per-band stretch
+    turns near-uniform bare soil or noise into false colours); the percentiles cut
+    clouds and dark shadows from the range.
+    """
     out = np.zeros(rgb.shape, dtype=np.uint8)
-    for i, band in enumerate(rgb):
-        ok = np.isfinite(band)
-        if not ok.any():
-            continue
-        lo, hi = np.percentile(band[ok], [low, high])
-        span = hi - lo if hi > lo else 1.0
-        scaled = np.clip((band - lo) / span, 0.0, 1.0) * 255
-        out[i] = np.where(ok, scaled, 0).astype(np.uint8)
+    ok = np.isfinite(rgb).all(axis=0)
+    if not ok.any():
+        return out
+    lo, hi = np.percentile(rgb[:, ok], [low, high])
+    span = hi - lo if hi > lo else 1.0
+    scaled = np.clip((np.nan_to_num(rgb) - lo) / span, 0.0, 1.0) * 255
+    out[:] = np.where(ok, scaled, 0).astype(np.uint8)
     return out
 
 
