@@ -18,6 +18,7 @@ demo: setup
 	$(BIN)/landgov db migrate
 	$(BIN)/landgov demo
 	$(BIN)/landgov imagery synthesize --orthophotos
+	$(BIN)/landgov imagery batch --index ndvi
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 

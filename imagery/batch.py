@@ -41,18 +41,19 @@ class BatchReport:
         )
 
 
-def _client(scheduler: Any) -> tuple[Any, Any]:
-    """(client, cluster-or-None); a Client given in ``scheduler`` is used as is."""
+def _client(scheduler: Any) -> tuple[Any, list[Any]]:
+    """(client, what to close afterwards): what this run creates it also closes, so no
+    stray default client is left to capture later dask work (xarray's file locks)."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler is None:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
-        return Client(cluster), cluster
+        client = Client(cluster)
+        return client, [client, cluster]
     if isinstance(scheduler, Client):
-        return scheduler, None
-    if isinstance(scheduler, LocalCluster):
-        return Client(scheduler), None
-    return Client(scheduler), None
+        return scheduler, []
+    client = Client(scheduler)  # a LocalCluster or an address "tcp://host:port"
+    return client, [client]
 
 
 def run_batch(
@@ -89,7 +90,7 @@ def run_batch(
     report.tasks = len(jobs)
     if not jobs:
         return report
-    client, cluster = _client(scheduler)
+    client, owned = _client(scheduler)
     try:
         futures: dict[Any, str] = {}
         remaining: dict[str, int] = defaultdict(int)
@@ -117,9 +118,8 @@ def run_batch(
             if task is not None:
                 progress.advance(task)
     finally:
-        if cluster is not None:
-            client.close()
-            cluster.close()
+        for thing in owned:
+            thing.close()
     return report
 
 

@@ -51,9 +51,12 @@ class IngestReport:
 
     ingested: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"ingested {len(self.ingested)} scene(s)"]
+        if self.replaced:
+            lines[0] += f", {len(self.replaced)} of them replacing older content"
         lines += [f"  {sid}" for sid in self.ingested]
         lines += [f"skipped {sid}: {why}" for sid, why in self.skipped]
         return "\n".join(lines)
@@ -344,8 +347,14 @@ def ingest(
     home: Path,
     kind: str | None = None,
     actor: str = "cli",
+    replace: bool = False,
 ) -> IngestReport:
-    """Validates, converts and catalogs the raster files ``paths``; see the module doc."""
+    """Validates, converts and catalogs the raster files ``paths``; see the module doc.
+
+    ``replace``: a scene whose id is catalogued with different content replaces it (its
+    zonal statistics go with it; audited as "replace imagery") instead of being refused.
+    Meant for regenerated synthetic scenes, never for real acquisitions.
+    """
     if kind is not None and kind not in KINDS:
         raise LandgovError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
     files = [Path(p) for p in paths]
@@ -357,6 +366,7 @@ def ingest(
 
     report = IngestReport()
     todo: list[_Scene] = []
+    replaced: set[str] = set()
     with engine.connect() as conn:
         for scene in scenes:
             row = conn.execute(
@@ -364,10 +374,26 @@ def ingest(
                      " WHERE content_sha256 = :sha OR id = :id"),
                 {"sha": scene.sha256, "id": scene.id},
             ).first()  # fmt: skip
+            stem = _content_free_id(scene)
+            if replace and row is None and stem is not None:
+                # a single-file scene's id ends in its digest: the same file name with
+                # other content is the same scene regenerated
+                row = conn.execute(
+                    text("SELECT id, content_sha256 FROM imagery_scene"
+                         " WHERE left(id, length(:p)) = :p ORDER BY id LIMIT 1"),
+                    {"p": stem},
+                ).first()  # fmt: skip
+                if row is not None:
+                    todo.append(scene)
+                    replaced.add(row.id)
+                    continue
             if row is None:
                 todo.append(scene)
             elif row.content_sha256 == scene.sha256:
                 report.skipped.append((row.id, "already catalogued"))
+            elif replace and row.id == scene.id:
+                todo.append(scene)
+                replaced.add(scene.id)
             else:
                 raise _reject(
                     scene.files[0].path,
@@ -380,6 +406,7 @@ def ingest(
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".ingest-", dir=root))
     moved: list[Path] = []
+    set_aside: list[tuple[Path, Path]] = []  # (backup, original) of replaced scenes' files
     try:
         items: list[tuple[_Scene, pystac.Item]] = []
         for scene in todo:
@@ -393,12 +420,18 @@ def ingest(
             items.append((scene, _item(scene, hrefs)))
         try:
             with engine.begin() as conn:
+                if replaced:
+                    conn.execute(
+                        text("DELETE FROM imagery_scene WHERE id = ANY(:ids)"),
+                        {"ids": sorted(replaced)},
+                    )
                 for scene, item in items:
                     _insert(conn, scene, item)
+                    action = "replace" if _replaces(scene, replaced) else "ingest"
                     audit.append(
                         conn,
                         actor=actor,
-                        action="ingest imagery",
+                        action=f"{action} imagery",
                         entity="imagery_scene",
                         entity_id=scene.id,
                         details={
@@ -410,7 +443,11 @@ def ingest(
                     )
                 for scene, _ in items:
                     final = root / _slug(scene.collection) / _slug(scene.id)
-                    if final.exists():  # left over from a crash: not in the catalog
+                    if final.exists() and scene.id in replaced:  # same id: set old aside
+                        backup = tmp / f".old-{_slug(scene.id)}"
+                        final.rename(backup)
+                        set_aside.append((backup, final))
+                    elif final.exists():  # left over from a crash: not in the catalog
                         shutil.rmtree(final)
                     final.parent.mkdir(parents=True, exist_ok=True)
                     (tmp / _slug(scene.collection) / _slug(scene.id)).rename(final)
@@ -420,6 +457,8 @@ def ingest(
     except BaseException:
         for path in moved:
             shutil.rmtree(path, ignore_errors=True)
+        for backup, original in set_aside:  # the old catalog rows are back: so are files
+            backup.rename(original)
         for scene in todo:  # remove collection folders this call created and left empty
             folder = root / _slug(scene.collection)
             if folder.is_dir() and not any(folder.iterdir()):
@@ -428,7 +467,26 @@ def ingest(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report.ingested.extend(scene.id for scene in todo)
+    report.replaced.extend(sorted(replaced))
+    new_ids = {scene.id for scene in todo}
+    for rid in replaced - new_ids:  # committed: the replaced scene's files are garbage now
+        for folder in root.glob(f"*/{_slug(rid)}"):
+            shutil.rmtree(folder, ignore_errors=True)
     return report
+
+
+def _content_free_id(scene: _Scene) -> str | None:
+    """``<prefix>_<stem>_`` for ids that end in the content digest; None otherwise."""
+    if scene.id.endswith(f"_{scene.sha256[:10]}"):
+        return scene.id[: -len(scene.sha256[:10])]
+    return None
+
+
+def _replaces(scene: _Scene, replaced: set[str]) -> bool:
+    stem = _content_free_id(scene)
+    return scene.id in replaced or (
+        stem is not None and any(r.startswith(stem) for r in replaced)
+    )
 
 
 def _insert(conn: Connection, scene: _Scene, item: pystac.Item) -> None:

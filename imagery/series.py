@@ -191,23 +191,35 @@ def _none(v: Any) -> float | None:
 
 
 def write_scene(conn: Connection, scene_id: str, index: str, frame: pd.DataFrame) -> int:
-    """Insert a scene's rows (skipping any already present); returns rows inserted."""
-    n = 0
-    for r in frame.itertuples(index=False):
-        res = conn.execute(
-            text(
-                "INSERT INTO parcel_zonal (khasra_id, scene_id, index, mean, median, std,"
-                " count, valid_fraction) VALUES (:k, :s, :i, :mean, :median, :std, :count, :vf)"
-                " ON CONFLICT DO NOTHING"
-            ),
-            {
-                "k": int(r.khasra_id), "s": scene_id, "i": index, "mean": _none(r.mean),
-                "median": _none(r.median), "std": _none(r.std),
-                "count": float(r.count), "vf": _none(r.valid_fraction),
-            },
-        )  # fmt: skip
-        n += res.rowcount
-    return n
+    """Insert a scene's rows (skipping any already present); returns rows inserted.
+
+    COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING: a scene over a
+    district is thousands of rows, which row-by-row INSERTs made the batch's bottleneck.
+    """
+    from landgov.storage.bulk import copy_rows
+
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _zonal_in (LIKE parcel_zonal INCLUDING DEFAULTS)"
+            " ON COMMIT DELETE ROWS"
+        )
+    )
+    conn.execute(text("DELETE FROM _zonal_in"))
+    cols = ("khasra_id", "scene_id", "index", "mean", "median", "std", "count",
+            "valid_fraction")  # fmt: skip
+    rows = (
+        (int(r.khasra_id), scene_id, index, _none(r.mean), _none(r.median), _none(r.std),
+         float(r.count), _none(r.valid_fraction))
+        for r in frame.itertuples(index=False)
+    )  # fmt: skip
+    copy_rows(conn, "_zonal_in", cols, rows)
+    res = conn.execute(
+        text(
+            f"INSERT INTO parcel_zonal ({', '.join(cols)}) SELECT {', '.join(cols)}"
+            " FROM _zonal_in ON CONFLICT DO NOTHING"
+        )
+    )
+    return int(res.rowcount)
 
 
 def done_scenes(conn: Connection, khasra_ids: Iterable[int], index: str) -> set[str]:

@@ -1,9 +1,10 @@
 """Deterministic synthetic Sentinel-2-like scenes consistent with the demo district.
 
-:func:`synthesize_s2` renders, for one mouza (by default the first), a 10 m time series
-every 5 days over a kharif and a rabi season: bands B02, B03, B04, B08 (10 m) and B8A,
-B11, SCL (20 m) as single-band GeoTIFFs in EPSG:32643 named like Sentinel-2 L2A files
-(``T43RCQ_20260215T055641_B04_10m.tif``) so that :mod:`imagery.bands` and
+:func:`synthesize_s2` renders, over the whole demo district (all mouzas; a real
+Sentinel-2 tile is 110 km wide, so one scene covers them all) or over chosen mouzas, a
+10 m time series every 5 days over a kharif and a rabi season: bands B02, B03, B04, B08
+(10 m) and B8A, B11, SCL (20 m) as single-band GeoTIFFs in EPSG:32643 named like
+Sentinel-2 L2A files (``T43RCQ_20260215T055641_B04_10m.tif``) so that :mod:`imagery.bands` and
 :func:`imagery.ingest.ingest` recognise them.
 
 Model (all documented choices, not physics):
@@ -14,9 +15,11 @@ Model (all documented choices, not physics):
 * Seasons: girdawari (``year``, ``season``): rabi *year* runs 1 Nov (year−1) to 30 Apr
   (year), kharif *year* 1 May to 31 Oct. Each parcel shows its girdawari crop of the
   season the date falls in (sugarcane and orchards carry over).
-* Yield: drawn per parcel and season from a crop's realistic range (t/ha; wheat 2–5.5,
+* Yield: drawn per parcel and season within a crop's realistic range (t/ha; wheat 2–5.5,
   rice paddy 2.5–5, seed cotton 1.5–3.5, sugarcane 50–90, green fodder 30–60, orchard
-  10–25, fallow 0). Light-use-efficiency-like relation: the seasonal peak of green
+  10–25, fallow 0): uniform over 85 % of the range, its start moved up 3 % of the range a
+  year since 2021 (a yield trend that a linear-trend baseline can find). Light-use-
+  efficiency-like relation: the seasonal peak of green
   vegetation cover is linear in yield, ``fc_peak = 0.45 + 0.5 × (y − ymin)/(ymax − ymin)``,
   so the seasonal integral of fAPAR (≈ fc) grows linearly with yield.
 * Phenology: ``fc(t) = fc_peak × greenup(t) × (1 − senescence(t))`` with logistic green-up
@@ -36,7 +39,11 @@ Model (all documented choices, not physics):
   pixels are blended with a bright cloud spectrum, shadows are darkened ×0.5.
   Other SCL classes: 4 vegetation (fc ≥ 0.3), 5 not vegetated.
 
-Next to the scenes: ``ground_truth.csv`` (khasra_id, khasra_no, season, crop, yield_t_ha)
+Next to the scenes: ``ground_truth.csv`` (mouza_id, mouza, khasra_id, khasra_no, season,
+crop as grown and seen from space, girdawari_crop as recorded, yield_t_ha; 3 % of
+parcel-seasons have a misreported girdawari crop), ``district_yields.csv`` (the district's
+mean yield per crop for the 10 years before each season, as the Crop Reporting Service
+would publish it: the model's expected value, with the yearly trend)
 and ``scenes.csv`` (date, cloud_pct: the SCL cloud fraction exactly as ingest counts it).
 Same seed ⇒ byte-identical files.
 """
@@ -58,6 +65,9 @@ from rasterio.transform import from_origin
 from scipy.ndimage import gaussian_filter
 from shapely import wkb
 from sqlalchemy import Connection, Engine, text
+
+from landgov.errors import LandgovError
+from landgov.storage.lookup import NotFound
 
 TILE: Final = "43RCQ"
 """Nominal MGRS tile used in the file names."""
@@ -86,6 +96,18 @@ YIELD_RANGE: Final = {
     "fallow": (0.0, 0.0),
 }
 _CROP_CODE: Final = {c: i for i, c in enumerate(YIELD_RANGE)}
+SEASON_CROPS: Final = {
+    "rabi": ("wheat", "fodder", "fallow"),
+    "kharif": ("cotton", "rice", "fodder", "fallow"),
+}
+"""Annual crops of each season, for misreported girdawari entries."""
+MISREPORT_RATE: Final = 0.03
+"""Share of parcel-seasons whose girdawari entry is not the crop grown."""
+TREND_PER_YEAR: Final = 0.03
+"""Yield trend: fraction of a crop's yield range gained per year."""
+TREND_BASE_YEAR: Final = 2021
+HISTORY_YEARS: Final = 10
+"""Years of district yield statistics written before each synthesized season."""
 CLEAR_PROB: Final = 0.55
 CLOUD_FRACTION_RANGE: Final = (0.05, 0.6)
 NOISE_SIGMA: Final = 0.01
@@ -172,9 +194,35 @@ def peak_cover(crop: str, yield_t_ha: float) -> float:
 
 
 def draw_yield(seed: int, khasra_id: int, crop: str, season: str, year: int) -> float:
+    """A parcel's yield: uniform over the lower 85 % of the crop's range, moved up by
+    ``TREND_PER_YEAR`` of the range per year since ``TREND_BASE_YEAR`` (clipped to it)."""
     lo, hi = YIELD_RANGE[crop]
     rng = np.random.default_rng([seed, khasra_id, year, 0 if season == "rabi" else 1])
-    return round(float(rng.uniform(lo, hi)), 2)
+    u = float(rng.uniform()) * 0.85 + TREND_PER_YEAR * (year - TREND_BASE_YEAR)
+    return round(lo + (hi - lo) * min(1.0, max(0.0, u)), 2)
+
+
+def district_mean_yield(crop: str, year: int) -> float:
+    """Expected district yield of ``crop`` in ``year`` under :func:`draw_yield`'s model
+    (the mean of the clipped uniform), as a crop-reporting statistic would give it."""
+    lo, hi = YIELD_RANGE[crop]
+    a = TREND_PER_YEAR * (year - TREND_BASE_YEAR)
+    b = a + 0.85
+    # E[clip(U, 0, 1)] for U uniform on [a, b]
+    lo_c, hi_c = max(a, 0.0), min(b, 1.0)
+    inner = max(0.0, hi_c**2 - lo_c**2) / 2
+    above = max(0.0, b - max(a, 1.0))
+    return round(lo + (hi - lo) * (inner + above) / (b - a), 3)
+
+
+def grown_crop(seed: int, khasra_id: int, girdawari_crop: str, season: str, year: int) -> str:
+    """The crop actually grown: the girdawari entry, except for ``MISREPORT_RATE`` of
+    parcel-seasons where the patwari recorded another crop of the season (or fallow)."""
+    rng = np.random.default_rng([seed, khasra_id, year, 3])
+    if girdawari_crop in ("sugarcane", "orchard") or rng.random() >= MISREPORT_RATE:
+        return girdawari_crop
+    others = [c for c in SEASON_CROPS[season] if c != girdawari_crop]
+    return others[int(rng.integers(len(others)))]
 
 
 def _as_conn(conn_or_engine: Connection | Engine):
@@ -206,21 +254,49 @@ def resolve_mouza(conn: Connection, mouza: int | str | None) -> tuple[int, str]:
             text("SELECT id, name FROM mouza WHERE lower(name) = lower(:m)"), {"m": mouza}
         ).first()
     if row is None:
-        raise ValueError(f"no mouza {mouza!r}")
+        known = ", ".join(conn.execute(text("SELECT name FROM mouza ORDER BY id")).scalars())
+        raise NotFound(f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}.")
     return int(row.id), str(row.name)
 
 
-def load_parcels(conn: Connection, mouza_id: int, as_of: date) -> list[Parcel]:
-    """Khasras of the mouza live on ``as_of``, in EPSG:32643."""
+def resolve_mouzas(
+    conn: Connection, mouzas: int | str | Sequence[int | str] | None
+) -> list[tuple[int, str]]:
+    """Every mouza (``None``) or the named ones, as (id, name) in id order."""
+    if mouzas is None:
+        rows = conn.execute(text("SELECT id, name FROM mouza ORDER BY id")).all()
+        if not rows:
+            raise NotFound("there is no mouza in the database")
+        return [(int(r.id), str(r.name)) for r in rows]
+    items = [mouzas] if isinstance(mouzas, int | str) else list(mouzas)
+    return sorted({resolve_mouza(conn, m) for m in items})
+
+
+def load_parcels(
+    conn: Connection, mouza_id: int | Sequence[int], as_of: date
+) -> list[Parcel]:
+    """Khasras of the mouza(s) live on ``as_of``, in EPSG:32643, in id order."""
+    ids = [mouza_id] if isinstance(mouza_id, int) else list(mouza_id)
     rows = conn.execute(
         text(
             "SELECT id, number, ST_AsBinary(ST_Transform(geom, 32643)) AS g FROM khasra"
-            " WHERE mouza_id = :m AND created_on <= :d"
+            " WHERE mouza_id = ANY(:m) AND (created_on IS NULL OR created_on <= :d)"
             " AND (retired_on IS NULL OR retired_on > :d) ORDER BY id"
         ),
-        {"m": mouza_id, "d": as_of},
+        {"m": ids, "d": as_of},
     ).all()
     return [Parcel(int(r.id), str(r.number), wkb.loads(bytes(r.g))) for r in rows]
+
+
+def _mouza_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    rows = conn.execute(
+        text(
+            "SELECT k.id, m.id AS mid, m.name FROM khasra k JOIN mouza m ON m.id = k.mouza_id"
+            " WHERE k.id = ANY(:ids)"
+        ),
+        {"ids": list(ids)},
+    ).all()
+    return {int(r.id): (int(r.mid), str(r.name)) for r in rows}
 
 
 def load_crops(
@@ -308,26 +384,28 @@ def synthesize_s2(
     out_dir: str | Path,
     *,
     seed: int = 42,
-    mouza: int | str | None = None,
+    mouza: int | str | Sequence[int | str] | None = None,
     seasons: Sequence[tuple[str, int]] = DEFAULT_SEASONS,
     dates: Sequence[date] | None = None,
     window_m: float | None = None,
 ) -> list[Path]:
     """Writes the scenes (7 files per date) and the CSVs; returns the band files written.
 
+    ``mouza`` is one mouza, several, or ``None`` for every mouza of the district.
     ``dates`` overrides the 5-day series over ``seasons``; ``window_m`` restricts the
-    area to a square of that side around the mouza's centre.
+    area to a square of that side around the centre of the mouzas' extent.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     when = sorted(dates) if dates is not None else season_dates(seasons)
     used = sorted({season_of(d) for d in when})
     with _as_conn(conn_or_engine) as conn:
-        mouza_id, _ = resolve_mouza(conn, mouza)
-        parcels = load_parcels(conn, mouza_id, max(when))
+        chosen = resolve_mouzas(conn, mouza)
+        parcels = load_parcels(conn, [m for m, _ in chosen], max(when))
         if not parcels:
-            raise ValueError(f"mouza {mouza_id} has no parcels")
+            raise LandgovError(f"mouza(s) {', '.join(n for _, n in chosen)} have no parcels")
         crops = load_crops(conn, [p.khasra_id for p in parcels], used)
+        mouza_of = _mouza_of(conn, [p.khasra_id for p in parcels])
     left, top, cols, rows = _grid(parcels, window_m)
     # labels at 1 m; parcel index + 1, 0 = not a parcel (roads, abadi lanes)
     shapes = [(p.geom, i + 1) for i, p in enumerate(parcels)]
@@ -345,19 +423,21 @@ def synthesize_s2(
     compact = lut[labels]  # 0 = no parcel, j = present[j - 1]
     k = len(present) + 1
     parcel_frac = _block_mean((compact > 0).astype(np.float32), 10).astype(np.float64)
-    truth: list[tuple[int, str, str, str, float]] = []
+    truth: list[tuple[int, str, int, str, str, str, str, float]] = []
     fc_peak: dict[tuple[int, str, int], tuple[str, float, float]] = {}
     for season, year in used:
         for idx in present:
             p = parcels[idx - 1]
-            crop = crops.get((p.khasra_id, season, year), "fallow")
+            entered = crops.get((p.khasra_id, season, year), "fallow")
+            crop = grown_crop(seed, p.khasra_id, entered, season, year)
             y = draw_yield(seed, p.khasra_id, crop, season, year)
             jit = float(np.random.default_rng([seed, p.khasra_id, year, 7]).uniform(-8, 8))
             fc_peak[(idx, season, year)] = (crop, peak_cover(crop, y), jit)
             label = (
                 f"{season} {year - 1}-{str(year)[2:]}" if season == "rabi" else f"{season} {year}"
             )
-            truth.append((p.khasra_id, p.khasra_no, label, crop, y))
+            mid, mname = mouza_of[p.khasra_id]
+            truth.append((mid, mname, p.khasra_id, p.khasra_no, label, crop, entered, y))
     hetero = np.random.default_rng([seed, 1]).normal(1.0, 0.05, (rows * 2, cols * 2))
     written: list[Path] = []
     cloud_rows: list[tuple[str, float]] = []
@@ -401,8 +481,18 @@ def synthesize_s2(
         cloud_rows.append((d.isoformat(), round(100.0 * cloud_frac, 2)))
     with open(out / "ground_truth.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["khasra_id", "khasra_no", "season", "crop", "yield_t_ha"])
-        w.writerows(sorted(truth, key=lambda r: (r[2], r[0])))
+        w.writerow(["mouza_id", "mouza", "khasra_id", "khasra_no", "season", "crop",
+                    "girdawari_crop", "yield_t_ha"])  # fmt: skip
+        w.writerows(sorted(truth, key=lambda r: (r[4], r[2])))
+    with open(out / "district_yields.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["crop", "season", "year", "mean_yield_t_ha"])
+        for season, year in used:
+            for crop in YIELD_RANGE:
+                if crop == "fallow" or (crop in ("sugarcane", "orchard") and season == "rabi"):
+                    continue
+                for past in range(year - HISTORY_YEARS, year):
+                    w.writerow([crop, season, past, district_mean_yield(crop, past)])
     with open(out / "scenes.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["date", "cloud_pct"])

@@ -1,8 +1,10 @@
 """Deterministic synthetic 0.5 m RGBN orthophotos with buildings, at two dates.
 
-:func:`synthesize_orthophotos` renders a square window (default 1 km, 2000 × 2000 px at
-0.5 m, EPSG:32643) centred on the mouza's abadi and moved, if need be, so that the nearest
-canal or road right-of-way (``state_land`` ``canal_row``/``road_row``) falls inside it.
+:func:`synthesize_orthophotos` renders a square window (default 1.2 km, 2400 × 2400 px
+at 0.5 m, EPSG:32643) centred on the mouza's abadi and moved, if need be, so that the
+nearest canal right-of-way and the nearest road right-of-way (``state_land``
+``canal_row``/``road_row``) both fall inside it (1.44 km², the "few km² around the
+settlement, canal and road" that the encroachment models need).
 
 Model (documented choices, not physics; values are 8-bit DN, bands red/green/blue/nir):
 
@@ -17,9 +19,10 @@ Model (documented choices, not physics; values are 8-bit DN, bands red/green/blu
   a common orientation; sparse farmhouses on fields) and a roof colour from a palette
   (concrete, brick, whitewash, tin). Shadows: the building mask shifted 3 px south-east
   darkened × 0.45 where it falls on the ground.
-* The last date adds new structures: several on state land inside the canal/road
-  right-of-way (on the banks/verges, aligned with it), some on other state land in the
-  window, and a few on private land.
+* The last date adds new structures: up to 6 per right-of-way category inside the canal/
+  road right-of-way (kiosks, shops and sheds 3.5–6 m deep and 4–12 m long on the banks/
+  verges, aligned with it, never on the carriageway or in the channel), some on other
+  state land in the window, and a few on private land.
 * Noise: N(0, 3) DN per pixel and band, fixed per seed and date.
 
 Files: ``ortho_<date>.tif`` (4-band uint8, band descriptions red/green/blue/nir,
@@ -49,6 +52,7 @@ from shapely.ops import nearest_points, unary_union
 from sqlalchemy import Connection, Engine, text
 
 from imagery.synthetic import CRS, _as_conn, resolve_mouza
+from landgov.errors import LandgovError
 
 RES: Final = 0.5
 DEFAULT_DATES: Final = (date(2024, 3, 1), date(2026, 3, 1))
@@ -133,16 +137,18 @@ def _load(conn: Connection, mouza_id: int, as_of: date):
 
 
 def _window(parcels, state, size_m: float) -> tuple[float, float]:
-    """Top-left corner: centred on the abadi, moved to take in the nearest right-of-way."""
+    """Top-left corner: centred on the abadi, moved to take in the nearest right-of-way of
+    each category (each move is the smallest that brings its point into view)."""
     abadi = [g for _, c, g in parcels if c == "abadi"] or [g for _, _, g in parcels]
     centre = unary_union(abadi).centroid
     cx, cy = centre.x, centre.y
-    rows = [g for _, c, g in state if c in ROW_CATEGORIES]
-    if rows:
-        p = nearest_points(centre, unary_union(rows))[1]
-        reach = size_m / 2 - min(50.0, size_m / 4)
-        cx = min(max(cx, p.x - reach), p.x + reach)
-        cy = min(max(cy, p.y - reach), p.y + reach)
+    reach = size_m / 2 - min(60.0, size_m / 4)
+    for cat in ROW_CATEGORIES:
+        rows = [g for _, c, g in state if c == cat]
+        if rows:
+            p = nearest_points(centre, unary_union(rows))[1]
+            cx = min(max(cx, p.x - reach), p.x + reach)
+            cy = min(max(cy, p.y - reach), p.y + reach)
     left = math.floor(cx - size_m / 2)
     top = math.floor(cy + size_m / 2)
     return float(left), float(top)
@@ -207,6 +213,29 @@ def _place(rng, placer, region, count, sides, angle, jitter, attempts=40, avoid=
     return out
 
 
+def _place_row(rng, placer, verge, carriageway, count, angle, attempts=600):
+    """Up to ``count`` structures on a right-of-way's verges/banks (``verge``), aligned with
+    it, off the carriageway/channel: 3.5–6 m deep, 4–12 m along the road or canal."""
+    from shapely.prepared import prep
+
+    out: list[Polygon] = []
+    if verge.is_empty or count <= 0:
+        return out
+    inside, off = prep(verge), prep(carriageway) if not carriageway.is_empty else None
+    x0, y0, x1, y1 = verge.bounds
+    for _ in range(count * attempts):
+        if len(out) >= count:
+            break
+        cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        deep, along = rng.uniform(3.5, 6.0), rng.uniform(4.0, 12.0)
+        g = _rect(cx, cy, along, deep, angle + rng.normal(0.0, 2.0))
+        if not inside.contains(g) or (off is not None and off.intersects(g)):
+            continue
+        if placer.try_add(g):
+            out.append(g)
+    return out
+
+
 def _write(path: Path, arr: np.ndarray, transform: Affine, when: date | None, names=None):
     count = arr.shape[0] if arr.ndim == 3 else 1
     profile = {
@@ -238,7 +267,7 @@ def synthesize_orthophotos(
     seed: int = 42,
     mouza: int | str | None = None,
     dates: Sequence[date] = DEFAULT_DATES,
-    size_m: float = 1000,
+    size_m: float = 1200,
 ) -> OrthoResult:
     """Writes the orthophotos, masks and ``structures.csv``; see the module doc."""
     out = Path(out_dir)
@@ -250,7 +279,7 @@ def synthesize_orthophotos(
         mouza_id, _ = resolve_mouza(conn, mouza)
         parcels, state = _load(conn, mouza_id, when[-1])
     if not parcels:
-        raise ValueError(f"mouza {mouza_id} has no parcels")
+        raise LandgovError(f"mouza {mouza_id} has no parcels")
     left, top = _window(parcels, state, size_m)
     n = round(size_m / RES)
     transform = from_origin(left, top, RES, RES)
@@ -320,8 +349,8 @@ def synthesize_orthophotos(
         row = rows_geoms[cat].intersection(win)
         if row.is_empty:
             continue
-        g = _place(rng, placer, row, 4, (5, 9), _axis_angle(row), 2, 80, inner[cat])
-        add(g, new_lo, d1, cat)
+        verge = row.difference(inner[cat])
+        add(_place_row(rng, placer, verge, inner[cat], 6, _axis_angle(row)), new_lo, d1, cat)
     for _, cat, g in state:
         if cat not in ROW_CATEGORIES:
             region = g.intersection(win).difference(unary_union(list(rows_geoms.values())))

@@ -106,3 +106,15 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
     yield eng
     eng.dispose()
     _drop(settings, name)
+
+
+@pytest.fixture
+def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
+    """A writable copy of the demo database for one test (CREATE DATABASE … TEMPLATE)."""
+    demo_engine.dispose()  # a template must have no open connections
+    name = f"{_PREFIX}_{next(_counter)}"
+    _create(settings, name, str(demo_engine.url.database))
+    eng = get_engine(settings, name)
+    yield eng
+    eng.dispose()
+    _drop(settings, name)

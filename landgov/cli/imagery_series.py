@@ -1,4 +1,4 @@
-"""``landgov imagery series`` / ``phenology``: per-parcel index time series of a mouza."""
+"""``landgov imagery series`` / ``batch`` / ``phenology``: per-parcel index time series."""
 
 from __future__ import annotations
 
@@ -61,6 +61,43 @@ def series_cmd(
         highlight=False,
         markup=False,
     )
+
+
+@app.command("batch")
+@clean_errors
+def batch_cmd(
+    mouza: Annotated[
+        list[str] | None,
+        typer.Option(help="Mouza id or name; repeat for several (default: every mouza)."),
+    ] = None,
+    index: Annotated[
+        list[str] | None, typer.Option(help="Index to compute; repeat (default: ndvi).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask scheduler address (tcp://host:port); default a LocalCluster."),
+    ] = None,
+) -> None:
+    """Zonal statistics of every pending (scene, mouza) through dask.distributed; idempotent."""
+    from imagery.batch import run_batch
+    from landgov.config import load_settings
+    from landgov.progress import progress_bar
+
+    eng = engine()
+    if not mouza:
+        from sqlalchemy import text
+
+        with eng.connect() as conn:
+            mouza = [str(r.id) for r in conn.execute(text("SELECT id FROM mouza ORDER BY id"))]
+        if not mouza:
+            raise LandgovError("there is no mouza in the database")
+    for ix in index or ["ndvi"]:
+        with progress_bar() as progress:
+            report = run_batch(eng, mouza, index=ix, home=load_settings().home, start=start,
+                               end=end, scheduler=scheduler, progress=progress)  # fmt: skip
+        out.print(f"{ix}: {report.summary()}", highlight=False, markup=False)
 
 
 @app.command("phenology")

@@ -183,3 +183,54 @@ def test_failed_transaction_removes_cogs(
         ingest(engine, s2_scene(tmp_path / "in"), home=home, actor="t")
     assert counts(engine) == (0, 0, 0)
     assert files_under(home / "imagery") == []
+
+
+def test_changed_content_refused_unless_replace(engine: Engine, tmp_path: Path) -> None:
+    import numpy as np
+
+    home = tmp_path / "home"
+    first = s2_scene(tmp_path / "a")
+    ingest(engine, first, home=home, kind="sentinel-2")
+    b04 = next(p for p in first if "_B04_" in p.name)
+    write_raster(b04, data=np.full((1, 20, 20), 2222, dtype="uint16"))  # regenerated band
+    before = counts(engine)
+    with pytest.raises(ImportRejected, match="different content"):
+        ingest(engine, first, home=home, kind="sentinel-2")
+    assert counts(engine) == before
+    report = ingest(engine, first, home=home, kind="sentinel-2", replace=True)
+    assert report.ingested == [S2_ID] and report.replaced == [S2_ID]
+    assert "replacing older content" in report.summary()
+    scenes, assets_, audits = counts(engine)
+    assert (scenes, assets_) == before[:2] and audits == before[2] + 1
+    with engine.connect() as conn:
+        action = conn.execute(
+            text("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1")
+        ).scalar_one()
+    assert action == "replace imagery"
+    item = get_item(engine, S2_ID)
+    assert item is not None
+    with rasterio.open(asset_path(home, item.assets["B04"].href)) as src:
+        assert int(src.read(1)[0, 0]) == 2222
+
+
+def test_regenerated_orthophoto_replaces_the_old_scene(engine: Engine, tmp_path: Path) -> None:
+    import numpy as np
+
+    def ortho(value: int) -> Path:
+        data = np.full((4, 20, 20), value, dtype="uint8")
+        return write_raster(tmp_path / "ortho_2026-03-01.tif", count=4, res=0.5,
+                            dtype="uint8", data=data,
+                            descriptions=["red", "green", "blue", "nir"])  # fmt: skip
+
+    home = tmp_path / "home"
+    [old] = ingest(engine, [ortho(10)], home=home).ingested
+    # without replace a regenerated file is a second scene (its id carries its digest)
+    report = ingest(engine, [ortho(20)], home=home, replace=True)
+    [new] = report.ingested
+    assert new != old and report.replaced == [old]
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM imagery_scene")).scalars().all()
+    assert ids == [new]
+    assert not list((home / "imagery").glob(f"*/{old}")) and get_item(engine, old) is None
+    again = ingest(engine, [ortho(20)], home=home, replace=True)
+    assert again.ingested == [] and again.replaced == []

@@ -191,3 +191,71 @@ def test_radiometry_follows_sensor_and_date(
         properties={"landgov:sensor": sensor},
     )
     assert radiometry(item) == pytest.approx(expected)
+
+
+def test_cli_batch_default_local_cluster_of_processes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default path: no --scheduler starts a 2-process LocalCluster, every mouza."""
+    from landgov.cli.main import app
+
+    home = _setup(engine, tmp_path)
+    parcel_series(engine, mouza=1, index="ndvi", home=home)
+    serial = _rows(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM parcel_zonal"))
+    use_db(engine, home, monkeypatch)
+    result = CliRunner().invoke(app, ["imagery", "batch", "--index", "ndvi"])
+    assert result.exit_code == 0, result.output
+    assert "4 task(s), 4 scene(s) written, 12 row(s)" in result.output
+    batch = _rows(engine)
+    assert [r[:3] for r in batch] == [r[:3] for r in serial]
+    for a, b in zip(batch, serial, strict=True):
+        np.testing.assert_allclose(
+            np.array(a[3:], dtype=float), np.array(b[3:], dtype=float), equal_nan=True
+        )
+    again = CliRunner().invoke(app, ["imagery", "batch", "--index", "ndvi"])
+    assert again.exit_code == 0 and "0 task(s)" in again.output
+
+
+def test_cli_batch_scheduler_address_and_netcdf(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--scheduler tcp://… reaches an external scheduler; series --out FILE.nc round-trips."""
+    import xarray as xr
+    from dask.distributed import LocalCluster
+
+    from landgov.cli.main import app
+
+    home = _setup(engine, tmp_path)
+    use_db(engine, home, monkeypatch)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", scheduler_port=0
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        result = CliRunner().invoke(
+            app, ["imagery", "batch", "--mouza", "Kot Test", "--index", "ndvi",
+                  "--index", "ndmi", "--scheduler", address],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "ndvi: 4 task(s)" in result.output and "ndmi: 4 task(s)" in result.output
+    nc = tmp_path / "series.nc"
+    result = CliRunner().invoke(
+        app, ["imagery", "series", "--mouza", "1", "--index", "ndmi", "--out", str(nc)]
+    )
+    assert result.exit_code == 0, result.output
+    ds = xr.open_dataset(nc)
+    assert ds.sizes["parcel"] == 3 and ds.sizes["time"] == 4
+    assert "mean" in ds
+
+
+def test_cli_batch_without_mouzas_is_a_clean_error(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from landgov.cli.main import app
+
+    use_db(engine, tmp_path, monkeypatch)
+    result = CliRunner().invoke(app, ["imagery", "batch"])
+    assert result.exit_code != 0
+    assert "no mouza" in result.output

@@ -76,8 +76,8 @@ def _ndvi_series(folder: Path, geom) -> list[float]:
 def test_wheat_ndvi_peaks_feb_march_and_scales_with_yield(demo_engine, scenes):
     truth = [r for r in _truth(scenes) if r["crop"] == "wheat"]
     with demo_engine.connect() as conn:
-        mouza_id, _ = syn.resolve_mouza(conn, None)
-        parcels = {p.khasra_id: p for p in syn.load_parcels(conn, mouza_id, max(RABI_DATES))}
+        ids = [m for m, _ in syn.resolve_mouzas(conn, None)]
+        parcels = {p.khasra_id: p for p in syn.load_parcels(conn, ids, max(RABI_DATES))}
     series = {}
     for r in truth:
         geom = parcels[int(r["khasra_id"])].geom
@@ -118,6 +118,67 @@ def test_ground_truth_matches_girdawari(demo_engine, scenes):
         gird.setdefault(int(r.khasra_id), set()).add(r.crop)
     for r in truth:
         crops = gird.get(int(r["khasra_id"]), {"fallow"})
-        assert r["crop"] in crops
+        assert r["girdawari_crop"] in crops
         lo, hi = syn.YIELD_RANGE[r["crop"]]
         assert lo <= float(r["yield_t_ha"]) <= hi
+
+
+def test_default_covers_every_mouza_of_the_district(demo_engine, tmp_path):
+    one = [date(2026, 2, 19)]
+    files = syn.synthesize_s2(demo_engine, tmp_path, dates=one)
+    truth = _truth(tmp_path)
+    with demo_engine.connect() as conn:
+        mouzas = {str(r.name) for r in conn.execute(text("SELECT name FROM mouza"))}
+        live = conn.execute(
+            text(
+                "SELECT count(*) FROM khasra WHERE (created_on IS NULL OR created_on <= :d)"
+                " AND (retired_on IS NULL OR retired_on > :d)"
+            ),
+            {"d": one[0]},
+        ).scalar_one()
+    assert {r["mouza"] for r in truth} == mouzas
+    # every live khasra is covered and has exactly one ground-truth row for the season
+    assert len({r["khasra_id"] for r in truth}) == len(truth) == live
+    b04 = next(f for f in files if f.name.endswith("_B04_10m.tif"))
+    with rasterio.open(b04) as src:
+        bounds = src.bounds
+    with demo_engine.connect() as conn:
+        inside = conn.execute(
+            text(
+                "SELECT bool_and(ST_Covers(ST_MakeEnvelope(:l, :b, :r, :t, 32643),"
+                " ST_Transform(geom, 32643))) FROM khasra"
+                " WHERE (created_on IS NULL OR created_on <= :d)"
+                " AND (retired_on IS NULL OR retired_on > :d)"
+            ),
+            {"l": bounds.left, "b": bounds.bottom, "r": bounds.right, "t": bounds.top,
+             "d": one[0]},
+        ).scalar_one()
+    assert inside
+
+
+def test_mouza_option_restricts_to_that_mouza(demo_engine, tmp_path):
+    syn.synthesize_s2(demo_engine, tmp_path, dates=[date(2026, 2, 19)], mouza="Chak Mehr Wala")
+    assert {r["mouza"] for r in _truth(tmp_path)} == {"Chak Mehr Wala"}
+
+
+def test_misreported_girdawari_and_district_yield_history(scenes):
+    truth = _truth(scenes)
+    wrong = [r for r in truth if r["crop"] != r["girdawari_crop"]]
+    # about 3 % of parcel-seasons, each grown crop one of the season's
+    assert 0 < len(wrong) < 0.08 * len(truth)
+    assert all(r["crop"] in syn.SEASON_CROPS["rabi"] for r in wrong)
+    with open(scenes / "district_yields.csv") as fh:
+        hist = [r for r in csv.DictReader(fh) if r["crop"] == "wheat"]
+    years = [int(r["year"]) for r in hist]
+    assert years == list(range(2016, 2026))
+    means = [float(r["mean_yield_t_ha"]) for r in hist]
+    assert means == sorted(means) and means[-1] > means[0]
+    # the published district mean agrees with the parcels' drawn yields
+    wheat = [float(r["yield_t_ha"]) for r in truth if r["crop"] == "wheat"]
+    assert np.mean(wheat) == pytest.approx(syn.district_mean_yield("wheat", 2026), rel=0.08)
+
+
+@pytest.mark.parametrize("year", [2010, 2021, 2026, 2030, 2040])
+def test_district_mean_yield_is_the_mean_of_the_draws(year):
+    draws = [syn.draw_yield(7, k, "wheat", "rabi", year) for k in range(20000)]
+    assert np.mean(draws) == pytest.approx(syn.district_mean_yield("wheat", year), abs=0.03)

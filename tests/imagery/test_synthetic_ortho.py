@@ -102,3 +102,33 @@ def test_ingest_as_orthophotos(engine, ortho, tmp_path):
     with engine.connect() as conn:
         sensors = conn.execute(text("SELECT sensor FROM imagery_scene")).scalars().all()
     assert sensors == ["orthophoto", "orthophoto"]
+
+
+def test_right_of_way_structures_on_verges_aligned_and_off_the_carriageway():
+    from shapely import box as sbox
+
+    road = sbox(0, 90, 400, 110)  # a 20 m right-of-way along x
+    carriageway = road.buffer(-6.0)
+    verge = road.difference(carriageway)
+    placer = so._Placer(0.0, 200.0, 400)
+    got = so._place_row(np.random.default_rng(1), placer, verge, carriageway, 6, 0.0)
+    assert len(got) == 6
+    for g in got:
+        assert road.contains(g) and not g.intersects(carriageway)
+        assert abs(so._axis_angle(g)) % 180 < 10 or abs(so._axis_angle(g)) % 180 > 170
+        assert 3.5 * 4 - 1e-9 <= g.area <= 6 * 12 + 1e-9
+    assert not any(a.intersects(b) for i, a in enumerate(got) for b in got[i + 1 :])
+
+
+def test_window_takes_in_a_road_and_a_canal_on_either_side_of_the_abadi():
+    from shapely import box as sbox
+
+    abadi = [(1, "abadi", sbox(0, 0, 200, 200))]
+    state = [
+        (1, "road_row", sbox(-1000, 500, 1000, 520)),  # 300 m north of the abadi
+        (2, "canal_row", sbox(-1000, -560, 1000, -520)),  # 520 m south
+    ]
+    left, top = so._window(abadi, state, 1200.0)
+    win = sbox(left, top - 1200, left + 1200, top)
+    assert win.intersects(state[0][2]) and win.intersects(state[1][2])
+    assert win.contains(abadi[0][2])
