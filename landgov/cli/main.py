@@ -15,10 +15,12 @@ import typer
 
 from landgov.cli import (
     audit,
+    detect,
     imagery,
     imagery_series,  # noqa: F401  (registers commands)
     imagery_synthetic,  # noqa: F401  (registers commands)
     imagery_zonal,  # noqa: F401  (registers commands)
+    models,
     mutation,
     records,
 )
@@ -44,6 +46,8 @@ app.add_typer(records.jamabandi_app, name="jamabandi")
 app.add_typer(records.fard_app, name="fard")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imagery.app, name="imagery")
+app.add_typer(models.app, name="models")
+app.add_typer(detect.app, name="detect")
 
 
 @db_app.command("up")

@@ -1,0 +1,1 @@
+"""Batch jobs: pipelines that combine storage, imagery and models."""

@@ -1,0 +1,77 @@
+"""``models.registry``: safetensors + model card, versions, roots, no network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from models import registry
+from models.registry import ModelCard, ModelNotFound
+
+
+def _card(**kw: object) -> ModelCard:
+    base: dict[str, object] = {
+        "name": "toy-net",
+        "task": "classification",
+        "classes": ["a", "b"],
+        "seed": 7,
+        "hyperparameters": {"width": 3},
+        "training_data": {"fingerprint": "abc"},
+        "metrics": {"accuracy": 0.5},
+    }
+    base.update(kw)
+    return ModelCard(**base)  # type: ignore[arg-type]
+
+
+def test_save_load_round_trip_and_versions(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    w = {"layer.weight": torch.arange(6, dtype=torch.float32).reshape(2, 3)}
+    first = registry.save_model(_card(), w, root=root)
+    second = registry.save_model(_card(metrics={"accuracy": 0.9}), w, root=root)
+    assert (first.name, second.name) == ("v1", "v2")
+    assert sorted(p.name for p in first.iterdir()) == ["card.json", "model.safetensors"]
+    tensors, card = registry.load_model("toy-net", home=tmp_path)
+    assert card.version == "v2" and card.metrics == {"accuracy": 0.9}
+    assert torch.equal(tensors["layer.weight"], w["layer.weight"])
+    _, old = registry.load_model("toy-net", "v1", home=tmp_path)
+    assert old.metrics == {"accuracy": 0.5} and old.seed == 7 and old.classes == ["a", "b"]
+    assert card.created and card.code_version.startswith(("git:", "src:"))
+    listed = [(c.name, c.version) for c, _ in registry.list_models(home=tmp_path)
+              if c.name == "toy-net"]  # fmt: skip
+    assert listed == [("toy-net", "v1"), ("toy-net", "v2")]
+
+
+def test_unknown_model_names_what_exists(tmp_path: Path) -> None:
+    registry.save_model(_card(), {"w": torch.zeros(1)}, root=tmp_path / "models")
+    with pytest.raises(ModelNotFound, match="toy-net"):
+        registry.load_model("nope", home=tmp_path)
+    with pytest.raises(ModelNotFound, match="version v9"):
+        registry.load_model("toy-net", "v9", home=tmp_path)
+
+
+def test_bad_name_refused(tmp_path: Path) -> None:
+    with pytest.raises(registry.LandgovError, match="model name"):
+        registry.save_model(_card(name="../evil"), {"w": torch.zeros(1)}, root=tmp_path)
+
+
+def test_half_written_version_is_invisible(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    registry.save_model(_card(), {"w": torch.zeros(1)}, root=root)
+    (root / "toy-net" / ".tmp-v2").mkdir()  # a crash during a save
+    (root / "toy-net" / "v3").mkdir()  # a folder without a card
+    _, card = registry.load_model("toy-net", home=tmp_path)
+    assert card.version == "v1"
+    nxt = registry.save_model(_card(), {"w": torch.ones(1)}, root=root)
+    assert nxt.name == "v2"
+
+
+def test_fingerprint_depends_on_content_not_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"one")
+    b.write_bytes(b"two")
+    fp = registry.data_fingerprint([a, b])
+    assert fp == registry.data_fingerprint([b, a])
+    b.write_bytes(b"three")
+    assert registry.data_fingerprint([a, b]) != fp
