@@ -162,6 +162,14 @@ def find_model(name: str, version: str | None = None, *, home: Path | None = Non
     )
 
 
+def read_card(
+    name: str, version: str | None = None, *, home: Path | None = None
+) -> ModelCard:
+    """The card of a registered model, without loading its weights (or torch)."""
+    folder = find_model(name, version, home=home)
+    return ModelCard.from_json((folder / "card.json").read_text(encoding="utf-8"))
+
+
 def load_model(
     name: str, version: str | None = None, *, home: Path | None = None, device: str = "cpu"
 ) -> tuple[dict[str, Any], ModelCard]:

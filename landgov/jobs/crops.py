@@ -75,16 +75,13 @@ def predict_mouza(
     from imagery.series import mouza_khasras, read_series, resolve_mouza
     from landgov.storage import detections as store
     from landgov.storage.bulk import copy_rows
-    from models.crops import build_crop_model, predict_crops
     from models.features import features_from_datasets, parse_season
-    from models.registry import load_model
-    from models.yields import build_yield_model, predict_yield
+    from models.registry import load_model, read_card
 
     kind, year = parse_season(season)
-    ct, ccard = load_model(crop_model[0], crop_model[1], home=home)
-    yt, ycard = load_model(yield_model[0], yield_model[1], home=home)
-    cmodel = build_crop_model(ccard.hyperparameters, ct)
-    ymodel = build_yield_model(ycard.hyperparameters, yt)
+    # cards only (no torch) until we know the stored runs are not up to date
+    ccard = read_card(crop_model[0], crop_model[1], home=home)
+    ycard = read_card(yield_model[0], yield_model[1], home=home)
     from datetime import date
 
     from imagery.synthetic import season_window
@@ -113,6 +110,13 @@ def predict_mouza(
             known = set(CropYieldReport.__dataclass_fields__)
             summary = {k: v for k, v in crun["summary"].items() if k in known}
             return CropYieldReport(**(summary | {"reused": True})), None
+    from models.crops import build_crop_model, predict_crops
+    from models.yields import build_yield_model, predict_yield
+
+    ct, ccard = load_model(ccard.name, ccard.version, home=home)
+    yt, ycard = load_model(ycard.name, ycard.version, home=home)
+    cmodel = build_crop_model(ccard.hyperparameters, ct)
+    ymodel = build_yield_model(ycard.hyperparameters, yt)
     indices = list(dict.fromkeys([*cmodel.indices, *ymodel.indices]))  # the models' order
     dsets = {ix: read_series(engine, parcels, index=ix) for ix in indices}
     empty = [ix for ix, ds in dsets.items() if ds.sizes.get("time", 0) == 0]

@@ -203,7 +203,7 @@ def detect_encroachment(
 
     from imagery.series import resolve_mouza
     from landgov.storage import detections as store
-    from models.encroachment import change_mask, polygonize, predict_scene
+    from models.registry import read_card
 
     if after <= before:
         raise LandgovError(f"--after {after} must be later than --before {before}")
@@ -211,7 +211,7 @@ def detect_encroachment(
         mouza_id = resolve_mouza(conn, mouza)
     first = _scene_on_or_before(engine, mouza_id, before)
     second = _scene_on_or_before(engine, mouza_id, after, after=first.datetime)
-    model, card = load_segmentation_model(model_name, model_version, home=home)
+    card = read_card(model_name, model_version, home=home)  # no torch yet: maybe stored
     run_key = (f"mouza={mouza_id};before={first.id};after={second.id};model={card.name}:"
                f"{card.version};threshold={threshold};min_area={min_area_m2};"
                f"min_confidence={min_confidence}")  # fmt: skip
@@ -225,6 +225,10 @@ def detect_encroachment(
                     f"{card.name}:{card.version}",
                     int(stored["summary"].get("new_structures", 0)), cases, None, reused=True,
                 )  # fmt: skip
+    # the network stack (torch, torchgeo, Lightning) takes seconds to import: only now
+    from models.encroachment import change_mask, polygonize, predict_scene
+
+    model, card = load_segmentation_model(model_name, card.version, home=home)
     run_dir = home / "detections" / "encroachment" / hashlib.sha1(run_key.encode()).hexdigest()[:12]
     run_dir.mkdir(parents=True, exist_ok=True)
     images = [stack_bands(it, home, run_dir / f"{tag}.tif")
