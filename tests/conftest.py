@@ -111,9 +111,16 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
 @pytest.fixture
 def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
     """A writable copy of the demo database for one test (CREATE DATABASE … TEMPLATE)."""
-    demo_engine.dispose()  # a template must have no open connections
+    demo_engine.dispose()  # a template must have no open connections: also other engines'
+    template = str(demo_engine.url.database)  # (e.g. a CLI test's cached engine)
+    with _admin(settings) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (template,),
+        )
     name = f"{_PREFIX}_{next(_counter)}"
-    _create(settings, name, str(demo_engine.url.database))
+    _create(settings, name, template)
     eng = get_engine(settings, name)
     yield eng
     eng.dispose()

@@ -16,6 +16,7 @@ import typer
 from landgov.cli import (
     audit,
     detect,
+    disputes,
     imagery,
     imagery_series,  # noqa: F401  (registers commands)
     imagery_synthetic,  # noqa: F401  (registers commands)
@@ -48,6 +49,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(imagery.app, name="imagery")
 app.add_typer(models.app, name="models")
 app.add_typer(detect.app, name="detect")
+app.add_typer(disputes.app, name="disputes")
 
 
 @db_app.command("up")

@@ -1,0 +1,177 @@
+"""``landgov disputes scan``: run the enabled rules, store flags once, open cases.
+
+Flags are keyed by a fingerprint of (rule, subject), so a re-scan updates ``last_scan_id``
+instead of adding a row; a full scan of a mouza marks its flags that were not found again
+as resolved. Each flag is attached to a case on its subject (the khewat, or else the
+khasra): a mutation's flag goes to the khewats its lines touch. A subject with a live case
+gets the new flags attached, never a second case. Case risk = Σ over its unresolved flags
+of the rule's weight × severity factor (explained by :func:`risk_breakdown`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from landgov.disputes import (  # noqa: F401  (each module registers its rules)
+    geometry_rules,
+    imagery,
+    records,
+    transfers,
+)
+from landgov.disputes.rules import DETECTORS, SEVERITY_FACTOR, Finding
+from landgov.errors import LandgovError
+
+
+@dataclass
+class ScanReport:
+    scan_id: int
+    mouza_ids: list[int]
+    since: date | None
+    found: dict[str, int] = field(default_factory=dict)
+    new_flags: int = 0
+    resolved_flags: int = 0
+    new_cases: int = 0
+    cases_updated: int = 0
+    skipped_rules: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["since"] = self.since.isoformat() if self.since else None
+        return d
+
+
+def _subjects(conn: Connection, f: Finding) -> list[tuple[str, int]]:
+    if f.subject is not None:
+        return [f.subject]
+    if f.khewat_id is not None:
+        return [("khewat", f.khewat_id)]
+    if f.khasra_id is not None:
+        return [("khasra", f.khasra_id)]
+    if f.mutation_id is not None:
+        ids = conn.execute(
+            text("SELECT DISTINCT khewat_id FROM mutation_line WHERE mutation_id = :m"),
+            {"m": f.mutation_id},
+        ).scalars().all()
+        return [("khewat", int(i)) for i in ids]
+    return []
+
+
+def risk_breakdown(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """Which rules make up a case's risk and how much each (unresolved flags only)."""
+    rows = conn.execute(
+        text(
+            "SELECT r.id, r.severity, r.weight, r.title_en, r.title_ur, count(*) AS n"
+            " FROM dispute_case_flag cf JOIN dispute_flag f ON f.id = cf.flag_id"
+            " JOIN dispute_rule r ON r.id = f.rule_id"
+            " WHERE cf.case_id = :c AND NOT f.resolved GROUP BY r.id ORDER BY r.id"
+        ),
+        {"c": case_id},
+    ).mappings().all()
+    return [{"rule": r["id"], "severity": r["severity"], "flags": int(r["n"]),
+             "points": float(r["weight"]) * SEVERITY_FACTOR[r["severity"]] * int(r["n"]),
+             "title_en": r["title_en"], "title_ur": r["title_ur"]} for r in rows]  # fmt: skip
+
+
+def scan(
+    engine: Engine, *, mouza: int | str | None = None, since: date | None = None,
+    actor: str = "cli",
+) -> ScanReport:  # fmt: skip
+    """Runs every enabled rule with a detector over the mouza (or all) in one transaction."""
+    from imagery.series import resolve_mouza
+    from landgov.storage import audit
+
+    with engine.begin() as conn:
+        if mouza is None:
+            mouza_ids = [int(i) for i in conn.execute(text("SELECT id FROM mouza ORDER BY id"))
+                         .scalars()]  # fmt: skip
+        else:
+            mouza_ids = [resolve_mouza(conn, mouza)]
+        if not mouza_ids:
+            raise LandgovError("there is no mouza to scan")
+        scan_id = int(conn.execute(
+            text("INSERT INTO dispute_scan (mouza_id, since) VALUES (:m, :s) RETURNING id"),
+            {"m": mouza_ids[0] if mouza is not None else None, "s": since},
+        ).scalar_one())  # fmt: skip
+        report = ScanReport(scan_id, mouza_ids, since)
+        rules = conn.execute(
+            text("SELECT id, thresholds FROM dispute_rule WHERE enabled ORDER BY id")
+        ).all()
+        seen: set[str] = set()
+        touched: set[int] = set()
+        for r in rules:
+            detector = DETECTORS.get(r.id)
+            if detector is None:
+                report.skipped_rules.append(r.id)
+                continue
+            findings = detector(conn, mouza_ids, since, dict(r.thresholds))
+            report.found[r.id] = len(findings)
+            for f in findings:
+                fp = f.fingerprint()
+                seen.add(fp)
+                row = conn.execute(
+                    text(
+                        "INSERT INTO dispute_flag (rule_id, fingerprint, mouza_id, khasra_id,"
+                        " khewat_id, mutation_id, measure, threshold, evidence, geom,"
+                        " first_scan_id, last_scan_id) VALUES (:r, :fp, :m, :ka, :kw, :mu,"
+                        " :me, :th, CAST(:ev AS jsonb),"
+                        " ST_Multi(ST_CollectionExtract(ST_GeomFromWKB(:g, 4326), 3)), :s, :s)"
+                        " ON CONFLICT (fingerprint) DO UPDATE SET last_scan_id = :s,"
+                        " resolved = false, measure = :me, evidence = CAST(:ev AS jsonb)"
+                        " RETURNING id, (xmax = 0) AS inserted"
+                    ),
+                    {"r": f.rule, "fp": fp, "m": f.mouza_id, "ka": f.khasra_id,
+                     "kw": f.khewat_id, "mu": f.mutation_id, "me": f.measure,
+                     "th": f.threshold, "ev": f.evidence_json(), "g": f.geom_wkb,
+                     "s": scan_id},
+                ).one()  # fmt: skip
+                report.new_flags += int(bool(row.inserted))
+                for subject, subject_id in _subjects(conn, f):
+                    case = conn.execute(
+                        text(
+                            "SELECT id FROM dispute_case WHERE subject = :s AND subject_id = :i"
+                            " AND status IN ('open', 'under_review', 'referred', 'confirmed')"
+                        ),
+                        {"s": subject, "i": subject_id},
+                    ).scalar()
+                    if case is None:
+                        case = conn.execute(
+                            text("INSERT INTO dispute_case (mouza_id, subject, subject_id)"
+                                 " VALUES (:m, :s, :i) RETURNING id"),
+                            {"m": f.mouza_id, "s": subject, "i": subject_id},
+                        ).scalar_one()  # fmt: skip
+                        report.new_cases += 1
+                        audit.append(conn, actor=actor, action="open dispute case",
+                                     entity="dispute_case", entity_id=str(case),
+                                     details={"subject": subject, "subject_id": subject_id,
+                                              "scan": scan_id})  # fmt: skip
+                    conn.execute(
+                        text("INSERT INTO dispute_case_flag (case_id, flag_id) VALUES (:c, :f)"
+                             " ON CONFLICT DO NOTHING"),
+                        {"c": case, "f": row.id},
+                    )  # fmt: skip
+                    touched.add(int(case))
+        if since is None:  # a full scan: what it no longer finds is resolved
+            report.resolved_flags = conn.execute(
+                text(
+                    "UPDATE dispute_flag SET resolved = true WHERE mouza_id = ANY(:m)"
+                    " AND NOT resolved AND rule_id = ANY(:rules) AND last_scan_id <> :s"
+                ),
+                {"m": mouza_ids, "rules": list(report.found), "s": scan_id},
+            ).rowcount
+        for case_id in sorted(touched):
+            risk = sum(b["points"] for b in risk_breakdown(conn, case_id))
+            conn.execute(
+                text("UPDATE dispute_case SET risk = :r, updated_at = now() WHERE id = :c"),
+                {"r": risk, "c": case_id},
+            )
+        report.cases_updated = len(touched)
+        conn.execute(
+            text("UPDATE dispute_scan SET summary = CAST(:s AS jsonb) WHERE id = :id"),
+            {"s": json.dumps(report.as_json()), "id": scan_id},
+        )
+    return report

@@ -1,0 +1,491 @@
+"""Spatial dispute signals, computed in PostGIS (domain.md §6, signals 9 and 10).
+
+Every detector is one SQL statement: candidate pairs come from ``&&`` joins on the GiST
+indexed ``geom`` columns, and every area is measured in the mouza's UTM zone (EPSG:32642
+or 32643, chosen from the centre of the mouza's boundary, or of its khasras when it has
+none, exactly as :func:`landgov.storage.detections.mouza_utm_srid` does). A finding is a
+dict with the keys ``rule``, ``khasra_ids``, ``mouza_id``, ``measure``, ``threshold``,
+``evidence`` (JSON-able) and ``geom_wkb`` (the offending area as EPSG:4326 WKB, or None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+Finding = dict[str, Any]
+Detector = Callable[..., list[Finding]]
+
+DEFAULTS: Mapping[str, float] = {
+    "overlap_fraction": 0.01,
+    "min_gap_m2": 50.0,
+    "sliver_ratio": 0.5,
+    "min_sliver_m2": 1.0,
+    "area_tolerance": 0.01,
+    "tatima_tolerance": 0.01,
+    "buffer_scale": 1.0,
+}
+"""Default thresholds; any key can be overridden per call (``thresholds``)."""
+
+SQFT_M2 = 0.3048**2
+SARSAI_M2 = {"standard": 30.25 * SQFT_M2, "urban": 25.0 * SQFT_M2}
+"""Square metres in one sarsai per unit system (domain.md §3)."""
+
+# the UTM zone of each selected mouza (north: 326zz, south: 327zz)
+_MOUZA_SRID = """
+mz AS (
+    SELECT m.id AS mouza_id,
+           CASE WHEN ST_Y(c) >= 0 THEN 32600 ELSE 32700 END
+             + least(floor((ST_X(c) + 180) / 6)::int + 1, 60) AS srid
+    FROM mouza m
+    CROSS JOIN LATERAL (
+        SELECT ST_Centroid(coalesce(m.boundary,
+               (SELECT ST_Collect(k.geom) FROM khasra k WHERE k.mouza_id = m.id))) AS c
+    ) s
+    WHERE s.c IS NOT NULL
+      AND (CAST(:ids AS bigint[]) IS NULL OR m.id = ANY(CAST(:ids AS bigint[])))
+)"""
+
+_SARSAI_SQL = (
+    f"CASE k.unit_system WHEN 'urban' THEN {SARSAI_M2['urban']!r}"
+    f" ELSE {SARSAI_M2['standard']!r} END"
+)
+
+
+def _thresholds(given: Mapping[str, float] | None) -> dict[str, float]:
+    merged = dict(DEFAULTS)
+    merged.update(given or {})
+    return merged
+
+
+def _params(mouza_ids: list[int] | None) -> dict[str, Any]:
+    return {"ids": None if mouza_ids is None else [int(i) for i in mouza_ids]}
+
+
+def _wkb(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def overlaps(
+    conn: Connection,
+    *,
+    mouza_ids: list[int] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Pairs of live khasras drawn over each other (domain.md §6, signal 9).
+
+    Rule ``overlap``: two live khasras (``retired_on IS NULL``) whose interiors meet and
+    whose intersection, measured in the first parcel's mouza UTM zone, is larger than
+    ``overlap_fraction`` (default 0.01) of the smaller parcel's geometric area. Each pair
+    is reported once (lower id first); ``measure`` is intersection / smaller area. Pairs
+    across a mouza boundary are found when either mouza is selected.
+
+    Args:
+        conn: An open connection.
+        mouza_ids: Mouzas to check (None: all).
+        thresholds: Overrides of :data:`DEFAULTS` (``overlap_fraction``).
+
+    Returns:
+        One finding per overlapping pair, ordered by khasra ids.
+    """
+    t = _thresholds(thresholds)
+    sql = f"""
+    WITH {_MOUZA_SRID},
+    pairs AS MATERIALIZED (
+        SELECT a.id AS a_id, b.id AS b_id, a.mouza_id, a.geom AS ga, b.geom AS gb
+        FROM khasra a
+        JOIN khasra b ON a.geom && b.geom AND a.id < b.id
+        WHERE a.retired_on IS NULL AND b.retired_on IS NULL
+          AND (CAST(:ids AS bigint[]) IS NULL OR a.mouza_id = ANY(CAST(:ids AS bigint[]))
+               OR b.mouza_id = ANY(CAST(:ids AS bigint[])))
+          AND ST_Relate(a.geom, b.geom, 'T********')
+    ),
+    measured AS (
+        SELECT p.*, ST_CollectionExtract(ST_Intersection(p.ga, p.gb), 3) AS inter, s.srid
+        FROM pairs p
+        JOIN LATERAL (
+            SELECT coalesce((SELECT srid FROM mz WHERE mz.mouza_id = p.mouza_id),
+                   (SELECT 32600 + least(floor((ST_X(ST_Centroid(p.ga)) + 180) / 6)::int + 1,
+                                         60))) AS srid
+        ) s ON true
+    ),
+    areas AS (
+        SELECT m.*, ST_Area(ST_Transform(m.inter, m.srid)) AS inter_m2,
+               ST_Area(ST_Transform(m.ga, m.srid)) AS a_m2,
+               ST_Area(ST_Transform(m.gb, m.srid)) AS b_m2
+        FROM measured m
+    )
+    SELECT a_id, b_id, mouza_id, srid, inter_m2, a_m2, b_m2,
+           inter_m2 / least(a_m2, b_m2) AS share, ST_AsBinary(inter) AS wkb
+    FROM areas
+    WHERE inter_m2 > :frac * least(a_m2, b_m2)
+    ORDER BY a_id, b_id
+    """
+    rows = conn.execute(text(sql), {**_params(mouza_ids), "frac": t["overlap_fraction"]})
+    return [
+        {
+            "rule": "overlap",
+            "khasra_ids": [int(r.a_id), int(r.b_id)],
+            "mouza_id": int(r.mouza_id),
+            "measure": float(r.share),
+            "threshold": t["overlap_fraction"],
+            "evidence": {
+                "intersection_m2": round(float(r.inter_m2), 3),
+                "area_m2": [round(float(r.a_m2), 3), round(float(r.b_m2), 3)],
+                "srid": int(r.srid),
+            },
+            "geom_wkb": _wkb(r.wkb),
+        }
+        for r in rows
+    ]
+
+
+def gaps(
+    conn: Connection,
+    *,
+    mouza_ids: list[int] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Holes in a mouza's parcel map, and slivers (domain.md §6, signal 9).
+
+    The cover of a mouza is the union of its live khasras (abadi deh is a khasra with
+    land class ``abadi``) and its state land polygons. A gap is an interior ring of that
+    union, less any cover lying inside it (an island parcel); land outside the union's
+    outer rings (beyond the mouza's edge) is never a gap. Areas and perimeters are in the
+    mouza's UTM zone.
+
+    Rules (each gap is reported under one of them):
+
+    * ``sliver``: a thin gap, ``area / perimeter < sliver_ratio`` (metres, default 0.5,
+      i.e. a strip about 1 m wide or less, as left by digitising neighbours apart) and
+      ``area > min_sliver_m2`` (default 1); ``measure`` is the area/perimeter ratio.
+    * ``gap``: any other gap with ``area > min_gap_m2`` (default 50); ``measure`` is the
+      area in m².
+
+    ``khasra_ids`` are the live khasras sharing a stretch of boundary with the gap.
+
+    Args:
+        conn: An open connection.
+        mouza_ids: Mouzas to check (None: all).
+        thresholds: Overrides of :data:`DEFAULTS` (``min_gap_m2``, ``sliver_ratio``,
+            ``min_sliver_m2``).
+
+    Returns:
+        One finding per gap or sliver, ordered by mouza and area (largest first).
+    """
+    t = _thresholds(thresholds)
+    sql = f"""
+    WITH {_MOUZA_SRID},
+    cover AS (
+        SELECT mz.mouza_id, mz.srid, ST_Union(c.geom) AS u
+        FROM mz
+        JOIN LATERAL (
+            SELECT k.geom FROM khasra k WHERE k.mouza_id = mz.mouza_id AND k.retired_on IS NULL
+            UNION ALL
+            SELECT s.geom FROM state_land s WHERE s.mouza_id = mz.mouza_id
+        ) c ON true
+        GROUP BY mz.mouza_id, mz.srid
+    ),
+    holes AS (
+        SELECT c.mouza_id, c.srid, r.geom AS ring
+        FROM cover c
+        CROSS JOIN LATERAL ST_Dump(c.u) d
+        CROSS JOIN LATERAL ST_DumpRings(d.geom) r
+        WHERE r.path[1] > 0
+    ),
+    gapgeom AS (
+        SELECT h.mouza_id, h.srid,
+               ST_CollectionExtract(coalesce(ST_Difference(h.ring, isl.u), h.ring), 3) AS g
+        FROM holes h
+        LEFT JOIN LATERAL (
+            SELECT ST_Union(x.geom) AS u FROM (
+                SELECT k.geom FROM khasra k
+                WHERE k.geom && h.ring AND k.retired_on IS NULL
+                  AND ST_Relate(k.geom, h.ring, 'T********')
+                UNION ALL
+                SELECT s.geom FROM state_land s
+                WHERE s.geom && h.ring AND ST_Relate(s.geom, h.ring, 'T********')
+            ) x
+        ) isl ON true
+    ),
+    measured AS (
+        SELECT g.*, ST_Area(ST_Transform(g.g, g.srid)) AS area_m2,
+               ST_Perimeter(ST_Transform(g.g, g.srid)) AS perimeter_m
+        FROM gapgeom g
+        WHERE NOT ST_IsEmpty(g.g)
+    )
+    SELECT m.mouza_id, m.srid, m.area_m2, m.perimeter_m, ST_AsBinary(m.g) AS wkb,
+           ST_X(ST_PointOnSurface(m.g)) AS lon, ST_Y(ST_PointOnSurface(m.g)) AS lat,
+           ARRAY(SELECT k.id FROM khasra k
+                 WHERE k.geom && m.g AND k.retired_on IS NULL
+                   AND ST_Relate(k.geom, m.g, '****1****')
+                 ORDER BY k.id) AS neighbours
+    FROM measured m
+    WHERE (m.area_m2 > :min_sliver AND m.area_m2 / m.perimeter_m < :ratio)
+       OR m.area_m2 > :min_gap
+    ORDER BY m.mouza_id, m.area_m2 DESC
+    """
+    params = {
+        **_params(mouza_ids),
+        "min_sliver": t["min_sliver_m2"],
+        "ratio": t["sliver_ratio"],
+        "min_gap": t["min_gap_m2"],
+    }
+    out: list[Finding] = []
+    for r in conn.execute(text(sql), params):
+        ratio = float(r.area_m2) / float(r.perimeter_m)
+        thin = ratio < t["sliver_ratio"] and r.area_m2 > t["min_sliver_m2"]
+        out.append(
+            {
+                "rule": "sliver" if thin else "gap",
+                "khasra_ids": [int(i) for i in r.neighbours],
+                "mouza_id": int(r.mouza_id),
+                "measure": ratio if thin else float(r.area_m2),
+                "threshold": t["sliver_ratio"] if thin else t["min_gap_m2"],
+                "evidence": {
+                    "area_m2": round(float(r.area_m2), 3),
+                    "perimeter_m": round(float(r.perimeter_m), 3),
+                    "area_per_perimeter_m": round(ratio, 4),
+                    "point": [round(float(r.lon), 7), round(float(r.lat), 7)],
+                    "srid": int(r.srid),
+                },
+                "geom_wkb": _wkb(r.wkb),
+            }
+        )
+    return out
+
+
+def area_mismatch(
+    conn: Connection,
+    *,
+    mouza_ids: list[int] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Record area against map area (domain.md §6, signal 9).
+
+    Rule ``area_mismatch``: a live khasra whose record area (``record_area_sarsai`` in its
+    unit system, 1 sarsai = 30.25 ft² standard or 25 ft² urban) differs from the area of
+    its geometry in the mouza's UTM zone by more than ``area_tolerance`` (default 0.01)
+    of the geometric area. ``measure`` is ``|record / geometric - 1|``. Digitised village
+    maps need a looser tolerance (domain.md §6.9): the caller passes it, e.g.
+    ``{"area_tolerance": 0.03}``, for the mouzas whose maps are digitised.
+
+    Args:
+        conn: An open connection.
+        mouza_ids: Mouzas to check (None: all).
+        thresholds: Overrides of :data:`DEFAULTS` (``area_tolerance``).
+
+    Returns:
+        One finding per khasra, ordered by id.
+    """
+    t = _thresholds(thresholds)
+    sql = f"""
+    WITH {_MOUZA_SRID},
+    a AS (
+        SELECT k.id, k.mouza_id, k.number, mz.srid, k.record_area_sarsai, k.unit_system,
+               k.record_area_sarsai * {_SARSAI_SQL} AS record_m2,
+               ST_Area(ST_Transform(k.geom, mz.srid)) AS geom_m2
+        FROM khasra k JOIN mz ON mz.mouza_id = k.mouza_id
+        WHERE k.retired_on IS NULL
+    )
+    SELECT *, abs(record_m2 / geom_m2 - 1) AS off FROM a
+    WHERE abs(record_m2 / geom_m2 - 1) > :tol
+    ORDER BY id
+    """
+    rows = conn.execute(text(sql), {**_params(mouza_ids), "tol": t["area_tolerance"]})
+    return [
+        {
+            "rule": "area_mismatch",
+            "khasra_ids": [int(r.id)],
+            "mouza_id": int(r.mouza_id),
+            "measure": float(r.off),
+            "threshold": t["area_tolerance"],
+            "evidence": {
+                "number": r.number,
+                "record_area_sarsai": int(r.record_area_sarsai),
+                "unit_system": r.unit_system,
+                "record_area_m2": round(float(r.record_m2), 3),
+                "geom_area_m2": round(float(r.geom_m2), 3),
+                "srid": int(r.srid),
+            },
+            "geom_wkb": None,
+        }
+        for r in rows
+    ]
+
+
+def tatima_sum(
+    conn: Connection,
+    *,
+    mouza_ids: list[int] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Tatima (partition) children that do not add up to their parent (domain.md §6.9).
+
+    Rule ``tatima_area_mismatch``: for a khasra with children (``parent_khasra_id``), the
+    children's record areas (in m², by unit system) or geometric areas (UTM zone) sum to
+    more than ``tatima_tolerance`` (default 0.01) away from the parent's. ``measure`` is
+    the larger of ``|sum record / parent record - 1|`` and ``|sum geometric / parent
+    geometric - 1|``. ``geom_wkb`` is the part of the parent its children leave uncovered
+    (None when they cover it). ``khasra_ids`` is the parent first, then the children.
+
+    Args:
+        conn: An open connection.
+        mouza_ids: Mouzas to check (None: all).
+        thresholds: Overrides of :data:`DEFAULTS` (``tatima_tolerance``).
+
+    Returns:
+        One finding per parent, ordered by parent id.
+    """
+    t = _thresholds(thresholds)
+    sql = f"""
+    WITH {_MOUZA_SRID},
+    fam AS (
+        SELECT p.id, p.mouza_id, p.number, mz.srid,
+               p.record_area_sarsai * CASE p.unit_system WHEN 'urban'
+                   THEN {SARSAI_M2['urban']!r} ELSE {SARSAI_M2['standard']!r} END AS p_rec,
+               ST_Area(ST_Transform(p.geom, mz.srid)) AS p_geo, p.geom,
+               sum(k.record_area_sarsai * {_SARSAI_SQL}) AS c_rec,
+               sum(ST_Area(ST_Transform(k.geom, mz.srid))) AS c_geo,
+               array_agg(k.id ORDER BY k.id) AS children,
+               ST_Union(k.geom) AS c_union
+        FROM khasra p
+        JOIN mz ON mz.mouza_id = p.mouza_id
+        JOIN khasra k ON k.parent_khasra_id = p.id
+        GROUP BY p.id, mz.srid
+    ),
+    m AS (
+        SELECT *, greatest(abs(c_rec / p_rec - 1), abs(c_geo / p_geo - 1)) AS off FROM fam
+    )
+    SELECT id, mouza_id, number, srid, p_rec, p_geo, c_rec, c_geo, children, off,
+           ST_AsBinary(nullif(ST_CollectionExtract(ST_Difference(geom, c_union), 3),
+                              'MULTIPOLYGON EMPTY'::geometry)) AS wkb
+    FROM m WHERE off > :tol ORDER BY id
+    """
+    rows = conn.execute(text(sql), {**_params(mouza_ids), "tol": t["tatima_tolerance"]})
+    out: list[Finding] = []
+    for r in rows:
+        wkb = _wkb(r.wkb)
+        out.append(
+            {
+                "rule": "tatima_area_mismatch",
+                "khasra_ids": [int(r.id), *(int(c) for c in r.children)],
+                "mouza_id": int(r.mouza_id),
+                "measure": float(r.off),
+                "threshold": t["tatima_tolerance"],
+                "evidence": {
+                    "number": r.number,
+                    "parent_record_m2": round(float(r.p_rec), 3),
+                    "children_record_m2": round(float(r.c_rec), 3),
+                    "parent_geom_m2": round(float(r.p_geo), 3),
+                    "children_geom_m2": round(float(r.c_geo), 3),
+                    "srid": int(r.srid),
+                },
+                "geom_wkb": wkb if wkb else None,
+            }
+        )
+    return out
+
+
+def private_on_state_land(
+    conn: Connection,
+    *,
+    mouza_ids: list[int] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Private parcels drawn into state land or a right-of-way buffer (domain.md §6.10).
+
+    Rule ``private_on_state_land``: a live khasra that is not itself state land overlaps
+    a state land polygon grown by its category's ``encroachment_zone.buffer_m`` (times
+    ``buffer_scale``, default 1) by more than the category's ``min_overlap_m2`` (or the
+    ``min_overlap_m2`` threshold, when given). A khasra counts as state land when a point
+    on its surface lies in a state land polygon, or when all its current owners (shares
+    of its current khewats) are state parties. ``measure`` is the overlap in m² (UTM);
+    ``evidence`` also gives the part inside the state land itself. Note that with a
+    positive buffer, a parcel merely abutting a right-of-way overlaps its buffer strip;
+    pass ``{"buffer_scale": 0}`` to compare with the state land polygons only.
+
+    Args:
+        conn: An open connection.
+        mouza_ids: Mouzas to check (None: all).
+        thresholds: Overrides of :data:`DEFAULTS` (``buffer_scale``, ``min_overlap_m2``).
+
+    Returns:
+        One finding per (khasra, state land polygon), ordered by khasra and state land id.
+    """
+    t = _thresholds(thresholds)
+    sql = f"""
+    WITH {_MOUZA_SRID},
+    cand AS (
+        SELECT k.id AS khasra_id, k.mouza_id, mz.srid, s.id AS state_land_id, s.category,
+               z.buffer_m * :scale AS buffer_m,
+               coalesce(CAST(:min_overlap AS double precision), z.min_overlap_m2) AS min_m2,
+               ST_Transform(k.geom, mz.srid) AS kg, ST_Transform(s.geom, mz.srid) AS sg
+        FROM khasra k
+        JOIN mz ON mz.mouza_id = k.mouza_id
+        JOIN state_land s ON s.geom && ST_Expand(k.geom,
+            (SELECT max(buffer_m) * :scale / 50000.0 FROM encroachment_zone))
+        JOIN encroachment_zone z ON z.category = s.category
+        WHERE k.retired_on IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM state_land s2
+              WHERE s2.geom && k.geom AND ST_Intersects(s2.geom, ST_PointOnSurface(k.geom)))
+          AND NOT (
+              EXISTS (SELECT 1 FROM khewat_khasra kk
+                      JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
+                      WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL)
+              AND NOT EXISTS (
+                      SELECT 1 FROM khewat_khasra kk
+                      JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
+                      JOIN party pa ON pa.id = sh.party_id
+                      WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL AND pa.kind <> 'state'))
+    ),
+    inter AS (
+        SELECT c.*,
+               ST_CollectionExtract(ST_Intersection(c.kg, CASE WHEN c.buffer_m > 0
+                   THEN ST_Buffer(c.sg, c.buffer_m) ELSE c.sg END), 3) AS ov,
+               ST_Area(ST_Intersection(c.kg, c.sg)) AS inside_m2
+        FROM cand c
+        WHERE ST_DWithin(c.kg, c.sg, c.buffer_m)
+    )
+    SELECT khasra_id, mouza_id, srid, state_land_id, category, buffer_m, min_m2, inside_m2,
+           ST_Area(ov) AS ov_m2, ST_AsBinary(ST_Transform(ov, 4326)) AS wkb
+    FROM inter
+    WHERE ST_Area(ov) > min_m2
+    ORDER BY khasra_id, state_land_id
+    """
+    params = {
+        **_params(mouza_ids),
+        "scale": t["buffer_scale"],
+        "min_overlap": t.get("min_overlap_m2"),
+    }
+    return [
+        {
+            "rule": "private_on_state_land",
+            "khasra_ids": [int(r.khasra_id)],
+            "mouza_id": int(r.mouza_id),
+            "measure": float(r.ov_m2),
+            "threshold": float(r.min_m2),
+            "evidence": {
+                "state_land_id": int(r.state_land_id),
+                "category": r.category,
+                "buffer_m": float(r.buffer_m),
+                "inside_state_land_m2": round(float(r.inside_m2), 3),
+                "srid": int(r.srid),
+            },
+            "geom_wkb": _wkb(r.wkb),
+        }
+        for r in conn.execute(text(sql), params)
+    ]
+
+
+DETECTORS: Mapping[str, Detector] = {
+    "overlap": overlaps,
+    "gap": gaps,
+    "area_mismatch": area_mismatch,
+    "tatima_area_mismatch": tatima_sum,
+    "private_on_state_land": private_on_state_land,
+}
+"""Every spatial detector by the rule (or rule family) it reports."""

@@ -1,0 +1,221 @@
+"""Rules over transfers and their sanction (domain.md §6.2, 6.3, 6.4, 6.7, 6.8, 6.11).
+
+Each rule is one SQL query over the mutation register, its lines and the temporal share
+table; they read the record as stored, independent of the checks the mutation engine
+applies at sanction (the demo and imported registers contain mutations sanctioned before
+those checks existed, which is what these rules exist to find).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from landgov.disputes.rules import Finding, rule
+
+_HOLDING = (
+    # the transferor's ownership in the khewat just before the mutation took effect: rows
+    # valid on the decision date that this mutation did not itself create (a mortgage or
+    # lease is also bounded by what the mortgagor or lessor owns)
+    "(SELECT coalesce(sum(s.numerator::numeric / s.denominator), 0) FROM share s"
+    " WHERE s.khewat_id = l.khewat_id AND s.party_id = l.transferor_party_id"
+    " AND s.right_type = 'ownership' AND s.valid_from < m.decided_on"
+    " AND (s.valid_to IS NULL OR s.valid_to >= m.decided_on)"
+    " AND s.created_by_mutation_id IS DISTINCT FROM m.id)"
+)
+
+
+def _params(mouza_ids: list[int], since: date | None, **kw: Any) -> dict[str, Any]:
+    return {"m": mouza_ids, "since": since or date(1900, 1, 1), **kw}
+
+
+@rule("transfer_exceeds_holding")
+def transfer_exceeds_holding(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.2: a sanctioned line transfers more than its transferor held on the sanction date
+    (compared with a 1e-9 tolerance on the numeric sum of exact stored fractions)."""
+    # one transferor's lines of one mutation on one khewat are summed: splitting an
+    # over-transfer over several buyers must not hide it
+    rows = conn.execute(
+        text(
+            "SELECT m.id, m.mouza_id, m.number, m.type, m.decided_on, l.khewat_id,"
+            " l.transferor_party_id, sum(l.numerator::numeric / l.denominator) AS moved,"
+            " string_agg(l.numerator || '/' || l.denominator, ' + ' ORDER BY l.line_no)"
+            " AS lines, " + _HOLDING + " AS held"
+            " FROM mutation m JOIN mutation_line l ON l.mutation_id = m.id"
+            " WHERE m.mouza_id = ANY(:m) AND m.status = 'sanctioned'"
+            " AND m.type NOT IN ('inheritance', 'partition', 'redemption')"
+            " AND l.transferor_party_id IS NOT NULL AND m.decided_on >= :since"
+            " GROUP BY m.id, l.khewat_id, l.transferor_party_id, l.right_type"
+            " ORDER BY m.id, l.khewat_id"
+        ),
+        _params(mouza_ids, since),
+    ).all()
+    out: dict[int, Finding] = {}
+    for r in rows:
+        moved = float(r.moved)
+        if moved > float(r.held) + 1e-9 and r.id not in out:
+            out[r.id] = Finding(
+                rule="transfer_exceeds_holding", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                khewat_id=int(r.khewat_id), measure=moved, threshold=float(r.held),
+                evidence={"mutation_no": r.number, "type": r.type,
+                          "transferor_party_id": r.transferor_party_id,
+                          "transferred": r.lines,
+                          "held": float(r.held), "sanctioned_on": r.decided_on.isoformat()},
+                key=f"mutation:{r.id}",
+            )  # fmt: skip
+    return list(out.values())
+
+
+@rule("sale_after_death")
+def sale_after_death(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.4: a non-inheritance mutation whose deed was executed, or which was entered or
+    attested, after its transferor's date of death."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (m.id) m.id, m.mouza_id, m.number, m.type, m.deed_date,"
+            " m.entered_on, m.decided_on, p.id AS party_id, p.name, p.date_of_death"
+            " FROM mutation m JOIN mutation_line l ON l.mutation_id = m.id"
+            " JOIN party p ON p.id = l.transferor_party_id"
+            " WHERE m.mouza_id = ANY(:m) AND m.type <> 'inheritance'"
+            " AND m.status IN ('verified', 'sanctioned') AND p.date_of_death IS NOT NULL"
+            " AND greatest(coalesce(m.deed_date, m.entered_on), m.entered_on) > p.date_of_death"
+            " AND m.entered_on >= :since ORDER BY m.id"
+        ),
+        _params(mouza_ids, since),
+    ).all()
+    return [
+        Finding(rule="sale_after_death", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                measure=float((r.entered_on - r.date_of_death).days), threshold=0.0,
+                evidence={"mutation_no": r.number, "type": r.type, "transferor": r.name,
+                          "party_id": r.party_id, "died_on": r.date_of_death.isoformat(),
+                          "deed_date": r.deed_date.isoformat() if r.deed_date else None,
+                          "entered_on": r.entered_on.isoformat()})
+        for r in rows
+    ]  # fmt: skip
+
+
+@rule("stale_pending_mutation")
+def stale_pending_mutation(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.11: an entry left unattested (entered or verified, never decided) for longer
+    than ``max_days`` before ``as_of`` (default today)."""
+    as_of = date.fromisoformat(str(thresholds["as_of"])) if "as_of" in thresholds else date.today()
+    limit = as_of - timedelta(days=int(thresholds.get("max_days", 365)))
+    rows = conn.execute(
+        text(
+            "SELECT id, mouza_id, number, type, status, entered_on FROM mutation"
+            " WHERE mouza_id = ANY(:m) AND status IN ('entered', 'verified')"
+            " AND entered_on < :limit ORDER BY id"
+        ),
+        _params(mouza_ids, since, limit=limit),
+    ).all()
+    return [
+        Finding(rule="stale_pending_mutation", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                measure=float((as_of - r.entered_on).days),
+                threshold=float(thresholds.get("max_days", 365)),
+                evidence={"mutation_no": r.number, "type": r.type, "status": r.status,
+                          "entered_on": r.entered_on.isoformat()})
+        for r in rows
+    ]  # fmt: skip
+
+
+@rule("under_declared_price")
+def under_declared_price(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.8: a sale's declared price below ``min_ratio`` × its statutory (DC) value."""
+    ratio = float(thresholds.get("min_ratio", 1.0))
+    rows = conn.execute(
+        text(
+            "SELECT id, mouza_id, number, consideration_rs, statutory_value_rs, decided_on"
+            " FROM mutation WHERE mouza_id = ANY(:m) AND type = 'sale'"
+            " AND status = 'sanctioned' AND statutory_value_rs > 0"
+            " AND consideration_rs < :r * statutory_value_rs AND decided_on >= :since"
+            " ORDER BY id"
+        ),
+        _params(mouza_ids, since, r=ratio),
+    ).all()
+    return [
+        Finding(rule="under_declared_price", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                measure=float(r.consideration_rs / r.statutory_value_rs), threshold=ratio,
+                evidence={"mutation_no": r.number, "declared_rs": int(r.consideration_rs),
+                          "statutory_rs": int(r.statutory_value_rs),
+                          "at_stake_rs": int(r.statutory_value_rs - r.consideration_rs)})
+        for r in rows
+    ]  # fmt: skip
+
+
+@rule("deeds_short_window")
+def deeds_short_window(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.3: two registered deeds on the same land within ``window_days``, the buyer of the
+    first selling in the second (a quick resale, the usual shape of a fraudulent chain)."""
+    days = int(thresholds.get("window_days", 30))
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (b.id) b.id, b.mouza_id, b.number, b.deed_number, b.deed_date,"
+            " a.id AS first_id, a.number AS first_no, a.deed_number AS first_deed,"
+            " a.deed_date AS first_date, la.khewat_id"
+            " FROM mutation a JOIN mutation_line la ON la.mutation_id = a.id"
+            " JOIN mutation_line lb ON lb.khewat_id = la.khewat_id"
+            "  AND lb.transferor_party_id = la.transferee_party_id"
+            " JOIN mutation b ON b.id = lb.mutation_id AND b.id <> a.id"
+            " WHERE a.mouza_id = ANY(:m) AND a.deed_date IS NOT NULL AND b.deed_date IS NOT NULL"
+            " AND a.status = 'sanctioned' AND b.status IN ('verified', 'sanctioned')"
+            " AND b.deed_date >= a.deed_date AND b.deed_date - a.deed_date <= :days"
+            " AND b.deed_date >= :since ORDER BY b.id, a.deed_date DESC"
+        ),
+        _params(mouza_ids, since, days=days),
+    ).all()
+    return [
+        Finding(rule="deeds_short_window", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                khewat_id=int(r.khewat_id),
+                measure=float((r.deed_date - r.first_date).days), threshold=float(days),
+                evidence={"mutation_no": r.number, "deed": r.deed_number,
+                          "deed_date": r.deed_date.isoformat(), "first_mutation_no": r.first_no,
+                          "first_deed": r.first_deed, "first_deed_date": r.first_date.isoformat()},
+                key=f"mutation:{r.id}")
+        for r in rows
+    ]  # fmt: skip
+
+
+@rule("officer_outside_jurisdiction")
+def officer_outside_jurisdiction(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.7: a mutation sanctioned by an officer with no jurisdiction, on the decision date,
+    over the mouza's tehsil or patwar circle or any admin unit above them."""
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE up(mouza_id, id, parent_id) AS ("
+            "  SELECT m.id, a.id, a.parent_id FROM mouza m JOIN admin_unit a"
+            "   ON a.id IN (m.tehsil_id, m.patwar_circle_id) WHERE m.id = ANY(:m)"
+            "  UNION SELECT up.mouza_id, a.id, a.parent_id FROM admin_unit a"
+            "   JOIN up ON a.id = up.parent_id)"
+            " SELECT mu.id, mu.mouza_id, mu.number, mu.decided_on, o.id AS officer_id, o.name,"
+            " o.designation FROM mutation mu JOIN officer o ON o.id = mu.officer_id"
+            " WHERE mu.mouza_id = ANY(:m) AND mu.status = 'sanctioned' AND mu.decided_on >= :since"
+            " AND NOT EXISTS (SELECT 1 FROM officer_jurisdiction j JOIN up"
+            "  ON up.id = j.admin_unit_id AND up.mouza_id = mu.mouza_id"
+            "  WHERE j.officer_id = o.id AND j.valid_from <= mu.decided_on"
+            "  AND (j.valid_to IS NULL OR j.valid_to > mu.decided_on))"
+            " ORDER BY mu.id"
+        ),
+        _params(mouza_ids, since),
+    ).all()
+    return [
+        Finding(rule="officer_outside_jurisdiction", mouza_id=int(r.mouza_id),
+                mutation_id=int(r.id),
+                evidence={"mutation_no": r.number, "officer_id": r.officer_id,
+                          "officer": f"{r.name} ({r.designation})",
+                          "sanctioned_on": r.decided_on.isoformat()})
+        for r in rows
+    ]  # fmt: skip
