@@ -35,7 +35,7 @@ SARSAI_M2 = {"standard": 30.25 * SQFT_M2, "urban": 25.0 * SQFT_M2}
 
 # the UTM zone of each selected mouza (north: 326zz, south: 327zz)
 _MOUZA_SRID = """
-mz AS (
+mz AS MATERIALIZED (  -- computed once: inlined, it re-collects every parcel per row
     SELECT m.id AS mouza_id,
            CASE WHEN ST_Y(c) >= 0 THEN 32600 ELSE 32700 END
              + least(floor((ST_X(c) + 180) / 6)::int + 1, 60) AS srid
