@@ -366,7 +366,7 @@ def ingest(
 
     report = IngestReport()
     todo: list[_Scene] = []
-    replaced: set[str] = set()
+    replaced: dict[str, str] = {}  # new scene id -> the catalogued id it replaces
     with engine.connect() as conn:
         for scene in scenes:
             row = conn.execute(
@@ -385,7 +385,7 @@ def ingest(
                 ).first()  # fmt: skip
                 if row is not None:
                     todo.append(scene)
-                    replaced.add(row.id)
+                    replaced[scene.id] = row.id
                     continue
             if row is None:
                 todo.append(scene)
@@ -393,7 +393,7 @@ def ingest(
                 report.skipped.append((row.id, "already catalogued"))
             elif replace and row.id == scene.id:
                 todo.append(scene)
-                replaced.add(scene.id)
+                replaced[scene.id] = scene.id
             else:
                 raise _reject(
                     scene.files[0].path,
@@ -423,11 +423,11 @@ def ingest(
                 if replaced:
                     conn.execute(
                         text("DELETE FROM imagery_scene WHERE id = ANY(:ids)"),
-                        {"ids": sorted(replaced)},
+                        {"ids": sorted(replaced.values())},
                     )
                 for scene, item in items:
                     _insert(conn, scene, item)
-                    action = "replace" if _replaces(scene, replaced) else "ingest"
+                    action = "replace" if scene.id in replaced else "ingest"
                     audit.append(
                         conn,
                         actor=actor,
@@ -443,7 +443,7 @@ def ingest(
                     )
                 for scene, _ in items:
                     final = root / _slug(scene.collection) / _slug(scene.id)
-                    if final.exists() and scene.id in replaced:  # same id: set old aside
+                    if final.exists() and replaced.get(scene.id) == scene.id:  # set old aside
                         backup = tmp / f".old-{_slug(scene.id)}"
                         final.rename(backup)
                         set_aside.append((backup, final))
@@ -467,9 +467,9 @@ def ingest(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report.ingested.extend(scene.id for scene in todo)
-    report.replaced.extend(sorted(replaced))
+    report.replaced.extend(sorted(replaced.values()))
     new_ids = {scene.id for scene in todo}
-    for rid in replaced - new_ids:  # committed: the replaced scene's files are garbage now
+    for rid in set(replaced.values()) - new_ids:  # committed: the old files are garbage
         for folder in root.glob(f"*/{_slug(rid)}"):
             shutil.rmtree(folder, ignore_errors=True)
     return report
@@ -480,13 +480,6 @@ def _content_free_id(scene: _Scene) -> str | None:
     if scene.id.endswith(f"_{scene.sha256[:10]}"):
         return scene.id[: -len(scene.sha256[:10])]
     return None
-
-
-def _replaces(scene: _Scene, replaced: set[str]) -> bool:
-    stem = _content_free_id(scene)
-    return scene.id in replaced or (
-        stem is not None and any(r.startswith(stem) for r in replaced)
-    )
 
 
 def _insert(conn: Connection, scene: _Scene, item: pystac.Item) -> None:

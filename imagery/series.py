@@ -48,15 +48,20 @@ MIN_VALID = 0.5
 
 
 def resolve_mouza(conn: Connection, mouza: int | str) -> int:
-    """The id of a mouza given by id or by (unique) name."""
+    """The id of a mouza given by id or by (unique, case-insensitive) name."""
     if isinstance(mouza, int) or str(mouza).isdigit():
-        row = conn.execute(text("SELECT id FROM mouza WHERE id = :m"), {"m": int(mouza)}).first()
-        if row is None:
-            raise LandgovError(f"no mouza with id {mouza}")
-        return int(row[0])
-    rows = conn.execute(text("SELECT id FROM mouza WHERE name = :m"), {"m": mouza}).all()
-    if len(rows) != 1:
+        rows = conn.execute(text("SELECT id FROM mouza WHERE id = :m"), {"m": int(mouza)}).all()
+    else:
+        rows = conn.execute(
+            text("SELECT id FROM mouza WHERE lower(name) = lower(:m)"), {"m": mouza}
+        ).all()
+    if len(rows) > 1:
         raise LandgovError(f"mouza {mouza!r}: {len(rows)} matches, give its id")
+    if not rows:
+        known = ", ".join(conn.execute(text("SELECT name FROM mouza ORDER BY id")).scalars())
+        raise LandgovError(
+            f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}."
+        )
     return int(rows[0][0])
 
 

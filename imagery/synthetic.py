@@ -243,20 +243,18 @@ class _NoClose:
 
 
 def resolve_mouza(conn: Connection, mouza: int | str | None) -> tuple[int, str]:
+    """(id, name) of a mouza by id or name (:func:`imagery.series.resolve_mouza`); None is
+    the first mouza."""
+    from imagery.series import resolve_mouza as mouza_id
+
     if mouza is None:
         row = conn.execute(text("SELECT id, name FROM mouza ORDER BY id LIMIT 1")).first()
-    elif isinstance(mouza, int) or str(mouza).isdigit():
-        row = conn.execute(
-            text("SELECT id, name FROM mouza WHERE id = :m"), {"m": int(mouza)}
-        ).first()
-    else:
-        row = conn.execute(
-            text("SELECT id, name FROM mouza WHERE lower(name) = lower(:m)"), {"m": mouza}
-        ).first()
-    if row is None:
-        known = ", ".join(conn.execute(text("SELECT name FROM mouza ORDER BY id")).scalars())
-        raise NotFound(f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}.")
-    return int(row.id), str(row.name)
+        if row is None:
+            raise NotFound("there is no mouza in the database")
+        return int(row.id), str(row.name)
+    mid = mouza_id(conn, mouza)
+    name = conn.execute(text("SELECT name FROM mouza WHERE id = :m"), {"m": mid}).scalar_one()
+    return mid, str(name)
 
 
 def resolve_mouzas(
@@ -303,17 +301,13 @@ def load_crops(
     conn: Connection, ids: Sequence[int], seasons: Iterable[tuple[str, int]]
 ) -> dict[tuple[int, str, int], str]:
     """Girdawari crop per (khasra, season, year); the first crop if several."""
+    from landgov.storage.read import girdawari_crops
+
     out: dict[tuple[int, str, int], str] = {}
     for season, year in seasons:
-        rows = conn.execute(
-            text(
-                "SELECT khasra_id, crop FROM girdawari WHERE khasra_id = ANY(:ids)"
-                " AND season = :s AND year = :y ORDER BY khasra_id, id"
-            ),
-            {"ids": list(ids), "s": season, "y": year},
-        ).all()
-        for r in rows:
-            out.setdefault((int(r.khasra_id), season, year), str(r.crop))
+        frame = girdawari_crops(conn, list(ids), season, year)
+        for k, crop in zip(frame["khasra_id"], frame["girdawari_crop"], strict=True):
+            out[(int(k), season, year)] = str(crop)
     return out
 
 

@@ -23,7 +23,7 @@ from landgov.disputes import (  # noqa: F401  (each module registers its rules)
     records,
     transfers,
 )
-from landgov.disputes.rules import DETECTORS, SEVERITY_FACTOR, Finding
+from landgov.disputes.rules import DETECTORS, SEVERITY_FACTOR, Detector, Finding
 from landgov.errors import LandgovError
 
 
@@ -101,18 +101,22 @@ def scan(
         rules = conn.execute(
             text("SELECT id, thresholds FROM dispute_rule WHERE enabled ORDER BY id")
         ).all()
-        seen: set[str] = set()
         touched: set[int] = set()
+        # rules sharing a detector (gaps and slivers) run it once, with their thresholds
+        groups: dict[Detector, dict[str, dict[str, Any]]] = {}
         for r in rules:
             detector = DETECTORS.get(r.id)
             if detector is None:
                 report.skipped_rules.append(r.id)
                 continue
-            findings = detector(conn, mouza_ids, since, dict(r.thresholds))
-            report.found[r.id] = len(findings)
+            groups.setdefault(detector, {})[r.id] = dict(r.thresholds)
+        for detector, wanted in groups.items():
+            merged = {k: v for th in wanted.values() for k, v in th.items()}
+            findings = [f for f in detector(conn, mouza_ids, since, merged) if f.rule in wanted]
+            for rule_id in wanted:
+                report.found[rule_id] = sum(f.rule == rule_id for f in findings)
             for f in findings:
                 fp = f.fingerprint()
-                seen.add(fp)
                 row = conn.execute(
                     text(
                         "INSERT INTO dispute_flag (rule_id, fingerprint, mouza_id, khasra_id,"

@@ -40,22 +40,6 @@ class CropYieldReport:
         return dict(self.__dict__)
 
 
-def girdawari_of(engine: Engine, khasra_ids: list[int], season: str, year: int) -> pd.DataFrame:
-    """The recorded crop per khasra for the season (the first entry where there are several)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT DISTINCT ON (khasra_id) khasra_id, crop FROM girdawari"
-                " WHERE khasra_id = ANY(:ids) AND season = :s AND year = :y"
-                " ORDER BY khasra_id, id"
-            ),
-            {"ids": khasra_ids, "s": season, "y": year},
-        ).all()
-    return pd.DataFrame(
-        [(int(r.khasra_id), str(r.crop)) for r in rows], columns=["khasra_id", "girdawari_crop"]
-    )
-
-
 def predict_mouza(
     engine: Engine,
     *,
@@ -127,8 +111,11 @@ def predict_mouza(
             + "".join(f" --index {ix}" for ix in empty) + "'"
         )
     x = features_from_datasets(dsets, [season])
+    from landgov.storage.read import girdawari_crops
+
     ids = [int(k) for k in x.frame()["khasra_id"]]
-    gird = girdawari_of(engine, ids, kind, year)
+    with engine.connect() as conn:
+        gird = girdawari_crops(conn, ids, kind, year)
     gird["season"] = season
     crops = predict_crops(cmodel, x, gird)
     yields = predict_yield(ymodel, x, crops)

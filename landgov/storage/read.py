@@ -574,3 +574,21 @@ def urdu_spellings(conn: Connection, names: list[str]) -> dict[str, str]:
         {"names": sorted(set(names))},
     ).all()
     return {str(name): str(name_ur) for name, name_ur in rows}
+
+
+def girdawari_crops(
+    conn: Connection, khasra_ids: list[int], season: str, year: int
+) -> pd.DataFrame:
+    """The recorded crop per khasra for a season (the first entry where there are
+    several), as columns khasra_id, girdawari_crop."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (khasra_id) khasra_id, crop FROM girdawari"
+            " WHERE khasra_id = ANY(:ids) AND season = :s AND year = :y"
+            " ORDER BY khasra_id, id"
+        ),
+        {"ids": khasra_ids, "s": season, "y": year},
+    ).all()
+    return pd.DataFrame(
+        [(int(r.khasra_id), str(r.crop)) for r in rows], columns=["khasra_id", "girdawari_crop"]
+    )
