@@ -5,7 +5,9 @@ This entry script draws what every page shares (the navigation, the mouza and th
 
 - ``views/parcels.py``: the mouza map; a khasra's owners on the date and today, its
   mutation chain back to settlement, and its fard;
-- ``views/mutations.py``: officers enter, verify, sanction and reject mutations.
+- ``views/mutations.py``: officers enter, verify, sanction and reject mutations;
+- ``views/cases.py``: the dispute case queue of an officer's jurisdiction, riskiest
+  first, and the case page (evidence on the map; review, confirm, dismiss, refer).
 
 The data comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
 """
@@ -36,6 +38,7 @@ def main() -> None:
         [
             st.Page(VIEWS / "parcels.py", title="Parcels", icon="🗺️", default=True),
             st.Page(VIEWS / "mutations.py", title="Mutations", icon="🖋️"),
+            st.Page(VIEWS / "cases.py", title="Disputes", icon="⚖️"),
         ]
     )
     url = data.database_url()

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from app import data
+from app import data, panels
 from landgov.domain import Heir, MutationType, RightType, School, mask_cnic, parse_share
 from landgov.errors import LandgovError, SanctionConflict, SanctionRefused
 from landgov.storage.read import MouzaSummary, OfficerSummary
@@ -265,23 +265,13 @@ def outcome_panel(url: str, mouza: MouzaSummary) -> None:
     outcome: Outcome | None = st.session_state.get(OUTCOME_KEY)
     if outcome is None or outcome.mouza_id != mouza.id:
         return
-    if outcome.kind == "refused":
-        st.error(
-            f"**Refused — rule `{outcome.rule}`**: {outcome.message}. Nothing was written.",
-            icon="⛔",
-        )
-    elif outcome.kind == "conflict":
-        st.warning(f"**Conflict**: {outcome.message}. Try again in a moment.", icon="⚠️")
-    elif outcome.kind == "error":
-        st.error(f"{outcome.message}. Nothing was written.", icon="⛔")
-    else:
-        st.success(outcome.message, icon="✅")
-        if outcome.khewats and outcome.owners_on is not None:
-            owners = data.khewat_owners(url, mouza.id, outcome.khewats, outcome.owners_on)
-            for khewat_no in outcome.khewats:
-                st.markdown(f"**New owners of khewat {khewat_no}** (from {outcome.owners_on})")
-                table = data.owner_table(owners, khewat_no, None)
-                st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
+    panels.action_outcome(outcome.kind, outcome.message, outcome.rule)
+    if outcome.kind == "success" and outcome.khewats and outcome.owners_on is not None:
+        owners = data.khewat_owners(url, mouza.id, outcome.khewats, outcome.owners_on)
+        for khewat_no in outcome.khewats:
+            st.markdown(f"**New owners of khewat {khewat_no}** (from {outcome.owners_on})")
+            table = data.owner_table(owners, khewat_no, None)
+            st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
 
 
 def pending_panel(

@@ -361,3 +361,16 @@ def fard_panel(url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date)
         on_click="ignore",
         help="Issues a certified extract of the khewat on the chosen date (audited).",
     )
+
+
+def action_outcome(kind: str, message: str, rule: str | None = None) -> None:
+    """The result of an officer's action, alike on every page: a refusal names the rule
+    that refused it and says nothing was written."""
+    if kind == "refused":
+        st.error(f"**Refused — rule `{rule}`**: {message}. Nothing was written.", icon="⛔")
+    elif kind == "conflict":
+        st.warning(f"**Conflict**: {message}. Try again in a moment.", icon="⚠️")
+    elif kind == "error":
+        st.error(f"{message}. Nothing was written.", icon="⛔")
+    else:
+        st.success(message, icon="✅")

@@ -6,18 +6,21 @@ mouzas of 100 x 100 cells; plants N / 4000 overlaps (a parcel's east edge pushed
 into its neighbour) and N / 4000 gaps (an east edge pulled back 3 m). Loads them with
 COPY into a scratch database (created and dropped here), then times
 :func:`landgov.disputes.spatial.overlaps` and :func:`~landgov.disputes.spatial.gaps`,
-and the peer (geopandas sjoin predicate=intersects + overlay how=intersection, and a
-unary_union for gaps) on the first ``--peer-n`` parcels. Peak memory is the RSS
-high-water mark of this process (the peer) or of the PostgreSQL backend (ours, from
-/proc, where readable).
+first on one connection, then with :func:`~landgov.disputes.spatial.run_partitioned` (the
+mouzas split over ``--workers`` connections reading one snapshot, as ``landgov disputes
+scan`` runs them), and the peer (geopandas sjoin predicate=intersects + overlay
+how=intersection, and a unary_union for gaps) on the first ``--peer-n`` parcels. Peak
+memory is the RSS high-water mark of this process (the peer) or of the PostgreSQL
+backend (ours, from /proc, where readable).
 
-    .venv/bin/python bench/overlaps.py [--n 1000000] [--peer-n 100000]
+    .venv/bin/python bench/overlaps.py [--n 1000000] [--peer-n 100000] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import time
 
@@ -122,6 +125,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--peer-n", type=int, default=100_000)
+    ap.add_argument("--workers", type=int, default=0,
+                    help="connections for the partitioned run (default: CPU count)")
     args = ap.parse_args()
 
     import psycopg
@@ -161,6 +166,22 @@ def main() -> None:
                 except OSError:
                     mem = "n/a"
                 rows.append((label, args.n, dt, len(found), mem))
+                if fn is spatial.gaps:
+                    # moving an edge also tilts its neighbours' shared edges: thin
+                    # triangles beside every planted parcel are real gaps of the data
+                    planted = {q + 1 for q in over | gap}
+                    for r in ("gap", "sliver"):
+                        mine = [f for f in found if f["rule"] == r]
+                        near = sum(bool(planted & set(f["khasra_ids"])) for f in mine)
+                        print(f"{r}: {len(mine)}, {near} touching a planted parcel")
+        workers = args.workers or os.cpu_count() or 1
+        with engine.begin() as conn:
+            for label, fn in (("ours overlaps", spatial.overlaps), ("ours gaps", spatial.gaps)):
+                t0 = time.perf_counter()
+                found = spatial.run_partitioned(conn, fn, workers=workers)
+                dt = time.perf_counter() - t0
+                rows.append((f"{label} x{workers}", args.n, dt, len(found),
+                             f"{workers} backends"))  # fmt: skip
         m = min(args.peer_n, args.n)
         t_o, n_o, t_g, n_g = peer(polys[:m])
         rss = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (process)"

@@ -119,3 +119,18 @@ class SanctionConflict(LandgovError):
     Nothing was written; the caller may try again once the other sanction has finished
     (it will then see the other sanction's effect and may be refused by a rule).
     """
+
+
+class CaseActionRefused(LandgovError):
+    """A dispute case step (review, confirm, dismiss, refer) is not allowed.
+
+    Nothing was written, not even an audit row. ``rule`` is a stable identifier such as
+    ``case_status``, ``officer_designation``, ``officer_jurisdiction``,
+    ``reason_required`` or ``case_date`` (see :mod:`landgov.disputes.cases`), so callers
+    and tests can tell the refusals apart.
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        self.message = message
+        super().__init__(f"refused by rule {rule}: {message}")

@@ -108,9 +108,7 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
     _drop(settings, name)
 
 
-@pytest.fixture
-def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
-    """A writable copy of the demo database for one test (CREATE DATABASE … TEMPLATE)."""
+def _copy_demo(settings: Settings, demo_engine: Engine) -> Engine:
     demo_engine.dispose()  # a template must have no open connections: also other engines'
     template = str(demo_engine.url.database)  # (e.g. a CLI test's cached engine)
     with _admin(settings) as conn:
@@ -121,7 +119,39 @@ def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
         )
     name = f"{_PREFIX}_{next(_counter)}"
     _create(settings, name, template)
-    eng = get_engine(settings, name)
+    return get_engine(settings, name)
+
+
+@pytest.fixture
+def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
+    """A writable copy of the demo database for one test (CREATE DATABASE … TEMPLATE)."""
+    eng = _copy_demo(settings, demo_engine)
     yield eng
     eng.dispose()
-    _drop(settings, name)
+    _drop(settings, str(eng.url.database))
+
+
+@pytest.fixture(scope="session")
+def scanned_demo(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
+    """A copy of the demo after one full dispute scan on the demo's "today" (AS_OF), so
+    the date-dependent rules do not age. Built once per session: tests treat it as
+    read-only (they write in a ``demo_copy``)."""
+    from sqlalchemy import text
+
+    from landgov.demo.model import AS_OF
+    from landgov.disputes.scan import scan
+
+    eng = _copy_demo(settings, demo_engine)
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE dispute_rule SET thresholds = thresholds || jsonb_build_object("
+                "'as_of', CAST(:d AS text)) WHERE id IN ('stale_pending_mutation',"
+                " 'unattested_jamabandi')"
+            ),
+            {"d": AS_OF.isoformat()},
+        )
+    scan(eng)
+    yield eng
+    eng.dispose()
+    _drop(settings, str(eng.url.database))

@@ -1,14 +1,24 @@
-"""``landgov disputes``: scan the records for dispute and fraud signals."""
+"""``landgov disputes``: scan the records for dispute and fraud signals; work the cases.
+
+``scan`` opens cases; ``score`` measures the rules against planted truth; ``cases``
+lists them riskiest first (an officer's jurisdiction, a mouza, some statuses); ``show``
+prints one with its evidence; ``review``, ``confirm``, ``dismiss`` and ``refer`` take it
+through its lifecycle (:mod:`landgov.disputes.cases`).
+A refused step prints the rule that refused it (``refused by rule case_status: ...``)
+and exits 1; nothing was written.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from landgov.cli._shell import clean_errors, engine, out
+from landgov.errors import LandgovError
 
 app = typer.Typer(help="Dispute detection: rules, flags, cases.", no_args_is_help=True)
 
@@ -40,3 +50,235 @@ def scan_cmd(
         f"{report.new_cases} new case(s), {report.cases_updated} case(s) updated",
         highlight=False,
     )
+
+
+# --- the case workflow ---------------------------------------------------------------
+
+CaseArg = Annotated[int, typer.Argument(help="The case id (see 'landgov disputes cases').")]
+OfficerOpt = Annotated[str, typer.Option("--officer", help="CNIC of the acting officer.")]
+OnOpt = Annotated[
+    str | None, typer.Option("--on", help="Date of the step, YYYY-MM-DD (default: today).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Output JSON.")]
+
+
+class BadOption(LandgovError):
+    """An option's value cannot be read."""
+
+
+def _date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _risk(value: float) -> str:
+    return f"{value:g}"
+
+
+@app.command("cases")
+@clean_errors
+def cases_cmd(
+    mouza: Annotated[str | None, typer.Option(help="Mouza id or name.")] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only cases in this status (repeatable): open, "
+            "under_review, confirmed, dismissed, referred.",
+        ),
+    ] = None,
+    officer: Annotated[
+        str | None, typer.Option(help="CNIC: only the mouzas of this officer's jurisdiction.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Jurisdiction and 'overdue' on YYYY-MM-DD (default today).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The case queue, riskiest first."""
+    from imagery.series import resolve_mouza
+    from landgov.disputes.cases import case_queue
+
+    day = _date(on, "--on")
+    with engine().connect() as conn:
+        mouza_ids = None if mouza is None else [resolve_mouza(conn, mouza)]
+        rows = case_queue(
+            conn, officer_cnic=officer, mouza_ids=mouza_ids, statuses=status or None, on=day
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, default=str, indent=1))
+        return
+    if not rows:
+        out.print("no dispute case matches", highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for name in ("case", "risk", "status", "mouza", "subject", "flags"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("rules", overflow="fold")
+    table.add_column("decide by", no_wrap=True)
+    for r in rows:
+        deadline = "" if r["decide_by"] is None else r["decide_by"].isoformat()
+        if r["overdue"]:
+            deadline += " OVERDUE"
+        table.add_row(
+            str(r["id"]),
+            _risk(r["risk"]),
+            r["status"],
+            r["mouza"],
+            r["subject_label"],
+            str(r["open_flags"]),
+            ", ".join(r["rules"]),
+            deadline,
+        )
+    out.print(table, highlight=False)
+    out.print(f"{len(rows)} case(s)", highlight=False)
+
+
+@app.command("show")
+@clean_errors
+def show_cmd(case_id: CaseArg, as_json: JsonOpt = False) -> None:
+    """One case: status, risk breakdown, flags with evidence, mutations, audit history."""
+    from landgov.disputes.cases import case_detail
+
+    with engine().connect() as conn:
+        detail = case_detail(conn, case_id)
+    if as_json:
+        typer.echo(json.dumps(detail, default=str, indent=1, ensure_ascii=False))
+        return
+    _print_detail(detail)
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    c = detail["case"]
+
+    def p(line: str) -> None:
+        out.print(line, highlight=False, markup=False)
+
+    p(
+        f"case {c['id']}: {c['subject_label']}, mouza {c['mouza']} — {c['status']}, "
+        f"risk {_risk(c['risk'])}"
+    )
+    for key in ("reviewed_by", "decided_by", "decided_on", "reason", "referred_on", "decide_by"):
+        if c.get(key) is not None:
+            p(f"  {key.replace('_', ' ')}: {c[key]}")
+    if c["overdue"]:
+        p("  OVERDUE: the committee's deadline has passed")
+    p("risk:")
+    for b in detail["risk"]:
+        p(
+            f"  {b['rule']} ({b['severity']}, {b['flags']} flag(s)): {_risk(b['points'])} "
+            f"points — {b['title_en']}"
+        )
+    p("flags:")
+    for f in detail["flags"]:
+        state = " (resolved)" if f["resolved"] else ""
+        p(f"  #{f['id']} {f['rule']}{state}: {f['title_en']}")
+        p(f"    {json.dumps(f['evidence'], default=str, ensure_ascii=False)}")
+    if detail["mutations"]:
+        p("mutations named by the flags:")
+        for m in detail["mutations"]:
+            p(
+                f"  No. {m['number']} {m['type']} {m['status']} entered {m['entered_on']}"
+                f" decided {m['decided_on'] or '-'} ({', '.join(m['rules'])})"
+            )
+    p(f"mutation chain of the subject's khasras: {len(detail['chain'])} line(s)")
+    p("history:")
+    for a in detail["audit"]:
+        p(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} by {a['actor']}")
+
+
+def _step(action: str, case_id: int, officer: str, on: str | None, **kw: str | None) -> None:
+    from landgov.disputes import cases
+
+    day = _date(on, "--on")
+    eng = engine()
+    if action == "review":
+        step = cases.review(eng, case_id, officer, on=day)
+    elif action == "confirm":
+        step = cases.confirm(eng, case_id, officer, on=day, note=kw.get("note"))
+    elif action == "dismiss":
+        step = cases.dismiss(eng, case_id, officer, str(kw.get("reason") or ""), on=day)
+    else:
+        step = cases.refer(eng, case_id, officer, on=day)
+    line = (
+        f"case {step.case_id}: {step.from_status.replace('_', ' ')} -> "
+        f"{step.to_status.replace('_', ' ')} on {step.on.isoformat()} by {step.officer}"
+    )
+    if step.decide_by is not None:
+        line += (
+            f"; the committee must decide by {step.decide_by.isoformat()} "
+            f"({cases.COMMITTEE_DAYS} days)"
+        )
+    out.print(line, highlight=False, markup=False)
+
+
+@app.command("review")
+@clean_errors
+def review_cmd(case_id: CaseArg, officer: OfficerOpt, on: OnOpt = None) -> None:
+    """Take an open case up for review (any officer but a patwari)."""
+    _step("review", case_id, officer, on)
+
+
+@app.command("confirm")
+@clean_errors
+def confirm_cmd(
+    case_id: CaseArg,
+    officer: OfficerOpt,
+    on: OnOpt = None,
+    note: Annotated[str | None, typer.Option(help="Why it is confirmed (optional).")] = None,
+) -> None:
+    """Confirm a case under review: the dispute is real (a revenue officer)."""
+    _step("confirm", case_id, officer, on, note=note)
+
+
+@app.command("dismiss")
+@clean_errors
+def dismiss_cmd(
+    case_id: CaseArg,
+    officer: OfficerOpt,
+    reason: Annotated[str, typer.Option(help="Why the case is dismissed (required).")],
+    on: OnOpt = None,
+) -> None:
+    """Dismiss an open or reviewed case, with a reason (a revenue officer)."""
+    _step("dismiss", case_id, officer, on, reason=reason)
+
+
+@app.command("refer")
+@clean_errors
+def refer_cmd(case_id: CaseArg, officer: OfficerOpt, on: OnOpt = None) -> None:
+    """Refer a confirmed case to the dispute resolution committee (90-day deadline)."""
+    _step("refer", case_id, officer, on)
+
+
+@app.command("score")
+@clean_errors
+def score_cmd(
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="Planted truth (default: $LANDGOV_HOME/demo/ground_truth.csv)."),
+    ] = None,
+    imagery: Annotated[
+        Path | None,
+        typer.Option(help="Synthetic imagery with its truth (default: $LANDGOV_HOME/synthetic)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Precision and recall of each rule's stored flags against the demo's planted truth."""
+    from landgov.config import load_settings
+    from landgov.disputes.scoring import format_table, score_stored
+
+    home = load_settings().home
+    with engine().connect() as conn:
+        result = score_stored(
+            conn, truth or home / "demo" / "ground_truth.csv", imagery or home / "synthetic"
+        )
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), indent=1))
+        return
+    out.print(format_table(result), highlight=False)

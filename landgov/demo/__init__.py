@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from landgov.demo.load import DemoConflict, check_empty, database_counts, demo_marker, load
+from landgov.demo.load import (
+    DemoConflict,
+    check_current,
+    check_empty,
+    database_counts,
+    demo_marker,
+    load,
+)
 from landgov.demo.spec import file_names
 
 if TYPE_CHECKING:
@@ -109,7 +116,8 @@ def build_demo(
     ``ground_truth.csv`` and ``README.md``.
 
     Raises:
-        DemoConflict: the database holds other land records, or another seed's demo.
+        DemoConflict: the database holds other land records, another seed's demo, or
+            this seed's demo from an older generator.
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -118,6 +126,7 @@ def build_demo(
         if marker is None:
             check_empty(conn, seed)  # fail before generating (load checks again, locked)
     if marker is not None:
+        check_current(marker, seed)
         written: list[Path] = []
         if not all((out_dir / n).exists() for n in file_names()):
             from landgov.demo.files import write_files

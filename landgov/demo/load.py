@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 AUDIT_ACTION = "demo build"
 ACTOR = "landgov demo"
+GENERATOR_VERSION = 2
+"""Bumped when the same seed gives other rows (2: family relations, parents inherit); a
+database holding an older build is refused, not silently mixed with newer files."""
 _LOCK_KEY = 0x1A4D_DE30  # serialises concurrent demo builds on one database
 RECORD_TABLES = (
     "mouza",
@@ -56,6 +59,23 @@ def demo_marker(conn: Connection, seed: int) -> dict[str, Any] | None:
         if details.get("seed") == seed:
             return dict(details)
     return None
+
+
+def check_current(marker: dict[str, Any], seed: int) -> None:
+    """Refuses a demo built by an older generator: its rows differ from today's files.
+
+    Raises:
+        DemoConflict: the marker's generator version is not :data:`GENERATOR_VERSION`.
+    """
+    version = int(marker.get("generator", 1))
+    if version != GENERATOR_VERSION:
+        raise DemoConflict(
+            f"the database holds the seed-{seed} demo built by an older landgov (generator "
+            f"{version}, now {GENERATOR_VERSION}); its records differ from what this version "
+            "generates, so nothing was changed. Load the demo into an empty database: "
+            "`landgov db down`, remove $LANDGOV_HOME/pgdata and run `make demo` again, or "
+            "point LANDGOV_DATABASE_URL at an empty database."
+        )
 
 
 def check_empty(conn: Connection, seed: int) -> None:
@@ -100,7 +120,9 @@ def load(engine: Engine, demo: Demo, progress: Any = None) -> bool:
     seed = demo.world.seed
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-        if demo_marker(conn, seed) is not None:
+        marker = demo_marker(conn, seed)
+        if marker is not None:
+            check_current(marker, seed)
             return False
         check_empty(conn, seed)
         for table in track(demo.tables, "Loading the demo district", progress):
@@ -121,7 +143,9 @@ def load(engine: Engine, demo: Demo, progress: Any = None) -> bool:
                 "actor": ACTOR,
                 "action": AUDIT_ACTION,
                 "entity_id": str(seed),
-                "details": json.dumps({"seed": seed, "fingerprint": demo.fingerprint}),
+                "details": json.dumps(
+                    {"seed": seed, "fingerprint": demo.fingerprint, "generator": GENERATOR_VERSION}
+                ),
             },
         )
     return True

@@ -2,8 +2,10 @@
 
 Rows follow the column order of ``sql/``; geometries are EWKB hex (SRID 4326), which
 PostGIS reads directly in COPY. Persons who died before the settlement are genealogy
-only and are not rows. The fingerprint is a SHA-256 over every row, so two builds with
-the same seed produce the same fingerprint, and any change shows.
+only and are not rows; the family links between the others are ``party_relation`` rows
+(as a NADRA family registration certificate would give them). The fingerprint is a
+SHA-256 over every row, so two builds with the same seed produce the same fingerprint,
+and any change shows.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import shapely
 
-from landgov.demo.model import SOURCE, UNIT_SYSTEM, Mutation, World
+from landgov.demo.model import SOURCE, UNIT_SYSTEM, Mutation, Party, World
 from landgov.storage.bulk import MUTATION_COLUMNS, MUTATION_LINE_COLUMNS
 
 
@@ -112,6 +114,12 @@ def tables(world: World) -> list[Table]:
                 )
                 for p in registered
             ],
+        ),
+        Table(
+            "party_relation",
+            ("party_id", "relative_id", "relation"),
+            _relations(registered),
+            has_id=False,
         ),
         Table(
             "mutation",
@@ -323,6 +331,16 @@ def tables(world: World) -> list[Table]:
         ),
     ]
     return out
+
+
+def _relations(registered: list[Party]) -> list[tuple[int, int, str]]:
+    """The family registration certificate's links between registered persons: parent to
+    child, and each spouse to the other."""
+    ids = {p.id for p in registered if p.kind == "person"}
+    rows = [(p.id, c, "child") for p in registered if p.id in ids for c in p.children if c in ids]
+    rows += [(p.id, p.spouse_id, "spouse") for p in registered
+             if p.id in ids and p.spouse_id in ids]  # fmt: skip
+    return sorted(rows)
 
 
 def _lines(tabs: list[Table]) -> Iterator[bytes]:

@@ -1,9 +1,10 @@
 """Registers the spatial detectors of :mod:`landgov.disputes.spatial` as rules.
 
 The detectors return plain dicts (they are SQL and test on their own); this module turns
-them into :class:`~landgov.disputes.rules.Finding` objects. A finding's subject is its
-first khasra (an overlap names both in its evidence and its key), so the case lands on a
-parcel an officer can open.
+them into :class:`~landgov.disputes.rules.Finding` objects. A finding's subject is the
+first khasra the detector names (an overlap names both in its evidence and its key; a gap
+names first the parcel sharing its longest edge), so the case lands on a parcel an
+officer can open.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from landgov.disputes import spatial
 from landgov.disputes.rules import Finding, rule
 
 
-def _adapt(rule_ids: tuple[str, ...], detector: Any) -> None:
+def _adapt(rule_ids: tuple[str, ...], detector: Any, partitioned: bool) -> None:
     def run(
         conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
     ) -> list[Finding]:
         out: list[Finding] = []
-        for d in detector(conn, mouza_ids=mouza_ids, thresholds=thresholds):
-            ids = sorted(int(k) for k in d["khasra_ids"])
+        found = (
+            spatial.run_partitioned(conn, detector, mouza_ids=mouza_ids, thresholds=thresholds)
+            if partitioned
+            else detector(conn, mouza_ids=mouza_ids, thresholds=thresholds)
+        )
+        for d in found:
+            named = [int(k) for k in d["khasra_ids"]]  # the detector's order: main first
+            ids = sorted(named)
             out.append(Finding(
                 rule=d["rule"], mouza_id=int(d["mouza_id"]),
-                khasra_id=ids[0] if ids else None, measure=d.get("measure"),
+                khasra_id=named[0] if named else None, measure=d.get("measure"),
                 threshold=d.get("threshold"),
                 evidence=dict(d.get("evidence") or {}) | {"khasra_ids": ids},
                 geom_wkb=d.get("geom_wkb"),
@@ -40,11 +47,14 @@ def _adapt(rule_ids: tuple[str, ...], detector: Any) -> None:
         rule(rule_id)(run)
 
 
-for _rule_ids, _detector in (
-    (("overlap",), spatial.overlaps),
-    (("gap", "sliver"), spatial.gaps),
-    (("area_mismatch",), spatial.area_mismatch),
-    (("tatima_area_mismatch",), spatial.tatima_sum),
-    (("private_on_state_land",), spatial.private_on_state_land),
+# partitioned: run on several connections (spatial.run_partitioned). Only the gap search
+# gains: its per-mouza union cannot use PostgreSQL's parallel query, while the overlap
+# join already does (bench/overlaps.py measures both ways).
+for _rule_ids, _detector, _partitioned in (
+    (("overlap",), spatial.overlaps, False),
+    (("gap", "sliver"), spatial.gaps, True),
+    (("area_mismatch",), spatial.area_mismatch, False),
+    (("tatima_area_mismatch",), spatial.tatima_sum, False),
+    (("private_on_state_land",), spatial.private_on_state_land, False),
 ):
-    _adapt(_rule_ids, _detector)
+    _adapt(_rule_ids, _detector, _partitioned)

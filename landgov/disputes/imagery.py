@@ -20,7 +20,8 @@ def girdawari_vs_satellite(
     conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
 ) -> list[Finding]:
     """§6.12: the crop model, at least ``min_probability`` sure on clear imagery, sees
-    another crop than the girdawari entry (latest crops run per mouza and season)."""
+    another crop than the girdawari entry, or a crop where the girdawari records no
+    cultivation at all (latest crops run per mouza and season)."""
     rows = conn.execute(
         text(
             "WITH latest AS (SELECT DISTINCT ON (mouza_id, params->>'season') id, mouza_id,"
@@ -29,7 +30,8 @@ def girdawari_vs_satellite(
             " SELECT p.khasra_id, l.mouza_id, p.season, p.year, p.crop, p.probability,"
             " p.girdawari_crop, p.girdawari_probability, l.model_name, l.model_version"
             " FROM crop_prediction p JOIN latest l ON l.id = p.run_id"
-            " WHERE p.disagrees AND p.probability >= :p ORDER BY p.khasra_id, p.year, p.season"
+            " WHERE (p.disagrees OR (p.girdawari_crop IS NULL AND p.crop <> 'fallow'))"
+            " AND p.probability >= :p ORDER BY p.khasra_id, p.year, p.season"
         ),
         {"m": mouza_ids, "p": float(thresholds.get("min_probability", 0.9))},
     ).all()

@@ -7,7 +7,7 @@ denominator; 1/3 + 2/3 must be exactly 1, which floating point cannot promise).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -42,7 +42,8 @@ def share_total_not_one(
         text(
             "SELECT s.khewat_id, k.mouza_id, k.number, s.numerator, s.denominator,"
             " s.valid_from, s.valid_to FROM share s JOIN khewat k ON k.id = s.khewat_id"
-            " WHERE k.mouza_id = ANY(:m) AND s.right_type = 'ownership'" + recent
+            " WHERE k.mouza_id = ANY(:m) AND s.right_type = 'ownership'"
+            + recent
             + " ORDER BY s.khewat_id, s.valid_from, s.id"
         ),
         params,
@@ -55,8 +56,9 @@ def share_total_not_one(
         dates = sorted({r.valid_from for r in shares} | {r.valid_to for r in shares if r.valid_to})
         bad: list[tuple[date, Fraction]] = []
         for d in dates:
-            live = [r for r in shares
-                    if r.valid_from <= d and (r.valid_to is None or d < r.valid_to)]
+            live = [
+                r for r in shares if r.valid_from <= d and (r.valid_to is None or d < r.valid_to)
+            ]
             if not live:
                 continue  # a khewat closed by partition or consolidation has no owners
             total = sum((Fraction(r.numerator, r.denominator) for r in live), Fraction(0))
@@ -89,7 +91,8 @@ def same_day_sanction(
         text(
             "SELECT id, mouza_id, number, type, entered_on, decided_on, officer_id FROM mutation"
             " WHERE mouza_id = ANY(:m) AND status = 'sanctioned'"
-            " AND decided_on - entered_on < :d" + _since_clause("decided_on", since)
+            " AND decided_on - entered_on < :d"
+            + _since_clause("decided_on", since)
             + " ORDER BY id"
         ),
         params,
@@ -122,7 +125,8 @@ def transfer_without_deed(
             "SELECT id, mouza_id, number, type, decided_on FROM mutation"
             " WHERE mouza_id = ANY(:m) AND status = 'sanctioned' AND decided_on >= :req"
             " AND type <> ALL(:exempt) AND btrim(coalesce(deed_number, '')) = ''"
-            + _since_clause("decided_on", since) + " ORDER BY id"
+            + _since_clause("decided_on", since)
+            + " ORDER BY id"
         ),
         params,
     ).all()
@@ -130,5 +134,54 @@ def transfer_without_deed(
         Finding(rule="transfer_without_deed", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
                 evidence={"mutation_no": r.number, "type": r.type,
                           "sanctioned_on": r.decided_on.isoformat()})
+        for r in rows
+    ]  # fmt: skip
+
+
+@rule("unattested_jamabandi")
+def unattested_jamabandi(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.11: a jamabandi never attested ``grace_days`` after 1 June of its year (when the
+    four-yearly record is due); ``as_of`` (default today) fixes the date for tests."""
+    as_of = date.fromisoformat(str(thresholds["as_of"])) if "as_of" in thresholds else date.today()
+    grace = timedelta(days=int(thresholds.get("grace_days", 365)))
+    rows = conn.execute(
+        text(
+            "SELECT j.id, j.mouza_id, j.year, m.name FROM jamabandi j"
+            " JOIN mouza m ON m.id = j.mouza_id WHERE j.mouza_id = ANY(:m)"
+            " AND j.attested_by IS NULL ORDER BY j.mouza_id, j.year"
+        ),
+        {"m": mouza_ids},
+    ).all()
+    return [
+        Finding(rule="unattested_jamabandi", mouza_id=int(r.mouza_id),
+                measure=float((as_of - date(r.year, 6, 1)).days),
+                threshold=float(grace.days),
+                evidence={"mouza": r.name, "year": int(r.year), "jamabandi_id": int(r.id)},
+                subject=("jamabandi", int(r.id)), key=f"jamabandi:{r.id}")
+        for r in rows if date(r.year, 6, 1) + grace < as_of
+    ]  # fmt: skip
+
+
+@rule("orphan_khasra")
+def orphan_khasra(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.11: a live khasra on the map that no khewat holds today (its owners are missing
+    from the record of rights)."""
+    rows = conn.execute(
+        text(
+            "SELECT k.id, k.mouza_id, k.number, k.land_class, k.record_area_sarsai FROM khasra k"
+            " WHERE k.mouza_id = ANY(:m) AND k.retired_on IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM khewat_khasra kk WHERE kk.khasra_id = k.id"
+            "  AND kk.valid_to IS NULL) ORDER BY k.id"
+        ),
+        {"m": mouza_ids},
+    ).all()
+    return [
+        Finding(rule="orphan_khasra", mouza_id=int(r.mouza_id), khasra_id=int(r.id),
+                evidence={"khasra_no": r.number, "land_class": r.land_class,
+                          "record_area_sarsai": int(r.record_area_sarsai)})
         for r in rows
     ]  # fmt: skip

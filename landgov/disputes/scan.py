@@ -4,7 +4,8 @@ Flags are keyed by a fingerprint of (rule, subject), so a re-scan updates ``last
 instead of adding a row; a full scan of a mouza marks its flags that were not found again
 as resolved. Each flag is attached to a case on its subject (the khewat, or else the
 khasra): a mutation's flag goes to the khewats its lines touch. A subject with a live case
-gets the new flags attached, never a second case. Case risk = Σ over its unresolved flags
+gets the new flags attached, never a second case; a flag already weighed in a dismissed
+case of its subject does not reopen one. Case risk = Σ over its unresolved flags
 of the rule's weight × severity factor (explained by :func:`risk_breakdown`).
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from landgov.disputes import (  # noqa: F401  (each module registers its rules)
     geometry_rules,
     imagery,
+    inheritance,
     records,
     transfers,
 )
@@ -38,6 +40,7 @@ class ScanReport:
     new_cases: int = 0
     cases_updated: int = 0
     skipped_rules: list[str] = field(default_factory=list)
+    kept_dismissed: int = 0  # flags found again on a subject whose case was dismissed
 
     def as_json(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -53,25 +56,48 @@ def _subjects(conn: Connection, f: Finding) -> list[tuple[str, int]]:
     if f.khasra_id is not None:
         return [("khasra", f.khasra_id)]
     if f.mutation_id is not None:
-        ids = conn.execute(
-            text("SELECT DISTINCT khewat_id FROM mutation_line WHERE mutation_id = :m"),
-            {"m": f.mutation_id},
-        ).scalars().all()
+        ids = (
+            conn.execute(
+                text("SELECT DISTINCT khewat_id FROM mutation_line WHERE mutation_id = :m"),
+                {"m": f.mutation_id},
+            )
+            .scalars()
+            .all()
+        )
         return [("khewat", int(i)) for i in ids]
     return []
 
 
+def _dismissed_before(conn: Connection, flag_id: int, subject: str, subject_id: int) -> bool:
+    """The flag was already weighed in a case of this subject that an officer dismissed:
+    finding the same evidence again must not reopen it (new evidence is a new flag)."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM dispute_case_flag cf"
+                " JOIN dispute_case c ON c.id = cf.case_id WHERE cf.flag_id = :f"
+                " AND c.subject = :s AND c.subject_id = :i AND c.status = 'dismissed')"
+            ),
+            {"f": flag_id, "s": subject, "i": subject_id},
+        ).scalar_one()
+    )
+
+
 def risk_breakdown(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     """Which rules make up a case's risk and how much each (unresolved flags only)."""
-    rows = conn.execute(
-        text(
-            "SELECT r.id, r.severity, r.weight, r.title_en, r.title_ur, count(*) AS n"
-            " FROM dispute_case_flag cf JOIN dispute_flag f ON f.id = cf.flag_id"
-            " JOIN dispute_rule r ON r.id = f.rule_id"
-            " WHERE cf.case_id = :c AND NOT f.resolved GROUP BY r.id ORDER BY r.id"
-        ),
-        {"c": case_id},
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            text(
+                "SELECT r.id, r.severity, r.weight, r.title_en, r.title_ur, count(*) AS n"
+                " FROM dispute_case_flag cf JOIN dispute_flag f ON f.id = cf.flag_id"
+                " JOIN dispute_rule r ON r.id = f.rule_id"
+                " WHERE cf.case_id = :c AND NOT f.resolved GROUP BY r.id ORDER BY r.id"
+            ),
+            {"c": case_id},
+        )
+        .mappings()
+        .all()
+    )
     return [{"rule": r["id"], "severity": r["severity"], "flags": int(r["n"]),
              "points": float(r["weight"]) * SEVERITY_FACTOR[r["severity"]] * int(r["n"]),
              "title_en": r["title_en"], "title_ur": r["title_ur"]} for r in rows]  # fmt: skip
@@ -142,6 +168,9 @@ def scan(
                         ),
                         {"s": subject, "i": subject_id},
                     ).scalar()
+                    if case is None and _dismissed_before(conn, row.id, subject, subject_id):
+                        report.kept_dismissed += 1
+                        continue
                     if case is None:
                         case = conn.execute(
                             text("INSERT INTO dispute_case (mouza_id, subject, subject_id)"

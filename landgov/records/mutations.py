@@ -89,6 +89,7 @@ from landgov.errors import (
     SanctionConflict,
     SanctionRefused,
 )
+from landgov.storage import officers
 from landgov.storage.audit import append as audit_append
 from landgov.storage.lookup import NotFound, find_mouza
 
@@ -276,42 +277,26 @@ def _lock_khewats(conn: Connection, numbers: Mapping[int, int]) -> None:
             raise
 
 
-_OFFICER_SQL: Final = text(
-    "WITH RECURSIVE up(id, parent_id) AS ("
-    "  SELECT id, parent_id FROM admin_unit WHERE id IN (:tehsil, :circle)"
-    "  UNION SELECT a.id, a.parent_id FROM admin_unit a JOIN up ON a.id = up.parent_id)"
-    " SELECT o.id, o.name, o.designation, o.cnic, EXISTS (SELECT 1 FROM officer_jurisdiction j"
-    "  WHERE j.officer_id = o.id AND j.admin_unit_id IN (SELECT id FROM up)"
-    "  AND j.valid_from <= :on AND (j.valid_to IS NULL OR j.valid_to > :on))"
-    " FROM officer o WHERE o.cnic = :cnic"
-)
-
-
 def _acting_officer(
     conn: Connection, cnic: str, m: _Mutation, on: date, allowed: frozenset[str], act: str
 ) -> _Officer:
     """The officer with ``cnic``, checked for designation and jurisdiction on ``on``
-    (one query: the mouza's tehsil and patwar circle and every unit above them).
+    (:mod:`landgov.storage.officers`: the mouza's tehsil and patwar circle and every unit
+    above them).
 
     Raises:
         NotFound: no such officer. SanctionRefused: ``officer_designation``,
             ``officer_jurisdiction``.
     """
-    row = conn.execute(
-        _OFFICER_SQL,
-        {"tehsil": m.tehsil_id, "circle": m.patwar_circle_id or m.tehsil_id, "on": on,
-         "cnic": cnic.strip()},
-    ).one_or_none()  # fmt: skip
-    if row is None:
-        raise NotFound(f"no officer with CNIC {cnic}")
-    officer, covered = _Officer(*row[:4]), bool(row[4])
+    found = officers.find_officer(conn, cnic)
+    officer = _Officer(found.id, found.name, found.designation, found.cnic or "")
     if officer.designation not in allowed:
         raise SanctionRefused(
             "officer_designation",
             f"{officer.name} ({officer.designation}, {officer.cnic}) may not {act} "
             f"mutations; that needs a {' or '.join(sorted(allowed))}",
         )
-    if not covered:
+    if not officers.has_jurisdiction(conn, officer.id, m.mouza_id, on):
         raise SanctionRefused(
             "officer_jurisdiction",
             f"{officer.name} ({officer.designation}, {officer.cnic}) has no jurisdiction over "

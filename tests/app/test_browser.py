@@ -261,3 +261,63 @@ def _wait_until_idle(page: Page, settle_s: float = 1.5) -> None:
         timeout=60_000,
     )
     page.wait_for_timeout(int(settle_s * 1000))
+
+
+def test_disputes_page_opens_a_case_with_its_map(scanned_demo: Engine, tmp_path: Path) -> None:
+    """The Disputes page in Chromium: the queue, then an overlap case with its evidence
+    map drawn (saved as ``$LANDGOV_HOME/test-artifacts/dispute-case.png``)."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    with scanned_demo.connect() as conn:  # an overlap case in the mouza the page opens on
+        first = read.list_mouzas(conn)[0]
+        case_id = conn.execute(
+            text(
+                "SELECT c.id FROM dispute_case c JOIN dispute_case_flag cf ON cf.case_id = c.id"
+                " JOIN dispute_flag f ON f.id = cf.flag_id WHERE f.rule_id = 'overlap'"
+                " AND c.mouza_id = :m ORDER BY c.id LIMIT 1"
+            ),
+            {"m": first.id},
+        ).scalar_one()
+
+    artifacts = load_settings().home / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "dispute-case.png"
+    shot.unlink(missing_ok=True)
+    with (
+        streamlit_server(database_url(scanned_demo), tmp_path / "streamlit.log") as base,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base, wait_until="domcontentloaded")
+            page.get_by_role("link", name="Disputes").first.click()
+            page.get_by_text("Dispute cases").first.wait_for(timeout=60_000)
+            _wait_until_idle(page)
+            picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Case").last
+            picker.click()
+            page.keyboard.type(f"No. {case_id} ")
+            page.get_by_role("option", name=re.compile(rf"^No\. {case_id} ")).first.click()
+            page.get_by_text("Why this case is risky").first.wait_for(timeout=30_000)
+            chart = page.locator('[data-testid="stDeckGlJsonChart"]')
+            chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
+            _wait_until_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("Evidence on the map").count() >= 1
+            assert page.get_by_text("Parcels overlap").count() >= 1  # the rule's title
+            box = chart.first.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 200
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+    with Image.open(shot) as image:
+        drawn = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
+                            int(box["y"] + box["height"])))  # fmt: skip
+        colours = set(_pixels(drawn))
+        assert len(colours) >= 8  # parcels and the overlap polygon, not a blank box
+        assert any(r > 200 and g < 120 and b < 120 for r, g, b in colours)  # the red overlap

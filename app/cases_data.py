@@ -1,0 +1,366 @@
+"""The Disputes page's data: cached calls of :mod:`landgov.disputes.cases` and the pure
+helpers that turn a case into tables and map layers.
+
+Kept apart from :mod:`app.data` so the case workflow can change without touching the
+parcel and mutation pages. As there, every cached function takes the database URL first,
+and the helpers make no Streamlit calls (tests use them directly). After a workflow step
+:func:`forget` drops the cached queues and cases, so the page shows the new status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from types import MappingProxyType
+from typing import Any, Final
+
+import pandas as pd
+import streamlit as st
+from shapely.geometry import shape
+
+from app import data
+from landgov.domain import mask_cnic
+
+RGBA = tuple[int, int, int, int]
+
+# the page's widget keys and map layer ids (here, so tests can name them)
+OFFICER_KEY: Final = "case_officer_id"
+STATUS_KEY: Final = "case_statuses"
+CASE_KEY: Final = "case_id"
+TABLE_KEY: Final = "case_table"
+OUTCOME_KEY: Final = "case_outcome"
+FLAG_LAYER_ID: Final = "case_flags"
+PARCEL_LAYER_ID: Final = "case_parcels"
+
+RULE_COLORS: Final[MappingProxyType[str, RGBA]] = MappingProxyType(
+    {
+        "overlap": (230, 40, 40, 170),  # red: the same ground recorded twice
+        "gap": (40, 110, 240, 160),  # blue: land in no khasra
+        "sliver": (0, 200, 220, 170),  # cyan: a thin unrecorded strip
+        "private_on_state_land": (200, 0, 200, 170),  # magenta: encroachment
+        "structure_on_state_land": (255, 120, 0, 190),  # orange: a new structure
+        "tatima_area_mismatch": (240, 200, 0, 150),  # yellow
+    }
+)
+"""Fill of each flag geometry by rule, so overlaps, gaps and encroachments read apart."""
+
+OTHER_RULE_COLOR: Final[RGBA] = (120, 120, 120, 150)
+SUBJECT_FILL: Final[RGBA] = (255, 255, 255, 40)
+SUBJECT_OUTLINE: Final[RGBA] = (255, 230, 0, 255)
+FLAGGED_OUTLINE: Final[RGBA] = (255, 140, 0, 255)
+STATE_LAND_FILL: Final[RGBA] = (150, 95, 195, 70)
+
+QUEUE_COLUMNS: Final = [
+    "Case",
+    "Risk",
+    "Status",
+    "Mouza",
+    "Subject",
+    "Open flags",
+    "Rules",
+    "Opened",
+    "Decide by",
+    "Overdue",
+]
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False)
+def queue(
+    url: str,
+    officer_cnic: str | None,
+    mouza_ids: tuple[int, ...] | None,
+    statuses: tuple[str, ...],
+    on: date,
+) -> list[dict[str, Any]]:
+    """:func:`landgov.disputes.cases.case_queue`, riskiest first."""
+    from landgov.disputes.cases import case_queue
+
+    with data.engine(url).connect() as conn:
+        return case_queue(
+            conn, officer_cnic=officer_cnic, mouza_ids=mouza_ids, statuses=statuses, on=on
+        )
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner="Loading the case…")
+def detail(url: str, case_id: int, today: date) -> dict[str, Any]:
+    """:func:`landgov.disputes.cases.case_detail`."""
+    from landgov.disputes.cases import case_detail
+
+    with data.engine(url).connect() as conn:
+        return case_detail(conn, case_id, today=today)
+
+
+def forget() -> None:
+    """Drops the cached queues and cases (after a review, confirmation, dismissal...)."""
+    queue.clear()
+    detail.clear()
+
+
+# --- pure helpers ---------------------------------------------------------------------
+
+
+def status_label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def queue_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The queue as the page shows it (one row per case, in the given order)."""
+    out = [
+        {
+            "Case": int(r["id"]),
+            "Risk": float(r["risk"]),
+            "Status": status_label(str(r["status"])),
+            "Mouza": r["mouza"],
+            "Subject": r["subject_label"],
+            "Open flags": int(r["open_flags"]),
+            "Rules": ", ".join(r["rules"]),
+            "Opened": f"{r['opened_at']:%Y-%m-%d}",
+            "Decide by": "" if r["decide_by"] is None else r["decide_by"].isoformat(),
+            "Overdue": bool(r["overdue"]),
+        }
+        for r in rows
+    ]
+    return pd.DataFrame(out, columns=QUEUE_COLUMNS)
+
+
+def case_choice(row: dict[str, Any]) -> str:
+    """``No. 12 · risk 40 · khewat 47, Kot Pindi Das · open``."""
+    return (
+        f"No. {row['id']} · risk {float(row['risk']):g} · {row['subject_label']}, "
+        f"{row['mouza']} · {status_label(str(row['status']))}"
+    )
+
+
+def breakdown_table(risk: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Rule": b["rule"],
+                "Severity": b["severity"],
+                "Flags": int(b["flags"]),
+                "Points": float(b["points"]),
+                "Title": b["title_en"],
+            }
+            for b in risk
+        ],
+        columns=["Rule", "Severity", "Flags", "Points", "Title"],
+    )
+
+
+_CNIC = re.compile(r"\b\d{5}-\d{7}-\d\b")
+
+
+def mask_cnics(value: str) -> str:
+    """Every CNIC in ``value`` masked as elsewhere on the dashboard (``35202-*******-1``)."""
+    return _CNIC.sub(lambda m: mask_cnic(m.group(0)), value)
+
+
+def evidence_text(evidence: dict[str, Any]) -> str:
+    return mask_cnics(json.dumps(evidence, sort_keys=True, default=str, ensure_ascii=False))
+
+
+def evidence_table(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per flag: rule, subject ids as the register numbers them, evidence."""
+
+    def num(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return pd.DataFrame(
+        [
+            {
+                "Flag": int(f["id"]),
+                "Rule": f["rule"],
+                "Severity": f["severity"],
+                "Resolved": bool(f["resolved"]),
+                "Khasra": num(f["khasra_no"]),
+                "Khewat": num(f["khewat_no"]),
+                "Mutation": num(f["mutation_no"]),
+                "Measure": f["measure"],
+                "Threshold": f["threshold"],
+                "Evidence": evidence_text(f["evidence"]),
+            }
+            for f in flags
+        ],
+        columns=[
+            "Flag",
+            "Rule",
+            "Severity",
+            "Resolved",
+            "Khasra",
+            "Khewat",
+            "Mutation",
+            "Measure",
+            "Threshold",
+            "Evidence",
+        ],
+    )
+
+
+def _rings(geojson: dict[str, Any]) -> list[list[list[list[float]]]]:
+    """Each polygon of a GeoJSON Polygon or MultiPolygon as pydeck's ring list."""
+    if geojson["type"] == "Polygon":
+        polygons = [geojson["coordinates"]]
+    elif geojson["type"] == "MultiPolygon":
+        polygons = geojson["coordinates"]
+    else:
+        return []
+    return [
+        [[[round(x, 7), round(y, 7)] for x, y, *_ in ring] for ring in poly] for poly in polygons
+    ]
+
+
+def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The flags' geometries (overlaps, gaps, encroachments) for a pydeck PolygonLayer.
+
+    Columns ``label`` and ``detail`` (the tooltip), ``rule``, ``fill_color``,
+    ``polygon``. Resolved flags are left out: they are no longer on the ground.
+    """
+    rows = []
+    for f in flags:
+        if f["geojson"] is None or f["resolved"]:
+            continue
+        for rings in _rings(f["geojson"]):
+            rows.append(
+                {
+                    "label": f"{f['title_en']} ({f['rule']})",
+                    "detail": f"flag {f['id']} · {f['severity']}",
+                    "rule": f["rule"],
+                    "fill_color": list(RULE_COLORS.get(f["rule"], OTHER_RULE_COLOR)),
+                    "polygon": rings,
+                }
+            )
+    return pd.DataFrame(rows, columns=["label", "detail", "rule", "fill_color", "polygon"])
+
+
+def parcel_polygons(parcels: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The subject's parcels (and the other khasras flags name) for a PolygonLayer.
+
+    Columns ``label``, ``detail``, ``role``, ``fill_color``, ``line_color``, ``polygon``.
+    """
+    rows = []
+    for p in parcels:
+        if p["geojson"] is None:
+            continue
+        subject = p["role"] == "subject"
+        fill = STATE_LAND_FILL if p["kind"] == "state_land" else SUBJECT_FILL
+        for rings in _rings(p["geojson"]):
+            rows.append(
+                {
+                    "label": p["label"],
+                    "detail": "the case's subject" if subject else "named by a flag",
+                    "role": p["role"],
+                    "fill_color": list(fill if subject else (0, 0, 0, 0)),
+                    "line_color": list(SUBJECT_OUTLINE if subject else FLAGGED_OUTLINE),
+                    "polygon": rings,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["label", "detail", "role", "fill_color", "line_color", "polygon"]
+    )
+
+
+def case_bounds(
+    geometries: Iterable[dict[str, Any] | None],
+) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of the GeoJSON geometries, or None if none."""
+    boxes = [shape(g).bounds for g in geometries if g is not None]
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def padded(
+    bbox: tuple[float, float, float, float], fraction: float = 0.5, minimum: float = 0.002
+) -> tuple[float, float, float, float]:
+    """``bbox`` grown on every side (at least ``minimum`` degrees, ~200 m), so the imagery
+    shows the surroundings of a small parcel."""
+    x0, y0, x1, y1 = bbox
+    dx = max((x1 - x0) * fraction, minimum)
+    dy = max((y1 - y0) * fraction, minimum)
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
+def mutations_table(mutations: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The mutations the flags name: number, type, status, dates, deed, officer, rules."""
+    return pd.DataFrame(
+        [
+            {
+                "Mutation": str(m["number"]),
+                "Type": str(m["type"]).replace("_", " "),
+                "Status": m["status"],
+                "Entered": str(m["entered_on"]),
+                "Decided": "" if m["decided_on"] is None else str(m["decided_on"]),
+                "Deed": m["deed_number"] or "",
+                "Officer": ""
+                if m["officer_name"] is None
+                else f"{m['officer_name']} ({str(m['officer_designation']).replace('_', ' ')})",
+                "Rules": ", ".join(m["rules"]),
+            }
+            for m in mutations
+        ],
+        columns=["Mutation", "Type", "Status", "Entered", "Decided", "Deed", "Officer", "Rules"],
+    )
+
+
+CHAIN_COLUMNS: Final = [
+    "Date",
+    "Mutation",
+    "Type",
+    "Status",
+    "Khewat",
+    "Khasras",
+    "Transfer",
+    "Flagged",
+]
+
+
+def chain_table(chain: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The subject khasras' mutation chain, one row per line, flagged lines marked."""
+    if not chain:
+        return pd.DataFrame(columns=CHAIN_COLUMNS)
+    frame = pd.DataFrame(list(chain))
+    rows = []
+    for rec in frame.itertuples(index=False):
+        rows.append(
+            {
+                "Date": str(rec.event_date),
+                "Mutation": str(rec.number),
+                "Type": str(rec.type).replace("_", " "),
+                "Status": data.STATUS_LABELS.get(str(rec.status), str(rec.status)),
+                "Khewat": str(rec.khewat_no),
+                "Khasras": ", ".join(str(k) for k in rec.khasras),  # type: ignore[union-attr]
+                "Transfer": data.transfer_text(rec),
+                "Flagged": bool(rec.flagged),
+            }
+        )
+    return pd.DataFrame(rows, columns=CHAIN_COLUMNS)
+
+
+def audit_table(audit: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The case's audit rows, oldest first, CNICs masked."""
+    rows = []
+    for a in audit:
+        details = dict(a["details"] or {})
+        said = details.get("reason") or details.get("note") or ""
+        change = f"{details['from']} → {details['to']}" if "from" in details else ""
+        rows.append(
+            {
+                "Seq": int(a["seq"]),
+                "When": f"{a['at']:%Y-%m-%d %H:%M}",
+                "Action": a["action"],
+                "By": mask_cnics(str(details.get("officer") or a["actor"])),
+                "Change": change.replace("_", " "),
+                "Reason / note": said,
+                "Decide by": details.get("decide_by", ""),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["Seq", "When", "Action", "By", "Change", "Reason / note", "Decide by"]
+    )

@@ -1,0 +1,40 @@
+"""Helpers shared by the case workflow tests (tests/disputes is on sys.path under pytest)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+ON = date.today()  # the steps' date, fixed once: the officers are those posted on it
+
+
+def posted(engine: Engine, designation: str, unit: str, on: date = ON) -> str:
+    """CNIC of an officer of ``designation`` posted to the admin unit named ``unit`` on
+    ``on`` (read directly, not through the code under test)."""
+    with engine.connect() as conn:
+        cnic = conn.execute(
+            text(
+                "SELECT o.cnic FROM officer o JOIN officer_jurisdiction j ON j.officer_id = o.id"
+                " JOIN admin_unit a ON a.id = j.admin_unit_id"
+                " WHERE o.designation = :d AND a.name = :u AND j.valid_from <= :on"
+                " AND (j.valid_to IS NULL OR j.valid_to > :on) ORDER BY o.id LIMIT 1"
+            ),
+            {"d": designation, "u": unit, "on": on},
+        ).scalar()
+    assert cnic is not None, f"the demo has no {designation} of {unit} on {on}"
+    return str(cnic)
+
+
+def first_case(engine: Engine, mouza: str = "Burj Karam Singh", status: str = "open") -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT c.id FROM dispute_case c JOIN mouza m ON m.id = c.mouza_id"
+                    " WHERE m.name = :m AND c.status = :s ORDER BY c.risk DESC, c.id LIMIT 1"
+                ),
+                {"m": mouza, "s": status},
+            ).scalar_one()
+        )
