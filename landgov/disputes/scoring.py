@@ -314,6 +314,10 @@ def score(truth: list[Planted], flags: list[Flagged], *, imagery: bool = False) 
             rule_id, tuple(sorted(kinds)), len(planted), len(planted) - len(missed),
             len(mine), len(mine) - len(false), missed, false,
         ))  # fmt: skip
+    covered = {r for label in RULE_KINDS for r in SCORED_TOGETHER.get(label, (label,))}
+    for f in flags:  # a rule the truth cannot score (nothing of its kind is planted)
+        if f.rule not in covered:
+            not_scored[f.rule] = not_scored.get(f.rule, 0) + 1
     return Score(tuple(out), not_scored)
 
 
@@ -334,7 +338,7 @@ def format_table(s: Score) -> str:
                  f"{s.recall:6.3f} {flags:5d} {sum(r.true_flags for r in s.rules):5d} "
                  f"{s.precision:9.3f}")  # fmt: skip
     if s.not_scored:
-        lines.append("not scored (no truth given): "
+        lines.append("not scored (no planted truth of their kind): "
                      + ", ".join(f"{k} {v} flag(s)" for k, v in s.not_scored.items()))  # fmt: skip
     return "\n".join(lines)
 

@@ -219,3 +219,44 @@ def officer_outside_jurisdiction(
                           "sanctioned_on": r.decided_on.isoformat()})
         for r in rows
     ]  # fmt: skip
+
+
+@rule("sanction_volume_spike")
+def sanction_volume_spike(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.7: an officer sanctioning unusually many mutations in one day: at least
+    ``min_count`` and at least ``factor`` times the officer's median over the days he
+    sanctioned anything in the ``baseline_days`` before. An open court (khuli kachehri)
+    legitimately clears dozens, so the rule compares the officer with himself, not with a
+    fixed number. One finding per mutation of the day, so each lands on its khewats."""
+    min_count = int(thresholds.get("min_count", 10))
+    factor = float(thresholds.get("factor", 5))
+    baseline = int(thresholds.get("baseline_days", 365))
+    rows = conn.execute(
+        text(
+            "WITH daily AS (SELECT officer_id, decided_on, count(*) AS n FROM mutation"
+            "  WHERE status = 'sanctioned' AND officer_id IS NOT NULL GROUP BY 1, 2),"
+            " spikes AS (SELECT d.officer_id, d.decided_on, d.n,"
+            "  (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b.n) FROM daily b"
+            "   WHERE b.officer_id = d.officer_id AND b.decided_on < d.decided_on"
+            "   AND b.decided_on >= d.decided_on - :baseline) AS usual"
+            "  FROM daily d WHERE d.n >= :min_count)"
+            " SELECT m.id, m.mouza_id, m.number, m.decided_on, s.n, s.usual, o.name,"
+            " o.designation FROM spikes s"
+            " JOIN mutation m ON m.officer_id = s.officer_id AND m.decided_on = s.decided_on"
+            "  AND m.status = 'sanctioned'"
+            " JOIN officer o ON o.id = s.officer_id"
+            " WHERE m.mouza_id = ANY(:m) AND m.decided_on >= :since"
+            " AND s.n >= :factor * coalesce(s.usual, 1) ORDER BY m.id"
+        ),
+        _params(mouza_ids, since, min_count=min_count, factor=factor, baseline=baseline),
+    ).all()
+    return [
+        Finding(rule="sanction_volume_spike", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+                measure=float(r.n), threshold=float(max(min_count, factor * (r.usual or 1))),
+                evidence={"mutation_no": r.number, "officer": f"{r.name} ({r.designation})",
+                          "sanctioned_on": r.decided_on.isoformat(), "that_day": int(r.n),
+                          "usual_per_day": None if r.usual is None else float(r.usual)})
+        for r in rows
+    ]  # fmt: skip

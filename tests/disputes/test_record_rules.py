@@ -127,3 +127,29 @@ def test_cli_score(
     said = " ".join(missing.output.split())  # rich wraps long lines
     assert missing.exit_code == 1 and "no such ground-truth file" in said
     engine_module._engine_for.cache_clear()
+
+
+def test_sanction_volume_spike_compares_an_officer_with_himself(demo_copy: Engine) -> None:
+    with demo_copy.begin() as conn:
+        officer, day = conn.execute(text(
+            "SELECT officer_id, max(decided_on) FROM mutation WHERE status = 'sanctioned'"
+            " GROUP BY officer_id ORDER BY count(*) DESC LIMIT 1")).one()  # fmt: skip
+        ids = conn.execute(text(
+            "SELECT id FROM mutation WHERE status = 'sanctioned' AND officer_id = :o"
+            " AND decided_on < :d ORDER BY decided_on DESC LIMIT 11"),
+            {"o": officer, "d": day}).scalars().all()  # fmt: skip
+        # eleven more of his mutations decided on his last day of sanctions: 12 that day
+        conn.execute(text("UPDATE mutation SET decided_on = :d WHERE id = ANY(:i)"),
+                     {"d": day, "i": list(ids)})  # fmt: skip
+    report = scan(demo_copy)
+    assert report.found["sanction_volume_spike"] == 12
+    with demo_copy.connect() as conn:
+        flags = _flags(conn, "sanction_volume_spike")
+    assert {f["evidence"]["that_day"] for f in flags} == {12}
+    assert all(f["evidence"]["usual_per_day"] is not None for f in flags)
+    with demo_copy.begin() as conn:  # a higher bar: nothing
+        conn.execute(
+            text("UPDATE dispute_rule SET thresholds = thresholds || CAST(:t AS jsonb)"
+                 " WHERE id = 'sanction_volume_spike'"), {"t": '{"min_count": 13}'},
+        )  # fmt: skip
+    assert scan(demo_copy).found["sanction_volume_spike"] == 0

@@ -19,6 +19,7 @@ def test_scoring_counts_misses_and_false_flags() -> None:
         scoring.Flagged(1, "sale_after_death", "M", "3", frozenset(), "7", ""),
         scoring.Flagged(2, "sale_after_death", "M", "3", frozenset(), "8", ""),
         scoring.Flagged(3, "orphan_khasra", "Other", "", frozenset({"1//2"}), "", ""),
+        scoring.Flagged(4, "sanction_volume_spike", "M", "3", frozenset(), "9", ""),
     ]
     s = scoring.score(truth, flags)
     by_rule = {r.rule: r for r in s.rules}
@@ -26,6 +27,7 @@ def test_scoring_counts_misses_and_false_flags() -> None:
     assert by_rule["sale_after_death"].false_flags == (2,)
     assert by_rule["orphan_khasra"].recall == 0 and by_rule["orphan_khasra"].missed == ("b-1",)
     assert "girdawari_vs_satellite" in s.not_scored  # no imagery truth given
+    assert s.not_scored["sanction_volume_spike"] == 1  # nothing of its kind planted
     assert s.recall == 0.5 and s.precision == 1 / 3
 
 
