@@ -17,6 +17,7 @@ demo: setup
 	$(BIN)/landgov db up
 	$(BIN)/landgov db migrate
 	$(BIN)/landgov demo
+	$(BIN)/landgov tax rates load dc $(LANDGOV_HOME)/demo/dc_rates.csv
 	$(BIN)/landgov imagery synthesize --orthophotos
 	$(BIN)/landgov imagery batch --index ndvi --index wdrvi --index ndmi
 	$(BIN)/landgov models predict --season "kharif 2025" --season "rabi 2025-26"

@@ -26,6 +26,7 @@ import xarray as xr
 
 from imagery.series import pending, radiometry, scene_band_paths, scene_zonal, write_scene
 from landgov.errors import LandgovError
+from landgov.parallel import dask_client
 
 
 @dataclass
@@ -39,21 +40,6 @@ class BatchReport:
         return (
             f"{self.tasks} task(s), {len(self.scenes_written)} scene(s) written, {self.rows} row(s)"
         )
-
-
-def _client(scheduler: Any) -> tuple[Any, list[Any]]:
-    """(client, what to close afterwards): what this run creates it also closes, so no
-    stray default client is left to capture later dask work (xarray's file locks)."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
-        client = Client(cluster)
-        return client, [client, cluster]
-    if isinstance(scheduler, Client):
-        return scheduler, []
-    client = Client(scheduler)  # a LocalCluster or an address "tcp://host:port"
-    return client, [client]
 
 
 def run_batch(
@@ -90,7 +76,7 @@ def run_batch(
     report.tasks = len(jobs)
     if not jobs:
         return report
-    client, owned = _client(scheduler)
+    client, owned = dask_client(scheduler)
     try:
         futures: dict[Any, str] = {}
         remaining: dict[str, int] = defaultdict(int)

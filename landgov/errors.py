@@ -134,3 +134,8 @@ class CaseActionRefused(LandgovError):
         self.rule = rule
         self.message = message
         super().__init__(f"refused by rule {rule}: {message}")
+
+
+class NoRateInForce(LandgovError):
+    """No statutory rate (DC rate, FBR value, rental value) is in force for a parcel or
+    place on the date asked, so its value cannot be computed; nothing was written."""

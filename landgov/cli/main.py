@@ -24,6 +24,8 @@ from landgov.cli import (
     models,
     mutation,
     records,
+    tax,
+    valuation,
 )
 from landgov.cli._shell import clean_errors, engine, err, out
 from landgov.config import load_settings
@@ -50,6 +52,8 @@ app.add_typer(imagery.app, name="imagery")
 app.add_typer(models.app, name="models")
 app.add_typer(detect.app, name="detect")
 app.add_typer(disputes.app, name="disputes")
+app.add_typer(tax.app, name="tax")
+app.add_typer(valuation.app, name="valuation")
 
 
 @db_app.command("up")

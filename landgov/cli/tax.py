@@ -1,0 +1,150 @@
+"""``landgov tax``: statutory values and transfer taxes from the rate tables (issue 7).
+
+A mutation is named by its number in its mouza's register (``--mutation N --mouza M``)
+as elsewhere in the CLI, or by its database id when ``--mouza`` is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from landgov.cli._shell import clean_errors, engine, out
+from landgov.errors import LandgovError
+
+app = typer.Typer(help="Statutory values and transfer taxes.", no_args_is_help=True)
+rates_app = typer.Typer(help="Rate tables (DC, FBR, tax rules, rental values).")
+app.add_typer(rates_app, name="rates")
+
+MouzaOpt = Annotated[str | None, typer.Option("--mouza", help="Mouza name or hadbast number.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+class BadOption(LandgovError):
+    """An option's value cannot be read."""
+
+
+def _date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+
+
+@app.command("transfer")
+@clean_errors
+def transfer_cmd(
+    mutation: Annotated[int, typer.Option("--mutation", help="Mutation number (or id).")],
+    mouza: MouzaOpt = None,
+    on: Annotated[str | None, typer.Option(help="Valuation date; default deed date.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Statutory value, taxable value, taxes and revenue at stake of one sale."""
+    from landgov.records.mutations import find_mutation
+    from landgov.valuation.transfer import transfer_tax
+
+    when = _date(on, "--on")
+    with engine().connect() as conn:
+        mid = find_mutation(conn, mouza, mutation) if mouza is not None else mutation
+        result = transfer_tax(conn, mid, on=when)
+    shown = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(shown))
+        return
+    out.print(
+        f"mutation {result.number} of {result.mouza} ({result.status}), valued on"
+        f" {result.valuation_date}",
+        highlight=False,
+    )
+    declared = "-" if result.declared_rs is None else f"Rs {result.declared_rs:,}"
+    out.print(
+        f"  declared {declared}; statutory Rs {result.statutory_rs:,}; taxable"
+        f" Rs {result.taxable_rs:,}",
+        highlight=False,
+    )
+    for p in result.parcels:
+        out.print(
+            f"  khasra {p.khasra_number} ({p.land_class}) {p.area_sarsai} sarsai × {p.share}"
+            f" at Rs {p.rate.rs_per_unit:,}/{p.rate.unit} ({p.rate.place}, rate"
+            f" #{p.rate.id}) = Rs {p.rupees:,}",
+            highlight=False,
+        )
+    for t in result.taxes:
+        out.print(
+            f"  {t.code} ({t.payer}): {t.rate * 100:g} % of Rs {int(t.base):,} = Rs"
+            f" {t.amount:,}  [{t.band}]",
+            highlight=False,
+        )
+    if not result.taxes:
+        out.print("  no tax rule in force on that date", highlight=False)
+    out.print(f"  total tax Rs {result.total_rs:,}", highlight=False)
+    if result.under_declared:
+        out.print(
+            f"  UNDER-DECLARED: revenue at stake Rs {result.revenue_at_stake_rs:,}",
+            highlight=False,
+        )
+
+
+@app.command("under-declared")
+@clean_errors
+def under_declared_cmd(
+    mouza: MouzaOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Sales up to this date.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sales declared below their statutory value, and the revenue at stake."""
+    from landgov.storage import find_mouza
+    from landgov.valuation.transfer import under_declared
+
+    when = _date(as_of, "--as-of")
+    with engine().connect() as conn:
+        mouza_id = find_mouza(conn, mouza) if mouza is not None else None
+        report = under_declared(conn, mouza_id, when)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+        return
+    for s in report.sales:
+        out.print(
+            f"{s.mouza} mutation {s.number}: declared Rs {s.declared_rs or 0:,} vs statutory"
+            f" Rs {s.statutory_rs:,}; at stake Rs {s.revenue_at_stake_rs:,}",
+            highlight=False,
+        )
+    out.print(
+        f"{len(report.sales)} under-declared sale(s); revenue at stake"
+        f" Rs {report.revenue_at_stake_rs:,}; {len(report.unvalued)} sale(s) not valued",
+        highlight=False,
+    )
+
+
+@rates_app.command("load")
+@clean_errors
+def load_cmd(
+    kind: Annotated[str, typer.Argument(help="dc, fbr, tax or rental.")],
+    path: Annotated[Path, typer.Argument(help="The CSV file.")],
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            help="DC rows naming no place: LEVEL:NAME or mouza:REF; default the district."
+        ),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Who loads it, for the audit log.")] = "landgov",
+) -> None:
+    """Load a rate table from CSV: every row checked, all or nothing, audited."""
+    from landgov.valuation.rates import KINDS, load_rates
+
+    if kind not in KINDS:
+        raise BadOption(f"rate table {kind!r}: one of {', '.join(KINDS)}")
+    if scope is not None and kind != "dc":
+        raise BadOption("--scope applies to DC rates only")
+    report = load_rates(engine(), kind, path, actor=actor, scope=scope)
+    if report.already_loaded:
+        out.print(f"{path} is already loaded into {report.table}; nothing changed",
+                  highlight=False)  # fmt: skip
+        return
+    out.print(f"loaded {report.rows} row(s) into {report.table} from {path}", highlight=False)

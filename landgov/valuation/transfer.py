@@ -1,0 +1,295 @@
+"""Taxes on a stored sale, and the sales declared below their statutory value.
+
+Why here and not in :mod:`~landgov.valuation.taxes`: this side reads the mutation, its
+lines, the khewats' khasras and the rules from the database; the arithmetic stays pure.
+
+How a sale is valued: on its valuation date (the deed's date when registered, else the
+date the mutation was entered: the day the transfer is reported and the tax falls due),
+each line transfers a fraction of a khewat; the khewat's khasras held on that date (and
+the part of each it holds) are valued at the DC rate in force
+(:func:`~landgov.valuation.rates.statutory_value`), times the fraction. The statutory
+value is the exact sum, rounded half up once. Taxable value = max(declared, statutory)
+(domain.md §7). When the declared price is below the statutory value, the revenue at
+stake is the tax on the taxable value minus the tax on the declared price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from landgov.errors import LandgovError
+from landgov.storage.lookup import NotFound
+from landgov.valuation.rates import ParcelValue, round_half_up, statutory_value
+from landgov.valuation.taxes import TaxLine, TaxRule, total, transfer_taxes
+
+TAXED_TYPES = ("sale",)
+"""Mutation types taxed as transfers for consideration (gifts and exchanges follow
+other, province-specific rules not yet in the tables)."""
+
+
+class NotATransferForValue(LandgovError):
+    """The mutation is not a sale, so no transfer tax on a price applies to it."""
+
+
+@dataclass(frozen=True)
+class TransferTax:
+    """The taxes on one sale: values, the lines that make them, and what is at stake."""
+
+    mutation_id: int
+    mouza: str
+    number: int
+    status: str
+    valuation_date: date
+    declared_rs: int | None
+    statutory_rs: int
+    stored_statutory_rs: int | None
+    taxable_rs: int
+    taxes: list[TaxLine]
+    taxes_on_declared: list[TaxLine]
+    parcels: list[ParcelValue] = field(default_factory=list)
+
+    @property
+    def total_rs(self) -> int:
+        return total(self.taxes)
+
+    @property
+    def under_declared(self) -> bool:
+        return self.declared_rs is not None and self.declared_rs < self.statutory_rs
+
+    @property
+    def revenue_at_stake_rs(self) -> int:
+        """Tax on the taxable value minus tax on the declared price (0 if not under)."""
+        if not self.under_declared:
+            return 0
+        return self.total_rs - total(self.taxes_on_declared)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON (rupees as integers)."""
+        return {
+            "mutation_id": self.mutation_id,
+            "mouza": self.mouza,
+            "number": self.number,
+            "status": self.status,
+            "valuation_date": self.valuation_date.isoformat(),
+            "declared_rs": self.declared_rs,
+            "statutory_rs": self.statutory_rs,
+            "stored_statutory_rs": self.stored_statutory_rs,
+            "taxable_rs": self.taxable_rs,
+            "taxes": [t.as_dict() for t in self.taxes],
+            "total_tax_rs": self.total_rs,
+            "under_declared": self.under_declared,
+            "declared_ratio": (
+                None
+                if self.declared_rs is None or not self.statutory_rs
+                else round(self.declared_rs / self.statutory_rs, 4)
+            ),
+            "revenue_at_stake_rs": self.revenue_at_stake_rs,
+            "parcels": [p.as_dict() for p in self.parcels],
+        }
+
+
+_RULES = text(
+    """
+    WITH RECURSIVE up AS (
+        SELECT a.id, a.level, a.name, a.parent_id FROM mouza m
+          JOIN admin_unit a ON a.id = m.tehsil_id WHERE m.id = :mouza
+        UNION ALL
+        SELECT a.id, a.level, a.name, a.parent_id FROM admin_unit a JOIN up ON a.id = up.parent_id
+    )
+    SELECT r.* FROM tax_rule r
+     WHERE r.level = 'federal'
+        OR EXISTS (SELECT 1 FROM up WHERE up.level = r.level AND lower(up.name) = lower(r.area))
+     ORDER BY r.id
+    """
+)
+
+
+def rules_for_mouza(conn: Connection, mouza_id: int) -> list[TaxRule]:
+    """Every stored tax rule that reaches a mouza: federal ones, and those of its
+    province, district or tehsil (by name at that level), whatever their dates."""
+    rules = []
+    for r in conn.execute(_RULES, {"mouza": mouza_id}).mappings():
+        rules.append(
+            TaxRule(
+                code=r["code"],
+                rate=Decimal(r["rate"]),
+                base=r["base"],
+                payer=r["payer"],
+                valid_from=r["valid_from"],
+                valid_to=r["valid_to"],
+                lower_rs=None if r["lower_rs"] is None else Decimal(r["lower_rs"]),
+                upper_rs=None if r["upper_rs"] is None else Decimal(r["upper_rs"]),
+                method=r["method"],
+                taxpayer_status=r["taxpayer_status"],
+                jurisdiction="federal" if r["area"] is None else f"{r['level']} {r['area']}",
+                source=r["source"],
+                id=int(r["id"]),
+            )
+        )
+    return rules
+
+
+def _statutory(conn: Connection, mutation_id: int, on: date) -> list[ParcelValue]:
+    lines = conn.execute(
+        text(
+            "SELECT line_no, khewat_id, numerator, denominator FROM mutation_line"
+            " WHERE mutation_id = :m AND right_type = 'ownership' ORDER BY line_no"
+        ),
+        {"m": mutation_id},
+    ).all()
+    if not lines:
+        raise LandgovError(f"mutation id {mutation_id} transfers no ownership share")
+    parcels = []
+    for line in lines:
+        held = conn.execute(
+            text(
+                "SELECT khasra_id, area_sarsai FROM khewat_khasra WHERE khewat_id = :k"
+                " AND valid_from <= :on AND (valid_to IS NULL OR :on < valid_to)"
+                " ORDER BY khasra_id"
+            ),
+            {"k": line.khewat_id, "on": on},
+        ).all()
+        if not held:
+            raise LandgovError(
+                f"line {line.line_no}: khewat id {line.khewat_id} holds no khasra on {on}"
+            )
+        share = Fraction(line.numerator, line.denominator)
+        for kh in held:
+            parcels.append(
+                statutory_value(conn, kh.khasra_id, on, share, area_sarsai=kh.area_sarsai)
+            )
+    return parcels
+
+
+def transfer_tax(
+    conn: Connection,
+    mutation_id: int,
+    *,
+    on: date | None = None,
+    taxpayer_status: str = "active",
+) -> TransferTax:
+    """The statutory value, taxable value, taxes and revenue at stake of one sale.
+
+    Args:
+        on: the valuation date; by default the deed date, else the entry date.
+        taxpayer_status: whose rates apply (``active`` taxpayers by default).
+
+    Raises:
+        NotFound: no such mutation.
+        NotATransferForValue: the mutation is not a sale.
+        NoRateInForce: a transferred khasra has no DC rate on the date.
+    """
+    m = conn.execute(
+        text(
+            "SELECT m.id, m.mouza_id, z.name AS mouza, m.number, m.type, m.status,"
+            " m.entered_on, m.deed_date, m.consideration_rs, m.statutory_value_rs"
+            " FROM mutation m JOIN mouza z ON z.id = m.mouza_id WHERE m.id = :id"
+        ),
+        {"id": mutation_id},
+    ).first()
+    if m is None:
+        raise NotFound(f"no mutation with id {mutation_id}")
+    if m.type not in TAXED_TYPES:
+        raise NotATransferForValue(
+            f"mutation {m.number} of {m.mouza} is a {m.type}, not a sale: no transfer tax"
+            " on a price applies"
+        )
+    when = on or m.deed_date or m.entered_on
+    parcels = _statutory(conn, mutation_id, when)
+    statutory = round_half_up(sum((p.value for p in parcels), Fraction(0)))
+    declared = None if m.consideration_rs is None else int(m.consideration_rs)
+    taxable = max(declared or 0, statutory)
+    rules = rules_for_mouza(conn, m.mouza_id)
+    return TransferTax(
+        mutation_id=int(m.id),
+        mouza=m.mouza,
+        number=int(m.number),
+        status=m.status,
+        valuation_date=when,
+        declared_rs=declared,
+        statutory_rs=statutory,
+        stored_statutory_rs=None if m.statutory_value_rs is None else int(m.statutory_value_rs),
+        taxable_rs=taxable,
+        taxes=transfer_taxes(taxable, rules, when, taxpayer_status=taxpayer_status),
+        taxes_on_declared=transfer_taxes(
+            declared or 0, rules, when, taxpayer_status=taxpayer_status
+        ),
+        parcels=parcels,
+    )
+
+
+@dataclass(frozen=True)
+class UnderDeclaredReport:
+    """Sales declared below statutory value, and the sales that could not be valued."""
+
+    sales: list[TransferTax]
+    unvalued: list[tuple[int, str]]  # (mutation id, why)
+
+    @property
+    def revenue_at_stake_rs(self) -> int:
+        return sum(s.revenue_at_stake_rs for s in self.sales)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON; each sale without its parcels, for brevity."""
+        keep = (
+            "mutation_id", "mouza", "number", "status", "valuation_date", "declared_rs",
+            "statutory_rs", "taxable_rs", "declared_ratio", "total_tax_rs",
+            "revenue_at_stake_rs",
+        )  # fmt: skip
+        return {
+            "count": len(self.sales),
+            "revenue_at_stake_rs": self.revenue_at_stake_rs,
+            "declared_rs": sum(s.declared_rs or 0 for s in self.sales),
+            "statutory_rs": sum(s.statutory_rs for s in self.sales),
+            "sales": [{k: s.as_dict()[k] for k in keep} for s in self.sales],
+            "unvalued": [{"mutation_id": i, "reason": r} for i, r in self.unvalued],
+        }
+
+
+def under_declared(
+    conn: Connection,
+    mouza_id: int | None = None,
+    as_of: date | None = None,
+    *,
+    taxpayer_status: str = "active",
+) -> UnderDeclaredReport:
+    """Every sale (not rejected) whose declared price is below its statutory value.
+
+    Only sales with a declared price and a valuation date on or before ``as_of`` count;
+    those no DC rate covers are listed as unvalued rather than silently dropped. Sorted
+    by revenue at stake, then declared/statutory ratio (lowest first).
+    """
+    ids = (
+        conn.execute(
+            text(
+                "SELECT id FROM mutation WHERE type = 'sale' AND status <> 'rejected'"
+                " AND consideration_rs IS NOT NULL"
+                " AND (CAST(:m AS bigint) IS NULL OR mouza_id = :m)"
+                " AND (CAST(:d AS date) IS NULL OR coalesce(deed_date, entered_on) <= :d)"
+                " ORDER BY mouza_id, number"
+            ),
+            {"m": mouza_id, "d": as_of},
+        )
+        .scalars()
+        .all()
+    )
+    found, unvalued = [], []
+    for mid in ids:
+        try:
+            tax = transfer_tax(conn, int(mid), taxpayer_status=taxpayer_status)
+        except LandgovError as exc:  # no rate in force, no khasra held on the date...
+            unvalued.append((int(mid), str(exc)))
+            continue
+        if tax.under_declared:
+            found.append(tax)
+    found.sort(
+        key=lambda t: (-t.revenue_at_stake_rs, (t.declared_rs or 0) / max(t.statutory_rs, 1))
+    )
+    return UnderDeclaredReport(found, unvalued)
