@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from datetime import date
 from typing import ParamSpec, TypeVar
 
 from psycopg import errors as pg_errors
@@ -61,3 +62,21 @@ def engine() -> Engine:
     from landgov.storage import get_engine
 
     return get_engine(load_settings())
+
+
+class BadOption(LandgovError):
+    """An option's value cannot be read."""
+
+
+def option_date(value: str | None, what: str) -> date | None:
+    """``value`` (YYYY-MM-DD) as a date, None when not given.
+
+    Raises:
+        BadOption: not a date, naming the option ``what``.
+    """
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None

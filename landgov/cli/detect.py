@@ -36,8 +36,13 @@ def encroachment_cmd(
         float, typer.Option("--min-area", min=0.0, help="Smallest structure kept, m².")
     ] = 4.0,
     min_confidence: Annotated[
-        float, typer.Option("--min-confidence", min=0.0, max=1.0,
-                            help="Drop structures whose mean probability is lower.")
+        float,
+        typer.Option(
+            "--min-confidence",
+            min=0.0,
+            max=1.0,
+            help="Drop structures whose mean probability is lower.",
+        ),
     ] = 0.8,
     force: Annotated[
         bool, typer.Option("--force", help="Run again even if these inputs are stored.")

@@ -17,8 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
-from landgov.errors import LandgovError
+from landgov.cli._shell import clean_errors, engine, option_date, out
 
 app = typer.Typer(help="Dispute detection: rules, flags, cases.", no_args_is_help=True)
 
@@ -62,19 +61,6 @@ OnOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Output JSON.")]
 
 
-class BadOption(LandgovError):
-    """An option's value cannot be read."""
-
-
-def _date(value: str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None
-
-
 def _risk(value: float) -> str:
     return f"{value:g}"
 
@@ -103,7 +89,7 @@ def cases_cmd(
     from imagery.series import resolve_mouza
     from landgov.disputes.cases import case_queue
 
-    day = _date(on, "--on")
+    day = option_date(on, "--on")
     with engine().connect() as conn:
         mouza_ids = None if mouza is None else [resolve_mouza(conn, mouza)]
         rows = case_queue(
@@ -196,7 +182,7 @@ def _print_detail(detail: dict[str, Any]) -> None:
 def _step(action: str, case_id: int, officer: str, on: str | None, **kw: str | None) -> None:
     from landgov.disputes import cases
 
-    day = _date(on, "--on")
+    day = option_date(on, "--on")
     eng = engine()
     if action == "review":
         step = cases.review(eng, case_id, officer, on=day)

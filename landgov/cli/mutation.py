@@ -14,9 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli._shell import BadOption, clean_errors, engine, option_date, out
 from landgov.domain.shares import parse_share
-from landgov.errors import LandgovError
 
 app = typer.Typer(
     help="Mutations (intiqal): enter, verify, sanction, reject.", no_args_is_help=True
@@ -28,17 +27,8 @@ OfficerOpt = Annotated[str, typer.Option("--officer", help="CNIC of the deciding
 ActorOpt = Annotated[str, typer.Option(help="Who enters it (name or CNIC), for the audit log.")]
 
 
-class BadOption(LandgovError):
-    """An option's value cannot be read."""
-
-
 def _date(text: str | None, what: str) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadOption(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+    return option_date(text, what) or date.today()
 
 
 def _parse_line(text: str, khewat: int | None) -> Any:

@@ -7,14 +7,12 @@ as elsewhere in the CLI, or by its database id when ``--mouza`` is left out.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
-from landgov.errors import LandgovError
+from landgov.cli._shell import BadOption, clean_errors, engine, option_date, out
 
 app = typer.Typer(help="Statutory values and transfer taxes.", no_args_is_help=True)
 rates_app = typer.Typer(help="Rate tables (DC, FBR, tax rules, rental values).")
@@ -22,19 +20,6 @@ app.add_typer(rates_app, name="rates")
 
 MouzaOpt = Annotated[str | None, typer.Option("--mouza", help="Mouza name or hadbast number.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-class BadOption(LandgovError):
-    """An option's value cannot be read."""
-
-
-def _date(value: str | None, what: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None
 
 
 @app.command("transfer")
@@ -49,7 +34,7 @@ def transfer_cmd(
     from landgov.records.mutations import find_mutation
     from landgov.valuation.transfer import transfer_tax
 
-    when = _date(on, "--on")
+    when = option_date(on, "--on")
     with engine().connect() as conn:
         mid = find_mutation(conn, mouza, mutation) if mouza is not None else mutation
         result = transfer_tax(conn, mid, on=when)
@@ -102,7 +87,7 @@ def under_declared_cmd(
     from landgov.storage import find_mouza
     from landgov.valuation.transfer import under_declared
 
-    when = _date(as_of, "--as-of")
+    when = option_date(as_of, "--as-of")
     with engine().connect() as conn:
         mouza_id = find_mouza(conn, mouza) if mouza is not None else None
         report = under_declared(conn, mouza_id, when)
