@@ -7,7 +7,9 @@ This entry script draws what every page shares (the navigation, the mouza and th
   mutation chain back to settlement, and its fard;
 - ``views/mutations.py``: officers enter, verify, sanction and reject mutations;
 - ``views/cases.py``: the dispute case queue of an officer's jurisdiction, riskiest
-  first, and the case page (evidence on the map; review, confirm, dismiss, refer).
+  first, and the case page (evidence on the map; review, confirm, dismiss, refer);
+- ``views/valuation.py``: the mouza's current valuation roll on a map, a ratio study of
+  DC values against declared prices, and the sales declared below their DC value.
 
 The data comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
 """
@@ -20,7 +22,9 @@ from pathlib import Path
 # `streamlit run app/dashboard.py` puts app/ on sys.path, not the repository root that
 # holds the `app` package.
 _ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
+if sys.path[:1] != [_ROOT]:  # first, or app/imagery.py would shadow the imagery package
+    if _ROOT in sys.path:
+        sys.path.remove(_ROOT)
     sys.path.insert(0, _ROOT)
 
 import streamlit as st  # noqa: E402
@@ -39,6 +43,7 @@ def main() -> None:
             st.Page(VIEWS / "parcels.py", title="Parcels", icon="🗺️", default=True),
             st.Page(VIEWS / "mutations.py", title="Mutations", icon="🖋️"),
             st.Page(VIEWS / "cases.py", title="Disputes", icon="⚖️"),
+            st.Page(VIEWS / "valuation.py", title="Valuation", icon="💰"),
         ]
     )
     url = data.database_url()

@@ -155,3 +155,15 @@ def scanned_demo(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     _drop(settings, str(eng.url.database))
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest leaves ``sys.modules["__main__"]`` pointing at the page it ran;
+    a dask LocalCluster started later spawns its workers by re-running ``__main__``, i.e.
+    the dashboard, and fails. Put the real one back after every test."""
+    import sys
+
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

@@ -1,0 +1,220 @@
+"""Valuation page: the current roll for the sidebar's mouza, how statutory values compare
+with declared sale prices (a ratio study per land class), and the under-declared sales.
+
+Everything is read from what ``landgov valuation run`` and the rate tables stored, through
+the same functions the CLI calls (:mod:`landgov.valuation`), so the page and the CLI agree
+to the rupee. The data and pure helpers are in :mod:`app.valuation_data`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from typing import Any
+
+import geopandas as gpd
+import pydeck as pdk
+import streamlit as st
+
+from app import context, data, imagery, panels
+from app import valuation_data as vd
+from landgov.storage.read import MouzaSummary
+
+MAP_HEIGHT_PX = 520
+
+
+def roll_header(roll: dict[str, Any], gdf: gpd.GeoDataFrame, live: int) -> None:
+    """The roll's version, date and method, and what it holds for this mouza."""
+    cols = st.columns(5)
+    cols[0].metric("Roll version", str(roll["roll"]))
+    cols[1].metric("As of", roll["as_of"])
+    cols[2].metric("Method", str(roll["method"]))
+    cols[3].metric("Parcels valued", f"{len(gdf):,}")
+    cols[4].metric("Total value", vd.rupees(int(gdf["value_rs"].sum()) if len(gdf) else 0))
+    unvalued = live - len(gdf)
+    st.caption(
+        f"Whole roll: {roll['parcels']:,} parcels, {vd.rupees(int(roll['total_value_rs']))}"
+        f", {roll['unvalued']:,} unvalued (no DC rate in force)."
+        + (f" In this mouza {unvalued:,} live parcel(s) have no value." if unvalued > 0 else "")
+    )
+
+
+def legend(gdf: gpd.GeoDataFrame) -> None:
+    span = vd.value_range(gdf)
+    if span is None:
+        return
+    items = []
+    for value, (r, g, b, _) in vd.legend_stops(*span):
+        items.append(
+            f'<span style="display:inline-block;width:0.9em;height:0.9em;'
+            f'background:rgb({r},{g},{b});border:1px solid #333"></span> {vd.rupees(value)}'
+        )
+    st.markdown("Value per acre (log scale): " + " &nbsp; ".join(items), unsafe_allow_html=True)
+
+
+def value_map(url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date) -> None:
+    """The parcels coloured by value per acre over the sidebar's imagery base layer."""
+    bbox = data.bounds(gdf)
+    base = imagery.base_layer(url, mouza.id, bbox, on)
+    layers: list[pdk.Layer] = [] if base is None else [base]
+    layers.append(
+        pdk.Layer(
+            "PolygonLayer",
+            data=vd.map_rows(gdf),
+            id=vd.VALUE_LAYER_ID,
+            get_polygon="polygon",
+            get_fill_color="fill_color",
+            get_line_color=[40, 40, 40, 200],
+            filled=True,
+            stroked=True,
+            line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+            get_line_width=1,
+            line_width_min_pixels=1,
+            pickable=True,
+            auto_highlight=True,
+            opacity=1.0 if base is None else 0.6,
+        )
+    )
+    view = data.fit_view(bbox, height_px=MAP_HEIGHT_PX)
+    deck = pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(
+            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
+        ),
+        map_provider=None,  # no basemap: offline (see panels.parcel_map)
+        tooltip={
+            "html": "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>{area_kms} K-M-S"
+            "<br/>{value_text} ({per_acre_text} per acre)",
+            "style": {"fontSize": "0.85em"},
+        },
+    )
+    st.pydeck_chart(
+        deck,
+        height=MAP_HEIGHT_PX,
+        key=f"valuation_map_{mouza.id}",
+        alt="Map of the mouza's khasras coloured by statutory value per acre",
+    )
+    legend(gdf)
+
+
+def roll_section(url: str, mouza: MouzaSummary) -> None:
+    st.header("Valuation roll")
+    with panels.database_errors(url):
+        roll = vd.roll(url)
+    if roll is None:
+        st.info(
+            "No valuation roll yet. Load the DC rates (`landgov tax rates load dc FILE.csv`), "
+            "then run `landgov valuation run --as-of DATE` to value every live parcel."
+        )
+        return
+    roll_id, as_of = int(roll["roll"]), date.fromisoformat(roll["as_of"])
+    with panels.database_errors(url):
+        gdf = vd.mouza_values(url, mouza.id, roll_id)
+        live = vd.live_count(url, mouza.id, as_of)
+    roll_header(roll, gdf, live)
+    if gdf.empty:
+        st.info(f"Roll {roll_id} values no parcel of mouza {mouza.name}.")
+        return
+    with st.container(border=True):
+        value_map(url, mouza, gdf, as_of)
+    st.dataframe(
+        vd.values_table(gdf),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Value (Rs)": st.column_config.NumberColumn(format="localized"),
+            "Rs per acre": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    stem = vd.file_stem(mouza.name, roll_id, as_of)
+    csv_col, gpkg_col = st.columns(2)
+    csv_col.download_button(
+        "Download CSV",
+        data=vd.csv_bytes(gdf),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="valuation_csv",
+        on_click="ignore",
+    )
+    gpkg_col.download_button(
+        "Download GeoPackage",
+        data=partial(vd.geopackage_bytes, gdf, roll_id),  # written only when clicked
+        file_name=f"{stem}.gpkg",
+        mime="application/geopackage+sqlite3",
+        icon=":material/download:",
+        key="valuation_gpkg",
+        on_click="ignore",
+        help=f"Layer `{vd.GPKG_LAYER}`, EPSG:4326, one feature per khasra.",
+    )
+
+
+def ratio_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
+    st.header("Ratio study: statutory value against declared price")
+    with panels.database_errors(url):
+        found, unvalued = vd.sales(url, mouza.id, as_of)
+        table, skipped = vd.ratio_studies(url, mouza.id, as_of)
+    st.caption(
+        f"Sanctioned sales of mouza {mouza.name} up to {as_of:%Y-%m-%d} with a declared "
+        f"price: {len(found)} valued, {len(unvalued)} without a DC rate on the deed date. "
+        "Estimate: the DC value of what was sold on the deed date (as the transfer tax "
+        "computes it); strata: the land class sold (several classes: mixed); figures after "
+        f"trimming 3 × IQR outliers, {vd.N_BOOT} bootstrap resamples."
+    )
+    if table.empty:
+        st.info("No land class has enough sales for a ratio study.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(
+            "DC values are expected to FAIL the level gate (median ratio 0.90–1.10): "
+            "statutory rates are notified below market, which is why the tax falls on the "
+            "higher of the declared price and the DC value, and why a price declared "
+            "below even the DC value (next section) is a red flag."
+        )
+    for line in skipped:
+        st.caption(f"Not studied: {line}.")
+
+
+def under_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
+    st.header("Sales declared below statutory value")
+    with panels.database_errors(url):
+        report = vd.under_declared(url, mouza.id, as_of)
+    if not report["sales"]:
+        st.success(f"No sale of mouza {mouza.name} up to {as_of:%Y-%m-%d} is under-declared.")
+    else:
+        cols = st.columns(3)
+        cols[0].metric("Under-declared sales", f"{report['count']:,}")
+        cols[1].metric("Revenue at stake", vd.rupees(report["revenue_at_stake_rs"]))
+        cols[2].metric(
+            "Declared / statutory (sum)",
+            f"{report['declared_rs'] / max(report['statutory_rs'], 1):.2f}",
+        )
+        st.dataframe(
+            vd.under_table(report),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="localized")
+                for c in ("Declared (Rs)", "Statutory (Rs)", "Revenue at stake (Rs)")
+            },
+        )
+        st.caption(
+            f"Total revenue at stake: {vd.rupees(report['revenue_at_stake_rs'])} (tax on "
+            "the statutory value minus tax on the declared price, rules in force on each "
+            "sale's date). Sales not rejected, most at stake first."
+        )
+    if report["unvalued"]:
+        st.caption(f"{len(report['unvalued'])} sale(s) could not be valued (no DC rate).")
+
+
+def main() -> None:
+    ctx = context.current()
+    url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
+    st.title("Valuation")
+    st.caption(f"Mouza {mouza.name}: statutory (DC) values, checked against sale prices.")
+    roll_section(url, mouza)
+    ratio_section(url, mouza, as_of)
+    under_section(url, mouza, as_of)
+
+
+main()

@@ -1,0 +1,169 @@
+"""Benchmark: a valuation roll of N parcels with the ratio study, and its peers.
+
+Loads N parcels (the quadrilateral grid of bench/overlaps.py, 100 mouzas of 10,000, land
+classes drawn at random) into a scratch database with one district-wide DC rate per land
+class, then times:
+
+- ours: :func:`landgov.valuation.roll.run_roll` (parcels read, valued exactly on a dask
+  LocalCluster of 2 processes, published in one transaction by COPY), and the ratio study
+  (:func:`landgov.domain.ratio_study.study`, 1000 bootstrap resamples) of the roll's
+  values against ``--sales`` synthetic sale prices (value × a log-normal market premium);
+- peer 1: one SQL statement valuing every parcel in PostgreSQL (numeric arithmetic,
+  INSERT … SELECT into a table): the set-based way without Python;
+- peer 2: :func:`landgov.valuation.rates.statutory_value` parcel by parcel (the path
+  ``landgov tax transfer`` uses) on ``--peer-n`` parcels, extrapolated.
+
+    .venv/bin/python bench/valuation_roll.py [--n 1000000] [--sales 20000] [--peer-n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CLASSES = ("nehri", "chahi", "barani", "banjar", "abadi")
+RS_PER_ACRE = (9_000_000, 8_000_000, 5_000_000, 2_000_000, 60_000_000)
+AS_OF = date(2026, 11, 15)
+
+
+def load(engine: object, n: int, seed: int = 42) -> float:
+    import shapely
+    from overlaps import make
+    from pyproj import Transformer
+    from sqlalchemy import text
+
+    t0 = time.perf_counter()
+    polys, mouza, _, _ = make(n, seed)
+    rng = np.random.default_rng(seed)
+    cls = rng.choice(len(CLASSES), size=n, p=[0.35, 0.25, 0.2, 0.1, 0.1])
+    to_ll = Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True)
+    arr = np.array(polys, dtype=object)
+    areas = shapely.area(arr)
+    ll = shapely.multipolygons(shapely.transform(arr, lambda c: np.column_stack(
+        to_ll.transform(c[:, 0], c[:, 1]))).reshape(-1, 1))  # fmt: skip
+    hexes = shapely.to_wkb(shapely.set_srid(ll, 4326), hex=True, include_srid=True)
+    sarsai = np.maximum(1, np.round(areas / (30.25 * 0.3048**2))).astype(int)
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text(
+            "INSERT INTO admin_unit (id, level, name, parent_id) VALUES"
+            " (1, 'province', 'Punjab', NULL), (2, 'district', 'Bench', 1),"
+            " (3, 'tehsil', 'Bench', 2)"))  # fmt: skip
+        for m in np.unique(mouza):
+            conn.execute(
+                text("INSERT INTO mouza (id, tehsil_id, name, hadbast_number)"
+                     " VALUES (:m, 3, :name, :m)"), {"m": int(m), "name": f"M{m}"},
+            )  # fmt: skip
+        for c, rate in zip(CLASSES, RS_PER_ACRE, strict=True):
+            conn.execute(text(
+                "INSERT INTO dc_rate (admin_unit_id, land_class, rs_per_unit, unit, valid_from)"
+                " VALUES (2, :c, :r, 'acre', '2026-07-01')"), {"c": c, "r": rate})  # fmt: skip
+        conn.execute(text("DROP INDEX khasra_geom_gix"))
+        raw = conn.connection.driver_connection
+        buf = io.StringIO()
+        for q in range(n):
+            buf.write(f"{q + 1}\t{mouza[q]}\t{q + 1}\t{q + 1}\t{CLASSES[cls[q]]}\t{sarsai[q]}"
+                      f"\tstandard\t{areas[q]}\t{hexes[q]}\tbench\n")  # fmt: skip
+        with raw.cursor().copy(
+            "COPY khasra (id, mouza_id, number, main_number, land_class, record_area_sarsai,"
+            " unit_system, geom_area_m2, geom, source) FROM STDIN"
+        ) as cp:
+            cp.write(buf.getvalue())
+        conn.execute(text("CREATE INDEX khasra_geom_gix ON khasra USING gist (geom)"))
+        conn.execute(text("ANALYZE khasra"))
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--sales", type=int, default=20_000)
+    ap.add_argument("--peer-n", type=int, default=2_000)
+    args = ap.parse_args()
+
+    import psycopg
+    from sqlalchemy import text
+
+    from landgov.config import load_settings
+    from landgov.domain import ratio_study
+    from landgov.storage import migrate
+    from landgov.storage.engine import get_engine
+    from landgov.valuation.rates import statutory_value
+    from landgov.valuation.roll import run_roll
+
+    settings = load_settings()
+    name = "landgov_bench_roll"
+    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as adm:
+        adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        adm.execute(f'CREATE DATABASE "{name}"')
+    engine = get_engine(settings, name)
+    try:
+        migrate.migrate(engine)
+        print(f"loaded {args.n} parcels in {load(engine, args.n):.1f} s")
+        t0 = time.perf_counter()
+        roll = run_roll(engine, AS_OF)
+        t_roll = time.perf_counter() - t0
+        print(f"roll {roll.id}: {roll.parcels} valued, {roll.unvalued} unvalued, "
+              f"Rs {roll.total_value_rs:,}; stages {roll.summary['seconds']}")  # fmt: skip
+        t0 = time.perf_counter()
+        assert run_roll(engine, AS_OF).reused
+        t_again = time.perf_counter() - t0
+        rng = np.random.default_rng(7)
+        with engine.connect() as conn:
+            values = np.array(conn.execute(text(
+                "SELECT value_rs FROM valuation_current ORDER BY random() LIMIT :k"),
+                {"k": args.sales}).scalars().all(), dtype=float)  # fmt: skip
+        prices = values * rng.lognormal(np.log(1.6), 0.25, len(values))
+        t0 = time.perf_counter()
+        result = ratio_study.study(values, prices, n_boot=1000, seed=0)
+        t_study = time.perf_counter() - t0
+        print(f"ratio study on {len(values)} sales: median {result.median_ratio:.3f}, "
+              f"COD {result.cod:.1f}, PRD {result.prd:.3f}, PRB {result.prb:.4f}, "
+              f"MKI {result.mki:.3f}")  # fmt: skip
+
+        with engine.begin() as conn:  # peer 1: one SQL statement
+            t0 = time.perf_counter()
+            conn.execute(text(
+                "CREATE TABLE peer_roll AS SELECT k.id AS khasra_id,"
+                " round(k.record_area_sarsai * 30.25 / 43560.0 * r.rs_per_unit) AS value_rs,"
+                " r.id AS rate_id FROM khasra k JOIN dc_rate r ON r.land_class = k.land_class"
+                " AND r.admin_unit_id = 2 AND r.valid_from <= :d"
+                " AND (r.valid_to IS NULL OR r.valid_to > :d)"), {"d": AS_OF})  # fmt: skip
+            t_sql = time.perf_counter() - t0
+            same = conn.execute(text(
+                "SELECT count(*) FROM peer_roll p JOIN valuation_current v USING (khasra_id)"
+                " WHERE abs(p.value_rs - v.value_rs) <= 1")).scalar_one()  # fmt: skip
+        with engine.connect() as conn:  # peer 2: parcel by parcel
+            ids = range(1, min(args.peer_n, args.n) + 1)
+            t0 = time.perf_counter()
+            for kid in ids:
+                statutory_value(conn, kid, AS_OF)
+            t_each = (time.perf_counter() - t0) / len(ids)
+        print(f"{'method':44} {'parcels':>9} {'seconds':>9}")
+        rows = [
+            ("ours: run_roll (dask, exact, one-transaction publish)", args.n, t_roll),
+            ("ours: run_roll again (same inputs: stored roll)", args.n, t_again),
+            ("ours: ratio study, 1000 bootstrap resamples", len(values), t_study),
+            ("ours: roll + ratio study", args.n, t_roll + t_study),
+            ("peer: one SQL statement (float rounding)", args.n, t_sql),
+            ("peer: statutory_value() per parcel, extrapolated", args.n, t_each * args.n),
+        ]
+        for label, n, dt in rows:
+            print(f"{label:44} {n:>9} {dt:>9.2f}")
+        print(f"SQL peer agrees within Rs 1 on {same} of {roll.parcels} parcels")
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as adm:
+            adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

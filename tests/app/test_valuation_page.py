@@ -1,0 +1,209 @@
+"""The Valuation page (AppTest on a demo copy) and its pure helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+from dashboard_support import DASHBOARD, database_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+import imagery.catalog  # noqa: F401  (see below)
+from app import valuation_data as vd
+from landgov.valuation.rates import load_dc_rates
+from landgov.valuation.roll import run_roll
+from landgov.valuation.transfer import under_declared
+
+# AppTest puts app/ first on sys.path, where app/imagery.py would shadow the root `imagery`
+# package that app.imagery imports lazily; importing it here first keeps it in sys.modules.
+
+PointAt = Callable[[str], None]
+ROLL_DATE = date(2026, 11, 15)
+
+
+@pytest.fixture
+def rolled(demo_copy: Engine, demo_dir: Path, point_app_at: PointAt) -> Engine:
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
+    run_roll(demo_copy, ROLL_DATE)
+    point_app_at(database_url(demo_copy))
+    return demo_copy
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def valuation_page() -> AppTest:
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
+    at.switch_page("views/valuation.py").run()
+    ok(at)
+    return at
+
+
+def layer(at: AppTest, layer_id: str) -> dict[str, Any]:
+    (spec,) = [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+    return next(x for x in spec["layers"] if x["id"] == layer_id)
+
+
+def test_without_a_roll_the_page_says_how_to_run_one(
+    demo_copy: Engine, point_app_at: PointAt
+) -> None:
+    point_app_at(database_url(demo_copy))
+    at = valuation_page()
+    assert [el.value for el in at.title] == ["Valuation"]
+    assert "landgov valuation run --as-of DATE" in at.info[0].value
+    assert not at.get("deck_gl_json_chart")
+
+
+def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
+    rolled: Engine,
+) -> None:
+    at = valuation_page()
+    mouza_id = at.sidebar.selectbox(key="mouza_id").value
+    with rolled.connect() as conn:
+        roll_id, total = conn.execute(
+            text(
+                "SELECT v.roll_id, sum(v.value_rs) FROM valuation_current v"
+                " JOIN khasra k ON k.id = v.khasra_id WHERE k.mouza_id = :m GROUP BY v.roll_id"
+            ),
+            {"m": mouza_id},
+        ).one()
+        parts = conn.execute(
+            text(
+                "SELECT sum(ST_NumGeometries(k.geom)), count(*) FROM valuation_current v"
+                " JOIN khasra k ON k.id = v.khasra_id WHERE k.mouza_id = :m"
+            ),
+            {"m": mouza_id},
+        ).one()
+        report = under_declared(conn, mouza_id, date.today())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Roll version"] == str(roll_id)
+    assert metrics["As of"] == ROLL_DATE.isoformat()
+    assert metrics["Total value"] == vd.rupees(int(total))
+    assert metrics["Parcels valued"] == f"{parts[1]:,}"
+
+    rows = layer(at, vd.VALUE_LAYER_ID)["data"]
+    assert len(rows) == parts[0]  # one polygon per (part of a) valued live parcel
+    assert all(r["value_text"].startswith("Rs ") and len(r["fill_color"]) == 4 for r in rows)
+    assert "Value per acre" in "".join(el.value for el in at.markdown)
+
+    frames = [f.value for f in at.dataframe]
+    values = next(f for f in frames if list(f.columns) == vd.VALUE_COLUMNS)
+    assert len(values) == parts[1] and values["Value (Rs)"].sum() == total
+
+    studies = [f for f in frames if list(f.columns) == vd.RATIO_COLUMNS]
+    skipped = [c.value for c in at.caption if c.value.startswith("Not studied")]
+    assert studies or skipped
+    if studies:
+        (study,) = studies
+        assert {"Median ratio gate", "COD gate", "PRD gate", "PRB gate", "MKI gate"} <= set(
+            study.columns
+        )
+        assert set(study[[c for c in study.columns if c.endswith("gate")]].stack()) <= {
+            "pass",
+            "FAIL",
+        }
+        assert (study["n"] >= vd.MIN_STRATUM).all()
+
+    if report.sales:
+        under = next(f for f in frames if list(f.columns) == vd.UNDER_COLUMNS)
+        assert under["Mutation"].tolist() == [str(s.number) for s in report.sales]
+        assert under["Revenue at stake (Rs)"].sum() == report.revenue_at_stake_rs
+        assert metrics["Revenue at stake"] == vd.rupees(report.revenue_at_stake_rs)
+    else:
+        assert any("is under-declared" in el.value for el in at.success)
+
+
+# --- pure helpers ------------------------------------------------------------------------
+
+
+def test_ramp_runs_from_the_first_to_the_last_colour() -> None:
+    assert vd.ramp_color(0.0) == vd.RAMP[0]
+    assert vd.ramp_color(1.0) == vd.RAMP[-1]
+    assert vd.ramp_color(-3) == vd.RAMP[0] and vd.ramp_color(7) == vd.RAMP[-1]
+    assert vd.ramp_color(0.25) == vd.RAMP[1]
+    assert vd.ramp_position(100, 10, 1000) == pytest.approx(0.5)  # log scale
+    assert vd.ramp_position(0, 10, 1000) == 0.0
+    stops = vd.legend_stops(10, 1000, n=3)
+    assert [round(v) for v, _ in stops] == [10, 100, 1000]
+    assert [c for _, c in stops] == [vd.RAMP[0], vd.RAMP[2], vd.RAMP[-1]]
+
+
+def test_a_sale_over_several_classes_is_mixed() -> None:
+    assert vd.stratum_of(["nehri", "nehri"]) == "nehri"
+    assert vd.stratum_of(["nehri", "chahi"]) == vd.MIXED
+    assert vd.property_class("abadi") == "residential"
+    assert vd.property_class(vd.MIXED) == "other"
+    assert vd.property_class("barani") == "vacant"
+
+
+def test_ratio_table_studies_big_strata_and_lists_small_ones() -> None:
+    sales = [
+        vd.Sale(i, i, date(2025, 1, 1), "nehri", 600_000 + 7_000 * i, 1_000_000 + 9_000 * i)
+        for i in range(12)
+    ] + [vd.Sale(99, 99, date(2025, 1, 1), vd.MIXED, 500, 1000)]
+    table, skipped = vd.ratio_table(sales, n_boot=50)
+    assert list(table.columns) == vd.RATIO_COLUMNS
+    assert table["Stratum"].tolist() == ["nehri"]
+    assert table.loc[0, "n"] == 12
+    assert table.loc[0, "Median ratio gate"] == "FAIL"  # DC values sit below the price
+    assert skipped == ["mixed: 1 sale(s), too few (needs 5)"]
+
+
+def _parcels() -> gpd.GeoDataFrame:
+    return vd.with_per_acre(
+        gpd.GeoDataFrame(
+            {
+                "khasra_id": [1, 2],
+                "khasra_no": ["11", "12"],
+                "land_class": ["nehri", "abadi"],
+                "record_area_sarsai": [14_400, 1_440],  # 10 acres and 1 acre
+                "unit_system": ["standard", "standard"],
+                "value_rs": [2_000_000, 5_000_000],
+                "rate_id": [3, 4],
+            },
+            geometry=[
+                shapely.box(74.30, 31.50, 74.301, 31.501),
+                shapely.MultiPolygon(
+                    [
+                        shapely.box(74.302, 31.50, 74.303, 31.501),
+                        shapely.box(74.304, 31.5, 74.305, 31.501),
+                    ]
+                ),
+            ],
+            crs="EPSG:4326",
+        ).rename_geometry("geom")
+    )
+
+
+def test_map_rows_and_table_carry_the_values() -> None:
+    gdf = _parcels()
+    assert gdf["acres"].tolist() == pytest.approx([10.0, 1.0])
+    rows = vd.map_rows(gdf)
+    assert rows["khasra_no"].tolist() == ["11", "12", "12"]  # the multipolygon exploded
+    assert rows.loc[0, "fill_color"] == list(vd.RAMP[0])  # cheapest per acre
+    assert rows.loc[1, "fill_color"] == list(vd.RAMP[-1])
+    assert rows.loc[0, "value_text"] == "Rs 2,000,000"
+    table = vd.values_table(gdf)
+    assert list(table.columns) == vd.VALUE_COLUMNS and table["Value (Rs)"].sum() == 7_000_000
+    assert vd.csv_bytes(gdf).decode("utf-8-sig").splitlines()[0].startswith("Khasra,")
+
+
+def test_geopackage_reads_back_with_the_same_rows(tmp_path: Path) -> None:
+    gdf = _parcels()
+    blob = vd.geopackage_bytes(gdf, roll_id=7)
+    path = tmp_path / "v.gpkg"
+    path.write_bytes(blob)
+    back = gpd.read_file(path, layer=vd.GPKG_LAYER)
+    assert len(back) == len(gdf)
+    assert back["value_rs"].tolist() == [2_000_000, 5_000_000]
+    assert set(back["roll_id"]) == {7}
+    assert back.crs.to_epsg() == 4326
