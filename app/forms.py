@@ -232,8 +232,28 @@ def officer_label(officer: OfficerSummary) -> str:
     return f"{officer.name} — {officer.designation.replace('_', ' ')} ({cnic})"
 
 
-def officer_picker(officers: list[OfficerSummary]) -> OfficerSummary | None:
-    """Who is acting: an officer of the database, identified by name and designation."""
+def mutation_powers(officer: OfficerSummary) -> str:
+    """What ``officer`` may do on the Mutations page, for the picker's caption."""
+    may = ["enter"]
+    if officer.designation in VERIFYING:
+        may.append("verify")
+    if officer.designation in SANCTIONING:
+        may += ["sanction", "reject"]
+    return f"{', '.join(may)} mutations"
+
+
+def officer_picker(
+    officers: list[OfficerSummary],
+    *,
+    key: str = OFFICER_KEY,
+    powers: Callable[[OfficerSummary], str] = mutation_powers,
+    help_text: str = (
+        "Mutations are entered, verified and decided under this officer's CNIC; "
+        "the records engine checks the designation and the jurisdiction on the date."
+    ),
+) -> OfficerSummary | None:
+    """Who is acting: an officer of the database, identified by name and designation;
+    the caption says what ``powers`` lets that designation do on this page."""
     by_id = {o.id: o for o in officers}
     chosen = st.selectbox(
         "Officer",
@@ -241,20 +261,14 @@ def officer_picker(officers: list[OfficerSummary]) -> OfficerSummary | None:
         index=None,
         format_func=lambda i: officer_label(by_id[i]),
         placeholder="Choose who you are (name, designation)",
-        key=OFFICER_KEY,
-        help="Mutations are entered, verified and decided under this officer's CNIC; "
-        "the records engine checks the designation and the jurisdiction on the date.",
+        key=key,
+        help=help_text,
     )
     if chosen is None:
         return None
     officer = by_id[chosen]
-    may = ["enter"]
-    if officer.designation in VERIFYING:
-        may.append("verify")
-    if officer.designation in SANCTIONING:
-        may += ["sanction", "reject"]
     st.caption(
-        f"As a {officer.designation.replace('_', ' ')} you may {', '.join(may)} mutations "
+        f"As a {officer.designation.replace('_', ' ')} you may {powers(officer)} "
         "in the mouzas of your jurisdiction."
     )
     return officer

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import date
 from fractions import Fraction
 from functools import partial
+from typing import Any
 
 import altair as alt
 import geopandas as gpd
@@ -102,6 +103,24 @@ def _apply_map_pick(map_key: str, picker_key: str) -> None:
         st.session_state[picker_key] = str(picked[0]["khasra_no"])
 
 
+def offline_deck(
+    layers: list[Any], bounds: tuple[float, float, float, float], height_px: int, tooltip: str
+) -> pdk.Deck:
+    """A deck of ``layers`` fitted to ``bounds``, with no basemap so every map works
+    offline: ``map_provider=None`` leaves map_style at pydeck's "__MAP_STYLE__" sentinel,
+    which Streamlit's frontend reads as "no basemap" (``map_style=None`` would make
+    Streamlit fetch a Carto basemap instead). ``tooltip``: HTML with ``{column}`` fields."""
+    view = data.fit_view(bounds, height_px=height_px)
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(
+            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
+        ),
+        map_provider=None,
+        tooltip={"html": tooltip, "style": {"fontSize": "0.85em"}},
+    )
+
+
 def parcel_map(
     rows: pd.DataFrame,
     bounds: tuple[float, float, float, float],
@@ -150,21 +169,12 @@ def parcel_map(
                 pickable=False,
             )
         )
-    view = data.fit_view(bounds, height_px=MAP_HEIGHT_PX)
-    deck = pdk.Deck(
-        layers=layers,
-        initial_view_state=pdk.ViewState(
-            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
-        ),
-        # No basemap, so the page works offline. map_provider=None leaves map_style at
-        # pydeck's "__MAP_STYLE__" sentinel, which Streamlit's frontend reads as "no
-        # basemap"; map_style=None would make Streamlit fetch a Carto basemap instead.
-        map_provider=None,
-        tooltip={
-            "html": "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>"
-            "{area_kms} K-M-S · khewat {khewat_no}",
-            "style": {"fontSize": "0.85em"},
-        },
+    deck = offline_deck(
+        layers,
+        bounds,
+        MAP_HEIGHT_PX,
+        "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>"
+        "{area_kms} K-M-S · khewat {khewat_no}",
     )
     st.pydeck_chart(
         deck,

@@ -42,8 +42,13 @@ def make(n: int, seed: int = 42) -> tuple[list[object], np.ndarray, set[int], se
     idx = np.arange(n)
     i, j = idx // side, idx % side
     k = max(1, n // 4000)
-    inner = idx[(i % BLOCK > 1) & (i % BLOCK < BLOCK - 2) & (j % BLOCK > 1)
-                & (j % BLOCK < BLOCK - 2) & (i < side - 2)]
+    inner = idx[
+        (i % BLOCK > 1)
+        & (i % BLOCK < BLOCK - 2)
+        & (j % BLOCK > 1)
+        & (j % BLOCK < BLOCK - 2)
+        & (i < side - 2)
+    ]
     picks = rng.choice(inner, size=min(2 * k, len(inner)), replace=False)
     over, gap = set(picks[:k].tolist()), set(picks[k:].tolist())
     shift = np.zeros(n)
@@ -57,7 +62,11 @@ def make(n: int, seed: int = 42) -> tuple[list[object], np.ndarray, set[int], se
     return list(polys), mouza, over, gap
 
 
-def load(engine: object, polys: list[object], mouza: np.ndarray) -> float:
+def load(
+    engine: object, polys: list[object], mouza: np.ndarray, land_class: list[str] | None = None
+) -> float:
+    """COPYs the parcels (EPSG:4326, record area in sarsai) into mouzas of one tehsil;
+    ``land_class`` per parcel (default all nehri). Returns the seconds taken."""
     import shapely
     from pyproj import Transformer
     from sqlalchemy import text
@@ -66,8 +75,11 @@ def load(engine: object, polys: list[object], mouza: np.ndarray) -> float:
     to_ll = Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True)
     arr = np.array(polys, dtype=object)
     areas = shapely.area(arr)
-    ll = shapely.multipolygons(shapely.transform(arr, lambda c: np.column_stack(
-        to_ll.transform(c[:, 0], c[:, 1]))).reshape(-1, 1))
+    ll = shapely.multipolygons(
+        shapely.transform(
+            arr, lambda c: np.column_stack(to_ll.transform(c[:, 0], c[:, 1]))
+        ).reshape(-1, 1)
+    )
     hexes = shapely.to_wkb(shapely.set_srid(ll, 4326), hex=True, include_srid=True)
     sarsai = np.maximum(1, np.round(areas / (30.25 * 0.3048**2))).astype(int)
     with engine.begin() as conn:  # type: ignore[attr-defined]
@@ -78,15 +90,19 @@ def load(engine: object, polys: list[object], mouza: np.ndarray) -> float:
         ))  # fmt: skip
         for m in np.unique(mouza):
             conn.execute(
-                text("INSERT INTO mouza (id, tehsil_id, name, hadbast_number)"
-                     " VALUES (:m, 3, :name, :m)"),
+                text(
+                    "INSERT INTO mouza (id, tehsil_id, name, hadbast_number)"
+                    " VALUES (:m, 3, :name, :m)"
+                ),
                 {"m": int(m), "name": f"M{m}"},
             )
         conn.execute(text("DROP INDEX khasra_geom_gix"))
         raw = conn.connection.driver_connection
         buf = io.StringIO()
-        for q, (m, h, a, s) in enumerate(zip(mouza, hexes, areas, sarsai, strict=True)):
-            buf.write(f"{q + 1}\t{m}\t{q + 1}\t{q + 1}\tnehri\t{s}\tstandard\t{a}\t{h}\tbench\n")
+        classes = land_class or ["nehri"] * len(polys)
+        rows = zip(mouza, hexes, areas, sarsai, classes, strict=True)
+        for q, (m, h, a, s, c) in enumerate(rows):
+            buf.write(f"{q + 1}\t{m}\t{q + 1}\t{q + 1}\t{c}\t{s}\tstandard\t{a}\t{h}\tbench\n")
         with raw.cursor().copy(
             "COPY khasra (id, mouza_id, number, main_number, land_class, record_area_sarsai,"
             " unit_system, geom_area_m2, geom, source) FROM STDIN"
@@ -114,9 +130,7 @@ def peer(polys: list[object]) -> tuple[float, int, float, int]:
     t_over = time.perf_counter() - t0
     t0 = time.perf_counter()
     u = shapely.unary_union(df.geometry.values)
-    holes = [
-        shapely.Polygon(r) for p in getattr(u, "geoms", [u]) for r in p.interiors
-    ]
+    holes = [shapely.Polygon(r) for p in getattr(u, "geoms", [u]) for r in p.interiors]
     gaps = [h for h in holes if h.area > 50 or h.area / h.length < 0.5]
     return t_over, len(ov), time.perf_counter() - t0, len(gaps)
 
@@ -125,8 +139,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--peer-n", type=int, default=100_000)
-    ap.add_argument("--workers", type=int, default=0,
-                    help="connections for the partitioned run (default: CPU count)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="connections for the partitioned run (default: CPU count)",
+    )
     args = ap.parse_args()
 
     import psycopg
@@ -148,8 +166,10 @@ def main() -> None:
         migrate.migrate(engine)
         t0 = time.perf_counter()
         polys, mouza, over, gap = make(args.n)
-        print(f"generated {args.n} parcels in {time.perf_counter() - t0:.1f} s "
-              f"({len(over)} overlaps, {len(gap)} gaps planted)")
+        print(
+            f"generated {args.n} parcels in {time.perf_counter() - t0:.1f} s "
+            f"({len(over)} overlaps, {len(gap)} gaps planted)"
+        )
         print(f"COPY + index: {load(engine, polys, mouza):.1f} s")
         rows = []
         with engine.connect() as conn:

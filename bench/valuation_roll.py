@@ -19,7 +19,6 @@ class, then times:
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from datetime import date
@@ -35,49 +34,22 @@ AS_OF = date(2026, 11, 15)
 
 
 def load(engine: object, n: int, seed: int = 42) -> float:
-    import shapely
+    """The overlap benchmark's parcels with random land classes, and one district-wide DC
+    rate per class."""
+    from overlaps import load as load_parcels
     from overlaps import make
-    from pyproj import Transformer
     from sqlalchemy import text
 
     t0 = time.perf_counter()
     polys, mouza, _, _ = make(n, seed)
     rng = np.random.default_rng(seed)
-    cls = rng.choice(len(CLASSES), size=n, p=[0.35, 0.25, 0.2, 0.1, 0.1])
-    to_ll = Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True)
-    arr = np.array(polys, dtype=object)
-    areas = shapely.area(arr)
-    ll = shapely.multipolygons(shapely.transform(arr, lambda c: np.column_stack(
-        to_ll.transform(c[:, 0], c[:, 1]))).reshape(-1, 1))  # fmt: skip
-    hexes = shapely.to_wkb(shapely.set_srid(ll, 4326), hex=True, include_srid=True)
-    sarsai = np.maximum(1, np.round(areas / (30.25 * 0.3048**2))).astype(int)
+    drawn = rng.choice(len(CLASSES), size=n, p=[0.35, 0.25, 0.2, 0.1, 0.1])
+    load_parcels(engine, polys, mouza, [CLASSES[i] for i in drawn])
     with engine.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(text(
-            "INSERT INTO admin_unit (id, level, name, parent_id) VALUES"
-            " (1, 'province', 'Punjab', NULL), (2, 'district', 'Bench', 1),"
-            " (3, 'tehsil', 'Bench', 2)"))  # fmt: skip
-        for m in np.unique(mouza):
-            conn.execute(
-                text("INSERT INTO mouza (id, tehsil_id, name, hadbast_number)"
-                     " VALUES (:m, 3, :name, :m)"), {"m": int(m), "name": f"M{m}"},
-            )  # fmt: skip
         for c, rate in zip(CLASSES, RS_PER_ACRE, strict=True):
             conn.execute(text(
                 "INSERT INTO dc_rate (admin_unit_id, land_class, rs_per_unit, unit, valid_from)"
                 " VALUES (2, :c, :r, 'acre', '2026-07-01')"), {"c": c, "r": rate})  # fmt: skip
-        conn.execute(text("DROP INDEX khasra_geom_gix"))
-        raw = conn.connection.driver_connection
-        buf = io.StringIO()
-        for q in range(n):
-            buf.write(f"{q + 1}\t{mouza[q]}\t{q + 1}\t{q + 1}\t{CLASSES[cls[q]]}\t{sarsai[q]}"
-                      f"\tstandard\t{areas[q]}\t{hexes[q]}\tbench\n")  # fmt: skip
-        with raw.cursor().copy(
-            "COPY khasra (id, mouza_id, number, main_number, land_class, record_area_sarsai,"
-            " unit_system, geom_area_m2, geom, source) FROM STDIN"
-        ) as cp:
-            cp.write(buf.getvalue())
-        conn.execute(text("CREATE INDEX khasra_geom_gix ON khasra USING gist (geom)"))
-        conn.execute(text("ANALYZE khasra"))
     return time.perf_counter() - t0
 
 

@@ -106,33 +106,13 @@ def _pick_from_table(rows: list[dict[str, Any]]) -> None:
 # --- the panels ------------------------------------------------------------------------
 
 
-def officer_picker(officers: list[OfficerSummary]) -> OfficerSummary | None:
-    """Who is working the queue (as on the Mutations page, with what they may do here)."""
-    by_id = {o.id: o for o in officers}
-    chosen = st.selectbox(
-        "Officer",
-        options=list(by_id),
-        index=None,
-        format_func=lambda i: forms.officer_label(by_id[i]),
-        placeholder="Choose who you are (name, designation)",
-        key=OFFICER_KEY,
-        help="The queue shows the cases of this officer's jurisdiction today; the steps "
-        "are taken under this officer's CNIC.",
-    )
-    if chosen is None:
-        return None
-    officer = by_id[chosen]
+def case_powers(officer: OfficerSummary) -> str:
+    """What ``officer`` may do with dispute cases, for the picker's caption."""
     if officer.designation in forms.SANCTIONING:
-        may = "review, confirm, dismiss and refer"
-    elif officer.designation == "patwari":
-        may = "see (a patwari keeps the record in question, so may not review)"
-    else:
-        may = "review"
-    st.caption(
-        f"As a {officer.designation.replace('_', ' ')} you may {may} the cases of your "
-        "jurisdiction."
-    )
-    return officer
+        return "review, confirm, dismiss and refer the cases"
+    if officer.designation == "patwari":
+        return "see the cases (a patwari keeps the record in question, so may not review)"
+    return "review the cases"
 
 
 def outcome_panel(case_id: int) -> None:
@@ -214,15 +194,7 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
             auto_highlight=True,
         )
     )
-    view = data.fit_view(bbox, height_px=MAP_HEIGHT_PX)
-    deck = pdk.Deck(
-        layers=layers,
-        initial_view_state=pdk.ViewState(
-            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
-        ),
-        map_provider=None,  # no basemap: offline (see panels.parcel_map)
-        tooltip={"html": "<b>{label}</b><br/>{detail}", "style": {"fontSize": "0.85em"}},
-    )
+    deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
     st.pydeck_chart(
         deck,
         height=MAP_HEIGHT_PX,
@@ -359,7 +331,17 @@ def main() -> None:
     st.title("Dispute cases")
     with panels.database_errors(url):
         officers = data.officers(url)
-    officer = officer_picker(officers) if officers else None
+    officer = (
+        forms.officer_picker(
+            officers,
+            key=OFFICER_KEY,
+            powers=case_powers,
+            help_text="The queue shows the cases of this officer's jurisdiction today; the steps "
+            "are taken under this officer's CNIC.",
+        )
+        if officers
+        else None
+    )
     statuses = st.multiselect(
         "Status",
         options=list(STATUSES),

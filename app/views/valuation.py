@@ -75,18 +75,12 @@ def value_map(url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date) ->
             opacity=1.0 if base is None else 0.6,
         )
     )
-    view = data.fit_view(bbox, height_px=MAP_HEIGHT_PX)
-    deck = pdk.Deck(
-        layers=layers,
-        initial_view_state=pdk.ViewState(
-            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
-        ),
-        map_provider=None,  # no basemap: offline (see panels.parcel_map)
-        tooltip={
-            "html": "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>{area_kms} K-M-S"
-            "<br/>{value_text} ({per_acre_text} per acre)",
-            "style": {"fontSize": "0.85em"},
-        },
+    deck = panels.offline_deck(
+        layers,
+        bbox,
+        MAP_HEIGHT_PX,
+        "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>{area_kms} K-M-S"
+        "<br/>{value_text} ({per_acre_text} per acre)",
     )
     st.pydeck_chart(
         deck,

@@ -211,8 +211,6 @@ def trim_iqr(estimates: npt.ArrayLike, prices: npt.ArrayLike, k: float = 3.0) ->
     IAAO recommends ``k = 3`` (extreme outliers only); quartiles use numpy's default
     linear interpolation. Ratios between the quartiles are always kept.
     """
-    if not (math.isfinite(k) and k >= 0):
-        raise RatioStudyError(f"trim factor k must be a finite number ≥ 0, got {k}")
     e, p = _as_sales(estimates, prices, 1)
     keep = _keep_mask(e / p, k)
     return Trimmed(e[keep], p[keep], int(keep.size - np.count_nonzero(keep)))
@@ -220,6 +218,8 @@ def trim_iqr(estimates: npt.ArrayLike, prices: npt.ArrayLike, k: float = 3.0) ->
 
 def _keep_mask(r: FloatArray, k: float) -> npt.NDArray[np.bool_]:
     """Which ratios lie within ``[Q1 − k·IQR, Q3 + k·IQR]``."""
+    if not (math.isfinite(k) and k >= 0):
+        raise RatioStudyError(f"trim factor k must be a finite number ≥ 0, got {k}")
     q1, q3 = np.quantile(r, [0.25, 0.75])
     iqr = q3 - q1
     keep: npt.NDArray[np.bool_] = (r >= q1 - k * iqr) & (r <= q3 + k * iqr)
@@ -624,12 +624,12 @@ def study(
     if not (isinstance(n_boot, int) and n_boot >= 0):
         raise RatioStudyError(f"n_boot must be a whole number ≥ 0, got {n_boot!r}")
     e, p = _as_sales(estimates, prices, 3)
-    kept = trim_iqr(e, p, k)
+    keep = _keep_mask(e / p, k)
+    kept = Trimmed(e[keep], p[keep], int(keep.size - np.count_nonzero(keep)))
     if kept.estimates.size < 3:
         raise RatioStudyError(f"only {kept.estimates.size} sale(s) left after trimming")
     by_price = np.argsort(p, kind="stable")
     # the kept sales' price order follows from the full one (trimming keeps input order)
-    keep = _keep_mask(e / p, k)
     kept_by_price = (np.cumsum(keep) - 1)[by_price[keep[by_price]]]
     inner = _one_study(
         kept.estimates,

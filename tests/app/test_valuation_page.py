@@ -16,14 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-import imagery.catalog  # noqa: F401  (see below)
 from app import valuation_data as vd
 from landgov.valuation.rates import load_dc_rates
 from landgov.valuation.roll import run_roll
 from landgov.valuation.transfer import under_declared
-
-# AppTest puts app/ first on sys.path, where app/imagery.py would shadow the root `imagery`
-# package that app.imagery imports lazily; importing it here first keeps it in sys.modules.
 
 PointAt = Callable[[str], None]
 ROLL_DATE = date(2026, 11, 15)
