@@ -23,7 +23,8 @@ demo: setup
 	$(BIN)/landgov models predict --season "kharif 2025" --season "rabi 2025-26"
 	$(BIN)/landgov detect encroachment --mouza 1 --before 2024-03-01 --after 2026-03-01
 	$(BIN)/landgov disputes scan
-	$(BIN)/landgov valuation run --as-of 2026-11-15  # the demo's "today"
+	$(BIN)/landgov valuation run --as-of 2026-11-15  # the demo's "today": DC values
+	$(BIN)/landgov valuation run --as-of 2026-11-15 --method model  # trains the models
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 

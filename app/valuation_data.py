@@ -54,7 +54,7 @@ VALUE_COLUMNS: Final = [
     "Area (acres)",
     "Value (Rs)",
     "Rs per acre",
-    "Rate id",
+    "Valued by",
 ]
 STATISTICS: Final = (
     ("median_ratio", "Median ratio"),
@@ -69,6 +69,39 @@ RATIO_COLUMNS: Final = [
     "Trimmed",
     *[c for _, label in STATISTICS for c in (label, f"{label} gate")],
 ]
+MODEL_COLUMNS: Final = [
+    "Land class",
+    "Model",
+    "Sales",
+    "Trees",
+    "Median ratio",
+    "COD",
+    "PRD",
+    "IAAO gates",
+    "DC median ratio",
+    "DC COD",
+]
+EXPLAIN_COLUMNS: Final = ["Feature", "Value", "Factor", "Effect"]
+BELOW_MODEL_COLUMNS: Final = [
+    "Mutation",
+    "Status",
+    "Date",
+    "Declared (Rs)",
+    "Statutory (Rs)",
+    "Model value (Rs)",
+    "Declared / model",
+    "Tax if assessed at model value (Rs)",
+]
+FEATURE_LABELS: Final = {
+    "mouza": "Mouza (location)",
+    "acres": "Parcel size (acres)",
+    "compactness": "Shape (compactness, killa 0.78)",
+    "road_m": "Distance to road (m)",
+    "canal_m": "Distance to canal (m)",
+    "crop": "Crop (model, latest season)",
+    "yield_rel": "Yield vs peers (model)",
+    "ndvi_peak": "Peak NDVI, last 12 months",
+}
 UNDER_COLUMNS: Final = [
     "Mutation",
     "Status",
@@ -98,7 +131,7 @@ def mouza_values(url: str, mouza_id: int, roll_id: int) -> gpd.GeoDataFrame:
     """The roll's value of each of the mouza's parcels, with its geometry and area."""
     sql = text(
         "SELECT k.id AS khasra_id, k.number AS khasra_no, k.land_class,"
-        " k.record_area_sarsai, k.unit_system, v.value_rs, v.rate_id, k.geom"
+        " k.record_area_sarsai, k.unit_system, v.value_rs, v.rate_id, v.model_id, k.geom"
         " FROM valuation_roll_value v JOIN khasra k ON k.id = v.khasra_id"
         " WHERE v.roll_id = :roll AND k.mouza_id = :mouza"
         " ORDER BY k.murabba NULLS FIRST, k.main_number, k.tatima, k.id"
@@ -196,9 +229,36 @@ def under_declared(url: str, mouza_id: int, as_of: date) -> dict[str, Any]:
         return report(conn, mouza_id, as_of).as_dict()
 
 
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False)
+def models(url: str, on: date | None = None) -> dict[str, Any] | None:
+    """The appraisal models trained last (for a date up to ``on``), as plain values."""
+    from landgov.valuation.appraisal import latest_set
+
+    with data.engine(url).connect() as conn:
+        found = latest_set(conn, on)
+    return None if found is None else found.as_json()
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner="Explaining the value…")
+def explanation(url: str, khasra_id: int, roll_id: int) -> dict[str, Any]:
+    """Why the model values a parcel as it does in a roll
+    (:func:`landgov.valuation.appraisal.explain_roll_value`), or ``{"error": why}``."""
+    from landgov.valuation.appraisal import AppraisalError, explain_roll_value
+
+    with data.engine(url).connect() as conn:
+        try:
+            ex, rid, stored = explain_roll_value(conn, khasra_id, roll_id)
+        except AppraisalError as exc:
+            return {"error": str(exc)}
+    return {**ex.as_json(), "roll": rid, "roll_value_rs": stored}
+
+
 def forget() -> None:
     """Drops the cached rolls and reports (e.g. after a new roll is published)."""
-    for fn in (roll, mouza_values, live_count, sales, ratio_studies, under_declared):
+    for fn in (
+        roll, mouza_values, live_count, sales, ratio_studies, under_declared, models,
+        explanation,
+    ):  # fmt: skip
         fn.clear()
 
 
@@ -315,11 +375,80 @@ def values_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
                 "Area (acres)": round(float(r.acres), 4),
                 "Value (Rs)": int(r.value_rs),
                 "Rs per acre": None if r.rs_per_acre is None else round(float(r.rs_per_acre)),
-                "Rate id": None if pd.isna(r.rate_id) else int(r.rate_id),
+                "Valued by": valued_by(r.rate_id, getattr(r, "model_id", None)),
             }
             for r in gdf.itertuples(index=False)
         ],
         columns=VALUE_COLUMNS,
+    )
+
+
+def valued_by(rate_id: Any, model_id: Any) -> str:
+    """``model 3`` or ``DC rate 12``: which stored row made the value."""
+    if model_id is not None and not pd.isna(model_id):
+        return f"model {int(model_id)}"
+    return "DC rate" if rate_id is None or pd.isna(rate_id) else f"DC rate {int(rate_id)}"
+
+
+def model_table(models_json: dict[str, Any]) -> pd.DataFrame:
+    """One row per land class model: its out-of-fold ratio study (trimmed, as the gates
+    are judged) beside the DC table's on the same sales."""
+    rows = []
+    for cls, m in models_json["models"].items():
+        rs = m.get("ratio_study", {})
+        judged = rs.get("trimmed", rs)
+        dc = m.get("statutory_ratio_study", {})
+        dc = dc.get("trimmed", dc)
+        rows.append(
+            {
+                "Land class": style.land_class_label(cls),
+                "Model": int(m["model_id"]),
+                "Sales": int(m["n_sales"]),
+                "Trees": m.get("trees"),
+                "Median ratio": _round(judged.get("median_ratio"), 3),
+                "COD": _round(judged.get("cod"), 1),
+                "PRD": _round(judged.get("prd"), 3),
+                "IAAO gates": "pass" if judged.get("passed") else "FAIL",
+                "DC median ratio": _round(dc.get("median_ratio"), 3),
+                "DC COD": _round(dc.get("cod"), 1),
+            }
+        )
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def _round(value: Any, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def explain_table(ex: dict[str, Any]) -> pd.DataFrame:
+    """The contributions, largest effect first: value per acre = base × Π factors."""
+    return pd.DataFrame(
+        [
+            {
+                "Feature": FEATURE_LABELS.get(c["feature"], c["feature"]),
+                "Value": "unknown" if c["value"] is None else str(c["value"]),
+                "Factor": f"× {c['factor']:.3f}",
+                "Effect": f"{100 * (c['factor'] - 1):+.1f} %",
+            }
+            for c in ex["contributions"]
+        ],
+        columns=EXPLAIN_COLUMNS,
+    )
+
+
+def below_model_table(report: dict[str, Any]) -> pd.DataFrame:
+    """The sales declared far below the model value, lowest declared/model first."""
+    return pd.DataFrame(
+        [
+            {
+                **_sale_cells(s),
+                "Model value (Rs)": int(s["model_value_rs"]),
+                "Declared / model": s["declared_to_model"],
+                "Tax if assessed at model value (Rs)": int(s["revenue_if_assessed_at_model_rs"]),
+            }
+            for s in report.get("below_model", {}).get("sales", [])
+        ],
+        columns=BELOW_MODEL_COLUMNS,
     )
 
 
@@ -343,6 +472,7 @@ def geopackage_bytes(gdf: gpd.GeoDataFrame, roll_id: int | None = None) -> bytes
             "value_rs",
             "rs_per_acre",
             "rate_id",
+            "model_id",
             "geom",
         ]
     ].copy()
@@ -375,11 +505,10 @@ def stratum_of(land_classes: Iterable[str]) -> str:
 
 
 def property_class(stratum: str) -> str:
-    """The IAAO class whose COD limit applies: abadi (houses) residential, mixed ``other``,
-    farm and waste land ``vacant`` (the loosest limit: the most heterogeneous land)."""
-    if stratum == "abadi":
-        return "residential"
-    return "other" if stratum == MIXED else "vacant"
+    """The IAAO class whose COD limit applies (:func:`property_class_of_land`)."""
+    from landgov.domain.ratio_study import property_class_of_land
+
+    return property_class_of_land(stratum).value
 
 
 def _gate(ok: bool) -> str:
@@ -424,16 +553,23 @@ def ratio_table(
     return pd.DataFrame(rows, columns=RATIO_COLUMNS), skipped
 
 
+def _sale_cells(s: dict[str, Any]) -> dict[str, Any]:
+    """The columns both under-declared tables start with."""
+    return {
+        "Mutation": str(s["number"]),
+        "Status": s["status"],
+        "Date": s["valuation_date"],
+        "Declared (Rs)": int(s["declared_rs"] or 0),
+        "Statutory (Rs)": int(s["statutory_rs"]),
+    }
+
+
 def under_table(report: dict[str, Any]) -> pd.DataFrame:
     """The under-declared sales (:meth:`UnderDeclaredReport.as_dict`), most at stake first."""
     return pd.DataFrame(
         [
             {
-                "Mutation": str(s["number"]),
-                "Status": s["status"],
-                "Date": s["valuation_date"],
-                "Declared (Rs)": int(s["declared_rs"] or 0),
-                "Statutory (Rs)": int(s["statutory_rs"]),
+                **_sale_cells(s),
                 "Declared / statutory": s["declared_ratio"],
                 "Revenue at stake (Rs)": int(s["revenue_at_stake_rs"]),
             }

@@ -1,5 +1,7 @@
-"""Valuation page: the current roll for the sidebar's mouza, how statutory values compare
-with declared sale prices (a ratio study per land class), and the under-declared sales.
+"""Valuation page: the current roll for the sidebar's mouza (with why the model values a
+parcel as it does), how statutory values compare with declared sale prices (a ratio study
+per land class), the mass-appraisal models' own ratio studies, and the under-declared
+sales (below the DC value, or far below the model value).
 
 Everything is read from what ``landgov valuation run`` and the rate tables stored, through
 the same functions the CLI calls (:mod:`landgov.valuation`), so the page and the CLI agree
@@ -8,6 +10,7 @@ to the rupee. The data and pure helpers are in :mod:`app.valuation_data`.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from functools import partial
 from typing import Any
@@ -120,6 +123,8 @@ def roll_section(url: str, mouza: MouzaSummary) -> None:
             "Rs per acre": st.column_config.NumberColumn(format="localized"),
         },
     )
+    if roll.get("method") == "model":
+        explain_panel(url, gdf, roll_id)
     stem = vd.file_stem(mouza.name, roll_id, as_of)
     csv_col, gpkg_col = st.columns(2)
     csv_col.download_button(
@@ -141,6 +146,59 @@ def roll_section(url: str, mouza: MouzaSummary) -> None:
         on_click="ignore",
         help=f"Layer `{vd.GPKG_LAYER}`, EPSG:4326, one feature per khasra.",
     )
+
+
+def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int) -> None:
+    """Pick a parcel valued by the model: its base value per acre and one factor per
+    feature (exact contributions), largest effect first."""
+    modelled = gdf[gdf["model_id"].notna()]
+    st.subheader("Why this value?")
+    if modelled.empty:
+        st.caption("No parcel of this mouza is valued by a model in this roll (DC rates).")
+        return
+    options = {str(r.khasra_no): int(r.khasra_id) for r in modelled.itertuples(index=False)}
+    number = st.selectbox("Khasra", list(options), key="valuation_explain_khasra")
+    if number is None:
+        return
+    with panels.database_errors(url):
+        ex = vd.explanation(url, options[number], roll_id)
+    if "error" in ex:
+        st.warning(ex["error"])
+        return
+    cols = st.columns(3)
+    cols[0].metric("Value in the roll", vd.rupees(ex["roll_value_rs"]))
+    cols[1].metric(f"Base ({ex['land_class']} sale, per acre)", vd.rupees(ex["base_rs_per_acre"]))
+    cols[2].metric("This parcel, per acre", vd.rupees(ex["rs_per_acre"]))
+    st.dataframe(vd.explain_table(ex), hide_index=True, width="stretch")
+    st.caption(
+        f"Model {ex['model_id']} (LightGBM, {ex['land_class']} land) on {ex['as_of']}: "
+        f"value per acre = base × every factor; × {ex['acres']:.3f} acres = the value. "
+        "Factors are the model's exact additive contributions (TreeSHAP) on the log scale; "
+        "'unknown' means no imagery or prediction for the parcel."
+    )
+
+
+def models_section(url: str, as_of: date) -> None:
+    st.header("Mass appraisal models")
+    with panels.database_errors(url):
+        found = vd.models(url, as_of)
+    if found is None:
+        st.info(
+            "No appraisal model yet. `landgov valuation train --as-of DATE` fits one per "
+            "land class on validated sales; `landgov valuation run --method model` uses them."
+        )
+        return
+    st.dataframe(vd.model_table(found), hide_index=True, width="stretch")
+    excluded = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in found["excluded_sales"].items())
+    st.caption(
+        f"Trained for {found['as_of']} (market trend "
+        f"{100 * (math.exp(found['trend_per_year']) - 1):+.1f} % a year). Ratio study of "
+        "each model's out-of-fold estimates (sales it did not see) against time-adjusted "
+        "prices, after 3 × IQR trimming; beside it, the DC table's on the same sales. "
+        f"Sales set aside: {excluded or 'none'}."
+    )
+    for cls, why in found["no_model"].items():
+        st.caption(f"No model for {cls}: {why}; its parcels keep their DC value.")
 
 
 def ratio_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
@@ -199,15 +257,42 @@ def under_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
         )
     if report["unvalued"]:
         st.caption(f"{len(report['unvalued'])} sale(s) could not be valued (no DC rate).")
+    below = report.get("below_model", {})
+    st.subheader("Declared far below the model value")
+    if below.get("model_set") is None:
+        st.caption("No appraisal model trained: only the DC check above applies.")
+    elif not below["sales"]:
+        st.success(f"No sale declared below {below['threshold']:.0%} of the model value.")
+    else:
+        st.dataframe(
+            vd.below_model_table(report),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="localized")
+                for c in vd.BELOW_MODEL_COLUMNS[3:6] + vd.BELOW_MODEL_COLUMNS[7:]
+            },
+        )
+        st.caption(
+            f"{below['count']} sale(s) declared at or above the DC value but below "
+            f"{below['threshold']:.0%} of what the appraisal model says was sold (brought to "
+            "each sale's year by the market's trend). The law taxes the higher of declared "
+            "and DC value, so this is not a shortfall in law: it is where an audit of the "
+            "deed should start. Last column: tax on the model value minus the tax paid."
+        )
 
 
 def main() -> None:
     ctx = context.current()
     url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
     st.title("Valuation")
-    st.caption(f"Mouza {mouza.name}: statutory (DC) values, checked against sale prices.")
+    st.caption(
+        f"Mouza {mouza.name}: statutory (DC) and mass-appraisal values, checked against "
+        "sale prices."
+    )
     roll_section(url, mouza)
     ratio_section(url, mouza, as_of)
+    models_section(url, as_of)
     under_section(url, mouza, as_of)
 
 

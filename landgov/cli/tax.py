@@ -83,7 +83,8 @@ def under_declared_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Sales up to this date.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sales declared below their statutory value, and the revenue at stake."""
+    """Sales declared below their statutory value (with the revenue at stake), and sales
+    declared far below the appraisal model's value (when a model is trained)."""
     from landgov.storage import find_mouza
     from landgov.valuation.transfer import under_declared
 
@@ -103,6 +104,23 @@ def under_declared_cmd(
     out.print(
         f"{len(report.sales)} under-declared sale(s); revenue at stake"
         f" Rs {report.revenue_at_stake_rs:,}; {len(report.unvalued)} sale(s) not valued",
+        highlight=False,
+    )
+    if report.model_set is None:
+        out.print("no appraisal model trained: `landgov valuation train` adds the check "
+                  "against the model value", highlight=False)  # fmt: skip
+        return
+    for b in report.below_model:
+        t = b.tax
+        out.print(
+            f"{t.mouza} mutation {t.number}: declared Rs {t.declared_rs or 0:,} vs model"
+            f" Rs {b.model_value_rs:,} ({b.ratio:.0%}); tax at the model value"
+            f" + Rs {b.revenue_if_model_rs:,}",
+            highlight=False,
+        )
+    out.print(
+        f"{len(report.below_model)} sale(s) declared below {report.model_threshold:.0%} of"
+        " the model value",
         highlight=False,
     )
 

@@ -1,8 +1,10 @@
-"""``landgov valuation``: how well valuations track sale prices.
+"""``landgov valuation``: rolls, mass appraisal and how well valuations track prices.
 
 ``ratio-study`` reads a CSV of sales (``estimate``, ``sale_price`` and optionally a
 stratum column) and reports the IAAO ratio statistics of
 :mod:`landgov.domain.ratio_study` with their gates, on all sales and on the trimmed ones.
+``train`` fits the appraisal models, ``run`` publishes a roll (statutory or model),
+``explain`` shows why the model values a parcel as it does.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from landgov.domain import ratio_study
 from landgov.domain.ratio_study import STATISTICS, PropertyClass, RatioStudy
 from landgov.errors import ImportRejected, RowProblem
 
-app = typer.Typer(help="Valuation: ratio studies of estimates against sales.", no_args_is_help=True)
+app = typer.Typer(help="Valuation: rolls, mass appraisal and ratio studies.", no_args_is_help=True)
 
 
 @app.callback()
 def _group() -> None:
-    """Valuation: ratio studies of estimates against sales."""
+    """Valuation: rolls, mass appraisal and ratio studies."""
     # a callback keeps ``valuation`` a command group even with a single command
 
 
@@ -217,17 +219,20 @@ def run_cmd(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (default: a local cluster).")
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(help="statutory (DC rate × area) or model (mass appraisal, per land class)."),
+    ] = "statutory",
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
     """Value every parcel live on the date and publish the roll as one version (atomic;
     the same inputs give the same roll)."""
-    from landgov.valuation.roll import run_roll
+    from landgov.valuation.roll import METHODS, run_roll
 
-    try:
-        day = date.fromisoformat(as_of)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{as_of!r} is not a date", param_hint="--as-of") from exc
-    roll = run_roll(engine(), day, scheduler=scheduler)
+    day = _as_of(as_of)
+    if method not in METHODS:
+        raise typer.BadParameter(f"one of {', '.join(METHODS)}", param_hint="--method")
+    roll = run_roll(engine(), day, method=method, scheduler=scheduler)
     if as_json:
         typer.echo(json.dumps(roll.as_json(), indent=1))
         return
@@ -238,3 +243,90 @@ def run_cmd(
         f"rate in force; fingerprint {roll.fingerprint[:12]}",
         highlight=False,
     )
+    by = roll.summary.get("valued_by")
+    if method == "model" and by:
+        out.print(f"  by model: {by['model']:,}; at the DC rate (no model for the class): "
+                  f"{by['statutory']:,}", highlight=False)  # fmt: skip
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date", param_hint="--as-of") from exc
+
+
+@app.command("train")
+@clean_errors
+def train_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="Valuation date, YYYY-MM-DD.")],
+    years: Annotated[
+        int | None, typer.Option(min=1, help="Only sales of the last N years (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Train the mass-appraisal models (LightGBM per land class) on validated sales and
+    report each one's out-of-fold ratio study against the DC table's."""
+    from landgov.valuation.appraisal import train
+
+    aset = train(engine(), _as_of(as_of), years=years)
+    if as_json:
+        typer.echo(json.dumps(aset.as_json(), indent=1))
+        return
+    state = "found (same sales)" if aset.reused else "trained"
+    out.print(
+        f"appraisal models {state} for {aset.as_of}: market trend "
+        f"{100 * (math.exp(aset.trend_per_year) - 1):+.1f} % a year; fingerprint "
+        f"{aset.fingerprint[:12]}",
+        highlight=False,
+    )
+    for cls, m in sorted(aset.models.items()):
+        rs, dc = m.metrics.get("ratio_study", {}), m.metrics.get("statutory_ratio_study", {})
+        judged = rs.get("trimmed", rs)
+        out.print(
+            f"  {cls}: model {m.id}, {m.n_sales} sales, {m.metrics.get('trees')} trees; "
+            f"out of fold: median ratio {judged.get('median_ratio', float('nan')):.3f}, "
+            f"COD {judged.get('cod', float('nan')):.1f}, PRD {judged.get('prd', float('nan')):.3f}"
+            f" ({'passes' if judged.get('passed') else 'FAILS'} the IAAO gates); DC table: "
+            f"median ratio {dc.get('median_ratio') or float('nan'):.3f}, "
+            f"COD {dc.get('cod') or float('nan'):.1f}",
+            highlight=False,
+        )
+    for cls, why in sorted(aset.skipped.items()):
+        out.print(f"  {cls}: no model ({why}); its parcels keep the DC value", highlight=False)
+    if aset.excluded:
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(aset.excluded.items()))
+        out.print(f"  sales set aside: {listed}", highlight=False)
+
+
+@app.command("explain")
+@clean_errors
+def explain_cmd(
+    mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
+    khasra: Annotated[str, typer.Option(help="Khasra number, e.g. 45//12.")],
+    roll: Annotated[int | None, typer.Option(help="Roll id (default: the current roll).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Why the model values a parcel as it does: a base value per acre times one factor
+    per feature (exact TreeSHAP contributions of the LightGBM model)."""
+    from landgov.storage.lookup import find_khasra, find_mouza
+    from landgov.valuation.appraisal import explain_roll_value
+
+    with engine().connect() as conn:
+        kid = find_khasra(conn, find_mouza(conn, mouza), khasra)
+        ex, roll_id, stored = explain_roll_value(conn, kid, roll)
+    if as_json:
+        typer.echo(json.dumps({**ex.as_json(), "roll": roll_id, "roll_value_rs": stored},
+                              indent=1))  # fmt: skip
+        return
+    out.print(
+        f"khasra {khasra} ({ex.land_class}, {ex.acres:.3f} acres) in roll {roll_id}: "
+        f"Rs {stored:,} (model {ex.model_id}, as of {ex.as_of})",
+        highlight=False,
+    )
+    out.print(f"  base value (average {ex.land_class} sale): Rs {ex.base_rs_per_acre:,.0f} "
+              "per acre", highlight=False)  # fmt: skip
+    for c in sorted(ex.contributions, key=lambda c: -abs(c.log_contribution)):
+        shown = "unknown" if c.value is None else c.value
+        out.print(f"  × {c.factor:.3f}  {c.feature} = {shown}", highlight=False)
+    out.print(f"  = Rs {ex.rs_per_acre:,.0f} per acre × {ex.acres:.3f} acres", highlight=False)

@@ -33,6 +33,14 @@ GROUND_TRUTH_COLUMNS = (
     "party_cnic",
     "details",
 )
+MARKET_TRUTH_COLUMNS = (
+    "mouza",
+    "mutation_no",
+    "kind",
+    "market_value_rs",
+    "declared_rs",
+    "statutory_value_rs",
+)
 FIXED_TIMESTAMP = f"{AS_OF.isoformat()}T00:00:00Z"
 
 
@@ -165,6 +173,26 @@ def write_files(world: World, out_dir: Path, fingerprint: str) -> list[Path]:
     _csv(path, GROUND_TRUTH_COLUMNS, rows)
     written.append(path)
 
+    path = out_dir / "market_truth.csv"
+    _csv(
+        path,
+        MARKET_TRUTH_COLUMNS,
+        [
+            [
+                world.mouza(s.mutation.mouza_id).name,
+                s.mutation.number,
+                s.kind,
+                s.market_value_rs,
+                s.declared_rs,
+                s.mutation.statutory_value_rs,
+            ]
+            for s in sorted(
+                world.market_sales, key=lambda s: (s.mutation.mouza_id, s.mutation.number)
+            )
+        ],
+    )
+    written.append(path)
+
     path = out_dir / "README.md"
     path.write_bytes(readme(world, fingerprint).encode("utf-8"))
     written.append(path)
@@ -201,6 +229,10 @@ Sheikhupura tehsil > qanungo halqa Kot Rehmat), around 31.71 N, 73.98 E (UTM 43N
 - `mutations.csv`: the mutation register, one row per mutation line (columns below).
 - `dc_rates.csv`: the demo District Collector rates: `year`, `land_class`, `rs_per_acre`.
 - `ground_truth.csv`: every planted anomaly (columns below).
+- `market_truth.csv`: every sale's market value, what was declared and why
+  (`arms_length`, `co_owner`, `declared_at_dc`: declared at the DC value though the
+  market paid far more, or `set_by_anomaly`); the market model is in
+  `landgov/demo/market.py`. Columns: {", ".join(MARKET_TRUTH_COLUMNS)}.
 
 `mutations.csv` columns: {", ".join(MUTATION_COLUMNS)}. `transferor` and `transferee`
 are CNICs, or custodian codes (e.g. `highways`) for state bodies; `share` is the fraction

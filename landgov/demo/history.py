@@ -38,6 +38,7 @@ from landgov.demo.anomalies import (
 )
 from landgov.demo.inheritance import NotSimpleCase, simple_hanafi
 from landgov.demo.layout import split_angle
+from landgov.demo.market import Market, MarketSale
 from landgov.demo.model import (
     AS_OF,
     DEED_REQUIRED_FROM,
@@ -116,6 +117,7 @@ class History:
         self.inherit_flag: dict[int, str] = {}
         self.flagged: dict[str, int] = {"wrong_inheritance_shares": 0, "omitted_female_heir": 0}
         self.persons = [p for p in world.parties if p.kind == "person" and p.cnic is not None]
+        self.market = Market(world)
 
     # -- the queue -------------------------------------------------------------------
     def push(self, day: date, prio: int, kind: str, payload: Any) -> None:
@@ -460,13 +462,23 @@ class History:
             ops = [("own", ks, seller, -portion)] + [
                 ("own", ks, b, portion / len(buyers)) for b in buyers
             ]
-        statutory = self.value(ks, line_share or portion, day.year)
-        # declared prices are rounded up to Rs 1,000; honest ones are at least the DC value
-        price = 1000 * math.ceil(
-            statutory * (ratio if ratio is not None else rnd.uniform(1.0, 2.2)) / 1000
-        )
+        fraction = line_share or portion
+        statutory = self.value(ks, fraction, day.year)
+        parcels = [
+            (k, statutory_value(self.world, day.year, [(k.land_class, k.record_area_sarsai)], f))
+            for k, f in ((self.world.khasra(k), float(fraction)) for k in ks.khasras)
+        ]
+        co_owner = all(b in ks.own for b in buyers)
+        price, value, kind = self.market.price(parcels, statutory, co_owner=co_owner)
+        if ratio is not None:
+            # an anomaly sets the declared price (rounded up to Rs 1,000)
+            price, kind = 1000 * math.ceil(statutory * ratio / 1000), "set_by_anomaly"
+        else:
+            # generator 2 drew its price noise here: drawing it still keeps everything
+            # after a sale as it was; prices now come from the market's own stream
+            rnd.uniform(1.0, 2.2)
         fees = int(round(0.01 * max(price, statutory), -2))
-        return self.register(
+        m = self.register(
             ks.mouza_id,
             "sale",
             day,
@@ -478,6 +490,8 @@ class History:
             fees=fees,
             **kwargs,
         )
+        self.world.market_sales.append(MarketSale(m, kind, value, price))
+        return m
 
     def try_sale(self, mouza_id: int, day: date) -> bool:
         found = self.find_holder(mouza_id, day)

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 AUDIT_ACTION = "demo build"
 ACTOR = "landgov demo"
-GENERATOR_VERSION = 2
-"""Bumped when the same seed gives other rows (2: family relations, parents inherit); a
-database holding an older build is refused, not silently mixed with newer files."""
+GENERATOR_VERSION = 3
+"""Bumped when the same seed gives other rows (2: family relations, parents inherit;
+3: sale prices from a land market, landgov.demo.market); a database holding an older
+build is refused, not silently mixed with newer files."""
 _LOCK_KEY = 0x1A4D_DE30  # serialises concurrent demo builds on one database
 RECORD_TABLES = (
     "mouza",

@@ -275,6 +275,7 @@ class World:
     girdawaris: list[Girdawari] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
     dc_rates: dict[tuple[int, str], int] = field(default_factory=dict)  # (year, class) -> Rs/acre
+    market_sales: list[Any] = field(default_factory=list)  # landgov.demo.market.MarketSale
     frame: Any = None  # landgov.demo.shapes.Frame of the layout
 
     def party(self, party_id: int) -> Party:

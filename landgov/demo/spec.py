@@ -38,5 +38,6 @@ def file_names(slugs: Sequence[str] | None = None) -> list[str]:
         "mutations.csv",
         "dc_rates.csv",
         "ground_truth.csv",
+        "market_truth.csv",
         "README.md",
     ]

@@ -479,6 +479,17 @@ GATES: Final = Gates()
 """The IAAO gates of domain.md §7."""
 
 
+def property_class_of_land(land_class: str) -> PropertyClass:
+    """The IAAO class whose COD limit applies to a land class (domain.md §7): abadi
+    (houses) residential, farm and waste land vacant (the loosest limit: the most
+    heterogeneous land), anything else (e.g. a stratum mixing classes) other."""
+    if land_class == "abadi":
+        return PropertyClass.RESIDENTIAL
+    if land_class in ("nehri", "chahi", "barani", "banjar", "ghair_mumkin", "shamlat", "forest"):
+        return PropertyClass.VACANT
+    return PropertyClass.OTHER
+
+
 def property_class_of(value: PropertyClass | str) -> PropertyClass:
     """The :class:`PropertyClass` named by ``value`` (case-insensitive)."""
     try:

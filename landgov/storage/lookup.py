@@ -35,3 +35,18 @@ def find_mouza(conn: Connection, ref: str) -> int:
         listed = "; ".join(f"{r[1]} (hadbast {r[2]}, tehsil {r[3]})" for r in rows)
         raise NotFound(f"mouza '{ref}' is ambiguous: {listed}")
     return int(rows[0][0])
+
+
+def find_khasra(conn: Connection, mouza_id: int, number: str) -> int:
+    """Id of khasra ``number`` (e.g. ``45//12/1``) in a mouza.
+
+    Raises:
+        NotFound: no such khasra in that mouza.
+    """
+    found = conn.execute(
+        text("SELECT id FROM khasra WHERE mouza_id = :m AND number = :n"),
+        {"m": mouza_id, "n": number.strip()},
+    ).scalar()
+    if found is None:
+        raise NotFound(f"no khasra '{number}' in mouza {mouza_id}")
+    return int(found)

@@ -18,8 +18,14 @@ unique fingerprint makes two concurrent runs publish one roll.
 Method ``statutory``: the District Collector value, area × the DC rate in force on the
 date for the parcel's mouza (or the admin unit above it) and land class, exactly as
 :func:`landgov.valuation.rates.statutory_value` computes it for one parcel. A parcel
-with no rate in force is counted as unvalued, with the reason, never guessed. The mass
-appraisal model (issue 7, to come) plugs in as another method.
+with no rate in force is counted as unvalued, with the reason, never guessed.
+
+Method ``model``: the mass-appraisal value (:mod:`landgov.valuation.appraisal`): the set
+of models for the date is trained first (or found: same sales, same set), and each task
+reads its parcels' features and scores them with the model of their land class. Land
+classes without a model (too few sales) keep their statutory value; each value row says
+which (``model_id`` NULL: statutory), and the roll's summary counts both. The set's
+fingerprint is part of the roll's, so new sales make a new roll.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -41,8 +47,12 @@ from sqlalchemy.exc import IntegrityError
 from landgov.domain.units import UnitSystem, sarsai_sqft
 from landgov.valuation.rates import DcRate, dc_rate_on
 
+if TYPE_CHECKING:
+    from landgov.valuation.appraisal import AppraisalSet
+
 METHOD_STATUTORY: Final = "statutory"
-METHODS: Final = (METHOD_STATUTORY,)
+METHOD_MODEL: Final = "model"
+METHODS: Final = (METHOD_STATUTORY, METHOD_MODEL)
 CHUNK: Final = 100_000
 """Khasra ids per dask task: large enough that scheduling costs little, small enough that
 the workers share the work evenly."""
@@ -155,30 +165,59 @@ def fingerprint(conn: Connection, method: str, as_of: date, rates: dict[Any, DcR
 
 
 def value_range(
-    url: str, as_of: date, id_range: tuple[int, int], per_sq_ft: dict[Any, Any]
-) -> tuple[Any, Any, Any, dict[str, int]]:
+    url: str,
+    as_of: date,
+    id_range: tuple[int, int],
+    per_sq_ft: dict[Any, Any],
+    models: dict[str, tuple[int, str]] | None = None,
+) -> tuple[Any, Any, Any, dict[str, int], Any]:
     """One dask task: reads the live parcels with ids in ``id_range`` itself (only the
     range travels, not the parcels) and values them; returns numpy arrays of khasra ids,
-    values and rate ids of the valued ones, and a count of the unvalued by reason."""
+    values and rate ids of the valued ones, a count of the unvalued by reason, and the
+    model id per valued parcel (0: statutory). ``models`` maps a land class to (model
+    id, LightGBM model text); without it every value is statutory."""
     import numpy as np
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    from landgov.valuation.appraisal import _booster, predict_values
+    from landgov.valuation.features import parcel_features
+
     engine = create_engine(url, poolclass=NullPool)
+    feats = None
     try:
         with engine.connect() as conn:
-            parcels = live_parcels(conn, as_of, id_range)
+            if models:
+                feats = parcel_features(conn, as_of, id_range=id_range)
+                parcels = [
+                    (int(k), int(m), c, int(a), u)
+                    for k, m, c, a, u in zip(feats.ids, feats.mouza_ids, feats.land_class,
+                                             feats.record_area_sarsai, feats.unit_system,
+                                             strict=True)
+                ]  # fmt: skip
+            else:
+                parcels = live_parcels(conn, as_of, id_range)
     finally:
         engine.dispose()
     values = value_chunk(parcels, per_sq_ft)
+    model_ids = np.zeros(len(values), dtype=np.int64)
+    if feats is not None and models:
+        scored, model_ids = predict_values(
+            {c: (i, _booster(t)) for c, (i, t) in models.items()}, feats
+        )
+        values = [
+            (v[0], int(s), v[2]) if s >= 0 else v for v, s in zip(values, scored, strict=True)
+        ]
     missing = Counter(f"{p[2]} in mouza {p[1]}" for p, v in zip(parcels, values, strict=True)
                       if v[1] is None)  # fmt: skip
-    valued = [v for v in values if v[1] is not None]
+    keep = [i for i, v in enumerate(values) if v[1] is not None]
+    valued = [values[i] for i in keep]
     return (
         np.fromiter((v[0] for v in valued), dtype=np.int64, count=len(valued)),
         np.fromiter((v[1] or 0 for v in valued), dtype=np.int64, count=len(valued)),
         np.fromiter((v[2] or 0 for v in valued), dtype=np.int64, count=len(valued)),
         dict(missing),
+        model_ids[keep],
     )
 
 
@@ -205,18 +244,22 @@ def run_roll(
     method: str = METHOD_STATUTORY,
     scheduler: Any = None,
     chunk: int = CHUNK,
+    appraisal: AppraisalSet | None = None,
 ) -> Roll:
     """Values every parcel live on ``as_of`` and publishes the roll (module docstring).
 
     Args:
         engine: The database.
         as_of: The valuation date.
-        method: ``statutory`` (the only one so far).
+        method: ``statutory`` or ``model``.
         scheduler: None (a local dask cluster), an address, or a ``Client``.
         chunk: Parcels per dask task.
+        appraisal: With method ``model``, score with this stored set of models instead
+            of training (or finding) the set for ``as_of`` from the sales.
 
     Raises:
         ValueError: an unknown method.
+        AppraisalError: method ``model`` and no land class has enough sales to train on.
     """
     from landgov.parallel import dask_client
     from landgov.storage import audit
@@ -224,9 +267,17 @@ def run_roll(
     if method not in METHODS:
         raise ValueError(f"unknown valuation method {method!r}: one of {', '.join(METHODS)}")
     t0 = time.perf_counter()
+    models: dict[str, tuple[int, str]] | None = None
+    tag = method
+    if method == METHOD_MODEL:
+        from landgov.valuation.appraisal import train
+
+        aset = appraisal if appraisal is not None else train(engine, as_of)
+        models = {c: (m.id, m.booster_text) for c, m in aset.models.items()}
+        tag = f"{method}:{aset.fingerprint}"
     with engine.connect() as conn:
         rates = rates_for(conn, as_of)
-        fp = fingerprint(conn, method, as_of, rates)
+        fp = fingerprint(conn, tag, as_of, rates)
         found = _stored(conn, fp)
         lo, hi = conn.execute(text(f"SELECT min(id), max(id) FROM khasra WHERE {_LIVE}"),
                               {"d": as_of}).one()  # fmt: skip
@@ -239,7 +290,8 @@ def run_roll(
     client, owned = dask_client(scheduler)
     try:
         scattered = client.scatter(per_sq_ft, broadcast=True)
-        futures = [client.submit(value_range, url, as_of, r, scattered, pure=False)
+        shared = None if models is None else client.scatter(models, broadcast=True)
+        futures = [client.submit(value_range, url, as_of, r, scattered, shared, pure=False)
                    for r in ranges]  # fmt: skip
         parts = client.gather(futures)
     finally:
@@ -251,11 +303,15 @@ def run_roll(
         missing.update(part[3])
     n_valued = sum(len(part[0]) for part in parts)
     total = sum(int(part[1].sum()) for part in parts)
+    by_model = sum(int((part[4] > 0).sum()) for part in parts)
     summary: dict[str, Any] = {
         "no_rate_in_force": dict(missing.most_common(20)),
+        "valued_by": {"model": by_model, "statutory": n_valued - by_model},
         "seconds": {"read": round(t_read, 3), "score": round(t_score, 3)},
         "chunks": len(ranges),
     }
+    if models is not None:
+        summary["models"] = {c: i for c, (i, _) in sorted(models.items())}
     try:
         with engine.begin() as conn:  # the one transaction that publishes the roll
             roll_id = int(conn.execute(
@@ -270,10 +326,11 @@ def run_roll(
             raw = conn.connection.driver_connection
             assert raw is not None
             with raw.cursor().copy(
-                "COPY valuation_roll_value (roll_id, khasra_id, value_rs, rate_id) FROM STDIN"
+                "COPY valuation_roll_value (roll_id, khasra_id, value_rs, rate_id, model_id)"
+                " FROM STDIN"
             ) as cp:
-                for ids, vals, rids in (part[:3] for part in parts):
-                    cp.write(_copy_text(roll_id, ids, vals, rids))
+                for part in parts:
+                    cp.write(_copy_text(roll_id, part[0], part[1], part[2], part[4]))
             audit.append(conn, actor="landgov", action="publish valuation roll",
                          entity="valuation_roll", entity_id=str(roll_id),
                          details={"as_of": as_of.isoformat(), "method": method,
@@ -291,12 +348,13 @@ def run_roll(
                 summary)  # fmt: skip
 
 
-def _copy_text(roll_id: int, ids: Any, values: Any, rate_ids: Any) -> str:
-    """COPY text rows ``roll, khasra, value, rate`` (rate 0 means none: written as NULL)."""
+def _copy_text(roll_id: int, ids: Any, values: Any, rate_ids: Any, model_ids: Any) -> str:
+    """COPY text rows ``roll, khasra, value, rate, model`` (0 means none: written NULL)."""
     rates = [str(r) if r else "\\N" for r in rate_ids.tolist()]
+    models = [str(m) if m else "\\N" for m in model_ids.tolist()]
     prefix = f"{roll_id}\t"
-    rows = zip(ids.tolist(), values.tolist(), rates, strict=True)
-    return "".join(f"{prefix}{k}\t{v}\t{r}\n" for k, v, r in rows)
+    rows = zip(ids.tolist(), values.tolist(), rates, models, strict=True)
+    return "".join(f"{prefix}{k}\t{v}\t{r}\t{m}\n" for k, v, r, m in rows)
 
 
 def current_roll(conn: Connection) -> Roll | None:

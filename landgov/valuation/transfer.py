@@ -225,12 +225,16 @@ def transfer_tax(
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class UnderDeclaredReport:
-    """Sales declared below statutory value, and the sales that could not be valued."""
+    """Sales declared below statutory value, those far below the model value, and the
+    sales that could not be valued."""
 
     sales: list[TransferTax]
     unvalued: list[tuple[int, str]]  # (mutation id, why)
+    below_model: list[BelowModel] = field(default_factory=list)
+    model_threshold: float | None = None
+    model_set: str | None = None  # fingerprint of the appraisal models used, if any
 
     @property
     def revenue_at_stake_rs(self) -> int:
@@ -250,7 +254,49 @@ class UnderDeclaredReport:
             "statutory_rs": sum(s.statutory_rs for s in self.sales),
             "sales": [{k: s.as_dict()[k] for k in keep} for s in self.sales],
             "unvalued": [{"mutation_id": i, "reason": r} for i, r in self.unvalued],
+            "below_model": {
+                "threshold": self.model_threshold,
+                "model_set": self.model_set,
+                "count": len(self.below_model),
+                "revenue_if_assessed_at_model_rs": sum(
+                    b.revenue_if_model_rs for b in self.below_model
+                ),
+                "sales": [b.as_dict() for b in self.below_model],
+            },
         }
+
+
+@dataclass(frozen=True)
+class BelowModel:
+    """A sale declared at or above its DC value but far below the appraisal model's value
+    of what it transferred: not a tax shortfall in law (the taxable value is the higher
+    of declared and DC), but the under-declaration an audit looks for."""
+
+    tax: TransferTax
+    model_value_rs: int
+    revenue_if_model_rs: int  # tax on the model value minus tax on the taxable value
+
+    @property
+    def ratio(self) -> float:
+        return (self.tax.declared_rs or 0) / self.model_value_rs
+
+    def as_dict(self) -> dict[str, Any]:
+        t = self.tax
+        return {
+            "mutation_id": t.mutation_id, "mouza": t.mouza, "number": t.number,
+            "status": t.status, "valuation_date": t.valuation_date.isoformat(),
+            "declared_rs": t.declared_rs, "statutory_rs": t.statutory_rs,
+            "model_value_rs": self.model_value_rs,
+            "declared_to_model": round(self.ratio, 4),
+            "revenue_if_assessed_at_model_rs": self.revenue_if_model_rs,
+        }  # fmt: skip
+
+
+MODEL_BELOW = 0.7
+"""A sale is far below the model value when declared < this × model value. Measured on
+the demo (``tests/valuation/test_appraisal.py``): no arm's-length sale falls that far
+below the model (its out-of-fold COD is 10-15), while 85 % of the sales declared below
+70 % of their true market value do."""
 
 
 def under_declared(
@@ -259,13 +305,19 @@ def under_declared(
     as_of: date | None = None,
     *,
     taxpayer_status: str = "active",
+    model_below: float | None = MODEL_BELOW,
 ) -> UnderDeclaredReport:
-    """Every sale (not rejected) whose declared price is below its statutory value.
+    """Every sale (not rejected) whose declared price is below its statutory value, and
+    (with a trained appraisal model, ``model_below`` not None) every other one declared
+    below ``model_below`` × the model value of what it transferred on its date.
 
     Only sales with a declared price and a valuation date on or before ``as_of`` count;
     those no DC rate covers are listed as unvalued rather than silently dropped. Sorted
-    by revenue at stake, then declared/statutory ratio (lowest first).
+    by revenue at stake, then declared/statutory ratio (lowest first); the model list by
+    declared/model ratio.
     """
+    from landgov.valuation.appraisal import latest_set, per_acre_values, sale_model_value
+
     ids = (
         conn.execute(
             text(
@@ -280,16 +332,39 @@ def under_declared(
         .scalars()
         .all()
     )
-    found, unvalued = [], []
+    valued, unvalued = [], []
     for mid in ids:
         try:
-            tax = transfer_tax(conn, int(mid), taxpayer_status=taxpayer_status)
+            valued.append(transfer_tax(conn, int(mid), taxpayer_status=taxpayer_status))
         except LandgovError as exc:  # no rate in force, no khasra held on the date...
             unvalued.append((int(mid), str(exc)))
-            continue
-        if tax.under_declared:
-            found.append(tax)
+    found = [t for t in valued if t.under_declared]
     found.sort(
         key=lambda t: (-t.revenue_at_stake_rs, (t.declared_rs or 0) / max(t.statutory_rs, 1))
     )
-    return UnderDeclaredReport(found, unvalued)
+    report = UnderDeclaredReport(found, unvalued)
+    aset = None if model_below is None else latest_set(conn, as_of)
+    if aset is None:
+        return report
+    report.model_threshold, report.model_set = model_below, aset.fingerprint
+    per_acre = per_acre_values(aset, conn, sorted({p.khasra_id for t in valued for p in t.parcels}))
+    rules = rules_for_mouza(conn, mouza_id) if mouza_id is not None else None
+    for t in valued:
+        if t.under_declared or t.declared_rs is None:
+            continue
+        value = sale_model_value(
+            aset, per_acre,
+            [(p.khasra_id, float(p.area_sarsai * p.share), p.unit_system.value)
+             for p in t.parcels],
+            1.0, t.valuation_date,
+        )  # fmt: skip
+        if value is None or value <= 0 or t.declared_rs >= (model_below or 0) * value:
+            continue
+        these = rules if rules is not None else rules_for_mouza(
+            conn, int(conn.execute(text("SELECT mouza_id FROM mutation WHERE id = :m"),
+                                   {"m": t.mutation_id}).scalar_one()))  # fmt: skip
+        on_model = total(transfer_taxes(value, these, t.valuation_date,
+                                        taxpayer_status=taxpayer_status))  # fmt: skip
+        report.below_model.append(BelowModel(t, value, max(0, on_model - t.total_rs)))
+    report.below_model.sort(key=lambda b: b.ratio)
+    return report

@@ -118,6 +118,43 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
         assert any("is under-declared" in el.value for el in at.success)
 
 
+def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
+    demo_copy: Engine, demo_dir: Path, point_app_at: PointAt
+) -> None:
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
+    roll = run_roll(demo_copy, ROLL_DATE, method="model")
+    point_app_at(database_url(demo_copy))
+    at = valuation_page()
+    mouza_id = at.sidebar.selectbox(key="mouza_id").value
+    picker = at.selectbox(key="valuation_explain_khasra")
+    with demo_copy.connect() as conn:
+        kid = conn.execute(
+            text("SELECT id FROM khasra WHERE mouza_id = :m AND number = :n"),
+            {"m": mouza_id, "n": picker.value},
+        ).scalar_one()
+        stored = conn.execute(
+            text("SELECT value_rs FROM valuation_roll_value WHERE roll_id = :r AND khasra_id = :k"),
+            {"r": roll.id, "k": kid},
+        ).scalar_one()
+        report = under_declared(conn, mouza_id, date.today())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Value in the roll"] == vd.rupees(stored)
+    frames = [f.value for f in at.dataframe]
+    explained = next(f for f in frames if list(f.columns) == vd.EXPLAIN_COLUMNS)
+    assert "Distance to road (m)" in explained["Feature"].tolist()
+    assert all(v.startswith("× ") for v in explained["Factor"])
+    models = next(f for f in frames if list(f.columns) == vd.MODEL_COLUMNS)
+    assert {"Nehri", "Chahi"} <= {str(c).split()[0] for c in models["Land class"]}
+    assert set(models["IAAO gates"]) <= {"pass", "FAIL"}
+    values = next(f for f in frames if list(f.columns) == vd.VALUE_COLUMNS)
+    assert values["Valued by"].str.startswith("model ").any()
+    if report.below_model:
+        below = next(f for f in frames if list(f.columns) == vd.BELOW_MODEL_COLUMNS)
+        assert below["Mutation"].tolist() == [str(b.tax.number) for b in report.below_model]
+    else:
+        assert any("of the model value" in el.value for el in at.success)
+
+
 # --- pure helpers ------------------------------------------------------------------------
 
 
@@ -165,6 +202,7 @@ def _parcels() -> gpd.GeoDataFrame:
                 "unit_system": ["standard", "standard"],
                 "value_rs": [2_000_000, 5_000_000],
                 "rate_id": [3, 4],
+                "model_id": [None, 5],
             },
             geometry=[
                 shapely.box(74.30, 31.50, 74.301, 31.501),
@@ -191,6 +229,7 @@ def test_map_rows_and_table_carry_the_values() -> None:
     table = vd.values_table(gdf)
     assert list(table.columns) == vd.VALUE_COLUMNS and table["Value (Rs)"].sum() == 7_000_000
     assert vd.csv_bytes(gdf).decode("utf-8-sig").splitlines()[0].startswith("Khasra,")
+    assert table["Valued by"].tolist() == ["DC rate 3", "model 5"]
 
 
 def test_geopackage_reads_back_with_the_same_rows(tmp_path: Path) -> None:
@@ -202,4 +241,5 @@ def test_geopackage_reads_back_with_the_same_rows(tmp_path: Path) -> None:
     assert len(back) == len(gdf)
     assert back["value_rs"].tolist() == [2_000_000, 5_000_000]
     assert set(back["roll_id"]) == {7}
+    assert back["model_id"].isna().tolist() == [True, False]
     assert back.crs.to_epsg() == 4326
