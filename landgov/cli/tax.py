@@ -125,6 +125,48 @@ def under_declared_cmd(
     )
 
 
+@app.command("property")
+@clean_errors
+def property_cmd(
+    city: Annotated[str, typer.Option(help="City of the rental value table, e.g. Lahore.")],
+    locality: Annotated[str, typer.Option(help="Locality (rating area) in that table.")],
+    area_sq_ft: Annotated[float, typer.Option("--area-sq-ft", min=0.01, help="Covered area.")],
+    category: Annotated[
+        str, typer.Option(help="residential, commercial or industrial.")
+    ] = "residential",
+    province: Annotated[str, typer.Option(help="Whose property tax rules apply.")] = "Punjab",
+    on: Annotated[str | None, typer.Option("--on", help="Date; default today.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Urban immovable property tax for a year: annual rental value (locality table in
+    force) × the province's rate (Punjab 5 %)."""
+    from datetime import date
+    from fractions import Fraction
+
+    from landgov.valuation.transfer import urban_property_tax
+
+    if category not in ("residential", "commercial", "industrial"):
+        raise BadOption(
+            f"--category: {category!r} is not one of residential, commercial, industrial"
+        )
+    when = option_date(on, "--on") or date.today()
+    with engine().connect() as conn:
+        result = urban_property_tax(
+            conn, province=province, city=city, locality=locality, category=category,
+            area_sq_ft=Fraction(str(area_sq_ft)), on=when,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    out.print(
+        f"{category} property of {area_sq_ft:,} ft² in {locality}, {city} on {when}: annual"
+        f" rental value Rs {result.annual_rental_value_rs:,}; property tax"
+        f" Rs {result.total_rs:,}"
+        + ("" if result.taxes else f" (no property tax rule of {province} in force)"),
+        highlight=False,
+    )
+
+
 @rates_app.command("load")
 @clean_errors
 def load_cmd(

@@ -114,26 +114,83 @@ _RULES = text(
 def rules_for_mouza(conn: Connection, mouza_id: int) -> list[TaxRule]:
     """Every stored tax rule that reaches a mouza: federal ones, and those of its
     province, district or tehsil (by name at that level), whatever their dates."""
-    rules = []
-    for r in conn.execute(_RULES, {"mouza": mouza_id}).mappings():
-        rules.append(
-            TaxRule(
-                code=r["code"],
-                rate=Decimal(r["rate"]),
-                base=r["base"],
-                payer=r["payer"],
-                valid_from=r["valid_from"],
-                valid_to=r["valid_to"],
-                lower_rs=None if r["lower_rs"] is None else Decimal(r["lower_rs"]),
-                upper_rs=None if r["upper_rs"] is None else Decimal(r["upper_rs"]),
-                method=r["method"],
-                taxpayer_status=r["taxpayer_status"],
-                jurisdiction="federal" if r["area"] is None else f"{r['level']} {r['area']}",
-                source=r["source"],
-                id=int(r["id"]),
-            )
-        )
-    return rules
+    return [_rule(r) for r in conn.execute(_RULES, {"mouza": mouza_id}).mappings()]
+
+
+def _rule(r: Any) -> TaxRule:
+    return TaxRule(
+        code=r["code"],
+        rate=Decimal(r["rate"]),
+        base=r["base"],
+        payer=r["payer"],
+        valid_from=r["valid_from"],
+        valid_to=r["valid_to"],
+        lower_rs=None if r["lower_rs"] is None else Decimal(r["lower_rs"]),
+        upper_rs=None if r["upper_rs"] is None else Decimal(r["upper_rs"]),
+        method=r["method"],
+        taxpayer_status=r["taxpayer_status"],
+        jurisdiction="federal" if r["area"] is None else f"{r['level']} {r['area']}",
+        source=r["source"],
+        id=int(r["id"]),
+    )
+
+
+@dataclass(frozen=True)
+class PropertyTax:
+    """The yearly urban property tax of one property from its annual rental value."""
+
+    city: str
+    locality: str
+    category: str
+    area_sq_ft: Fraction
+    on: date
+    annual_rental_value_rs: int
+    taxes: list[TaxLine]
+
+    @property
+    def total_rs(self) -> int:
+        return total(self.taxes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "city": self.city, "locality": self.locality, "category": self.category,
+            "area_sq_ft": str(self.area_sq_ft), "on": self.on.isoformat(),
+            "annual_rental_value_rs": self.annual_rental_value_rs,
+            "taxes": [t.as_dict() for t in self.taxes], "total_tax_rs": self.total_rs,
+        }  # fmt: skip
+
+
+def urban_property_tax(
+    conn: Connection,
+    *,
+    province: str,
+    city: str,
+    locality: str,
+    category: str,
+    area_sq_ft: Fraction,
+    on: date,
+) -> PropertyTax:
+    """Annual rental value from the locality table in force on ``on`` (Rs per ft² a year
+    × covered area), and the property tax rules of ``province`` on it (Punjab: 5 %).
+
+    Raises:
+        NoRateInForce: no rental value for the locality and category on the date.
+    """
+    from landgov.valuation.rates import annual_rental_value
+    from landgov.valuation.taxes import property_tax
+
+    arv = annual_rental_value(conn, city, locality, category, area_sq_ft, on)
+    rules = [
+        _rule(r)
+        for r in conn.execute(
+            text(
+                "SELECT * FROM tax_rule WHERE code = 'property_tax' AND (level = 'federal'"
+                " OR (level = 'province' AND lower(area) = lower(:p))) ORDER BY id"
+            ),
+            {"p": province},
+        ).mappings()
+    ]
+    return PropertyTax(city, locality, category, area_sq_ft, on, arv, property_tax(arv, rules, on))
 
 
 def _statutory(conn: Connection, mutation_id: int, on: date) -> list[ParcelValue]:

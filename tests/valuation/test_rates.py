@@ -162,3 +162,51 @@ def test_dc_rates_mouza_row_wins_over_district(demo_copy: Engine, tmp_path: Path
     # Rs 1,440,000 per acre is Rs 1,000 per standard sarsai
     assert value.value == Fraction(khasra.record_area_sarsai * 1000, 2)
     assert value.rate.id == other.id
+
+
+def test_urban_property_tax_from_the_rental_table(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from landgov.cli.main import app
+    from landgov.storage import engine as engine_module
+    from landgov.valuation.rates import load_rental_values
+    from landgov.valuation.transfer import urban_property_tax
+
+    path = write(tmp_path, (
+        "city,locality,category,rs_per_sq_ft_per_year,valid_from,valid_to,notification\n"
+        "Lahore,Gulberg,residential,36.50,2025-07-01,,PVT 2025 (demo)\n"
+    ))  # fmt: skip
+    load_rental_values(engine, path)
+    with engine.connect() as conn:
+        result = urban_property_tax(
+            conn, province="Punjab", city="lahore", locality="Gulberg", category="residential",
+            area_sq_ft=Fraction(2250), on=date(2026, 1, 1),
+        )  # fmt: skip
+        with pytest.raises(NoRateInForce, match="no rental value in force on 2025-01-01"):
+            urban_property_tax(
+                conn, province="Punjab", city="Lahore", locality="Gulberg",
+                category="residential", area_sq_ft=Fraction(2250), on=date(2025, 1, 1),
+            )  # fmt: skip
+    assert result.annual_rental_value_rs == 82_125  # 2,250 ft² × Rs 36.50
+    assert [t.code for t in result.taxes] == ["property_tax"]
+    assert result.total_rs == 4_106  # 5 % (seeded Punjab rule), rounded half up
+
+    monkeypatch.setenv("LANDGOV_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    engine_module._engine_for.cache_clear()
+    try:
+        args = ["tax", "property", "--city", "Lahore", "--locality", "Gulberg",
+                "--area-sq-ft", "2250", "--on", "2026-01-01"]  # fmt: skip
+        res = CliRunner().invoke(app, [*args, "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["total_tax_rs"] == 4_106
+        bad = CliRunner().invoke(app, [*args, "--category", "palace"])
+        assert bad.exit_code == 1 and "'palace' is not one of" in bad.output
+        none = CliRunner().invoke(app, [*args[:5], "Model Town", *args[6:]])
+        assert none.exit_code == 1 and "no rental value in force" in none.output
+    finally:
+        engine_module._engine_for.cache_clear()
