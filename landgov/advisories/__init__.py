@@ -1,0 +1,11 @@
+"""Farmer advisories (issue 8, in progress): per-parcel crop health, yield outlook, water
+stress and phenology notices, with evidence and confidence, in Urdu and English.
+
+- :mod:`~landgov.advisories.rules`: the pure rules over one parcel-season's imagery.
+- :mod:`~landgov.advisories.texts`: the Urdu and English templates, SMS-sized.
+"""
+
+from landgov.advisories.rules import Advisory, Kind, Level, Series
+from landgov.advisories.texts import Text, render
+
+__all__ = ["Advisory", "Kind", "Level", "Series", "Text", "render"]

@@ -1,0 +1,313 @@
+"""Advisory rules: what a parcel's imagery and predictions say to its farmer, with evidence.
+
+Pure functions over one parcel-season's observations and its peers (no I/O): the batch
+job reads the series from ``parcel_zonal`` and the predictions, calls these, and stores
+the result. Every advisory carries the numbers and dates behind it (``evidence``) and a
+confidence in [0, 1]; when clouds leave too few clear observations the only advisory is
+:data:`INSUFFICIENT` — the rules do not guess.
+
+Rules and thresholds (each a named constant, so the reasoning is reviewable):
+
+- **crop health** (:func:`crop_health`): the parcel's latest clear NDVI and WDRVI against
+  (a) the parcels of the same crop this season on the same dates (robust z-score:
+  median and 1.4826 × MAD) and (b) its own earlier seasons of the same crop at the same
+  day of the season. ``poor`` at z ≤ −1.5 against peers, ``good`` at z ≥ +1.0.
+  WDRVI is reported beside NDVI because NDVI saturates over dense wheat (domain.md §8).
+- **yield outlook** (:func:`yield_outlook`): the yield model's t/ha, in maunds per acre
+  (40 kg maund: 1 maund/acre = 98.8 kg/ha), against the district average of the crop.
+- **water stress** (:func:`water_stress`): NDMI (canopy water) dropped by ≥ 0.10 from its
+  highest value of the previous :data:`STRESS_LOOKBACK_DAYS` days while the canopy is
+  still green (NDVI ≥ 70 % of its season high so far) — a drying crop, not a ripening
+  one, and more than the peers of the same crop dropped over the same days.
+- **late sowing** / **early senescence** (:func:`phenology_notices`): green-up (NDVI
+  first crossing :data:`GREENUP_NDVI`) ≥ 21 days after the peers' median; end of season
+  (phenology marks, 70 % of amplitude on green-down) ≥ 14 days before the peers' median.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+import numpy as np
+
+MIN_CLEAR_FRACTION: Final = 0.5
+MIN_CLEAR_RECENT: Final = 2
+RECENT_DAYS: Final = 20
+POOR_Z: Final = -1.5
+GOOD_Z: Final = 1.0
+MIN_PEERS: Final = 5
+STRESS_DROP: Final = 0.10
+STRESS_LOOKBACK_DAYS: Final = 30
+STRESS_GREEN_SHARE: Final = 0.7
+GREENUP_NDVI: Final = 0.4
+LATE_DAYS: Final = 21
+EARLY_DAYS: Final = 14
+KG_HA_PER_MAUND_ACRE: Final = 98.8
+"""domain.md §3/§8: one 40 kg maund per acre is 98.8 kg per hectare."""
+
+
+class Kind(StrEnum):
+    INSUFFICIENT = "insufficient_imagery"
+    HEALTH = "crop_health"
+    YIELD = "yield_outlook"
+    WATER = "water_stress"
+    LATE = "late_sowing"
+    EARLY = "early_senescence"
+
+
+INSUFFICIENT: Final = Kind.INSUFFICIENT
+
+
+class Level(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One parcel's clear and cloudy observations of a season up to a date.
+
+    ``dates`` are sorted; NaN marks a cloudy or missing observation (per index)."""
+
+    dates: Sequence[date]
+    ndvi: np.ndarray
+    wdrvi: np.ndarray
+    ndmi: np.ndarray
+
+    def clear(self) -> np.ndarray:
+        return np.isfinite(self.ndvi)
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One piece of advice: what, how sure, and the numbers behind it."""
+
+    kind: Kind
+    level: Level
+    confidence: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+    status: str = ""  # e.g. poor / normal / good for health, below / above for yield
+
+
+def maunds_per_acre(t_ha: float) -> float:
+    """t/ha → 40 kg maunds per acre."""
+    return t_ha * 1000.0 / KG_HA_PER_MAUND_ACRE
+
+
+def _robust_z(x: float, peers: np.ndarray) -> float | None:
+    peers = peers[np.isfinite(peers)]
+    if peers.size < MIN_PEERS:
+        return None
+    med = float(np.median(peers))
+    mad = 1.4826 * float(np.median(np.abs(peers - med)))
+    return (x - med) / max(mad, 0.02)  # a floor: identical peers would make any gap huge
+
+
+def imagery_check(s: Series, on: date) -> Advisory | None:
+    """:data:`INSUFFICIENT` when too few clear observations support any advice, else None.
+
+    Needs half the season's observations clear and two clear ones in the last
+    :data:`RECENT_DAYS` days (advice about today needs a recent look)."""
+    clear = s.clear()
+    n, k = len(s.dates), int(clear.sum())
+    recent = sum(
+        1 for d, c in zip(s.dates, clear, strict=True) if c and (on - d).days <= RECENT_DAYS
+    )
+    last = max((d for d, c in zip(s.dates, clear, strict=True) if c), default=None)
+    if n and k / n >= MIN_CLEAR_FRACTION and recent >= MIN_CLEAR_RECENT:
+        return None
+    return Advisory(
+        Kind.INSUFFICIENT,
+        Level.INFO,
+        1.0,
+        {
+            "observations": n,
+            "clear": k,
+            "clear_recent": recent,
+            "recent_days": RECENT_DAYS,
+            "last_clear": None if last is None else last.isoformat(),
+        },
+    )
+
+
+def _latest_clear(s: Series) -> int:
+    idx = np.flatnonzero(s.clear())
+    return int(idx[-1])
+
+
+def crop_health(
+    s: Series,
+    peers_ndvi_today: np.ndarray,
+    own_history_ndvi: Sequence[float] = (),
+) -> Advisory:
+    """Health from the latest clear NDVI against peers on that date and own history.
+
+    Args:
+        s: the parcel's series (must pass :func:`imagery_check`).
+        peers_ndvi_today: NDVI of the same-crop parcels on the parcel's latest clear date.
+        own_history_ndvi: the parcel's NDVI at the same day of earlier seasons, same crop.
+    """
+    i = _latest_clear(s)
+    x = float(s.ndvi[i])
+    z = _robust_z(x, np.asarray(peers_ndvi_today, dtype=float))
+    hist = np.asarray([v for v in own_history_ndvi if np.isfinite(v)], dtype=float)
+    hist_delta = None if hist.size == 0 else x - float(np.mean(hist))
+    status = (
+        "unknown" if z is None else "poor" if z <= POOR_Z else "good" if z >= GOOD_Z else "normal"
+    )
+    peers = np.asarray(peers_ndvi_today, dtype=float)
+    n_peers = int(np.isfinite(peers).sum())
+    confidence = min(1.0, n_peers / 20) * float(s.clear().mean())
+    return Advisory(
+        Kind.HEALTH,
+        Level.WARNING if status == "poor" else Level.INFO,
+        round(confidence, 3),
+        {
+            "date": s.dates[i].isoformat(),
+            "ndvi": round(x, 3),
+            "wdrvi": None if not np.isfinite(s.wdrvi[i]) else round(float(s.wdrvi[i]), 3),
+            "peers": n_peers,
+            "peers_median_ndvi": None if n_peers == 0 else round(float(np.nanmedian(peers)), 3),
+            "z_vs_peers": None if z is None else round(z, 2),
+            "own_history_seasons": int(hist.size),
+            "vs_own_history": None if hist_delta is None else round(hist_delta, 3),
+        },
+        status,
+    )
+
+
+def yield_outlook(
+    predicted_t_ha: float | None, district_t_ha: float | None, crop: str, confidence: float
+) -> Advisory | None:
+    """The yield model's outlook against the district average (None: no prediction)."""
+    if predicted_t_ha is None or not np.isfinite(predicted_t_ha):
+        return None
+    diff = None if not district_t_ha else predicted_t_ha / district_t_ha - 1.0
+    status = (
+        "unknown"
+        if diff is None
+        else "below"
+        if diff <= -0.1
+        else "above"
+        if diff >= 0.1
+        else "near"
+    )
+    return Advisory(
+        Kind.YIELD,
+        Level.WARNING if status == "below" else Level.INFO,
+        round(confidence, 3),
+        {
+            "crop": crop,
+            "t_ha": round(predicted_t_ha, 2),
+            "maunds_per_acre": round(maunds_per_acre(predicted_t_ha), 1),
+            "district_t_ha": None if not district_t_ha else round(district_t_ha, 2),
+            "district_maunds_per_acre": None
+            if not district_t_ha
+            else round(maunds_per_acre(district_t_ha), 1),
+            "vs_district": None if diff is None else round(diff, 3),
+        },
+        status,
+    )
+
+
+def _drop(s: Series, on: date) -> tuple[float, date, date, float] | None:
+    """(NDMI drop, date of the high, latest clear date, NDVI share of season high)."""
+    clear = np.flatnonzero(s.clear() & np.isfinite(s.ndmi))
+    if clear.size < 2:
+        return None
+    i = int(clear[-1])
+    window = [j for j in clear[:-1] if (s.dates[i] - s.dates[j]).days <= STRESS_LOOKBACK_DAYS]
+    if not window:
+        return None
+    hi = max(window, key=lambda j: s.ndmi[j])
+    green = float(s.ndvi[i]) / max(float(np.nanmax(s.ndvi[: i + 1])), 1e-6)
+    return float(s.ndmi[hi] - s.ndmi[i]), s.dates[hi], s.dates[i], green
+
+
+def water_stress(s: Series, on: date, peers_drop: Sequence[float] = ()) -> Advisory | None:
+    """A water-stress warning when NDMI fell ≥ :data:`STRESS_DROP` in the last
+    :data:`STRESS_LOOKBACK_DAYS` days while the canopy stays green, by more than the
+    same-crop peers' median drop plus the threshold; None otherwise."""
+    found = _drop(s, on)
+    if found is None:
+        return None
+    drop, since, latest, green = found
+    peers = np.asarray([p for p in peers_drop if np.isfinite(p)], dtype=float)
+    peers_med = float(np.median(peers)) if peers.size else 0.0
+    if drop < STRESS_DROP or green < STRESS_GREEN_SHARE or drop - peers_med < STRESS_DROP:
+        return None
+    i = list(s.dates).index(latest)
+    clear_window = sum(
+        1 for d, c in zip(s.dates, s.clear(), strict=True)
+        if c and (latest - d).days <= STRESS_LOOKBACK_DAYS
+    )  # fmt: skip
+    confidence = min(1.0, clear_window / 4) * min(1.0, drop / (2 * STRESS_DROP))
+    return Advisory(
+        Kind.WATER,
+        Level.WARNING,
+        round(confidence, 3),
+        {
+            "ndmi_drop": round(drop, 3),
+            "ndmi_now": round(float(s.ndmi[i]), 3),
+            "since": since.isoformat(),
+            "date": latest.isoformat(),
+            "ndvi_share_of_high": round(green, 2),
+            "peers_median_drop": round(peers_med, 3),
+            "peers": int(peers.size),
+        },
+        "stressed",
+    )
+
+
+def greenup_date(dates: Sequence[date], smoothed_ndvi: np.ndarray) -> date | None:
+    """First date the smoothed NDVI reaches :data:`GREENUP_NDVI` (linear between
+    observations), or None if it has not yet."""
+    v = np.asarray(smoothed_ndvi, dtype=float)
+    for k in range(len(v)):
+        if np.isfinite(v[k]) and v[k] >= GREENUP_NDVI:
+            if k == 0:
+                return dates[0]
+            a, b = v[k - 1], v[k]
+            frac = 0.0 if b == a else (GREENUP_NDVI - a) / (b - a)
+            step = (dates[k] - dates[k - 1]).days
+            return dates[k - 1] + timedelta(days=round(frac * step))
+    return None
+
+
+def phenology_notices(
+    greenup: date | None,
+    peers_greenup: Sequence[date],
+    end: date | None,
+    peers_end: Sequence[date],
+    clear_fraction: float,
+) -> list[Advisory]:
+    """Late-sowing and early-senescence notices against the same-crop peers' medians."""
+    out: list[Advisory] = []
+
+    def median(ds: Sequence[date]) -> date | None:
+        if len(ds) < MIN_PEERS:
+            return None
+        ords = sorted(d.toordinal() for d in ds)
+        return date.fromordinal(ords[len(ords) // 2])
+
+    med = median(peers_greenup)
+    if greenup is not None and med is not None and (greenup - med).days >= LATE_DAYS:
+        out.append(Advisory(
+            Kind.LATE, Level.WARNING, round(min(1.0, len(peers_greenup) / 20) * clear_fraction, 3),
+            {"greenup": greenup.isoformat(), "peers_median_greenup": med.isoformat(),
+             "days_late": (greenup - med).days, "peers": len(peers_greenup)},
+            "late",
+        ))  # fmt: skip
+    med = median(peers_end)
+    if end is not None and med is not None and (med - end).days >= EARLY_DAYS:
+        out.append(Advisory(
+            Kind.EARLY, Level.WARNING, round(min(1.0, len(peers_end) / 20) * clear_fraction, 3),
+            {"end": end.isoformat(), "peers_median_end": med.isoformat(),
+             "days_early": (med - end).days, "peers": len(peers_end)},
+            "early",
+        ))  # fmt: skip
+    return out
