@@ -9,7 +9,8 @@ This entry script draws what every page shares (the navigation, the mouza and th
 - ``views/cases.py``: the dispute case queue of an officer's jurisdiction, riskiest
   first, and the case page (evidence on the map; review, confirm, dismiss, refer);
 - ``views/valuation.py``: the mouza's current valuation roll on a map, a ratio study of
-  DC values against declared prices, and the sales declared below their DC value.
+  DC values against declared prices, and the sales declared below their DC value;
+- ``views/farmer.py``: a farmer's own parcels and advisories, behind a one-time code.
 
 The data comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
 """
@@ -44,6 +45,7 @@ def main() -> None:
             st.Page(VIEWS / "mutations.py", title="Mutations", icon="🖋️"),
             st.Page(VIEWS / "cases.py", title="Disputes", icon="⚖️"),
             st.Page(VIEWS / "valuation.py", title="Valuation", icon="💰"),
+            st.Page(VIEWS / "farmer.py", title="Farmer", icon="🌾"),
         ]
     )
     url = data.database_url()

@@ -39,6 +39,14 @@ Model (all documented choices, not physics):
   pixels are blended with a bright cloud spectrum, shadows are darkened ×0.5.
   Other SCL classes: 4 vegetation (fc ≥ 0.3), 5 not vegetated.
 
+* Planted for the farmer advisories (issue 8), in the last rabi season, per mouza, three
+  distinct wheat parcels drawn with the seed: a *water-stressed* one (from 10 Feb its
+  green canopy dries: the vegetation's SWIR (B11) reflectance rises by
+  :data:`DRY_B11_DELTA` over 10 days, so NDMI falls while NDVI stays), a *late-sown* one
+  (sown :data:`LATE_SOWN_DAYS` days after its neighbours) and a *cloudy-season* one (a
+  cloud sits on it on :data:`CLOUDY_PARCEL_RATE` of the season's dates). They are listed in
+  ``advisory_truth.csv``.
+
 Next to the scenes: ``ground_truth.csv`` (mouza_id, mouza, khasra_id, khasra_no, season,
 crop as grown and seen from space, girdawari_crop as recorded, yield_t_ha; 3 % of
 parcel-seasons have a misreported girdawari crop), ``district_yields.csv`` (the district's
@@ -85,6 +93,12 @@ VEG: Final = np.array([0.03, 0.07, 0.03, 0.45, 0.46, 0.18])
 SOIL: Final = np.array([0.08, 0.11, 0.14, 0.22, 0.24, 0.30])
 BUILT: Final = np.array([0.12, 0.13, 0.15, 0.20, 0.21, 0.28])
 CLOUD: Final = np.array([0.45, 0.46, 0.48, 0.52, 0.52, 0.38])
+
+DRY_B11_DELTA: Final = 0.12
+LATE_SOWN_DAYS: Final = 30
+CLOUDY_PARCEL_RATE: Final = 0.85
+STRESS_FROM: Final = (2, 10)  # month, day of the rabi season's second year
+STRESS_RAMP_DAYS: Final = 10
 
 YIELD_RANGE: Final = {
     "wheat": (2.0, 5.5),
@@ -270,9 +284,7 @@ def resolve_mouzas(
     return sorted({resolve_mouza(conn, m) for m in items})
 
 
-def load_parcels(
-    conn: Connection, mouza_id: int | Sequence[int], as_of: date
-) -> list[Parcel]:
+def load_parcels(conn: Connection, mouza_id: int | Sequence[int], as_of: date) -> list[Parcel]:
     """Khasras of the mouza(s) live on ``as_of``, in EPSG:32643, in id order."""
     ids = [mouza_id] if isinstance(mouza_id, int) else list(mouza_id)
     rows = conn.execute(
@@ -373,6 +385,40 @@ def _clouds(rng: np.random.Generator, shape: tuple[int, int]) -> tuple[np.ndarra
     return scl, float(cloud.mean())
 
 
+def _plant_advisory_cases(
+    seed: int,
+    parcels: Sequence[Parcel],
+    present: np.ndarray,
+    fc_peak: dict[tuple[int, str, int], tuple[str, float, float]],
+    mouza_of: dict[int, tuple[int, str]],
+    used: Sequence[tuple[str, int]],
+) -> dict[tuple[int, str, int], tuple[str, str]]:
+    """(parcel index, season, year) -> (plant, detail): per mouza, three distinct wheat
+    parcels of the last rabi season, drawn with the seed (module docstring)."""
+    rabi = [y for s, y in used if s == "rabi"]
+    if not rabi:
+        return {}
+    year = max(rabi)
+    by_mouza: dict[int, list[int]] = {}
+    for idx in present:
+        if fc_peak[(int(idx), "rabi", year)][0] == "wheat":
+            p = parcels[int(idx) - 1]
+            by_mouza.setdefault(mouza_of[p.khasra_id][0], []).append(int(idx))
+    out: dict[tuple[int, str, int], tuple[str, str]] = {}
+    stress_from = date(year, *STRESS_FROM).isoformat()
+    for mid, idxs in sorted(by_mouza.items()):
+        if len(idxs) < 3:
+            continue
+        picks = np.random.default_rng([seed, 12, mid]).choice(sorted(idxs), 3, replace=False)
+        out[(int(picks[0]), "rabi", year)] = ("water_stress", f"canopy dries from {stress_from}")
+        out[(int(picks[1]), "rabi", year)] = ("late_sowing", f"sown {LATE_SOWN_DAYS} days late")
+        out[(int(picks[2]), "rabi", year)] = (
+            "cloudy_season",
+            f"clouded on {CLOUDY_PARCEL_RATE:.0%} of the dates",
+        )
+    return out
+
+
 def synthesize_s2(
     conn_or_engine: Connection | Engine,
     out_dir: str | Path,
@@ -432,6 +478,15 @@ def synthesize_s2(
             )
             mid, mname = mouza_of[p.khasra_id]
             truth.append((mid, mname, p.khasra_id, p.khasra_no, label, crop, entered, y))
+    plants = _plant_advisory_cases(seed, parcels, present, fc_peak, mouza_of, used)
+    for (idx, season, year), (plant, _) in plants.items():
+        if plant == "late_sowing":
+            crop, peak, jit = fc_peak[(idx, season, year)]
+            fc_peak[(idx, season, year)] = (crop, peak, jit + LATE_SOWN_DAYS)
+    stressed = {(idx, year): date(year, *STRESS_FROM) for (idx, _, year), (plant, _) in
+                plants.items() if plant == "water_stress"}  # fmt: skip
+    cloudy = {(idx, year) for (idx, _, year), (plant, _) in plants.items()
+              if plant == "cloudy_season"}  # fmt: skip
     hetero = np.random.default_rng([seed, 1]).normal(1.0, 0.05, (rows * 2, cols * 2))
     written: list[Path] = []
     cloud_rows: list[tuple[str, float]] = []
@@ -448,8 +503,21 @@ def synthesize_s2(
             + (parcel_frac - fc10)[None] * SOIL[:, None, None]
             + (1 - parcel_frac)[None] * BUILT[:, None, None]
         )
+        dry = np.zeros(k)
+        for (idx, y), start in stressed.items():
+            if y == year and d > start:
+                dry[int(lut[idx])] = min(1.0, (d - start).days / STRESS_RAMP_DAYS)
+        if dry.any():  # a drying canopy reflects more short-wave infrared: NDMI falls
+            dry10 = _block_mean(dry.astype(np.float32)[compact], 10).astype(np.float64)
+            refl[ALL_BANDS.index("B11")] += fc10 * dry10 * DRY_B11_DELTA
         rng = np.random.default_rng([seed, d.toordinal()])
         scl_cloud, cloud_frac = _clouds(rng, (rows, cols))
+        for idx, y in sorted(cloudy):
+            draw = np.random.default_rng([seed, d.toordinal(), int(idx), 13]).random()
+            if y == year and season == "rabi" and draw < CLOUDY_PARCEL_RATE:
+                on = _block_mean((compact == lut[idx]).astype(np.float32), 20) > 0
+                scl_cloud = np.where(on, 9, scl_cloud).astype(scl_cloud.dtype)
+                cloud_frac = float(np.isin(scl_cloud, (8, 9, 10)).mean())
         alpha20 = np.select(
             [scl_cloud == 9, scl_cloud == 8, scl_cloud == 10], [0.95, 0.7, 0.35], 0.0
         )
@@ -478,6 +546,16 @@ def synthesize_s2(
         w.writerow(["mouza_id", "mouza", "khasra_id", "khasra_no", "season", "crop",
                     "girdawari_crop", "yield_t_ha"])  # fmt: skip
         w.writerows(sorted(truth, key=lambda r: (r[4], r[2])))
+    with open(out / "advisory_truth.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["mouza_id", "mouza", "khasra_id", "khasra_no", "season", "plant", "detail"])
+        rows_out = []
+        for (idx, season, year), (plant, detail) in plants.items():
+            p = parcels[idx - 1]
+            mid, mname = mouza_of[p.khasra_id]
+            rows_out.append((mid, mname, p.khasra_id, p.khasra_no,
+                             f"{season} {year - 1}-{str(year)[2:]}", plant, detail))  # fmt: skip
+        w.writerows(sorted(rows_out, key=lambda r: (r[0], r[5])))
     with open(out / "district_yields.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["crop", "season", "year", "mean_yield_t_ha"])

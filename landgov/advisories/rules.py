@@ -15,13 +15,13 @@ Rules and thresholds (each a named constant, so the reasoning is reviewable):
   WDRVI is reported beside NDVI because NDVI saturates over dense wheat (domain.md §8).
 - **yield outlook** (:func:`yield_outlook`): the yield model's t/ha, in maunds per acre
   (40 kg maund: 1 maund/acre = 98.8 kg/ha), against the district average of the crop.
-- **water stress** (:func:`water_stress`): NDMI (canopy water) dropped by ≥ 0.10 from its
-  highest value of the previous :data:`STRESS_LOOKBACK_DAYS` days while the canopy is
-  still green (NDVI ≥ 70 % of its season high so far) — a drying crop, not a ripening
-  one, and more than the peers of the same crop dropped over the same days.
-- **late sowing** / **early senescence** (:func:`phenology_notices`): green-up (NDVI
-  first crossing :data:`GREENUP_NDVI`) ≥ 21 days after the peers' median; end of season
-  (phenology marks, 70 % of amplitude on green-down) ≥ 14 days before the peers' median.
+- **water stress** (:func:`water_stress`): NDMI (canopy water) at least 0.10 and three
+  robust spreads below what equally green parcels of the same crop show on the same day
+  (NDMI regressed on NDVI across the peers): a canopy short of water for its greenness.
+- **late sowing** / **early senescence** (:func:`phenology_notices`, single-cycle crops
+  only: :data:`PHENOLOGY_CROPS`): green-up (NDVI first crossing :data:`GREENUP_NDVI`)
+  ≥ 21 days after the peers' median; end of season (phenology marks, 70 % of amplitude
+  on green-down) ≥ 14 days before the peers' median.
 """
 
 from __future__ import annotations
@@ -40,9 +40,17 @@ RECENT_DAYS: Final = 20
 POOR_Z: Final = -1.5
 GOOD_Z: Final = 1.0
 MIN_PEERS: Final = 5
-STRESS_DROP: Final = 0.10
+YIELD_WARN: Final = -0.2
+"""A yield outlook is a warning (and an SMS) only 20 % or more below the district: the
+yield model's own error is about 10 %, so "below" alone is often noise."""
+STRESS_DEFICIT: Final = 0.10
+STRESS_Z: Final = 3.0
+MIN_NDMI_PIXELS: Final = 4.0
+"""Whole 20 m pixels a parcel needs for its NDMI to be its own (0.16 ha; a killa has 10)."""
 STRESS_LOOKBACK_DAYS: Final = 30
-STRESS_GREEN_SHARE: Final = 0.7
+PHENOLOGY_CROPS: Final = ("wheat", "rice", "cotton", "maize")
+"""One sowing, one green-up, one senescence: fodder is cut and regrown, sugarcane and
+orchards span seasons, so their curves say nothing about sowing dates."""
 GREENUP_NDVI: Final = 0.4
 LATE_DAYS: Final = 21
 EARLY_DAYS: Final = 14
@@ -198,7 +206,7 @@ def yield_outlook(
     )
     return Advisory(
         Kind.YIELD,
-        Level.WARNING if status == "below" else Level.INFO,
+        Level.WARNING if diff is not None and diff <= YIELD_WARN else Level.INFO,
         round(confidence, 3),
         {
             "crop": crop,
@@ -214,8 +222,9 @@ def yield_outlook(
     )
 
 
-def _drop(s: Series, on: date) -> tuple[float, date, date, float] | None:
-    """(NDMI drop, date of the high, latest clear date, NDVI share of season high)."""
+def ndmi_drop(s: Series) -> tuple[float, date, date] | None:
+    """(NDMI fall from its highest value of the previous :data:`STRESS_LOOKBACK_DAYS`
+    days to the latest clear look, date of that high, latest clear date)."""
     clear = np.flatnonzero(s.clear() & np.isfinite(s.ndmi))
     if clear.size < 2:
         return None
@@ -224,40 +233,64 @@ def _drop(s: Series, on: date) -> tuple[float, date, date, float] | None:
     if not window:
         return None
     hi = max(window, key=lambda j: s.ndmi[j])
-    green = float(s.ndvi[i]) / max(float(np.nanmax(s.ndvi[: i + 1])), 1e-6)
-    return float(s.ndmi[hi] - s.ndmi[i]), s.dates[hi], s.dates[i], green
+    return float(s.ndmi[hi] - s.ndmi[i]), s.dates[hi], s.dates[i]
 
 
-def water_stress(s: Series, on: date, peers_drop: Sequence[float] = ()) -> Advisory | None:
-    """A water-stress warning when NDMI fell ≥ :data:`STRESS_DROP` in the last
-    :data:`STRESS_LOOKBACK_DAYS` days while the canopy stays green, by more than the
-    same-crop peers' median drop plus the threshold; None otherwise."""
-    found = _drop(s, on)
-    if found is None:
+def water_stress(
+    s: Series, peers_ndvi: np.ndarray, peers_ndmi: np.ndarray, pixels: float | None = None
+) -> Advisory | None:
+    """A water-stress warning when the canopy holds less water than it should for its
+    greenness; None otherwise.
+
+    On the parcel's latest clear date, the same-crop peers' NDMI is regressed on their
+    NDVI (least squares): what a canopy this green holds when watered. The parcel is
+    stressed when its NDMI falls :data:`STRESS_DEFICIT` or more below that line and at
+    least :data:`STRESS_Z` robust spreads below the peers' own residuals. Why not the
+    parcel's own NDMI drop alone: a crop still greening up raises NDMI while it dries,
+    and a fodder cut lowers NDMI with NDVI; comparing with equally green peers on the
+    same day removes both. The drop from its recent high is reported as evidence.
+
+    ``pixels``: the parcel's 20 m pixels (NDMI's resolution); under
+    :data:`MIN_NDMI_PIXELS` its NDMI mixes in too much of the neighbours' and the
+    roads' to say anything (no advisory rather than a guess)."""
+    if pixels is not None and pixels < MIN_NDMI_PIXELS:
         return None
-    drop, since, latest, green = found
-    peers = np.asarray([p for p in peers_drop if np.isfinite(p)], dtype=float)
-    peers_med = float(np.median(peers)) if peers.size else 0.0
-    if drop < STRESS_DROP or green < STRESS_GREEN_SHARE or drop - peers_med < STRESS_DROP:
+    clear = np.flatnonzero(s.clear() & np.isfinite(s.ndmi))
+    if clear.size == 0:
         return None
-    i = list(s.dates).index(latest)
+    i = int(clear[-1])
+    x, y = np.asarray(peers_ndvi, dtype=float), np.asarray(peers_ndmi, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < MIN_PEERS or np.ptp(x) == 0:
+        return None
+    b, a = np.polyfit(x, y, 1)
+    res = y - (a + b * x)
+    spread = max(1.4826 * float(np.median(np.abs(res - np.median(res)))), 0.01)
+    expected = float(a + b * s.ndvi[i])
+    deficit = expected - float(s.ndmi[i])
+    if deficit < STRESS_DEFICIT or deficit / spread < STRESS_Z:
+        return None
+    drop = ndmi_drop(s)
     clear_window = sum(
         1 for d, c in zip(s.dates, s.clear(), strict=True)
-        if c and (latest - d).days <= STRESS_LOOKBACK_DAYS
+        if c and (s.dates[i] - d).days <= STRESS_LOOKBACK_DAYS
     )  # fmt: skip
-    confidence = min(1.0, clear_window / 4) * min(1.0, drop / (2 * STRESS_DROP))
+    confidence = min(1.0, x.size / 20) * min(1.0, clear_window / 3)
     return Advisory(
         Kind.WATER,
         Level.WARNING,
-        round(confidence, 3),
+        round(confidence * min(1.0, deficit / (2 * STRESS_DEFICIT)), 3),
         {
-            "ndmi_drop": round(drop, 3),
+            "date": s.dates[i].isoformat(),
+            "ndvi": round(float(s.ndvi[i]), 3),
             "ndmi_now": round(float(s.ndmi[i]), 3),
-            "since": since.isoformat(),
-            "date": latest.isoformat(),
-            "ndvi_share_of_high": round(green, 2),
-            "peers_median_drop": round(peers_med, 3),
-            "peers": int(peers.size),
+            "ndmi_expected": round(expected, 3),
+            "deficit": round(deficit, 3),
+            "peers": int(x.size),
+            "peers_spread": round(spread, 3),
+            "ndmi_drop": None if drop is None else round(drop[0], 3),
+            "since": None if drop is None else drop[1].isoformat(),
         },
         "stressed",
     )

@@ -50,8 +50,16 @@ def day_month(d: date, lang: str) -> str:
 
 
 def number(x: float, lang: str, digits: int = 0) -> str:
+    """``1,234.5`` or ``۱٬۲۳۴٫۵`` (Arabic thousands and decimal separators: with ASCII ones
+    the bidirectional algorithm may show an Urdu decimal back to front)."""
     text = f"{x:,.{digits}f}"
-    return urdu_digits(text.replace(",", "٬")) if lang == "ur" else text
+    if lang != "ur":
+        return text
+    return urdu_digits(text.replace(",", "٬").replace(".", "٫"))
+
+
+LRI, PDI = "\u2066", "\u2069"
+"""Left-to-right isolate: a khasra number (``45//12``) reads left to right inside Urdu."""
 
 
 def crop_name(crop: str, lang: str) -> str:
@@ -65,19 +73,19 @@ TEMPLATES: Final[dict[tuple[str, str], dict[str, tuple[str, str, str]]]] = {
     (Kind.WATER, "stressed"): {
         "en": (
             "Khasra {k} {c}: water stress seen from satellite on {date} (moisture index "
-            "down {drop} since {since}). Irrigate within 3 days if you can.",
+            "{now}, normal {expected}). Irrigate within 3 days if you can.",
             "Khasra {k} {c}: water stress on {date}. Irrigate within 3 days.",
-            "Khasra {k} ({c}): the canopy moisture index (NDMI) fell from {high} on {since} "
-            "to {now} on {date}, while the crop is still green; other {c} parcels did not "
-            "dry like this (median drop {peers_drop}). This is the sign of a crop short of "
-            "water. Irrigate within 3 days if you can; check your watercourse turn.",
+            "Khasra {k} ({c}): on {date} the canopy moisture index (NDMI) was {now}, while "
+            "{peers} {c} parcels as green as yours held about {expected}{since}. A green "
+            "crop holding this little water is short of it. Irrigate within 3 days if you "
+            "can; check your watercourse turn.",
         ),
         "ur": (
             "خسرہ {k} {c}: {date} کو پانی کی کمی۔ ۳ دن میں پانی لگائیں",
             "خسرہ {k}: پانی کی کمی۔ جلد پانی لگائیں",
-            "خسرہ {k} ({c}): سیٹلائٹ کے مطابق فصل کی نمی کا اشاریہ {since} کو {high} سے "
-            "کم ہو کر {date} کو {now} رہ گیا، جبکہ فصل ابھی ہری ہے؛ "
-            "دوسرے کھیتوں میں ایسا نہیں ہوا۔ یہ پانی کی کمی کی علامت ہے۔ "
+            "خسرہ {k} ({c}): {date} کو سیٹلائٹ کے مطابق فصل میں نمی کا اشاریہ {now} تھا، "
+            "جبکہ اتنی ہی ہری {peers} دوسری فصلوں میں تقریباً {expected}۔ "
+            "یہ پانی کی کمی کی علامت ہے۔ "
             "ہو سکے تو ۳ دن میں پانی لگائیں اور اپنی وارہ بندی دیکھیں۔",
         ),
     },
@@ -242,13 +250,14 @@ def _fields(a: Advisory, khasra: str, crop: str, lang: str) -> dict[str, Any]:
         value = e.get(key)
         return "?" if value is None else number(float(value), lang, digits)
 
-    k = urdu_digits(khasra) if lang == "ur" else khasra
+    k = f"{LRI}{urdu_digits(khasra)}{PDI}" if lang == "ur" else khasra
     f: dict[str, Any] = {"k": k, "c": crop_name(crop, lang)}
     if a.kind is Kind.WATER:
-        high = float(e["ndmi_now"]) + float(e["ndmi_drop"])
-        f |= {"date": d("date"), "since": d("since"), "drop": n("ndmi_drop", 2),
-              "now": n("ndmi_now", 2), "high": number(high, lang, 2),
-              "peers_drop": n("peers_median_drop", 2)}  # fmt: skip
+        since = ""
+        if lang == "en" and e.get("ndmi_drop") is not None and e.get("since"):
+            since = f"; yours fell {float(e['ndmi_drop']):.2f} since {d('since')}"
+        f |= {"date": d("date"), "now": n("ndmi_now", 2), "expected": n("ndmi_expected", 2),
+              "peers": n("peers"), "since": since}  # fmt: skip
     elif a.kind is Kind.LATE:
         f |= {"days": n("days_late"), "greenup": d("greenup"),
               "peers_greenup": d("peers_median_greenup"), "peers": n("peers")}  # fmt: skip

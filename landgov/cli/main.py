@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from landgov.cli import (
+    advisories,
     audit,
     detect,
     disputes,
@@ -54,6 +55,7 @@ app.add_typer(detect.app, name="detect")
 app.add_typer(disputes.app, name="disputes")
 app.add_typer(tax.app, name="tax")
 app.add_typer(valuation.app, name="valuation")
+app.add_typer(advisories.app, name="advisories")
 
 
 @db_app.command("up")

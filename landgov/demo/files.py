@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,6 +42,7 @@ MARKET_TRUTH_COLUMNS = (
     "declared_rs",
     "statutory_value_rs",
 )
+CONTACT_COLUMNS = ("cnic", "phone", "language", "opted_in_on", "opted_out_on")
 FIXED_TIMESTAMP = f"{AS_OF.isoformat()}T00:00:00Z"
 
 
@@ -193,10 +195,40 @@ def write_files(world: World, out_dir: Path, fingerprint: str) -> list[Path]:
     )
     written.append(path)
 
+    path = out_dir / "farmer_contacts.csv"
+    _csv(path, CONTACT_COLUMNS, farmer_contacts(world))
+    written.append(path)
+
     path = out_dir / "README.md"
     path.write_bytes(readme(world, fingerprint).encode("utf-8"))
     written.append(path)
     return written
+
+
+def farmer_contacts(world: World) -> list[list[object]]:
+    """Phones and SMS consent of the owners on the demo's today (invented, from their own
+    random stream so the records stay as they are): 85 % opted in during 2024-25, a few
+    of those opted out since; three in four read Urdu."""
+    import random
+
+    rnd = random.Random(f"landgov-demo-contacts-{world.seed}")
+    owners = sorted(
+        {s.party_id for s in world.shares if s.valid_to is None and s.right_type == "ownership"}
+    )
+    rows: list[list[object]] = []
+    for pid in owners:
+        p = world.party(pid)
+        if p.kind != "person" or p.cnic is None or not p.alive_on(AS_OF):
+            continue
+        phone = f"03{rnd.choice('01234')}{rnd.randrange(10**8):08d}"  # Jazz … Telenor
+        lang = "ur" if rnd.random() < 0.75 else "en"
+        opted_in = opted_out = None
+        if rnd.random() < 0.85:
+            opted_in = date(2024, 1, 1) + timedelta(days=rnd.randrange(700))
+            if rnd.random() < 0.05:
+                opted_out = opted_in + timedelta(days=rnd.randrange(30, 300))
+        rows.append([p.cnic, phone, lang, opted_in, opted_out])
+    return rows
 
 
 def readme(world: World, fingerprint: str) -> str:
@@ -233,6 +265,9 @@ Sheikhupura tehsil > qanungo halqa Kot Rehmat), around 31.71 N, 73.98 E (UTM 43N
   (`arms_length`, `co_owner`, `declared_at_dc`: declared at the DC value though the
   market paid far more, or `set_by_anomaly`); the market model is in
   `landgov/demo/market.py`. Columns: {", ".join(MARKET_TRUTH_COLUMNS)}.
+- `farmer_contacts.csv`: the owners' (invented) mobile numbers, language and SMS consent
+  for the advisories (`landgov advisories contacts load`). Columns:
+  {", ".join(CONTACT_COLUMNS)}.
 
 `mutations.csv` columns: {", ".join(MUTATION_COLUMNS)}. `transferor` and `transferee`
 are CNICs, or custodian codes (e.g. `highways`) for state bodies; `share` is the fraction

@@ -39,5 +39,6 @@ def file_names(slugs: Sequence[str] | None = None) -> list[str]:
         "dc_rates.csv",
         "ground_truth.csv",
         "market_truth.csv",
+        "farmer_contacts.csv",
         "README.md",
     ]

@@ -70,21 +70,26 @@ def test_yield_outlook_in_maunds_per_acre() -> None:
     assert yield_outlook(None, 3.5, "wheat", 0.8) is None
 
 
-def test_water_stress_needs_a_green_canopy_drying_faster_than_peers() -> None:
+def test_water_stress_is_less_canopy_water_than_equally_green_peers() -> None:
+    rng = np.random.default_rng(3)
+    peers_ndvi = rng.uniform(0.6, 0.85, 30)
+    peers_ndmi = 0.5 * peers_ndvi - 0.05 + rng.normal(0, 0.005, 30)  # watered: on the line
     v = wheat()
-    ndmi = v * 0.5
-    ndmi[-2:] -= np.array([0.08, 0.16])  # canopy water falls while NDVI stays high
-    a = water_stress(series(v, ndmi), ON, peers_drop=[0.0, 0.01, -0.01, 0.02, 0.0])
+    ndmi = 0.5 * v - 0.05
+    ndmi[-3:] -= np.array([0.02, 0.06, 0.12])  # drying while as green as ever
+    a = water_stress(series(v, ndmi), peers_ndvi, peers_ndmi)
     assert a is not None and a.kind is Kind.WATER and a.level is Level.WARNING
-    assert a.evidence["ndmi_drop"] >= 0.15 and a.evidence["date"] == ON.isoformat()
-    # everybody's crop is drying (e.g. the whole canal closed or ripening): not this parcel's
-    assert water_stress(series(v, ndmi), ON, peers_drop=[0.15] * 5) is None
-    # no drop: nothing
-    assert water_stress(series(v), ON) is None
-    # a ripening crop (NDVI falling too) is not water stress
-    ripe = v.copy()
-    ripe[-2:] = [0.5, 0.4]
-    assert water_stress(series(ripe, ndmi), ON) is None
+    assert a.evidence["deficit"] == pytest.approx(0.12, abs=0.01)
+    assert a.evidence["ndmi_expected"] == pytest.approx(0.5 * v[-1] - 0.05, abs=0.01)
+    assert a.evidence["date"] == ON.isoformat() and a.evidence["peers"] == 30
+    assert a.evidence["ndmi_drop"] >= 0.1 and a.evidence["since"] is not None
+    # a fodder cut: NDMI and NDVI fall together, staying on the peers' line
+    cut = v.copy()
+    cut[-1] = 0.45
+    assert water_stress(series(cut, 0.5 * cut - 0.05), peers_ndvi, peers_ndmi) is None
+    # healthy, or too few peers to know what healthy is
+    assert water_stress(series(v, 0.5 * v - 0.05), peers_ndvi, peers_ndmi) is None
+    assert water_stress(series(v, ndmi), peers_ndvi[:3], peers_ndmi[:3]) is None
 
 
 def test_late_sowing_and_early_senescence_against_peers() -> None:

@@ -13,7 +13,8 @@ from landgov.domain.sms import Encoding
 # the longest values a demo message can carry
 EVIDENCE = {
     Kind.WATER: ("stressed", {"ndmi_drop": 0.18, "ndmi_now": 0.12, "since": "2026-02-10",
-                              "date": "2026-02-27", "peers_median_drop": 0.01}),
+                              "date": "2026-02-27", "ndmi_expected": 0.31, "deficit": 0.19,
+                              "peers": 412}),
     Kind.LATE: ("late", {"greenup": "2026-01-28", "peers_median_greenup": "2025-12-30",
                          "days_late": 29, "peers": 412}),
     Kind.EARLY: ("early", {"end": "2026-03-01", "peers_median_end": "2026-03-27",
@@ -43,7 +44,8 @@ def test_every_template_fits_one_sms(advisory: Advisory, label: str, lang: str) 
     assert "{" not in text.sms + text.long and "?" not in text.sms + text.long
     if lang == "ur":
         assert text.size.encoding is Encoding.UCS2 and text.size.units <= 70
-        assert "۱۲۳//۲۵/۱۲" in text.sms and not any(c.isascii() and c.isalpha() for c in text.sms)
+        assert "\u2066۱۲۳//۲۵/۱۲\u2069" in text.sms
+        assert not any(c.isascii() and c.isalpha() for c in text.sms)
     else:
         assert text.size.encoding is Encoding.GSM7 and text.size.units <= 160
         assert "123//25/12" in text.sms
@@ -55,8 +57,9 @@ def test_water_stress_says_what_and_when() -> None:
     en, ur = render(a, "45//12", "wheat", "en"), render(a, "45//12", "wheat", "ur")
     assert en.sms.startswith("Khasra 45//12 wheat: water stress") and "27 Feb" in en.sms
     assert "Irrigate within 3 days" in en.sms
-    assert ur.sms.startswith("خسرہ ۴۵//۱۲ گندم") and "۲۷ فروری" in ur.sms
-    assert "0.30 on 10 Feb to 0.12 on 27 Feb" in en.long
+    assert ur.sms.startswith("خسرہ \u2066۴۵//۱۲\u2069 گندم") and "۲۷ فروری" in ur.sms
+    assert "was 0.12, while 412 wheat parcels as green as yours held about 0.31" in en.long
+    assert "fell 0.18 since 10 Feb" in en.long
 
 
 def test_yield_in_maunds() -> None:
@@ -69,7 +72,7 @@ def test_readers_numbers_and_dates() -> None:
     assert urdu_digits("45//12") == "۴۵//۱۲"
     assert day_month(date(2026, 3, 3), "en") == "3 Mar"
     assert day_month(date(2026, 3, 3), "ur") == "۳ مارچ"
-    assert number(1234.5, "en", 1) == "1,234.5" and number(1234.5, "ur", 1) == "۱٬۲۳۴.۵"
+    assert number(1234.5, "en", 1) == "1,234.5" and number(1234.5, "ur", 1) == "۱٬۲۳۴٫۵"
     with pytest.raises(ValueError, match="language 'fr'"):
         render(
             Advisory(Kind.YIELD, Level.INFO, 1, EVIDENCE[Kind.YIELD][1], "below"),

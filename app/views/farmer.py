@@ -1,0 +1,152 @@
+"""Farmer view: a farmer's own parcels and their advisories, behind a one-time code.
+
+The farmer types their CNIC and asks for a code; it goes to the phone registered for
+them through the SMS outbox (in the demo, read it with ``landgov advisories outbox``).
+With the code the page shows only that person's parcels (share, khewat), each parcel's
+advisories in Urdu or English with the evidence, and its NDVI over the season. Nobody
+else's CNIC or name is ever read for this page (:func:`landgov.advisories.farmer.farmer_view`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import text
+
+from app import context, data, panels
+
+SESSION_KEY = "farmer_session"
+CNIC = re.compile(r"^\d{5}-\d{7}-\d$")
+
+
+def login(url: str) -> None:
+    st.caption(
+        "Enter your CNIC and ask for a code: it is sent by SMS to the phone registered for "
+        "you. (Demo: `landgov advisories outbox --limit 5` shows the message.)"
+    )
+    cnic = st.text_input("CNIC", placeholder="35401-1234567-1", key="farmer_cnic").strip()
+    cols = st.columns(2)
+    if cols[0].button("Send me a code", key="farmer_send", icon=":material/sms:"):
+        if not CNIC.match(cnic):
+            st.error("Write the CNIC as 00000-0000000-0.")
+        else:
+            from landgov.advisories.farmer import FarmerNotFound, issue_code
+
+            with panels.database_errors(url):
+                try:
+                    with data.engine(url).begin() as conn:
+                        issue_code(conn, cnic)
+                    st.success("A code was sent to your registered phone. It works for 10 minutes.")
+                except FarmerNotFound as exc:
+                    st.error(str(exc))
+    code = st.text_input("Code", max_chars=6, key="farmer_code").strip()
+    if cols[1].button("Open my parcels", key="farmer_open", icon=":material/lock_open:"):
+        from landgov.advisories.farmer import FarmerNotFound, verify_code
+
+        with panels.database_errors(url):
+            try:
+                with data.engine(url).begin() as conn:  # a wrong try is counted either way
+                    pid, why = verify_code(conn, cnic, code)
+            except FarmerNotFound as exc:
+                pid, why = None, str(exc)
+        if pid is None:
+            st.error(why)
+        else:
+            st.session_state[SESSION_KEY] = cnic
+            st.rerun()
+
+
+def _series(url: str, khasra_id: int, season: str, year: int) -> pd.DataFrame:
+    from landgov.advisories.run import season_start
+
+    start = season_start(season, year)
+    end = date(year, 4, 30) if season == "rabi" else date(year, 10, 31)
+    with data.engine(url).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT s.datetime::date AS date, z.mean AS ndvi FROM parcel_zonal z"
+                " JOIN imagery_scene s ON s.id = z.scene_id WHERE z.khasra_id = :k"
+                " AND z.index = 'ndvi' AND z.valid_fraction >= 0.5 AND z.mean IS NOT NULL"
+                " AND s.datetime::date BETWEEN :a AND :b ORDER BY 1"
+            ),
+            {"k": khasra_id, "a": start, "b": end},
+        ).all()
+    return pd.DataFrame(rows, columns=["date", "ndvi"]).set_index("date")
+
+
+def advisory_card(a: dict[str, Any], lang: str) -> None:
+    body = a["text_ur"] if lang == "ur" else a["text_en"]
+    icon = "⚠️" if a["level"] == "warning" else "ℹ️"
+    with st.container(border=True):
+        if lang == "ur":
+            st.markdown(f'<div dir="rtl" lang="ur" style="font-size:1.15em">{icon} {body}</div>',
+                        unsafe_allow_html=True)  # fmt: skip
+        else:
+            st.markdown(f"{icon} {body}")
+        st.caption(
+            f"{a['kind'].replace('_', ' ')} · {a['season']} {a['year']} · as of {a['as_of']} · "
+            f"confidence {a['confidence']:.0%}"
+        )
+        with st.expander("Evidence"):
+            st.json(a["evidence"])
+
+
+def parcels(url: str, cnic: str, on: date) -> None:
+    from landgov.advisories.farmer import farmer_view
+
+    with panels.database_errors(url), data.engine(url).connect() as conn:
+        view = farmer_view(conn, cnic, on)
+    top = st.columns([3, 1])
+    top[0].subheader(f"{view['name']} — your parcels on {on:%d %b %Y}")
+    if top[1].button("Sign out", key="farmer_signout"):
+        st.session_state.pop(SESSION_KEY, None)
+        st.rerun()
+    if not view["parcels"]:
+        st.info("The record of rights shows no parcel in your name on this date.")
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "Mouza": p["mouza"],
+                "Khasra": p["khasra"],
+                "Khewat": p["khewat"],
+                "Your share": p["share"],
+                "Land class": p["land_class"],
+                "Advisories": len(p["advisories"]),
+                "Warnings": sum(a["level"] == "warning" for a in p["advisories"]),
+            }
+            for p in view["parcels"]
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    lang = st.radio("Language", ["ur", "en"], horizontal=True, key="farmer_lang",
+                    format_func=lambda x: "اردو" if x == "ur" else "English")  # fmt: skip
+    labels = {f"{p['mouza']} · khasra {p['khasra']}": p for p in view["parcels"]}
+    chosen = labels[st.selectbox("Parcel", list(labels), key="farmer_parcel")]
+    if not chosen["advisories"]:
+        st.info("No advisory for this parcel yet.")
+        return
+    for a in chosen["advisories"]:
+        advisory_card(a, lang)
+    first = chosen["advisories"][0]
+    series = _series(url, chosen["khasra_id"], first["season"], int(first["year"]))
+    if not series.empty:
+        st.caption("Greenness (NDVI) of this parcel this season, clear satellite looks only")
+        st.line_chart(series, y="ndvi", height=220)
+
+
+def main() -> None:
+    ctx = context.current()
+    st.title("Farmer")
+    cnic = st.session_state.get(SESSION_KEY)
+    if cnic is None:
+        login(ctx.url)
+    else:
+        parcels(ctx.url, cnic, ctx.as_of)
+
+
+main()

@@ -1,0 +1,387 @@
+"""The advisory batch: every cultivated parcel of a season, its advice stored, and the SMS
+for its owners queued once.
+
+``run_advisories(engine, as_of)`` takes the season ``as_of`` falls in, and per mouza:
+
+1. reads each live parcel's NDVI, WDRVI and NDMI per scene of the season up to ``as_of``
+   (``parcel_zonal``; a scene where less than half the parcel is clear counts as cloudy);
+2. takes the crop the crop model saw (latest run), else the girdawari entry; fallow and
+   uncropped parcels get no advice;
+3. applies :mod:`landgov.advisories.rules` with the same-crop parcels of the mouza as
+   peers and the parcel's own earlier seasons (up to 3) as its history;
+4. stores one advisory per parcel, season and kind (a re-run refreshes evidence and text),
+   and queues the SMS for every owner on ``as_of`` (record of rights: shares of the
+   khewats holding the khasra) with a phone and a standing opt-in, in their language.
+   What is texted: warnings (poor health, a yield outlook below the district average,
+   water stress, late sowing, early senescence); the rest, and "not enough clear
+   imagery", stay on the dashboard: an SMS every week that all is well trains farmers to
+   ignore the one that is not. The outbox's
+   unique key (party, parcel, season, kind) makes a re-run queue nothing twice.
+
+Everything of a run is one transaction: a failure leaves the previous state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from landgov.advisories.rules import (
+    PHENOLOGY_CROPS,
+    Advisory,
+    Kind,
+    Level,
+    Series,
+    crop_health,
+    greenup_date,
+    imagery_check,
+    phenology_notices,
+    water_stress,
+    yield_outlook,
+)
+from landgov.advisories.texts import render
+from landgov.errors import LandgovError
+
+INDICES = ("ndvi", "wdrvi", "ndmi")
+MIN_VALID = 0.5
+HISTORY_YEARS = 3
+NOT_CROPPED = ("fallow",)
+
+
+@dataclass
+class RunReport:
+    """What a run did."""
+
+    run_id: int
+    as_of: date
+    season: str
+    year: int
+    parcels: int = 0
+    advisories: Counter[str] = field(default_factory=Counter)
+    queued: int = 0
+    already_queued: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id, "as_of": self.as_of.isoformat(), "season": self.season,
+            "year": self.year, "parcels": self.parcels, "advisories": dict(self.advisories),
+            "sms_queued": self.queued, "sms_already_queued": self.already_queued,
+        }  # fmt: skip
+
+
+def season_of(d: date) -> tuple[str, int]:
+    """(season, girdawari year): rabi runs 1 Nov (year − 1) to 30 Apr, kharif May-Oct."""
+    if d.month >= 11:
+        return "rabi", d.year + 1
+    return ("rabi", d.year) if d.month <= 4 else ("kharif", d.year)
+
+
+def season_start(season: str, year: int) -> date:
+    return date(year - 1, 11, 1) if season == "rabi" else date(year, 5, 1)
+
+
+def _series(
+    conn: Connection, ids: Sequence[int], start: date, end: date
+) -> tuple[list[date], dict[str, np.ndarray]]:
+    """Scene dates in [start, end] and per index a parcels × dates matrix (NaN: cloudy)."""
+    rows = conn.execute(
+        text(
+            "SELECT z.khasra_id, s.datetime::date AS d, z.index, z.mean, z.valid_fraction"
+            " FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
+            " WHERE z.khasra_id = ANY(:ids) AND z.index = ANY(:ix)"
+            " AND s.datetime::date BETWEEN :a AND :b"
+        ),
+        {"ids": list(ids), "ix": list(INDICES), "a": start, "b": end},
+    ).all()
+    dates = sorted({r.d for r in rows})
+    col = {d: j for j, d in enumerate(dates)}
+    row = {k: i for i, k in enumerate(ids)}
+    out = {ix: np.full((len(ids), len(dates)), np.nan) for ix in INDICES}
+    for r in rows:
+        if r.mean is not None and (r.valid_fraction or 0) >= MIN_VALID:
+            out[r.index][row[r.khasra_id], col[r.d]] = float(r.mean)
+    return dates, out
+
+
+def _crops(conn: Connection, ids: Sequence[int], season: str, year: int) -> dict[int, str]:
+    """Crop per parcel: the crop model's latest label, else the girdawari entry."""
+    found: dict[int, str] = {}
+    for k, crop in conn.execute(
+        text(
+            "SELECT khasra_id, crop FROM girdawari WHERE khasra_id = ANY(:ids)"
+            " AND season = :s AND year = :y ORDER BY khasra_id, area_sown_sarsai"
+        ),
+        {"ids": list(ids), "s": season, "y": year},
+    ):
+        found[int(k)] = str(crop)
+    for k, crop in conn.execute(
+        text(
+            "SELECT DISTINCT ON (khasra_id) khasra_id, crop FROM crop_prediction"
+            " WHERE khasra_id = ANY(:ids) AND season = :s AND year = :y AND crop IS NOT NULL"
+            " ORDER BY khasra_id, run_id DESC"
+        ),
+        {"ids": list(ids), "s": season, "y": year},
+    ):
+        found[int(k)] = str(crop)
+    return found
+
+
+def _yields(conn: Connection, ids: Sequence[int], season: str, year: int) -> dict[int, float]:
+    return {
+        int(k): float(v)
+        for k, v in conn.execute(
+            text(
+                "SELECT DISTINCT ON (khasra_id) khasra_id, yield_t_ha FROM yield_prediction"
+                " WHERE khasra_id = ANY(:ids) AND season = :s AND year = :y"
+                " AND yield_t_ha IS NOT NULL AND flag IS NULL ORDER BY khasra_id, run_id DESC"
+            ),
+            {"ids": list(ids), "s": season, "y": year},
+        )
+    }
+
+
+def _history(
+    conn: Connection, ids: Sequence[int], season: str, year: int, day: int, crops: dict[int, str]
+) -> dict[int, list[float]]:
+    """Each parcel's clear NDVI at the same day of the season (± 5 days) in up to
+    :data:`HISTORY_YEARS` earlier seasons where the girdawari records the same crop."""
+    out: dict[int, list[float]] = defaultdict(list)
+    for back in range(1, HISTORY_YEARS + 1):
+        y = year - back
+        centre = season_start(season, y) + timedelta(days=day)
+        by_crop: dict[str, list[int]] = defaultdict(list)
+        for k in ids:
+            if k in crops:
+                by_crop[crops[k]].append(k)
+        for crop, members in by_crop.items():
+            for k, v in conn.execute(
+                text(
+                    "SELECT DISTINCT ON (z.khasra_id) z.khasra_id, z.mean FROM parcel_zonal z"
+                    " JOIN imagery_scene s ON s.id = z.scene_id"
+                    " JOIN girdawari g ON g.khasra_id = z.khasra_id AND g.season = :s"
+                    " AND g.year = :y AND g.crop = :c"
+                    " WHERE z.khasra_id = ANY(:ids) AND z.index = 'ndvi'"
+                    " AND z.valid_fraction >= :v AND z.mean IS NOT NULL"
+                    " AND s.datetime::date BETWEEN :a AND :b"
+                    " ORDER BY z.khasra_id, abs(s.datetime::date - CAST(:m AS date))"
+                ),
+                {"s": season, "y": y, "c": crop, "ids": members, "v": MIN_VALID,
+                 "a": centre - timedelta(days=5), "b": centre + timedelta(days=5), "m": centre},
+            ):  # fmt: skip
+                out[int(k)].append(float(v))
+    return out
+
+
+def _owners(conn: Connection, ids: Sequence[int], on: date) -> dict[int, set[int]]:
+    """Khasra → owner party ids on ``on`` (ownership shares of the khewats holding it)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for k, p in conn.execute(
+        text(
+            "SELECT DISTINCT kk.khasra_id, s.party_id FROM khewat_khasra kk"
+            " JOIN share s ON s.khewat_id = kk.khewat_id AND s.right_type = 'ownership'"
+            " AND s.valid_from <= :d AND (s.valid_to IS NULL OR s.valid_to > :d)"
+            " WHERE kk.khasra_id = ANY(:ids) AND kk.valid_from <= :d"
+            " AND (kk.valid_to IS NULL OR kk.valid_to > :d)"
+        ),
+        {"ids": list(ids), "d": on},
+    ):
+        out[int(k)].add(int(p))
+    return out
+
+
+def _texted(a: Advisory) -> bool:
+    return a.kind is not Kind.INSUFFICIENT and a.level is Level.WARNING
+
+
+def mouza_advisories(
+    conn: Connection, mouza_id: int, as_of: date, district_t_ha: dict[str, float] | None = None
+) -> list[tuple[int, str, str, Advisory]]:
+    """(khasra id, khasra number, crop, advisory) for every cultivated live parcel."""
+    season, year = season_of(as_of)
+    start = season_start(season, year)
+    parcels = conn.execute(
+        text(
+            "SELECT id, number FROM khasra WHERE mouza_id = :m"
+            " AND (created_on IS NULL OR created_on <= :d)"
+            " AND (retired_on IS NULL OR retired_on > :d)"
+            " AND land_class IN ('nehri', 'chahi', 'barani') ORDER BY id"
+        ),
+        {"m": mouza_id, "d": as_of},
+    ).all()
+    ids = [int(p.id) for p in parcels]
+    number = {int(p.id): str(p.number) for p in parcels}
+    crops = {k: c for k, c in _crops(conn, ids, season, year).items() if c not in NOT_CROPPED}
+    ids = [k for k in ids if k in crops]
+    if not ids:
+        return []
+    dates, m = _series(conn, ids, start, as_of)
+    if not dates:
+        return []
+    yields = _yields(conn, ids, season, year)
+    pixels = dict(conn.execute(text(
+        "SELECT khasra_id, max(count) FROM parcel_zonal WHERE index = 'ndmi'"
+        " AND khasra_id = ANY(:ids) GROUP BY 1"), {"ids": ids}).all())  # fmt: skip
+    history = _history(conn, ids, season, year, (as_of - start).days, crops)
+    row = {k: i for i, k in enumerate(ids)}
+    by_crop: dict[str, list[int]] = defaultdict(list)
+    for k in ids:
+        by_crop[crops[k]].append(k)
+    district = dict(district_t_ha or {})
+    for crop, members in by_crop.items():  # without published figures: this season's mean
+        if crop not in district:
+            ys = [yields[k] for k in members if k in yields]
+            if ys:
+                district[crop] = float(np.mean(ys))
+
+    from imagery.phenology import season_marks, smooth
+
+    series = {k: Series(dates, m["ndvi"][row[k]], m["wdrvi"][row[k]], m["ndmi"][row[k]])
+              for k in ids}  # fmt: skip
+    checks = {k: imagery_check(series[k], as_of) for k in ids}
+    ok = [k for k in ids if checks[k] is None]
+    smoothed = {}
+    if ok:
+        sm = smooth(
+            np.array([m["ndvi"][row[k]] for k in ok]), np.array(dates, dtype="datetime64[D]")
+        )
+        smoothed = {k: sm[i] for i, k in enumerate(ok)}
+    greenup = {k: greenup_date(dates, smoothed[k]) for k in ok}
+    ends: dict[int, date | None] = {}
+    for k in ok:
+        marks = season_marks(
+            np.array(dates, dtype="datetime64[D]"), smoothed[k], raw=m["ndvi"][row[k]]
+        )
+        ends[k] = None if not marks.ok or marks.end is None else marks.end.astype(date)
+    out: list[tuple[int, str, str, Advisory]] = []
+    for k in ids:
+        crop = crops[k]
+        if checks[k] is not None:
+            out.append((k, number[k], crop, checks[k]))  # type: ignore[arg-type]
+            continue
+        s = series[k]
+        peers = [p for p in by_crop[crop] if p != k and p in smoothed]
+        clear = s.clear()
+        last = int(np.flatnonzero(clear)[-1])
+        peers_today = np.array([m["ndvi"][row[p], last] for p in peers])
+        found = [crop_health(s, peers_today, history.get(k, []))]
+        y = yield_outlook(yields.get(k), district.get(crop), crop, float(clear.mean()))
+        if y is not None:
+            found.append(y)
+        w = water_stress(
+            s,
+            np.array([m["ndvi"][row[p], last] for p in peers]),
+            np.array([m["ndmi"][row[p], last] for p in peers]),
+            pixels.get(k),
+        )
+        if w is not None:
+            found.append(w)
+        if crop in PHENOLOGY_CROPS:
+            found += phenology_notices(
+                greenup[k], [g for p in peers if (g := greenup[p]) is not None],
+                ends[k], [e for p in peers if (e := ends[p]) is not None], float(clear.mean()),
+            )  # fmt: skip
+        out += [(k, number[k], crop, a) for a in found]
+    return out
+
+
+def run_advisories(
+    engine: Engine,
+    as_of: date,
+    *,
+    mouza_id: int | None = None,
+    district_t_ha: dict[str, float] | None = None,
+) -> RunReport:
+    """Computes, stores and queues the advisories of the season ``as_of`` falls in."""
+    season, year = season_of(as_of)
+    with engine.begin() as conn:
+        mouzas = [mouza_id] if mouza_id is not None else [
+            int(x) for x in conn.execute(text("SELECT id FROM mouza ORDER BY id")).scalars()
+        ]  # fmt: skip
+        run_id = int(conn.execute(
+            text("INSERT INTO advisory_run (as_of, season, year) VALUES (:d, :s, :y) RETURNING id"),
+            {"d": as_of, "s": season, "y": year},
+        ).scalar_one())  # fmt: skip
+        report = RunReport(run_id, as_of, season, year)
+        for mid in mouzas:
+            found = mouza_advisories(conn, mid, as_of, district_t_ha)
+            report.parcels += len({k for k, *_ in found})
+            owners = _owners(conn, sorted({k for k, *_ in found}), as_of)
+            contacts = _contacts(conn, sorted({p for ps in owners.values() for p in ps}), as_of)
+            for k, number, crop, a in found:
+                report.advisories[a.kind.value] += 1
+                en, ur = render(a, number, crop, "en"), render(a, number, crop, "ur")
+                aid = int(conn.execute(
+                    text(
+                        "INSERT INTO advisory (run_id, khasra_id, season, year, kind, status,"
+                        " level, confidence, crop, as_of, evidence, sms_en, sms_ur, text_en,"
+                        " text_ur) VALUES (:r, :k, :s, :y, :kind, :st, :lv, :c, :crop, :d,"
+                        " CAST(:e AS jsonb), :se, :su, :te, :tu)"
+                        " ON CONFLICT (khasra_id, season, year, kind) DO UPDATE SET"
+                        " run_id = EXCLUDED.run_id, status = EXCLUDED.status,"
+                        " level = EXCLUDED.level, confidence = EXCLUDED.confidence,"
+                        " crop = EXCLUDED.crop, as_of = EXCLUDED.as_of,"
+                        " evidence = EXCLUDED.evidence, sms_en = EXCLUDED.sms_en,"
+                        " sms_ur = EXCLUDED.sms_ur, text_en = EXCLUDED.text_en,"
+                        " text_ur = EXCLUDED.text_ur RETURNING id"
+                    ),
+                    {"r": run_id, "k": k, "s": season, "y": year, "kind": a.kind.value,
+                     "st": a.status, "lv": a.level.value, "c": a.confidence, "crop": crop,
+                     "d": as_of, "e": json.dumps(a.evidence), "se": en.sms, "su": ur.sms,
+                     "te": en.long, "tu": ur.long},
+                ).scalar_one())  # fmt: skip
+                if not _texted(a):
+                    continue
+                for party in sorted(owners.get(k, ())):
+                    contact = contacts.get(party)
+                    if contact is None:
+                        continue
+                    phone, lang = contact
+                    t = en if lang == "en" else ur
+                    done = conn.execute(
+                        text(
+                            "INSERT INTO sms_outbox (party_id, phone, language, body, encoding,"
+                            " segments, purpose, advisory_id, khasra_id, season, year, kind)"
+                            " VALUES (:p, :ph, :l, :b, :enc, :seg, 'advisory', :a, :k, :s, :y,"
+                            " :kind) ON CONFLICT (party_id, khasra_id, season, year, kind)"
+                            " WHERE purpose = 'advisory' DO NOTHING RETURNING id"
+                        ),
+                        {"p": party, "ph": phone, "l": lang, "b": t.sms,
+                         "enc": t.size.encoding.value, "seg": t.size.segments, "a": aid,
+                         "k": k, "s": season, "y": year, "kind": a.kind.value},
+                    ).first()  # fmt: skip
+                    if done is None:
+                        report.already_queued += 1
+                    else:
+                        report.queued += 1
+        conn.execute(
+            text("UPDATE advisory_run SET summary = CAST(:s AS jsonb) WHERE id = :r"),
+            {"s": json.dumps(report.as_json()), "r": run_id},
+        )
+    return report
+
+
+def _contacts(conn: Connection, parties: Sequence[int], on: date) -> dict[int, tuple[str, str]]:
+    """Party → (phone, language) for those with a standing opt-in on ``on``."""
+    return {
+        int(p): (str(phone), str(lang))
+        for p, phone, lang in conn.execute(
+            text(
+                "SELECT party_id, phone, language FROM farmer_contact WHERE party_id = ANY(:p)"
+                " AND opted_in_on IS NOT NULL AND opted_in_on <= :d"
+                " AND (opted_out_on IS NULL OR opted_out_on > :d)"
+            ),
+            {"p": list(parties), "d": on},
+        )
+    }
+
+
+class NoSuchFarmer(LandgovError):
+    """No person with that CNIC."""

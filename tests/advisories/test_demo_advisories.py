@@ -1,0 +1,363 @@
+"""The advisory batch on the demo district: the planted water-stressed, late-sown and
+cloudy-season parcels (synthetic imagery) get the right advice in both languages, a rerun
+queues nothing twice, and a farmer sees only their own parcels."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from imagery.ingest import ingest
+from imagery.series import parcel_series
+from imagery.synthetic import synthesize_s2
+from landgov.advisories.contacts import load_contacts
+from landgov.advisories.run import RunReport, run_advisories
+from landgov.config import Settings
+from landgov.domain.sms import sms_size
+
+AS_OF = date(2026, 3, 5)
+DATES = [date(2025, 11, 1) + timedelta(days=5 * i) for i in range(25)]  # to 2026-03-01
+
+
+@pytest.fixture(scope="module")
+def advised(
+    settings: Settings,
+    demo_engine: Engine,
+    demo_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Engine, dict[str, int], RunReport, Path]]:
+    """A demo copy with a rabi series of Kot Pindi Das, its zonal NDVI/WDRVI/NDMI, the demo
+    contacts, and one advisory run; plant -> khasra id from advisory_truth.csv."""
+    from tests.conftest import _copy_demo, _drop
+
+    tmp = tmp_path_factory.mktemp("advisories")
+    eng = _copy_demo(settings, demo_engine)
+    files = synthesize_s2(eng, tmp / "s2", dates=DATES, mouza=1)
+    ingest(eng, files, home=tmp / "home", kind="sentinel-2")
+    for ix in ("ndvi", "wdrvi", "ndmi"):
+        parcel_series(eng, mouza=1, index=ix, home=tmp / "home")
+    load_contacts(eng, demo_dir / "farmer_contacts.csv")
+    with (tmp / "s2" / "advisory_truth.csv").open() as fh:
+        plants = {r["plant"]: int(r["khasra_id"]) for r in csv.DictReader(fh)}
+    report = run_advisories(eng, AS_OF, mouza_id=1)
+    yield eng, plants, report, tmp
+    eng.dispose()
+    _drop(settings, str(eng.url.database))
+
+
+def _advice(eng: Engine, khasra_id: int) -> dict[str, dict[str, Any]]:
+    with eng.connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM advisory WHERE khasra_id = :k"), {"k": khasra_id}
+        ).mappings()
+        return {r["kind"]: dict(r) for r in rows}
+
+
+def test_planted_water_stress_in_both_languages(advised: Any) -> None:
+    eng, plants, _, _ = advised
+    a = _advice(eng, plants["water_stress"])["water_stress"]
+    assert a["level"] == "warning" and a["confidence"] > 0.5
+    assert a["evidence"]["deficit"] >= 0.1
+    assert a["evidence"]["date"] >= "2026-02-20"  # after the canopy began to dry (10 Feb)
+    assert "water stress" in a["sms_en"] and "Irrigate" in a["sms_en"]
+    assert "پانی کی کمی" in a["sms_ur"] and "پانی لگائیں" in a["sms_ur"]
+    assert sms_size(a["sms_ur"]).units <= 70 and sms_size(a["sms_en"]).units <= 160
+    with eng.connect() as conn:
+        stressed = (
+            conn.execute(text("SELECT khasra_id FROM advisory WHERE kind = 'water_stress'"))
+            .scalars()
+            .all()
+        )
+    assert stressed == [plants["water_stress"]]  # and nowhere else in the mouza
+
+
+def test_planted_late_sowing_in_both_languages(advised: Any) -> None:
+    eng, plants, _, _ = advised
+    a = _advice(eng, plants["late_sowing"])["late_sowing"]
+    assert a["level"] == "warning" and 21 <= a["evidence"]["days_late"] <= 40
+    assert "days later than nearby wheat" in a["sms_en"]
+    assert "بوائی" in a["sms_ur"] and "دیر سے" in a["sms_ur"]
+    with eng.connect() as conn:
+        late = (
+            conn.execute(text("SELECT khasra_id FROM advisory WHERE kind = 'late_sowing'"))
+            .scalars()
+            .all()
+        )
+    assert late == [plants["late_sowing"]]
+
+
+def test_cloudy_season_parcel_says_not_enough_imagery(advised: Any) -> None:
+    eng, plants, _, _ = advised
+    found = _advice(eng, plants["cloudy_season"])
+    assert set(found) == {"insufficient_imagery"}  # no guessed health, stress or yield
+    a = found["insufficient_imagery"]
+    assert a["evidence"]["clear"] < a["evidence"]["observations"] / 2
+    assert "not enough clear satellite images" in a["sms_en"]
+    assert "مشورہ ممکن نہیں" in a["sms_ur"]
+    with eng.connect() as conn:  # told on the dashboard, never texted
+        n = conn.execute(
+            text("SELECT count(*) FROM sms_outbox WHERE kind = 'insufficient_imagery'")
+        ).scalar_one()
+    assert n == 0
+
+
+def test_owners_who_opted_in_get_one_sms_and_a_rerun_sends_nothing_twice(advised: Any) -> None:
+    eng, plants, first, _ = advised
+    with eng.connect() as conn:
+        to = (
+            conn.execute(
+                text(
+                    "SELECT o.party_id, o.language, o.body, o.segments, c.opted_in_on,"
+                    " c.opted_out_on FROM sms_outbox o JOIN farmer_contact c USING (party_id)"
+                    " WHERE o.khasra_id = :k AND o.kind = 'water_stress'"
+                ),
+                {"k": plants["water_stress"]},
+            )
+            .mappings()
+            .all()
+        )
+        owners = conn.execute(
+            text(
+                "SELECT count(DISTINCT s.party_id) FROM khewat_khasra kk JOIN share s"
+                " ON s.khewat_id = kk.khewat_id AND s.right_type = 'ownership'"
+                " AND s.valid_from <= :d AND (s.valid_to IS NULL OR s.valid_to > :d)"
+                " JOIN farmer_contact c ON c.party_id = s.party_id"
+                " AND c.opted_in_on <= :d AND (c.opted_out_on IS NULL OR c.opted_out_on > :d)"
+                " WHERE kk.khasra_id = :k AND kk.valid_to IS NULL"
+            ),
+            {"k": plants["water_stress"], "d": AS_OF},
+        ).scalar_one()
+        total = conn.execute(text("SELECT count(*) FROM sms_outbox")).scalar_one()
+    assert owners >= 1 and len(to) == owners  # every consenting owner, once
+    assert all(r["segments"] == 1 for r in to)
+    assert all(r["opted_in_on"] <= AS_OF and r["opted_out_on"] is None for r in to)
+    assert first.queued == total > 0
+    again = run_advisories(eng, AS_OF, mouza_id=1)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sms_outbox")).scalar_one() == total
+        kinds = conn.execute(
+            text("SELECT count(*) FROM advisory WHERE khasra_id = :k"),
+            {"k": plants["water_stress"]},
+        ).scalar_one()
+    assert again.queued == 0 and again.already_queued == total
+    assert kinds == len(_advice(eng, plants["water_stress"]))  # refreshed, not duplicated
+
+
+def test_show_lists_only_the_farmers_own_parcels(
+    advised: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from landgov.cli.main import app
+    from landgov.storage import engine as engine_module
+
+    eng, plants, _, _ = advised
+    with eng.connect() as conn:
+        cnic = conn.execute(
+            text(
+                "SELECT p.cnic FROM share s JOIN khewat_khasra kk ON kk.khewat_id = s.khewat_id"
+                " JOIN party p ON p.id = s.party_id WHERE kk.khasra_id = :k"
+                " AND s.valid_to IS NULL AND kk.valid_to IS NULL AND s.right_type = 'ownership'"
+                " ORDER BY p.id LIMIT 1"
+            ),
+            {"k": plants["water_stress"]},
+        ).scalar_one()
+        others = set(
+            conn.execute(text("SELECT cnic FROM party WHERE cnic IS NOT NULL")).scalars()
+        ) - {cnic}
+    monkeypatch.setenv("LANDGOV_DATABASE_URL", eng.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    engine_module._engine_for.cache_clear()
+    try:
+        res = CliRunner().invoke(
+            app, ["advisories", "show", "--cnic", cnic, "--on", AS_OF.isoformat(), "--json"]
+        )
+        assert res.exit_code == 0, res.output
+        view = json.loads(res.output)
+        assert view["cnic"] == cnic
+        mine = {p["khasra_id"]: p for p in view["parcels"]}
+        assert plants["water_stress"] in mine
+        kinds = {a["kind"] for a in mine[plants["water_stress"]]["advisories"]}
+        assert "water_stress" in kinds
+        assert not any(other in res.output for other in others)  # nobody else's CNIC
+        missing = CliRunner().invoke(app, ["advisories", "show", "--cnic", "00000-0000000-0"])
+        assert missing.exit_code == 1 and "no person with CNIC" in missing.output
+        runs = CliRunner().invoke(
+            app,
+            [
+                "advisories",
+                "run",
+                "--as-of",
+                AS_OF.isoformat(),
+                "--mouza",
+                "Kot Pindi Das",
+                "--json",
+            ],
+        )
+        assert runs.exit_code == 0 and json.loads(runs.output)["sms_queued"] == 0
+    finally:
+        engine_module._engine_for.cache_clear()
+
+
+def test_contacts_bad_rows_are_named_and_nothing_is_written(advised: Any, tmp_path: Path) -> None:
+    from landgov.errors import ImportRejected
+
+    eng, *_ = advised
+    with eng.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM farmer_contact")).scalar_one()
+        cnic = conn.execute(text("SELECT cnic FROM party WHERE cnic IS NOT NULL LIMIT 1")).scalar()
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "cnic,phone,language,opted_in_on,opted_out_on\n"
+        f"{cnic},+92 300 1234567,ur,2025-01-01,\n"
+        "99999-9999999-9,03001234567,ur,,\n"
+        f"{cnic},021-1234567,fr,2025-13-01,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportRejected) as err:
+        load_contacts(eng, path)
+    shown = str(err.value)
+    assert "row 2, field 'cnic'" in shown and "row 3, field 'phone'" in shown
+    assert "row 3, field 'language'" in shown and "row 3, field 'opted_in_on'" in shown
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM farmer_contact")).scalar_one() == before
+
+
+def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
+    advised: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.dashboard_support import DASHBOARD, database_url
+
+    eng, plants, _, _ = advised
+    with eng.connect() as conn:
+        pid, cnic, name = conn.execute(
+            text(
+                "SELECT p.id, p.cnic, p.name FROM share s JOIN khewat_khasra kk"
+                " ON kk.khewat_id = s.khewat_id JOIN party p ON p.id = s.party_id"
+                " JOIN farmer_contact c ON c.party_id = p.id WHERE kk.khasra_id = :k"
+                " AND s.valid_to IS NULL AND kk.valid_to IS NULL AND s.right_type = 'ownership'"
+                " ORDER BY p.id LIMIT 1"
+            ),
+            {"k": plants["water_stress"]},
+        ).one()
+        others = set(
+            conn.execute(text("SELECT cnic FROM party WHERE cnic IS NOT NULL")).scalars()
+        ) - {cnic}
+    monkeypatch.setenv("LANDGOV_DATABASE_URL", database_url(eng))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
+    at.switch_page("views/farmer.py").run()
+    assert not at.exception
+    at.text_input(key="farmer_cnic").input(cnic).run()
+    at.button(key="farmer_send").click().run()
+    assert any("code was sent" in s.value for s in at.success)
+    with eng.connect() as conn:
+        body = conn.execute(
+            text(
+                "SELECT body FROM sms_outbox WHERE party_id = :p AND purpose = 'otp'"
+                " ORDER BY id DESC LIMIT 1"
+            ),
+            {"p": pid},
+        ).scalar_one()
+    code = re.search(r"\d{6}", body.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")))
+    assert code is not None
+    wrong = "000000" if code.group() != "000000" else "111111"
+    at.text_input(key="farmer_code").input(wrong).run()
+    at.button(key="farmer_open").click().run()
+    assert any("wrong code" in e.value for e in at.error)
+    at.text_input(key="farmer_code").input(code.group()).run()
+    at.button(key="farmer_open").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(name in h.value for h in at.subheader)
+    table = at.dataframe[0].value
+    assert len(table) >= 1
+    with eng.connect() as conn:
+        number = conn.execute(
+            text("SELECT number FROM khasra WHERE id = :k"), {"k": plants["water_stress"]}
+        ).scalar_one()
+    assert number in table["Khasra"].tolist()
+    label = next(o for o in at.selectbox(key="farmer_parcel").options if o.endswith(f" {number}"))
+    at.selectbox(key="farmer_parcel").select(label).run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "پانی کی کمی" in shown  # Urdu first
+    at.radio(key="farmer_lang").set_value("en").run()
+    assert "canopy moisture index" in " ".join(m.value for m in at.markdown)
+    everything = " ".join(
+        str(x.value) for kind in ("markdown", "caption", "subheader", "dataframe")
+        for x in getattr(at, kind)
+    )  # fmt: skip
+    assert not any(other in everything for other in others)
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the NDVI chart
+    st.cache_data.clear()
+
+
+def test_codes_work_once_and_wrong_tries_spend_them(advised: Any) -> None:
+    from landgov.advisories.farmer import (
+        MAX_ATTEMPTS,
+        FarmerNotFound,
+        issue_code,
+        verify_code,
+    )
+
+    eng, *_ = advised
+    with eng.connect() as conn:
+        pid, cnic = conn.execute(
+            text(
+                "SELECT p.id, p.cnic FROM farmer_contact c JOIN party p ON p.id = c.party_id"
+                " ORDER BY p.id DESC LIMIT 1"
+            )
+        ).one()
+        stranger = conn.execute(
+            text(
+                "SELECT cnic FROM party WHERE kind = 'person' AND id NOT IN"
+                " (SELECT party_id FROM farmer_contact) LIMIT 1"
+            )
+        ).scalar_one()
+
+    def code_sent() -> str:
+        with eng.begin() as conn:
+            oid = issue_code(conn, cnic)
+            body = conn.execute(
+                text("SELECT body FROM sms_outbox WHERE id = :i"), {"i": oid}
+            ).scalar_one()
+        import re
+
+        found = re.search(r"\d{6}", body)
+        assert found is not None
+        return found.group()
+
+    code = code_sent()
+    with eng.begin() as conn:
+        assert verify_code(conn, cnic, code) == (pid, "")
+    with eng.begin() as conn:
+        assert verify_code(conn, cnic, code)[0] is None  # used
+    code = code_sent()
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(MAX_ATTEMPTS):
+        with eng.begin() as conn:
+            assert verify_code(conn, cnic, wrong)[0] is None
+    with eng.begin() as conn:
+        assert verify_code(conn, cnic, code) == (None, "no valid code: ask for a new one")
+    with eng.connect() as conn:
+        stored = (
+            conn.execute(text("SELECT code_hash FROM farmer_otp WHERE party_id = :p"), {"p": pid})
+            .scalars()
+            .all()
+        )
+    assert code not in " ".join(stored)  # only hashes are kept
+    with pytest.raises(FarmerNotFound, match="no phone is registered"), eng.begin() as conn:
+        issue_code(conn, stranger)
