@@ -26,7 +26,8 @@ demo: setup
 	$(BIN)/landgov valuation run --as-of 2026-11-15  # the demo's "today": DC values
 	$(BIN)/landgov valuation run --as-of 2026-11-15 --method model  # trains the models
 	$(BIN)/landgov advisories contacts load $(LANDGOV_HOME)/demo/farmer_contacts.csv
-	$(BIN)/landgov advisories run --as-of 2026-03-05  # mid-rabi: the imagery's season
+	$(BIN)/landgov advisories run --as-of 2026-03-05 \
+		--district-yields $(LANDGOV_HOME)/synthetic/sentinel-2/district_yields.csv  # mid-rabi
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 

@@ -8,11 +8,11 @@ confidence in [0, 1]; when clouds leave too few clear observations the only advi
 
 Rules and thresholds (each a named constant, so the reasoning is reviewable):
 
-- **crop health** (:func:`crop_health`): the parcel's latest clear NDVI and WDRVI against
+- **crop health** (:func:`crop_health`): the parcel's latest clear WDRVI and NDVI against
   (a) the parcels of the same crop this season on the same dates (robust z-score:
   median and 1.4826 × MAD) and (b) its own earlier seasons of the same crop at the same
-  day of the season. ``poor`` at z ≤ −1.5 against peers, ``good`` at z ≥ +1.0.
-  WDRVI is reported beside NDVI because NDVI saturates over dense wheat (domain.md §8).
+  day of the season. ``poor`` at z ≤ −1.5 against peers, ``good`` at z ≥ +1.0, judged
+  on WDRVI where known because NDVI saturates over dense wheat (domain.md §8).
 - **yield outlook** (:func:`yield_outlook`): the yield model's t/ha, in maunds per acre
   (40 kg maund: 1 maund/acre = 98.8 kg/ha), against the district average of the crop.
 - **water stress** (:func:`water_stress`): NDMI (canopy water) at least 0.10 and three
@@ -151,23 +151,33 @@ def crop_health(
     s: Series,
     peers_ndvi_today: np.ndarray,
     own_history_ndvi: Sequence[float] = (),
+    peers_wdrvi_today: np.ndarray | None = None,
 ) -> Advisory:
-    """Health from the latest clear NDVI against peers on that date and own history.
+    """Health from the latest clear look against peers on that date and own history.
+
+    The status follows the WDRVI z-score when the peers' WDRVI is given (it keeps
+    separating dense canopies where NDVI saturates: domain.md §8 finds it better for
+    Punjab wheat), else NDVI's; both are reported.
 
     Args:
         s: the parcel's series (must pass :func:`imagery_check`).
         peers_ndvi_today: NDVI of the same-crop parcels on the parcel's latest clear date.
         own_history_ndvi: the parcel's NDVI at the same day of earlier seasons, same crop.
+        peers_wdrvi_today: the same peers' WDRVI on that date.
     """
     i = _latest_clear(s)
     x = float(s.ndvi[i])
-    z = _robust_z(x, np.asarray(peers_ndvi_today, dtype=float))
+    peers = np.asarray(peers_ndvi_today, dtype=float)
+    z_ndvi = _robust_z(x, peers)
+    z_wdrvi = None
+    if peers_wdrvi_today is not None and np.isfinite(s.wdrvi[i]):
+        z_wdrvi = _robust_z(float(s.wdrvi[i]), np.asarray(peers_wdrvi_today, dtype=float))
+    z = z_wdrvi if z_wdrvi is not None else z_ndvi
     hist = np.asarray([v for v in own_history_ndvi if np.isfinite(v)], dtype=float)
     hist_delta = None if hist.size == 0 else x - float(np.mean(hist))
     status = (
         "unknown" if z is None else "poor" if z <= POOR_Z else "good" if z >= GOOD_Z else "normal"
     )
-    peers = np.asarray(peers_ndvi_today, dtype=float)
     n_peers = int(np.isfinite(peers).sum())
     confidence = min(1.0, n_peers / 20) * float(s.clear().mean())
     return Advisory(
@@ -180,7 +190,9 @@ def crop_health(
             "wdrvi": None if not np.isfinite(s.wdrvi[i]) else round(float(s.wdrvi[i]), 3),
             "peers": n_peers,
             "peers_median_ndvi": None if n_peers == 0 else round(float(np.nanmedian(peers)), 3),
-            "z_vs_peers": None if z is None else round(z, 2),
+            "z_vs_peers": None if z_ndvi is None else round(z_ndvi, 2),
+            "wdrvi_z_vs_peers": None if z_wdrvi is None else round(z_wdrvi, 2),
+            "judged_on": "wdrvi" if z_wdrvi is not None else "ndvi",
             "own_history_seasons": int(hist.size),
             "vs_own_history": None if hist_delta is None else round(hist_delta, 3),
         },

@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -271,7 +272,8 @@ def mouza_advisories(
         clear = s.clear()
         last = int(np.flatnonzero(clear)[-1])
         peers_today = np.array([m["ndvi"][row[p], last] for p in peers])
-        found = [crop_health(s, peers_today, history.get(k, []))]
+        peers_wdrvi = np.array([m["wdrvi"][row[p], last] for p in peers])
+        found = [crop_health(s, peers_today, history.get(k, []), peers_wdrvi)]
         y = yield_outlook(yields.get(k), district.get(crop), crop, float(clear.mean()))
         if y is not None:
             found.append(y)
@@ -385,3 +387,45 @@ def _contacts(conn: Connection, parties: Sequence[int], on: date) -> dict[int, t
 
 class NoSuchFarmer(LandgovError):
     """No person with that CNIC."""
+
+
+def district_averages(path: str | Path, season: str, year: int) -> dict[str, float]:
+    """Per crop, the latest published district mean yield (t/ha) of ``season`` before
+    ``year`` from a Crop Reporting Service style CSV (crop, season, year,
+    mean_yield_t_ha): last year's figure is what a farmer compares with.
+
+    Raises:
+        ImportRejected: a missing column or a bad number (file, row, field, reason).
+    """
+    import csv
+
+    from landgov.errors import ImportRejected, RowProblem
+
+    path = Path(path)
+    latest: dict[str, tuple[int, float]] = {}
+    problems: list[RowProblem] = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            need = {"crop", "season", "year", "mean_yield_t_ha"} - set(reader.fieldnames or [])
+            if need:
+                raise ImportRejected(
+                    str(path), [RowProblem(None, c, "column missing") for c in sorted(need)]
+                )
+            for n, r in enumerate(reader, start=1):
+                try:
+                    y, value = int(r["year"]), float(r["mean_yield_t_ha"])
+                except ValueError:
+                    problems.append(RowProblem(n, "year/mean_yield_t_ha", "not a number"))
+                    continue
+                if not value > 0:
+                    problems.append(RowProblem(n, "mean_yield_t_ha", f"{value} is not > 0"))
+                elif r["season"] == season and y < year:
+                    crop = r["crop"].strip()
+                    if crop not in latest or latest[crop][0] < y:
+                        latest[crop] = (y, value)
+    except OSError as exc:
+        raise ImportRejected(str(path), [RowProblem(None, None, f"cannot read: {exc}")]) from exc
+    if problems:
+        raise ImportRejected(str(path), problems)
+    return {crop: value for crop, (_, value) in latest.items()}

@@ -24,11 +24,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def run_cmd(
     as_of: Annotated[str, typer.Option("--as-of", help="Date, YYYY-MM-DD: its season is advised.")],
     mouza: Annotated[str | None, typer.Option(help="One mouza (name or hadbast).")] = None,
+    district_yields: Annotated[
+        Path | None,
+        typer.Option(
+            help="Published district yields CSV (crop, season, year, "
+            "mean_yield_t_ha); default: this season's mean prediction."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Advise every cultivated parcel for the season of the date and queue the SMS (a
     re-run refreshes the advice and queues nothing twice)."""
-    from landgov.advisories.run import run_advisories
+    from landgov.advisories.run import district_averages, run_advisories, season_of
     from landgov.storage import find_mouza
 
     day = option_date(as_of, "--as-of")
@@ -38,7 +45,10 @@ def run_cmd(
     if mouza is not None:
         with eng.connect() as conn:
             mid = find_mouza(conn, mouza)
-    report = run_advisories(eng, day, mouza_id=mid)
+    district = None
+    if district_yields is not None:
+        district = district_averages(district_yields, *season_of(day))
+    report = run_advisories(eng, day, mouza_id=mid, district_t_ha=district)
     if as_json:
         typer.echo(json.dumps(report.as_json()))
         return

@@ -88,9 +88,12 @@ def predict_mouza(
                 {"ids": [int(k) for k in parcels["khasra_id"]]},
             ).scalar_one()
         crun, yrun = runs
-        if crun and yrun and newest is not None and min(
-            crun["created_at"], yrun["created_at"]
-        ) > newest:
+        if (
+            crun
+            and yrun
+            and newest is not None
+            and min(crun["created_at"], yrun["created_at"]) > newest
+        ):
             known = set(CropYieldReport.__dataclass_fields__)
             summary = {k: v for k, v in crun["summary"].items() if k in known}
             return CropYieldReport(**(summary | {"reused": True})), None
@@ -108,7 +111,8 @@ def predict_mouza(
         raise LandgovError(
             f"no stored {', '.join(empty)} series for mouza {mouza!r}: run"
             f" 'landgov imagery batch --mouza {mouza_id}"
-            + "".join(f" --index {ix}" for ix in empty) + "'"
+            + "".join(f" --index {ix}" for ix in empty)
+            + "'"
         )
     x = features_from_datasets(dsets, [season])
     from landgov.storage.read import girdawari_crops

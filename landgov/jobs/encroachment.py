@@ -154,9 +154,7 @@ def chip(image: Path, geom_utm: Any, out: Path, margin_m: float = CHIP_MARGIN_M)
     return out
 
 
-def load_segmentation_model(
-    name: str, version: str | None, *, home: Path
-) -> tuple[Any, Any]:
+def load_segmentation_model(name: str, version: str | None, *, home: Path) -> tuple[Any, Any]:
     """(U-Net in eval mode, its card) from the registry; no network."""
     from models.encroachment import build_model
     from models.registry import load_model

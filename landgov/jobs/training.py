@@ -112,7 +112,8 @@ def train_crops_and_yield(
     if not truth.is_file():
         raise LandgovError(
             f"no {truth}: run 'landgov imagery synthesize' and 'landgov imagery batch"
-            + "".join(f" --index {ix}" for ix in DEFAULT_INDICES) + "' first"
+            + "".join(f" --index {ix}" for ix in DEFAULT_INDICES)
+            + "' first"
         )
     xtr, ltr = load_training_table(engine, list(train_mouzas), truth, DEFAULT_INDICES)
     xte, lte = load_training_table(engine, [test_mouza], truth, DEFAULT_INDICES)

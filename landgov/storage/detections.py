@@ -63,10 +63,16 @@ def replace_run(
 
 def find_run(conn: Connection, kind: str, run_key: str) -> dict[str, Any] | None:
     """The stored run with this key (id, summary, created_at), or None."""
-    row = conn.execute(
-        text("SELECT id, summary, created_at FROM detection_run WHERE kind = :k AND run_key = :r"),
-        {"k": kind, "r": run_key},
-    ).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, summary, created_at FROM detection_run WHERE kind = :k AND run_key = :r"
+            ),
+            {"k": kind, "r": run_key},
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row is not None else None
 
 
@@ -139,9 +145,10 @@ def write_encroachment_cases(
     )
     values = {"m": mouza_id, "run": run_id, "seen": seen_on, "before": before_scene_id,
               "after": after_scene_id}  # fmt: skip
-    rows = conn.execute(
-        text(
-            f"""
+    rows = (
+        conn.execute(
+            text(
+                f"""
             WITH zone AS (
                 SELECT s.id, s.category, z.min_overlap_m2,
                        ST_Buffer(ST_Transform(s.geom, {srid}), z.buffer_m) AS g
@@ -174,9 +181,12 @@ def write_encroachment_cases(
             RETURNING id, state_land_id, category, area_m2, overlap_m2, confidence, first_seen,
                       ST_AsBinary(geom) AS wkb
             """
-        ),
-        values,
-    ).mappings().all()
+            ),
+            values,
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 

@@ -59,6 +59,14 @@ def test_health_against_peers_and_own_history() -> None:
     ok = crop_health(series(wheat()), peers)
     assert ok.status == "normal" and ok.level is Level.INFO
     assert crop_health(series(wheat()), peers[:3]).status == "unknown"  # too few peers
+    # judged on WDRVI where the peers' is known: NDVI saturated, WDRVI still separates
+    dense = wheat()
+    dense[-1] = 0.79  # NDVI like the peers ...
+    s = Series(DATES, dense, dense * 0.6, dense * 0.5)
+    s.wdrvi[-1] = 0.30  # ... but a thinner canopy than theirs (0.45)
+    wd = crop_health(s, peers, peers_wdrvi_today=np.full(7, 0.45) + np.linspace(-0.01, 0.01, 7))
+    assert wd.status == "poor" and wd.evidence["judged_on"] == "wdrvi"
+    assert crop_health(s, peers).status == "normal"  # NDVI alone misses it
 
 
 def test_yield_outlook_in_maunds_per_acre() -> None:
