@@ -49,7 +49,6 @@ from landgov.advisories.rules import (
     yield_outlook,
 )
 from landgov.advisories.texts import render
-from landgov.errors import LandgovError
 
 INDICES = ("ndvi", "wdrvi", "ndmi")
 MIN_VALID = 0.5
@@ -383,10 +382,6 @@ def _contacts(conn: Connection, parties: Sequence[int], on: date) -> dict[int, t
             {"p": list(parties), "d": on},
         )
     }
-
-
-class NoSuchFarmer(LandgovError):
-    """No person with that CNIC."""
 
 
 def district_averages(path: str | Path, season: str, year: int) -> dict[str, float]:
