@@ -121,6 +121,37 @@ def offline_deck(
     )
 
 
+def polygon_layer(
+    rows: Any,
+    layer_id: str,
+    *,
+    line_color: Any,
+    line_width: int = 1,
+    min_pixels: int = 1,
+    highlight: bool = True,
+    opacity: float = 1.0,
+) -> pdk.Layer:
+    """A pickable pydeck layer of filled, outlined polygons (columns ``polygon`` and
+    ``fill_color``), outlines in screen pixels: the map pages' common parcel layer.
+    ``line_color``: an RGBA list, or the name of a column holding one per row."""
+    return pdk.Layer(
+        "PolygonLayer",
+        data=rows,
+        id=layer_id,
+        get_polygon="polygon",
+        get_fill_color="fill_color",
+        get_line_color=line_color,
+        filled=True,
+        stroked=True,
+        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+        get_line_width=line_width,
+        line_width_min_pixels=min_pixels,
+        pickable=True,
+        auto_highlight=highlight,
+        opacity=opacity,
+    )
+
+
 def parcel_map(
     rows: pd.DataFrame,
     bounds: tuple[float, float, float, float],
@@ -136,20 +167,10 @@ def parcel_map(
     which are then semi-transparent."""
     layers = [] if base is None else [base]
     layers.append(
-        pdk.Layer(
-            "PolygonLayer",
-            data=rows,
-            id=data.PARCEL_LAYER_ID,
-            get_polygon="polygon",
-            get_fill_color="fill_color",
-            get_line_color=list(style.OUTLINE_COLOR),
-            filled=True,
-            stroked=True,
-            line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-            get_line_width=1,
-            line_width_min_pixels=1,
-            pickable=True,
-            auto_highlight=True,
+        polygon_layer(
+            rows,
+            data.PARCEL_LAYER_ID,
+            line_color=list(style.OUTLINE_COLOR),
             opacity=1.0 if base is None else 0.45,
         )
     )

@@ -23,6 +23,9 @@ import io
 import os
 import resource
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +138,31 @@ def peer(polys: list[object]) -> tuple[float, int, float, int]:
     return t_over, len(ov), time.perf_counter() - t0, len(gaps)
 
 
+@contextmanager
+def scratch_database(name: str) -> Iterator[Any]:
+    """A migrated database ``name`` on the configured server (dropped first if left by an
+    earlier run), dropped again afterwards."""
+    import psycopg
+
+    from landgov.config import load_settings
+    from landgov.storage import migrate
+    from landgov.storage.engine import get_engine
+
+    settings = load_settings()
+    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as adm:
+        adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        adm.execute(f'CREATE DATABASE "{name}"')
+    engine = get_engine(settings, name)
+    try:
+        migrate.migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as adm:
+            adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -147,23 +175,11 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    import psycopg
     from sqlalchemy import text
 
-    from landgov.config import load_settings
     from landgov.disputes import spatial
-    from landgov.storage import migrate
-    from landgov.storage.engine import get_engine
 
-    settings = load_settings()
-    name = "landgov_bench_overlaps"
-    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(admin_url, autocommit=True) as adm:
-        adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        adm.execute(f'CREATE DATABASE "{name}"')
-    engine = get_engine(settings, name)
-    try:
-        migrate.migrate(engine)
+    with scratch_database("landgov_bench_overlaps") as engine:
         t0 = time.perf_counter()
         polys, mouza, over, gap = make(args.n)
         print(
@@ -210,10 +226,6 @@ def main() -> None:
         print(f"{'method':26} {'n':>9} {'seconds':>9} {'found':>7}  peak memory")
         for label, n, dt, f, mem in rows:
             print(f"{label:26} {n:>9} {dt:>9.2f} {f:>7}  {mem}")
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as adm:
-            adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -66,25 +66,14 @@ def main() -> None:
     ap.add_argument("--peer-n", type=int, default=2_000)
     args = ap.parse_args()
 
-    import psycopg
+    from overlaps import scratch_database
     from sqlalchemy import text
 
-    from landgov.config import load_settings
     from landgov.domain import ratio_study
-    from landgov.storage import migrate
-    from landgov.storage.engine import get_engine
     from landgov.valuation.rates import statutory_value
     from landgov.valuation.roll import run_roll
 
-    settings = load_settings()
-    name = "landgov_bench_roll"
-    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(admin_url, autocommit=True) as adm:
-        adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        adm.execute(f'CREATE DATABASE "{name}"')
-    engine = get_engine(settings, name)
-    try:
-        migrate.migrate(engine)
+    with scratch_database("landgov_bench_roll") as engine:
         print(f"loaded {args.n} parcels in {load(engine, args.n):.1f} s")
         t0 = time.perf_counter()
         roll = run_roll(engine, AS_OF)
@@ -138,10 +127,6 @@ def main() -> None:
             print(f"{label:44} {n:>9} {dt:>9.2f}")
         print(f"SQL peer agrees within Rs 1 on {same} of {roll.parcels} parcels")
         model_roll(engine, args.n, args.sales)
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as adm:
-            adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def model_roll(engine: object, n: int, n_sales: int) -> None:

@@ -162,38 +162,17 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
     layers: list[pdk.Layer] = [] if base is None else [base]
     parcels = cases_data.parcel_polygons(detail["parcels"])
     layers.append(
-        pdk.Layer(
-            "PolygonLayer",
-            data=parcels,
-            id=PARCEL_LAYER_ID,
-            get_polygon="polygon",
-            get_fill_color="fill_color",
-            get_line_color="line_color",
-            filled=True,
-            stroked=True,
-            line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-            get_line_width=3,
-            line_width_min_pixels=2,
-            pickable=True,
+        panels.polygon_layer(
+            parcels,
+            PARCEL_LAYER_ID,
+            line_color="line_color",
+            line_width=3,
+            min_pixels=2,
+            highlight=False,
         )
     )
     flags = cases_data.flag_polygons(detail["flags"])
-    layers.append(
-        pdk.Layer(
-            "PolygonLayer",
-            data=flags,
-            id=FLAG_LAYER_ID,
-            get_polygon="polygon",
-            get_fill_color="fill_color",
-            get_line_color=[20, 20, 20, 230],
-            filled=True,
-            stroked=True,
-            line_width_units=pdk.types.String("pixels"),
-            get_line_width=1,
-            pickable=True,
-            auto_highlight=True,
-        )
-    )
+    layers.append(panels.polygon_layer(flags, FLAG_LAYER_ID, line_color=[20, 20, 20, 230]))
     deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
     st.pydeck_chart(
         deck,

@@ -61,20 +61,10 @@ def value_map(url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date) ->
     base = imagery.base_layer(url, mouza.id, bbox, on)
     layers: list[pdk.Layer] = [] if base is None else [base]
     layers.append(
-        pdk.Layer(
-            "PolygonLayer",
-            data=vd.map_rows(gdf),
-            id=vd.VALUE_LAYER_ID,
-            get_polygon="polygon",
-            get_fill_color="fill_color",
-            get_line_color=[40, 40, 40, 200],
-            filled=True,
-            stroked=True,
-            line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-            get_line_width=1,
-            line_width_min_pixels=1,
-            pickable=True,
-            auto_highlight=True,
+        panels.polygon_layer(
+            vd.map_rows(gdf),
+            vd.VALUE_LAYER_ID,
+            line_color=[40, 40, 40, 200],
             opacity=1.0 if base is None else 0.6,
         )
     )

@@ -323,6 +323,39 @@ def greenup_date(dates: Sequence[date], smoothed_ndvi: np.ndarray) -> date | Non
     return None
 
 
+def _peers_median(ds: Sequence[date]) -> date | None:
+    if len(ds) < MIN_PEERS:
+        return None
+    ords = sorted(d.toordinal() for d in ds)
+    return date.fromordinal(ords[len(ords) // 2])
+
+
+def _timing_notice(
+    kind: Kind,
+    status: str,
+    key: str,
+    day: date | None,
+    peers: Sequence[date],
+    min_days: int,
+    clear_fraction: float,
+) -> Advisory | None:
+    """``kind`` when ``day`` is ``min_days`` or more after (``late``) or before
+    (``early``) the peers' median; evidence ``key``, ``peers_median_<key>``,
+    ``days_<status>``, ``peers``."""
+    med = _peers_median(peers)
+    if day is None or med is None:
+        return None
+    days = (day - med).days if status == "late" else (med - day).days
+    if days < min_days:
+        return None
+    return Advisory(
+        kind, Level.WARNING, round(min(1.0, len(peers) / 20) * clear_fraction, 3),
+        {key: day.isoformat(), f"peers_median_{key}": med.isoformat(), f"days_{status}": days,
+         "peers": len(peers)},
+        status,
+    )  # fmt: skip
+
+
 def phenology_notices(
     greenup: date | None,
     peers_greenup: Sequence[date],
@@ -331,28 +364,9 @@ def phenology_notices(
     clear_fraction: float,
 ) -> list[Advisory]:
     """Late-sowing and early-senescence notices against the same-crop peers' medians."""
-    out: list[Advisory] = []
-
-    def median(ds: Sequence[date]) -> date | None:
-        if len(ds) < MIN_PEERS:
-            return None
-        ords = sorted(d.toordinal() for d in ds)
-        return date.fromordinal(ords[len(ords) // 2])
-
-    med = median(peers_greenup)
-    if greenup is not None and med is not None and (greenup - med).days >= LATE_DAYS:
-        out.append(Advisory(
-            Kind.LATE, Level.WARNING, round(min(1.0, len(peers_greenup) / 20) * clear_fraction, 3),
-            {"greenup": greenup.isoformat(), "peers_median_greenup": med.isoformat(),
-             "days_late": (greenup - med).days, "peers": len(peers_greenup)},
-            "late",
-        ))  # fmt: skip
-    med = median(peers_end)
-    if end is not None and med is not None and (med - end).days >= EARLY_DAYS:
-        out.append(Advisory(
-            Kind.EARLY, Level.WARNING, round(min(1.0, len(peers_end) / 20) * clear_fraction, 3),
-            {"end": end.isoformat(), "peers_median_end": med.isoformat(),
-             "days_early": (med - end).days, "peers": len(peers_end)},
-            "early",
-        ))  # fmt: skip
-    return out
+    found = (
+        _timing_notice(Kind.LATE, "late", "greenup", greenup, peers_greenup, LATE_DAYS,
+                       clear_fraction),
+        _timing_notice(Kind.EARLY, "early", "end", end, peers_end, EARLY_DAYS, clear_fraction),
+    )  # fmt: skip
+    return [a for a in found if a is not None]

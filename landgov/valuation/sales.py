@@ -66,19 +66,17 @@ _SALES: Final = text(
          GROUP BY l.mutation_id
     )
     SELECT s.id, s.mouza_id, s.status, s.consideration_rs, s.statutory_value_rs, s.d,
-           l.khewats, l.khewat_id, l.fraction, l.co_owner, l.related
+           l.khewats, l.khewat_id, l.fraction, l.co_owner, l.related, p.parcels
       FROM s LEFT JOIN lines l ON l.mutation_id = s.id
+      -- the khewat's khasras on the date, read with the sale (one query, not one a sale)
+      LEFT JOIN LATERAL (
+          SELECT json_agg(json_build_array(kk.khasra_id, k.land_class, kk.area_sarsai,
+                                           k.unit_system) ORDER BY kk.khasra_id) AS parcels
+            FROM khewat_khasra kk JOIN khasra k ON k.id = kk.khasra_id
+           WHERE l.khewats = 1 AND kk.khewat_id = l.khewat_id AND kk.valid_from <= s.d
+             AND (kk.valid_to IS NULL OR kk.valid_to > s.d)
+      ) p ON true
      ORDER BY s.id
-    """
-)
-
-_PARCELS: Final = text(
-    """
-    SELECT kk.khasra_id, k.land_class, kk.area_sarsai, k.unit_system
-      FROM khewat_khasra kk JOIN khasra k ON k.id = kk.khasra_id
-     WHERE kk.khewat_id = :kw AND kk.valid_from <= :d
-       AND (kk.valid_to IS NULL OR kk.valid_to > :d)
-     ORDER BY kk.khasra_id
     """
 )
 
@@ -143,7 +141,7 @@ def validated_sales(conn: Connection, as_of: date, *, years: int | None = None) 
         elif (dc := r["statutory_value_rs"]) is not None and r["consideration_rs"] < dc:
             screen.exclude(mid, "below_statutory")
         else:
-            rows = conn.execute(_PARCELS, {"kw": r["khewat_id"], "d": r["d"]}).all()
+            rows = r["parcels"] or []
             if not rows:
                 screen.exclude(mid, "no_parcels")
                 continue

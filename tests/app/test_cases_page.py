@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import cases_data, imagery
 from landgov.disputes.scan import scan
+from tests.disputes.case_support import status_of
 
 PointAt = Callable[[str], None]
 
@@ -50,15 +51,6 @@ def officer(engine: Engine, designation: str, unit: str) -> tuple[int, str]:
             {"d": designation, "u": unit, "on": date.today()},
         ).one()
     return int(oid), str(cnic)
-
-
-def status_of(engine: Engine, case_id: int) -> str:
-    with engine.connect() as conn:
-        return str(
-            conn.execute(
-                text("SELECT status FROM dispute_case WHERE id = :i"), {"i": case_id}
-            ).scalar_one()
-        )
 
 
 def deck_layers(at: AppTest) -> list[dict[str, Any]]:

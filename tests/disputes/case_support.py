@@ -38,3 +38,12 @@ def first_case(engine: Engine, mouza: str = "Burj Karam Singh", status: str = "o
                 {"m": mouza, "s": status},
             ).scalar_one()
         )
+
+
+def status_of(engine: Engine, case_id: int) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT status FROM dispute_case WHERE id = :i"), {"i": case_id}
+            ).scalar_one()
+        )

@@ -7,8 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from case_support import ON, first_case, posted
-from sqlalchemy import text
+from case_support import ON, first_case, posted, status_of
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
@@ -29,15 +28,6 @@ def cli(demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> E
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(app, ["disputes", *args])
-
-
-def status_of(engine: Engine, case_id: int) -> str:
-    with engine.connect() as conn:
-        return str(
-            conn.execute(
-                text("SELECT status FROM dispute_case WHERE id = :i"), {"i": case_id}
-            ).scalar_one()
-        )
 
 
 def test_cases_json_is_the_officers_queue_riskiest_first(cli: Engine) -> None:

@@ -45,5 +45,7 @@ def test_model_outputs_become_flags_and_cases(demo_copy: Engine) -> None:
             " JOIN dispute_flag f ON f.id = cf.flag_id"
             " WHERE f.rule_id IN ('girdawari_vs_satellite', 'structure_on_state_land')"
             " ORDER BY f.rule_id")).all()  # fmt: skip
-    assert [tuple(s) for s in subjects] == [("khasra", k1, "girdawari_vs_satellite"),
-                                           ("state_land", road[0], "structure_on_state_land")]
+    assert [tuple(s) for s in subjects] == [
+        ("khasra", k1, "girdawari_vs_satellite"),
+        ("state_land", road[0], "structure_on_state_land"),
+    ]
