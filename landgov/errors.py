@@ -139,3 +139,32 @@ class CaseActionRefused(LandgovError):
 class NoRateInForce(LandgovError):
     """No statutory rate (DC rate, FBR value, rental value) is in force for a parcel or
     place on the date asked, so its value cannot be computed; nothing was written."""
+
+
+class AuthenticationFailed(LandgovError):
+    """A sign-in failed, or a session (token) is missing, expired or revoked.
+
+    The message never says which of username, password or code was wrong, nor whether
+    the account exists: the same words for all, so guessing learns nothing.
+    """
+
+
+class AccessDenied(LandgovError):
+    """The acting user may not do this (role, jurisdiction on the day, separation of
+    duties, date rules). Nothing was written.
+
+    ``rule`` is a stable identifier such as ``role``, ``jurisdiction``,
+    ``separation_of_duties``, ``future_date``, ``backdate_window`` or
+    ``posting_then_and_now`` (see :mod:`landgov.security.policy`), so callers and tests
+    can tell the refusals apart.
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        self.message = message
+        super().__init__(f"refused by rule {rule}: {message}")
+
+
+class InputRejected(LandgovError):
+    """An input file or value is too large, not UTF-8, or holds characters that could
+    hurt the next person reading it; nothing was written."""

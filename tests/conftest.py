@@ -4,8 +4,11 @@ The suite always runs against a real PostGIS: the private cluster of ``make test
 the server named by ``LANDGOV_DATABASE_URL``. If neither can be reached the session
 fails instead of skipping, so a green run always means the database was exercised.
 
-A template database is migrated once per session; each test that asks for ``engine``
-gets a fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped afterwards. The demo
+A template database is migrated once per session (as the owner role); each test that
+asks for ``engine`` gets a fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped
+afterwards. ``engine`` connects as the application role, as the CLI and the dashboard
+do, so every test runs with the production privileges; :func:`owner_engine` gives the
+owner's engine of the same database for fixtures that seed rows directly. The demo
 district is built once per session into ``demo_engine`` (read-only use).
 """
 
@@ -29,20 +32,27 @@ _PREFIX = f"landgov_test_{os.getpid()}"
 
 
 def _admin(settings: Settings) -> psycopg.Connection:
-    url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
+    url = settings.url("postgres", "superuser").replace("postgresql+psycopg://", "postgresql://", 1)
     return psycopg.connect(url, autocommit=True)
 
 
 def _drop(settings: Settings, name: str) -> None:
-    with _admin(settings) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    cluster.drop_database(settings, name)
 
 
 def _create(settings: Settings, name: str, template: str | None = None) -> None:
-    with _admin(settings) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+    cluster.drop_database(settings, name)
+    cluster.ensure_database(settings, name, template)
+
+
+def owner_engine(engine: Engine) -> Engine:
+    """The owner role's engine of ``engine``'s database (seeding fixtures, DDL checks)."""
+    return get_engine(load_settings(), str(engine.url.database), "owner")
+
+
+def superuser_engine(engine: Engine) -> Engine:
+    """The superuser's engine of ``engine``'s database (tests of what a superuser can do)."""
+    return get_engine(load_settings(), str(engine.url.database), "superuser")
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +67,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def template_db(settings: Settings) -> Iterator[str]:
     name = f"{_PREFIX}_template"
     _create(settings, name)
-    engine = get_engine(settings, name)
+    engine = get_engine(settings, name, "owner")
     migrate.migrate(engine)
     engine.dispose()  # a template must have no open connections
     yield name
@@ -80,7 +90,7 @@ def empty_engine(settings: Settings) -> Iterator[Engine]:
     """A fresh database with no migrations applied (for testing the runner itself)."""
     name = f"{_PREFIX}_{next(_counter)}"
     _create(settings, name)
-    eng = get_engine(settings, name)
+    eng = get_engine(settings, name, "owner")
     yield eng
     eng.dispose()
     _drop(settings, name)
@@ -97,12 +107,14 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
 
     Tests must treat it as read-only.
     """
+    from security_support import service_actor
+
     from landgov.demo import build_demo
 
     name = f"{_PREFIX}_demo"
     _create(settings, name, template_db)
     eng = get_engine(settings, name)
-    build_demo(eng, demo_dir, seed=42)
+    build_demo(eng, demo_dir, seed=42, actor=service_actor(eng, "demo"))
     yield eng
     eng.dispose()
     _drop(settings, name)
@@ -110,6 +122,7 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
 
 def _copy_demo(settings: Settings, demo_engine: Engine) -> Engine:
     demo_engine.dispose()  # a template must have no open connections: also other engines'
+    owner_engine(demo_engine).dispose()
     template = str(demo_engine.url.database)  # (e.g. a CLI test's cached engine)
     with _admin(settings) as conn:
         conn.execute(
@@ -142,7 +155,7 @@ def scanned_demo(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
     from landgov.disputes.scan import scan
 
     eng = _copy_demo(settings, demo_engine)
-    with eng.begin() as conn:
+    with owner_engine(eng).begin() as conn:
         conn.execute(
             text(
                 "UPDATE dispute_rule SET thresholds = thresholds || jsonb_build_object("

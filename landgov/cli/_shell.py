@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from psycopg import errors as pg_errors
 from rich.console import Console
@@ -14,7 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from landgov.config import load_settings
-from landgov.errors import LandgovError
+from landgov.errors import AuthenticationFailed, LandgovError
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,3 +87,116 @@ def option_date(value: str | None, what: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise BadOption(f"{what} {value!r} is not a date YYYY-MM-DD") from None
+
+
+# --- who acts ----------------------------------------------------------------------------
+#
+# A person signs in with `landgov login`; the session token goes to a file readable only
+# by the OS user (0600 in a 0700 directory) and is checked by the database on every use.
+# Batch jobs sign in as their service with the key under $LANDGOV_HOME/secrets/services
+# (provisioned by `landgov db migrate`), so running one needs the OS rights on that folder.
+
+
+def session_file() -> Path:
+    """Where ``landgov login`` keeps this OS user's token for this ``$LANDGOV_HOME``.
+
+    ``LANDGOV_SESSION_FILE`` overrides it. One file per landgov home (and so per
+    database), under the user's own state directory.
+    """
+    override = os.environ.get("LANDGOV_SESSION_FILE")
+    if override:
+        return Path(override)
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    home = str(load_settings().home)
+    return base / "landgov" / f"session-{hashlib.sha256(home.encode()).hexdigest()[:16]}.json"
+
+
+def save_session(token: str, username: str) -> Path:
+    """Writes the token file (0600; never widened)."""
+    from landgov.storage.cluster import write_private
+
+    path = session_file()
+    write_private(path, json.dumps({"token": token, "username": username}))
+    return path
+
+
+def read_session() -> dict[str, str] | None:
+    """The saved session, or None; refuses a file other OS users could read."""
+    path = session_file()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise AuthenticationFailed(
+            f"{path} can be read by other users or is not yours: refusing it; "
+            "delete it and run 'landgov login' again"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"token": str(data["token"]), "username": str(data["username"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget_session() -> None:
+    session_file().unlink(missing_ok=True)
+
+
+def current_actor(capability: str | None = None) -> Actor:
+    """The signed-in person (``landgov login``); checks the role for ``capability``.
+
+    Raises:
+        AuthenticationFailed: not signed in, or the session has ended.
+        AccessDenied: the person's roles lack ``capability``.
+    """
+    from landgov.security import authenticate, policy
+
+    saved = read_session()
+    if saved is None:
+        raise AuthenticationFailed(
+            "not signed in: run 'landgov login' first (changing commands act as a person)"
+        )
+    actor = authenticate(engine(), saved["token"])
+    if capability is not None:
+        policy.check_role(actor.roles, capability, actor.display)
+    return actor
+
+
+def job_actor(service: str, capability: str) -> Actor:
+    """Who runs a batch job: the signed-in person when one is and may (``capability``),
+    else the job's service account with its key file.
+
+    Raises:
+        AuthenticationFailed: neither a session nor a readable service key.
+        AccessDenied: the signed-in person may not, and no service key is readable.
+    """
+    from landgov.errors import AccessDenied
+    from landgov.security import authenticate, policy, service_login
+    from landgov.security.accounts import service_key_path
+
+    refusal: AccessDenied | None = None
+    saved = read_session()
+    if saved is not None:
+        try:
+            actor = authenticate(engine(), saved["token"])
+            policy.check_role(actor.roles, capability, actor.display)
+            return actor
+        except AccessDenied as exc:
+            refusal = exc
+        except AuthenticationFailed:
+            pass
+    path = service_key_path(load_settings().secrets_dir, service)
+    try:
+        key = path.read_text(encoding="utf-8")
+    except OSError:
+        if refusal is not None:
+            raise refusal from None
+        raise AuthenticationFailed(
+            f"this job runs as the '{service}' service, whose key {path} is not readable "
+            "here (run 'landgov db migrate' as the deployer), or as a signed-in person who "
+            f"may {policy.capability(capability).what} ('landgov login')"
+        ) from None
+    actor = service_login(engine(), service, key)
+    policy.check_role(actor.roles, capability, actor.display)
+    return actor

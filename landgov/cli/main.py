@@ -7,8 +7,6 @@ are registered here; all share :mod:`landgov.cli._shell` (clean errors, the engi
 from __future__ import annotations
 
 import json
-from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +20,7 @@ from landgov.cli import (
     imagery_series,  # noqa: F401  (registers commands)
     imagery_synthetic,  # noqa: F401  (registers commands)
     imagery_zonal,  # noqa: F401  (registers commands)
+    io,
     models,
     mutation,
     records,
@@ -39,11 +38,9 @@ app = typer.Typer(
 db_app = typer.Typer(
     help="The PostGIS database: private cluster and migrations.", no_args_is_help=True
 )
-import_app = typer.Typer(
-    help="Import files into the record (one file, one transaction).", no_args_is_help=True
-)
 app.add_typer(db_app, name="db")
-app.add_typer(import_app, name="import")
+app.add_typer(io.import_app, name="import")
+app.command("export")(io.export_cmd)
 app.add_typer(mutation.app, name="mutation")
 app.add_typer(records.ror_app, name="ror")
 app.add_typer(records.jamabandi_app, name="jamabandi")
@@ -113,13 +110,23 @@ def db_status() -> None:
 @db_app.command("migrate")
 @clean_errors
 def db_migrate() -> None:
-    """Apply pending migrations from sql/ (each in its own transaction)."""
-    from landgov.storage import migrate
+    """Apply pending migrations from sql/ (each in its own transaction), as the owner role;
+    then provision the batch services' accounts and key files that are missing."""
+    from landgov.security.accounts import provision_services
+    from landgov.storage import get_engine, migrate
 
-    ran = migrate.migrate(engine())
+    settings = load_settings()
+    owner = get_engine(settings, role="owner")
+    ran = migrate.migrate(owner)
     for m in ran:
         out.print(f"applied {m.path.name}")
     out.print(f"{len(ran)} migration(s) applied; schema up to date.")
+    made = provision_services(owner, settings.secrets_dir)
+    if made:
+        out.print(
+            f"service accounts provisioned: {', '.join(made)} "
+            f"(keys in {settings.secrets_dir / 'services'}, mode 0600)"
+        )
 
 
 @app.command("demo")
@@ -140,57 +147,6 @@ def demo(
     settings = load_settings()
     with progress_bar() as progress:
         report = build_demo(engine(), settings.demo_dir, seed=seed, progress=progress)
-    out.print(report.summary())
-
-
-@import_app.command("parcels")
-@clean_errors
-def import_parcels_cmd(
-    path: Annotated[Path, typer.Argument(help="GeoPackage, Shapefile or GeoJSON of khasras.")],
-    mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
-    layer: Annotated[str | None, typer.Option(help="Layer name (GeoPackage).")] = None,
-    actor: Annotated[str, typer.Option(help="Who imports, for the audit log.")] = "cli",
-) -> None:
-    """Import khasra parcels into a mouza. Any bad row rejects the whole file."""
-    from landgov.io.parcels import import_parcels
-    from landgov.progress import progress_bar
-
-    with progress_bar() as progress:
-        report = import_parcels(
-            engine(), path, mouza=mouza, layer=layer, actor=actor, progress=progress
-        )
-    out.print(report.summary())
-
-
-@import_app.command("mutations")
-@clean_errors
-def import_mutations_cmd(
-    path: Annotated[Path, typer.Argument(help="Mutation register CSV (one row per line).")],
-    actor: Annotated[str, typer.Option(help="Who imports, for the audit log.")] = "cli",
-) -> None:
-    """Import a mutation register from CSV. Any bad row rejects the whole file."""
-    from landgov.io.mutations import import_mutations
-    from landgov.progress import progress_bar
-
-    with progress_bar() as progress:
-        report = import_mutations(engine(), path, actor=actor, progress=progress)
-    out.print(report.summary())
-
-
-@app.command("export")
-@clean_errors
-def export_cmd(
-    mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
-    out_path: Annotated[Path, typer.Option("--out", help="GeoPackage to write.")],
-    as_of: Annotated[
-        str | None, typer.Option(help="Owners as of this date (YYYY-MM-DD); default today.")
-    ] = None,
-) -> None:
-    """Export a mouza's parcels with their khewat and owners to a GeoPackage."""
-    from landgov.io.export import export_mouza
-
-    when = date.fromisoformat(as_of) if as_of else date.today()
-    report = export_mouza(engine(), mouza, out_path, as_of=when)
     out.print(report.summary())
 
 

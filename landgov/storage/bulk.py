@@ -64,6 +64,14 @@ MUTATION_LINE_COLUMNS: Final = (
 _COPY_CONTEXT = re.compile(r"\n(?:CONTEXT:\s+)?COPY \w+, line \d+[^\n]*")
 
 
+RLS_TABLES: Final = frozenset(
+    {"khasra", "khewat", "khewat_khasra", "share", "mutation", "mutation_line"}
+)
+"""Tables under row-level security (``sql/018_security.sql``). PostgreSQL refuses COPY
+FROM into them for a role the policies apply to, so rows go through a temporary staging
+table and one ``INSERT ... SELECT``, which the policies check row by row."""
+
+
 def copy_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> None:
@@ -72,13 +80,26 @@ def copy_rows(
     Raises:
         DBAPIError: the database refused a row (see the module's notes).
     """
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    cols = ", ".join(columns)
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
+    target = table
+    if table in RLS_TABLES:
+        target = f"_stage_{table}"
+        driver.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {cols} FROM {table}"
+            " WITH NO DATA"
+        )
+        driver.execute(f"TRUNCATE {target}")
+    statement = f"COPY {target} ({cols}) FROM STDIN"
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+        if target != table:
+            statement = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {target}"
+            driver.execute(statement)
+            driver.execute(f"DROP TABLE {target}")
     except psycopg.Error as exc:
         raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 

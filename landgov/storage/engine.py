@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from landgov.config import Settings, load_settings
+from landgov.config import DbRole, Settings, load_settings
 
 
 @lru_cache(maxsize=8)
@@ -15,7 +15,10 @@ def _engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, future=True)
 
 
-def get_engine(settings: Settings | None = None, database: str | None = None) -> Engine:
-    """The engine of ``database`` (default: landgov's) on the configured server."""
+def get_engine(
+    settings: Settings | None = None, database: str | None = None, role: DbRole = "app"
+) -> Engine:
+    """The engine of ``database`` (default: landgov's) on the configured server, connected
+    as ``role``: the application role unless asked (migrations use the owner)."""
     settings = settings or load_settings()
-    return _engine_for(settings.url(database))
+    return _engine_for(settings.url(database, role))

@@ -65,7 +65,9 @@ def _ensure_table(conn: Connection) -> None:
 def applied(engine: Engine) -> dict[int, str]:
     """Version → checksum of every migration applied to the database."""
     with engine.begin() as conn:
-        _ensure_table(conn)
+        # read-only for roles that may not create tables (the application role)
+        if conn.execute(text("SELECT to_regclass('schema_migration')")).scalar() is None:
+            return {}
         rows = conn.execute(text("SELECT version, checksum FROM schema_migration"))
         return {int(v): str(c) for v, c in rows}
 
@@ -88,6 +90,8 @@ def pending(engine: Engine, sql_dir: Path = SQL_DIR) -> list[Migration]:
 def migrate(engine: Engine, sql_dir: Path = SQL_DIR) -> list[Migration]:
     """Apply every pending migration in order; returns those applied."""
     ran: list[Migration] = []
+    with engine.begin() as conn:
+        _ensure_table(conn)
     with engine.connect() as lock_conn:
         lock_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _LOCK_KEY})
         try:
