@@ -13,6 +13,9 @@ APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgis chromium fonts-not
 
 .PHONY: demo test setup venv system db lint typecheck clean
 
+# The batch steps after `landgov demo` run as their service accounts (keys provisioned by
+# `landgov db migrate` under $(LANDGOV_HOME)/secrets/services, 0600); nobody signs in.
+# `landgov demo --accounts` prints where the demo's login accounts are (never the secrets).
 demo: setup
 	$(BIN)/landgov db up
 	$(BIN)/landgov db migrate
@@ -28,6 +31,7 @@ demo: setup
 	$(BIN)/landgov advisories contacts load $(LANDGOV_HOME)/demo/farmer_contacts.csv
 	$(BIN)/landgov advisories run --as-of 2026-03-05 \
 		--district-yields $(LANDGOV_HOME)/synthetic/sentinel-2/district_yields.csv  # mid-rabi
+	$(BIN)/landgov demo --accounts
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 

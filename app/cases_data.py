@@ -26,7 +26,6 @@ from landgov.domain import mask_cnic
 RGBA = tuple[int, int, int, int]
 
 # the page's widget keys and map layer ids (here, so tests can name them)
-OFFICER_KEY: Final = "case_officer_id"
 STATUS_KEY: Final = "case_statuses"
 CASE_KEY: Final = "case_id"
 TABLE_KEY: Final = "case_table"
@@ -68,19 +67,16 @@ QUEUE_COLUMNS: Final = [
 
 @st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False)
 def queue(
-    url: str,
-    officer_cnic: str | None,
-    mouza_ids: tuple[int, ...] | None,
-    statuses: tuple[str, ...],
-    on: date,
+    url: str, mouza_ids: tuple[int, ...], statuses: tuple[str, ...], on: date
 ) -> list[dict[str, Any]]:
-    """:func:`landgov.disputes.cases.case_queue`, riskiest first."""
+    """:func:`landgov.disputes.cases.case_queue` of the mouzas ``mouza_ids``, riskiest
+    first (none for no mouza)."""
     from landgov.disputes.cases import case_queue
 
+    if not mouza_ids:
+        return []
     with data.engine(url).connect() as conn:
-        return case_queue(
-            conn, officer_cnic=officer_cnic, mouza_ids=mouza_ids, statuses=statuses, on=on
-        )
+        return case_queue(conn, mouza_ids=mouza_ids, statuses=statuses, on=on)
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, show_spinner="Loading the case…")

@@ -1,23 +1,31 @@
 """The revenue officer's dashboard: ``streamlit run app/dashboard.py``.
 
-This entry script draws what every page shares (the navigation, the mouza and the
-"as of" date in the sidebar) and runs the chosen page:
+An anonymous visitor sees only the sign-in page (:mod:`app.signin`) and the farmer's own
+sign-in. Every run re-authenticates the session (:mod:`app.auth`); the pages offered are
+those the signed-in actor's roles allow (:data:`landgov.security.policy.CAPABILITIES`):
 
-- ``views/parcels.py``: the mouza map; a khasra's owners on the date and today, its
-  mutation chain back to settlement, and its fard;
-- ``views/mutations.py``: officers enter, verify, sanction and reject mutations;
-- ``views/cases.py``: the dispute case queue of an officer's jurisdiction, riskiest
-  first, and the case page (evidence on the map; review, confirm, dismiss, refer);
-- ``views/valuation.py``: the mouza's current valuation roll on a map, a ratio study of
-  DC values against declared prices, and the sales declared below their DC value;
-- ``views/farmer.py``: a farmer's own parcels and advisories, behind a one-time code.
+- ``views/parcels.py`` (``records.read``): the mouza map; a khasra's owners on the date
+  and today (CNICs masked unless the actor may unmask them there; each owner list read
+  is an access-log row), its mutation chain back to settlement, and its fard;
+- ``views/mutations.py`` (``mutation.enter|verify|sanction|reject``): the signed-in
+  officer enters, verifies, sanctions or rejects mutations in the mouzas of their
+  jurisdiction today;
+- ``views/cases.py`` (``case.read``): the dispute case queue, riskiest first, and the
+  case page (evidence on the map; review, confirm, dismiss, refer as the role allows);
+- ``views/valuation.py`` (``valuation.read``): the valuation roll on a map, ratio
+  studies and the sales declared below their value;
+- ``views/farmer.py``: a farmer's own parcels and advisories, behind a one-time code,
+  only through "Farmer sign-in" (not for signed-in staff).
 
-The data comes from :mod:`app.data` and each panel is a function in :mod:`app.panels`.
+The sidebar shows who is signed in, their roles and postings, "Sign out", then the mouza
+and the "as of" date. The data comes from :mod:`app.data`; each panel is a function in
+:mod:`app.panels`.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 # `streamlit run app/dashboard.py` puts app/ on sys.path, not the repository root that
@@ -30,25 +38,63 @@ if sys.path[:1] != [_ROOT]:  # first, or app/imagery.py would shadow the imagery
 
 import streamlit as st  # noqa: E402
 
-from app import context, data, panels  # noqa: E402
+from app import auth, context, data, panels, signin  # noqa: E402
+from app.navigation import VIEWS, visible  # noqa: E402
+from landgov.security import Actor  # noqa: E402
+from landgov.security.sessions import expires_at  # noqa: E402
 
-# Not "pages/": Streamlit would take such a folder for an old-style multipage app and run
-# a page without this entry script (and so without its sidebar) on some reruns.
-VIEWS = Path(__file__).resolve().parent / "views"
+
+def staff_pages(actor: Actor) -> list[st.Page]:
+    """The pages ``actor`` may see, in the navigation's order."""
+    return [st.Page(VIEWS / file, title=title, icon=icon) for file, title, icon in visible(actor)]
 
 
-def main() -> None:
-    st.set_page_config(page_title="landgov", page_icon="🗺️", layout="wide")
-    page = st.navigation(
-        [
-            st.Page(VIEWS / "parcels.py", title="Parcels", icon="🗺️", default=True),
-            st.Page(VIEWS / "mutations.py", title="Mutations", icon="🖋️"),
-            st.Page(VIEWS / "cases.py", title="Disputes", icon="⚖️"),
-            st.Page(VIEWS / "valuation.py", title="Valuation", icon="💰"),
-            st.Page(VIEWS / "farmer.py", title="Farmer", icon="🌾"),
-        ]
+def anonymous(url: str) -> None:
+    """The sign-in page and the farmer's sign-in; nothing of the record."""
+    farmer = st.Page(
+        VIEWS / "farmer.py",
+        title="Farmer sign-in",
+        icon=":material/agriculture:",
+        url_path="farmer",
     )
-    url = data.database_url()
+
+    def sign_in() -> None:
+        signin.page(farmer)
+
+    page = st.navigation(
+        [st.Page(sign_in, title="Sign in", icon=":material/lock:", default=True), farmer]
+    )
+    context.store(context.Context(url=url, mouza=None, as_of=date.today(), actor=None))
+    page.run()
+
+
+def sidebar_identity(url: str, actor: Actor) -> None:
+    with st.sidebar:
+        with panels.database_errors(url):
+            postings = data.postings(url, actor.officer_id, date.today())
+            ends = expires_at(data.engine(url), actor)
+        panels.identity(actor, postings, f"by {ends:%Y-%m-%d %H:%M} if left idle")
+        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+            with panels.database_errors(url):
+                auth.sign_out(data.engine(url))
+            if auth.mode() == "oidc":
+                st.logout()
+            st.rerun()
+
+
+def signed_in(url: str, actor: Actor) -> None:
+    pages = staff_pages(actor)
+    if not pages:
+
+        def no_page() -> None:
+            panels.refusal("role", f"{actor.display} may use no page of the dashboard")
+
+        page = st.navigation([st.Page(no_page, title="landgov")], position="hidden")
+        sidebar_identity(url, actor)
+        page.run()
+        return
+    page = st.navigation(pages)
+    sidebar_identity(url, actor)
     with panels.database_errors(url):
         mouzas = data.mouzas(url)
     if not mouzas:
@@ -57,9 +103,31 @@ def main() -> None:
         with st.sidebar:
             panels.legend()
         return
+    if page.title == "Mutations" and actor.officer_id is not None:
+        # an officer enters and decides only where posted today: offer only those mouzas
+        with panels.database_errors(url):
+            allowed = set(data.jurisdiction(url, actor.officer_id, date.today()))
+        mouzas = [m for m in mouzas if m.id in allowed]
+        if not mouzas:
+            st.title("Mutations (intiqal)")
+            panels.refusal("jurisdiction", f"{actor.display} is not posted over any mouza today")
+            return
     mouza, as_of = panels.sidebar(mouzas)
-    context.store(context.Context(url=url, mouza=mouza, as_of=as_of))
+    context.store(context.Context(url=url, mouza=mouza, as_of=as_of, actor=actor))
     page.run()
+
+
+def main() -> None:
+    st.set_page_config(page_title="landgov", page_icon="🗺️", layout="wide")
+    url = data.database_url()
+    actor = None
+    if st.session_state.get(auth.TOKEN_KEY):
+        with panels.database_errors(url):
+            actor = auth.current(data.engine(url))
+    if actor is None:
+        anonymous(url)
+    else:
+        signed_in(url, actor)
 
 
 main()

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from app import style
@@ -30,6 +31,8 @@ from landgov.domain import (
     mask_cnic,
     sarsai_to_m2,
 )
+from landgov.errors import AccessDenied
+from landgov.security import Actor
 from landgov.storage import get_engine, read
 
 PARCEL_LAYER_ID = "parcels"
@@ -88,12 +91,6 @@ def mutation_chain(url: str, khasra_id: int) -> read.MutationChain:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def officers(url: str) -> list[read.OfficerSummary]:
-    with engine(url).connect() as conn:
-        return read.list_officers(conn)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def pending_lines(url: str, mouza_id: int) -> pd.DataFrame:
     with engine(url).connect() as conn:
         return read.mutation_lines(conn, mouza_id)
@@ -111,6 +108,38 @@ def khewat_owners(
 ) -> pd.DataFrame:
     with engine(url).connect() as conn:
         return read.khewat_owners(conn, mouza_id, list(khewat_numbers), as_of)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def jurisdiction(url: str, officer_id: int, on: date) -> list[int]:
+    """Ids of the mouzas officer ``officer_id`` is posted over on ``on``."""
+    from landgov.storage.officers import jurisdiction_mouzas
+
+    with engine(url).connect() as conn:
+        return sorted(jurisdiction_mouzas(conn, officer_id, on))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def postings(url: str, officer_id: int | None, on: date) -> list[str]:
+    """The officer's postings on ``on``: ``tehsil Sheikhupura (since 2024-03-01)``."""
+    if officer_id is None:
+        return []
+    with engine(url).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.level, a.name, j.valid_from, j.valid_to FROM officer_jurisdiction j"
+                " JOIN admin_unit a ON a.id = j.admin_unit_id WHERE j.officer_id = :o"
+                " AND j.valid_from <= :d AND (j.valid_to IS NULL OR j.valid_to > :d)"
+                " ORDER BY j.valid_from, a.name"
+            ),
+            {"o": officer_id, "d": on},
+        ).all()
+    return [
+        f"{str(r.level).replace('_', ' ')} {r.name} (since {r.valid_from:%Y-%m-%d}"
+        + ("" if r.valid_to is None else f", until {r.valid_to:%Y-%m-%d}")
+        + ")"
+        for r in rows
+    ]
 
 
 def clear_caches() -> None:
@@ -262,9 +291,14 @@ OWNER_COLUMNS = [
 
 
 def owner_table(
-    owners_df: pd.DataFrame, khewat_no: int, khewat_area_sarsai: int | None
+    owners_df: pd.DataFrame,
+    khewat_no: int,
+    khewat_area_sarsai: int | None,
+    *,
+    unmasked: bool = False,
 ) -> pd.DataFrame:
-    """The owners of one khewat as shown to an officer; CNICs masked, shares exact.
+    """The owners of one khewat as shown to staff; shares exact, CNICs masked unless
+    ``unmasked`` (:func:`landgov.security.may_unmask` said the reader may see them).
 
     The area equivalent is share × the khewat's area, rounded to the nearest sarsai.
     """
@@ -280,7 +314,7 @@ def owner_table(
             name += f" (died {rec.date_of_death})"
         cnic, custodian = _text(rec.cnic), _text(rec.custodian)
         if cnic:
-            shown_id = mask_cnic(cnic)
+            shown_id = cnic if unmasked else mask_cnic(cnic)
         elif custodian:
             shown_id = "state: " + custodian.replace("_", " ")
         else:
@@ -597,14 +631,22 @@ FardLanguage = Literal["en", "ur", "both"]
 
 
 def fard_pdf(
-    engine: Engine, mouza: str, khewat_no: int, as_of: date, language: FardLanguage
+    engine: Engine,
+    mouza: str,
+    khewat_no: int,
+    as_of: date,
+    language: FardLanguage,
+    *,
+    actor: Actor,
 ) -> bytes:
     """Issues the fard of khewat ``khewat_no`` of ``mouza`` on ``as_of``; the PDF's bytes.
 
     ``mouza`` is its name (or hadbast number); ``language`` is ``en``, ``ur`` or ``both``.
 
-    What the dashboard's "Download fard" button calls. Issuing writes the audit log
-    (actor ``dashboard``) and gives the extract its verification code.
+    What the dashboard's "Download fard" button calls, as the signed-in ``actor``: the
+    records engine checks ``fard.issue`` (role and posting today), writes the audit log
+    and the access log under the actor's name, and gives the extract its verification
+    code.
     """
     import tempfile
     from pathlib import Path
@@ -619,9 +661,75 @@ def fard_pdf(
             as_of=as_of,
             language=language,
             out=out,
-            actor="dashboard",
+            actor=actor,
         )
         return Path(issued.path).read_bytes()
+
+
+# --- who may see what, and the access log -------------------------------------------
+
+
+def unmask_allowed(url: str, actor: Actor, mouza_id: int) -> bool:
+    """:func:`landgov.security.may_unmask` now (not cached: postings change)."""
+    from landgov.security import may_unmask
+
+    with engine(url).connect() as conn:
+        return may_unmask(conn, actor, mouza_id)
+
+
+def refusal_of(url: str, actor: Actor, capability: str, mouza_id: int) -> AccessDenied | None:
+    """Why ``actor`` may not use ``capability`` in the mouza today (None: may)."""
+    from landgov.security import authorize
+
+    with engine(url).connect() as conn:
+        try:
+            authorize(conn, actor, capability, mouza_id=mouza_id)
+        except AccessDenied as exc:
+            return exc
+    return None
+
+
+READ_LOG_KEY = "_owner_reads_logged"
+
+
+def log_owner_read(
+    url: str,
+    actor: Actor,
+    mouza: read.MouzaSummary,
+    khasra: str,
+    owners_df: pd.DataFrame,
+    on: date,
+    *,
+    unmasked: bool,
+) -> bool:
+    """Writes the access-log row of showing a khasra's owners on ``on`` (who read whom);
+    once per browser session and (khasra, date, masking), not on every rerun. Returns
+    whether a row was written."""
+    from landgov.security import log_access
+
+    logged: set[tuple[object, ...]] = st.session_state.setdefault(READ_LOG_KEY, set())
+    key = (actor.session_id, mouza.id, khasra, on, unmasked)
+    if key in logged:
+        return False
+    parties = sorted({int(p) for p in owners_df["party_id"]}) if not owners_df.empty else []
+    with engine(url).begin() as conn:
+        log_access(
+            conn,
+            actor,
+            "owners",
+            "khasra",
+            f"{mouza.name} khasra {khasra}",
+            {
+                "mouza_id": mouza.id,
+                "khasra": khasra,
+                "on": on.isoformat(),
+                "parties": parties,
+                "unmasked": unmasked,
+                "page": "dashboard",
+            },
+        )
+    logged.add(key)
+    return True
 
 
 def mutation_number(url: str, mutation_id: int) -> int | None:

@@ -1,12 +1,21 @@
 """The officer forms of the Mutations page: enter, verify, sanction and reject mutations.
 
+Who acts is the signed-in actor (:mod:`app.auth`), never a name chosen on the page: the
+forms shown are those the actor's roles allow (``mutation.enter`` for a patwari,
+``mutation.verify`` for a girdawar and the revenue officers, ``mutation.sanction`` and
+``mutation.reject`` for naib tehsildar, tehsildar and assistant commissioner), and the
+records engine checks again, inside its own transaction, the role, the posting over the
+mouza on the day and on the action's date, the back-dating window, the second factor and
+the separation of duties (:func:`landgov.security.authorize`).
+
 Every button runs its action in an ``on_click`` callback, before the page is drawn again,
 so the lists below it already show the result. The actions call
 :mod:`landgov.records.mutations`, the functions the ``landgov mutation`` command calls, so
 the dashboard applies exactly the same rules. The outcome is kept in the session and
-shown at the top of the page: a refusal (:class:`~landgov.errors.SanctionRefused`) as an
-error naming the rule, a conflict with another officer's sanction
-(:class:`~landgov.errors.SanctionConflict`) as a warning, a success with the new owners.
+shown at the top of the page: a refusal (:class:`~landgov.errors.SanctionRefused` or
+:class:`~landgov.errors.AccessDenied`) as an error naming the rule, a conflict with
+another officer's sanction (:class:`~landgov.errors.SanctionConflict`) as a warning, a
+success with the new owners.
 """
 
 from __future__ import annotations
@@ -20,22 +29,24 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from app import data, panels
-from landgov.domain import Heir, MutationType, RightType, School, mask_cnic, parse_share
-from landgov.errors import LandgovError, SanctionConflict, SanctionRefused
-from landgov.storage.read import MouzaSummary, OfficerSummary
+from app import context, data, panels
+from landgov.domain import Heir, MutationType, RightType, School, parse_share
+from landgov.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    LandgovError,
+    SanctionConflict,
+    SanctionRefused,
+)
+from landgov.security import Actor
+from landgov.storage.read import MouzaSummary
 
 OUTCOME_KEY = "mutation_outcome"
-OFFICER_KEY = "officer_id"
 PENDING_KEY = "pending_pick"
 MAX_LINES = 8
 
 ENTRY_TYPES = [t.value for t in MutationType if t is not MutationType.PARTITION]
 """A partition names the khasra it divides and its new parcels: ``landgov mutation``."""
-
-VERIFYING = frozenset({"girdawar", "naib_tehsildar", "tehsildar", "assistant_commissioner"})
-SANCTIONING = frozenset({"naib_tehsildar", "tehsildar", "assistant_commissioner"})
-"""What each designation may do, for the hints only: the records engine decides."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,10 @@ def _attempt(
     """Runs an action and stores its outcome; any landgov error becomes a message."""
     try:
         message, khewats, owners_on = action()
-    except SanctionRefused as exc:
+    except (SanctionRefused, AccessDenied) as exc:
         outcome = Outcome("refused", exc.message, mouza.id, rule=exc.rule)
+    except AuthenticationFailed as exc:
+        outcome = Outcome("error", f"{exc}", mouza.id)
     except SanctionConflict as exc:
         outcome = Outcome("conflict", str(exc), mouza.id)
     except LandgovError as exc:
@@ -122,11 +135,10 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
     def action() -> tuple[str, tuple[int, ...], date | None]:
         from landgov.records import mutations
 
-        officer = _officer(url)
+        actor = _actor()
         mtype = str(st.session_state.get("enter_type") or ENTRY_TYPES[0])
         entered_on = st.session_state.get("enter_on") or date.today()
         count = int(st.session_state.get("enter_lines") or 1)
-        actor = officer.cnic or f"dashboard:{officer.name}"
         if mtype == MutationType.INHERITANCE:
             deceased = _text("inh_deceased")
             if deceased is None:
@@ -176,13 +188,16 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
     _attempt(mouza, action)
 
 
-def _officer(url: str) -> OfficerSummary:
-    """The officer chosen on the page, read from the session when the button is pressed."""
-    chosen = st.session_state.get(OFFICER_KEY)
-    officer = next((o for o in data.officers(url) if o.id == chosen), None)
-    if officer is None:
-        raise _FormError("choose who you are (Officer) first")
-    return officer
+def _actor() -> Actor:
+    """The signed-in actor of this browser session (the database checks the session
+    again when the action binds it)."""
+    actor = context.current().actor
+    if actor is None:
+        raise AuthenticationFailed("not signed in: sign in again")
+    return actor
+
+
+who = panels.who
 
 
 def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
@@ -191,35 +206,33 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
     def action() -> tuple[str, tuple[int, ...], date | None]:
         from landgov.records import mutations
 
-        officer = _officer(url)
+        actor = _actor()
         mutation_id = st.session_state.get(PENDING_KEY)
         if mutation_id is None:
             raise _FormError("choose a pending mutation first")
-        if not officer.cnic:
-            raise _FormError(f"officer {officer.name} has no CNIC on record")
         engine = data.engine(url)
         number = data.mutation_number(url, int(mutation_id))
-        who = f"{officer.name} ({officer.designation.replace('_', ' ')})"
+        by = who(actor)
         if decision == "verify":
             on = st.session_state.get("verify_on") or date.today()
-            mutations.verify(engine, int(mutation_id), officer_cnic=officer.cnic, on=on)
-            return f"Mutation No. {number} verified on {on} by {who}.", (), None
+            mutations.verify(engine, int(mutation_id), actor=actor, on=on)
+            return f"Mutation No. {number} verified on {on} by {by}.", (), None
         if decision == "sanction":
             on = st.session_state.get("sanction_on") or date.today()
             pending = data.pending_lines(url, mouza.id)
             lines = pending[pending["mutation_id"] == int(mutation_id)]
             khewats = tuple(dict.fromkeys(int(k) for k in lines["khewat_no"]))
-            result = mutations.sanction(engine, int(mutation_id), officer_cnic=officer.cnic, on=on)
+            result = mutations.sanction(engine, int(mutation_id), actor=actor, on=on)
             return (
-                f"Mutation No. {number} sanctioned on {on} by {who}: "
+                f"Mutation No. {number} sanctioned on {on} by {by}: "
                 f"{result.closed} share row(s) closed, {result.opened} opened.",
                 khewats,
                 on,
             )
         on = st.session_state.get("reject_on") or date.today()
         reason = _text("reject_reason") or ""
-        mutations.reject(engine, int(mutation_id), officer_cnic=officer.cnic, on=on, reason=reason)
-        return f"Mutation No. {number} rejected on {on} by {who}: {reason}", (), None
+        mutations.reject(engine, int(mutation_id), actor=actor, on=on, reason=reason)
+        return f"Mutation No. {number} rejected on {on} by {by}: {reason}", (), None
 
     _attempt(mouza, action)
 
@@ -227,71 +240,52 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
 # --- the panels ------------------------------------------------------------------------
 
 
-def officer_label(officer: OfficerSummary) -> str:
-    cnic = mask_cnic(officer.cnic) if officer.cnic else "no CNIC"
-    return f"{officer.name} — {officer.designation.replace('_', ' ')} ({cnic})"
+def mutation_powers(actor: Actor) -> str:
+    """What ``actor`` may do on the Mutations page, for the page's caption."""
+    may = [
+        verb
+        for verb, cap in (
+            ("enter", "mutation.enter"),
+            ("verify", "mutation.verify"),
+            ("sanction", "mutation.sanction"),
+            ("reject", "mutation.reject"),
+        )
+        if actor.has(cap)
+    ]
+    if not may:
+        return "not change mutations"
+    listed = ", ".join(may[:-1]) + (" and " if len(may) > 1 else "") + may[-1]
+    return f"{listed} mutations"
 
 
-def mutation_powers(officer: OfficerSummary) -> str:
-    """What ``officer`` may do on the Mutations page, for the picker's caption."""
-    may = ["enter"]
-    if officer.designation in VERIFYING:
-        may.append("verify")
-    if officer.designation in SANCTIONING:
-        may += ["sanction", "reject"]
-    return f"{', '.join(may)} mutations"
-
-
-def officer_picker(
-    officers: list[OfficerSummary],
-    *,
-    key: str = OFFICER_KEY,
-    powers: Callable[[OfficerSummary], str] = mutation_powers,
-    help_text: str = (
-        "Mutations are entered, verified and decided under this officer's CNIC; "
-        "the records engine checks the designation and the jurisdiction on the date."
-    ),
-) -> OfficerSummary | None:
-    """Who is acting: an officer of the database, identified by name and designation;
-    the caption says what ``powers`` lets that designation do on this page."""
-    by_id = {o.id: o for o in officers}
-    chosen = st.selectbox(
-        "Officer",
-        options=list(by_id),
-        index=None,
-        format_func=lambda i: officer_label(by_id[i]),
-        placeholder="Choose who you are (name, designation)",
-        key=key,
-        help=help_text,
-    )
-    if chosen is None:
-        return None
-    officer = by_id[chosen]
-    st.caption(
-        f"As a {officer.designation.replace('_', ' ')} you may {powers(officer)} "
-        "in the mouzas of your jurisdiction."
-    )
-    return officer
-
-
-def outcome_panel(url: str, mouza: MouzaSummary) -> None:
-    """The result of the last action: success with the new owners, refusal, conflict."""
+def outcome_panel(url: str, mouza: MouzaSummary, actor: Actor) -> None:
+    """The result of the last action: success with the new owners, refusal, conflict.
+    The new owners shown are an access-log row, as on the Parcels page."""
     outcome: Outcome | None = st.session_state.get(OUTCOME_KEY)
     if outcome is None or outcome.mouza_id != mouza.id:
         return
     panels.action_outcome(outcome.kind, outcome.message, outcome.rule)
     if outcome.kind == "success" and outcome.khewats and outcome.owners_on is not None:
         owners = data.khewat_owners(url, mouza.id, outcome.khewats, outcome.owners_on)
+        unmasked = data.unmask_allowed(url, actor, mouza.id)
         for khewat_no in outcome.khewats:
             st.markdown(f"**New owners of khewat {khewat_no}** (from {outcome.owners_on})")
-            table = data.owner_table(owners, khewat_no, None)
+            table = data.owner_table(owners, khewat_no, None, unmasked=unmasked)
             st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
+        data.log_owner_read(
+            url,
+            actor,
+            mouza,
+            "khewat " + ", ".join(str(k) for k in outcome.khewats),
+            owners,
+            outcome.owners_on,
+            unmasked=unmasked,
+        )
 
 
-def pending_panel(
-    url: str, mouza: MouzaSummary, pending: pd.DataFrame, officer: OfficerSummary | None
-) -> None:
-    """The mouza's pending mutations and the verify, sanction and reject forms."""
+def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: Actor) -> None:
+    """The mouza's pending mutations and the forms the actor's roles allow: verify,
+    sanction, reject."""
     if pending.empty:
         st.info("No pending mutation in this mouza.")
         return
@@ -310,44 +304,39 @@ def pending_panel(
     if picked is None:
         return
     status = str(pending[pending["mutation_id"] == picked].iloc[0]["status"])
-    disabled = officer is None
-    if disabled:
-        st.caption("Choose who you are (Officer, above) to decide a mutation.")
-    verify_col, sanction_col, reject_col = st.columns(3, gap="medium")
-    with verify_col, st.form("verify_form", border=True):
-        st.markdown("**Verify**")
-        st.date_input("Verified on", value=date.today(), key="verify_on", format="YYYY-MM-DD")
-        st.form_submit_button(
-            "Verify",
-            key="verify_submit",
-            disabled=disabled or status != "entered",
-            on_click=partial(decide, url, mouza, "verify"),
+    forms = [
+        (step, cap)
+        for step, cap in (
+            ("verify", "mutation.verify"),
+            ("sanction", "mutation.sanction"),
+            ("reject", "mutation.reject"),
         )
-    with sanction_col, st.form("sanction_form", border=True):
-        st.markdown("**Sanction**")
-        st.date_input("Sanctioned on", value=date.today(), key="sanction_on", format="YYYY-MM-DD")
-        st.form_submit_button(
-            "Sanction",
-            key="sanction_submit",
-            type="primary",
-            disabled=disabled or status != "verified",
-            on_click=partial(decide, url, mouza, "sanction"),
-        )
-    with reject_col, st.form("reject_form", border=True):
-        st.markdown("**Reject**")
-        st.date_input("Rejected on", value=date.today(), key="reject_on", format="YYYY-MM-DD")
-        st.text_input("Reason", key="reject_reason", placeholder="e.g. parties did not appear")
-        st.form_submit_button(
-            "Reject",
-            key="reject_submit",
-            disabled=disabled,
-            on_click=partial(decide, url, mouza, "reject"),
-        )
+        if actor.has(cap)
+    ]
+    if not forms:
+        st.caption(f"As {who(actor)} you may {mutation_powers(actor)}; others decide.")
+        return
+    for column, (step, _cap) in zip(st.columns(len(forms), gap="medium"), forms, strict=True):
+        with column, st.form(f"{step}_form", border=True):
+            st.markdown(f"**{step.capitalize()}**")
+            label = {"verify": "Verified on", "sanction": "Sanctioned on", "reject": "Rejected on"}
+            st.date_input(label[step], value=date.today(), key=f"{step}_on", format="YYYY-MM-DD")
+            if step == "reject":
+                st.text_input(
+                    "Reason", key="reject_reason", placeholder="e.g. parties did not appear"
+                )
+            st.form_submit_button(
+                step.capitalize(),
+                key=f"{step}_submit",
+                type="primary" if step == "sanction" else "secondary",
+                disabled={"verify": status != "entered", "sanction": status != "verified"}.get(
+                    step, False
+                ),
+                on_click=partial(decide, url, mouza, step),
+            )
 
 
-def entry_panel(
-    url: str, mouza: MouzaSummary, khewats: list[int], officer: OfficerSummary | None
-) -> None:
+def entry_panel(url: str, mouza: MouzaSummary, khewats: list[int]) -> None:
     """The entry form: type, date, lines (khewat, transferor, transferee, share), deed."""
     if not khewats:
         st.info(f"Mouza {mouza.name} has no khewat in force today.")
@@ -390,11 +379,8 @@ def entry_panel(
             "Enter mutation",
             key="enter_submit",
             type="primary",
-            disabled=officer is None,
             on_click=partial(enter_mutation, url, mouza, khewats),
         )
-    if officer is None:
-        st.caption("Choose who you are (Officer, above) to enter a mutation.")
 
 
 def _line_fields(count: int, khewats: list[int]) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 from app import data, style
 from landgov.domain import check_khewat_total
 from landgov.errors import InvalidShare, StorageError
+from landgov.security import Actor
 from landgov.storage import read
 from landgov.storage.read import MouzaSummary
 
@@ -58,6 +59,8 @@ def database_errors(url: str) -> Iterator[None]:
 def sidebar(mouzas: list[MouzaSummary]) -> tuple[MouzaSummary, date]:
     """Mouza and date pickers; returns the chosen mouza and the "as of" date."""
     by_id = {m.id: m for m in mouzas}
+    if "mouza_id" in st.session_state and st.session_state["mouza_id"] not in by_id:
+        st.session_state["mouza_id"] = mouzas[0].id  # e.g. not in this page's jurisdiction
     with st.sidebar:
         st.header("Record")
         mouza_id = st.selectbox(
@@ -238,8 +241,10 @@ def owners_panel(
     as_of: date,
     *,
     title: str | None = None,
+    unmasked: bool = False,
 ) -> None:
-    """The owners of each khewat holding the khasra, with exact shares and masked CNICs."""
+    """The owners of each khewat holding the khasra, with exact shares; CNICs masked
+    unless ``unmasked``."""
     st.markdown(f"#### {title or f'Owners on {as_of:%Y-%m-%d}'}")
     if owners.empty:
         st.info("No share in force for this khasra on this date.")
@@ -249,7 +254,9 @@ def owners_panel(
         held = f" — holds {data.kms(area)} K-M-S" if area is not None else ""
         st.markdown(f"**Khewat {khewat_no}**{held}")
         st.dataframe(
-            data.owner_table(group, int(khewat_no), area), hide_index=True, width="stretch"
+            data.owner_table(group, int(khewat_no), area, unmasked=unmasked),
+            hide_index=True,
+            width="stretch",
         )
         ownership = group[group["right_type"] == "ownership"]
         try:
@@ -351,11 +358,14 @@ def mutation_chain_panel(chain: read.MutationChain, khasra_no: str, as_of: date)
 FARD_LANGUAGES = {"en": "English", "ur": "اردو (Urdu)", "both": "Both"}
 
 
-def fard_panel(url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date) -> None:
+def fard_panel(
+    url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date, actor: Actor
+) -> None:
     """Download a fard (ownership extract, PDF) of a khewat holding the khasra on the date.
 
     The PDF is issued only when the button is clicked (a fard is an audited act with its
-    own verification code), by :func:`app.data.fard_pdf` with actor ``dashboard``.
+    own verification code), by :func:`app.data.fard_pdf` as the signed-in ``actor``; the
+    button is offered only to an actor who may issue one in this mouza today.
     """
     st.markdown(f"#### Fard on {as_of:%Y-%m-%d}")
     if owners.empty:
@@ -366,6 +376,10 @@ def fard_panel(url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date)
         return
     if as_of > date.today():
         st.caption("A fard certifies the record on a past date or today, not a future one.")
+        return
+    denied = data.refusal_of(url, actor, "fard.issue", mouza.id)
+    if denied is not None:
+        st.caption(f"No fard: refused by rule `{denied.rule}`: {denied.message}.")
         return
     khewat_numbers = sorted({int(n) for n in owners["khewat_no"]})
     left, right = st.columns(2)
@@ -384,7 +398,7 @@ def fard_panel(url: str, mouza: MouzaSummary, owners: pd.DataFrame, as_of: date)
     engine = data.engine(url)  # resolved now: the download runs outside the script thread
     st.download_button(
         "Download fard (PDF)",
-        data=partial(data.fard_pdf, engine, mouza.name, khewat_no, as_of, language),
+        data=partial(data.fard_pdf, engine, mouza.name, khewat_no, as_of, language, actor=actor),
         file_name=data.fard_file_name(mouza.name, khewat_no, as_of, language),
         mime="application/pdf",
         icon=":material/download:",
@@ -405,3 +419,26 @@ def action_outcome(kind: str, message: str, rule: str | None = None) -> None:
         st.error(f"{message}. Nothing was written.", icon="⛔")
     else:
         st.success(message, icon="✅")
+
+
+def refusal(rule: str, message: str) -> None:
+    """A page or panel the signed-in actor may not see: the rule that refuses it."""
+    st.error(f"**Refused — rule `{rule}`**: {message}.", icon="⛔")
+
+
+def who(actor: Actor) -> str:
+    """``Nasir Ali (girdawar)``: the actor as outcomes and captions name them."""
+    role = actor.designation or ", ".join(sorted(actor.roles)) or "no role"
+    return f"{actor.full_name} ({role.replace('_', ' ')})"
+
+
+def identity(actor: Actor, postings: list[str], expires: str | None = None) -> None:
+    """Who is signed in (name, roles, postings today), in the sidebar."""
+    roles = ", ".join(r.replace("_", " ") for r in sorted(actor.roles)) or "no role"
+    st.markdown(f"**Signed in:** {actor.full_name}  \n`{actor.username}` · {roles}")
+    if postings:
+        st.caption("Posted today over: " + "; ".join(postings))
+    elif actor.officer_id is not None:
+        st.caption("No posting today: you may read, not act.")
+    if expires:
+        st.caption(f"Session ends {expires}.")

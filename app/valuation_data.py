@@ -453,8 +453,12 @@ def below_model_table(report: dict[str, Any]) -> pd.DataFrame:
 
 
 def csv_bytes(gdf: gpd.GeoDataFrame) -> bytes:
-    """The values table as UTF-8 CSV (with BOM, so Excel reads the rupee figures right)."""
-    return values_table(gdf).to_csv(index=False).encode("utf-8-sig")
+    """The values table as UTF-8 CSV (with BOM, so Excel reads the rupee figures right);
+    text cells that a spreadsheet would take for a formula are neutralised
+    (:func:`landgov.io.safe_csv.neutralise_frame`, OWASP CSV injection)."""
+    from landgov.io.safe_csv import neutralise_frame
+
+    return neutralise_frame(values_table(gdf)).to_csv(index=False).encode("utf-8-sig")
 
 
 def geopackage_bytes(gdf: gpd.GeoDataFrame, roll_id: int | None = None) -> bytes:

@@ -1,15 +1,19 @@
 """Import throughput: landgov's validated importers against a plain load of the same file.
 
 Run:  .venv/bin/python bench/import_throughput.py [--parcels 20000] [--lines 100000]
+      (a quick check: --parcels 200 --lines 400)
 
 Uses a throwaway database on the configured server (private cluster or
 LANDGOV_DATABASE_URL), dropped afterwards. For each file it times
 
-- landgov: ``import_parcels`` / ``import_mutations`` (every row validated, reprojected,
-  areas in UTM, one transaction, audit row);
+- landgov: ``import_parcels`` / ``import_mutations`` as production runs them: the
+  application role, a signed-in patwari posted over the mouza (bound to the transaction,
+  row-level security on), every row validated, reprojected, areas in UTM, officers'
+  ranks and postings checked, one transaction, audit rows;
 - the peer, in the same run on the same file: geopandas ``read_file`` + ``to_crs`` +
   ``to_postgis`` into an unconstrained table, and pandas ``read_csv`` + ``to_sql``
-  (no checks at all) — the floor that validation adds to.
+  (no checks at all; as the owner role, which may create tables) — the floor that
+  validation adds to.
 
 Prints rows/s for both and the ratio, plus the process's peak RSS.
 """
@@ -24,32 +28,27 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import psycopg
 import shapely
 from sqlalchemy import text
 
 from landgov.config import load_settings
 from landgov.io import import_mutations, import_parcels
+from landgov.security import Actor, login
+from landgov.security.accounts import create_person
 from landgov.storage import cluster, migrate
 from landgov.storage.engine import get_engine
 
 DB = "landgov_bench_import"
 ORIGIN = (400_000.0, 3_510_000.0)  # UTM 43N near Sheikhupura
 SELLER, BUYER, OFFICER = "35401-1234567-1", "35401-1111111-3", "35401-9999999-1"
+PATWARI, GIRDAWAR = "35401-5555555-1", "35401-6666666-1"
+PASSWORD = "bench import throughput 2024"
 KHEWATS = 1000
 
 
-def _admin_url() -> str:
-    return load_settings().url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _recreate_db() -> None:
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB}"')
-
-
 def _seed_world(engine) -> None:  # type: ignore[no-untyped-def]
+    """The bench mouza and its officers, as the owner role (the application role writes
+    the record tables only for a bound actor)."""
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -63,10 +62,22 @@ def _seed_world(engine) -> None:  # type: ignore[no-untyped-def]
                 "INSERT INTO party (kind, cnic, name, gender)"
                 f" VALUES ('person', '{SELLER}', 'A', 'male'),"
                 f" ('person', '{BUYER}', 'B', 'male');"
-                "INSERT INTO officer (name, designation, cnic)"
-                f" VALUES ('T', 'tehsildar', '{OFFICER}');"
+                "INSERT INTO officer (id, name, designation, cnic)"
+                f" VALUES (1, 'T', 'tehsildar', '{OFFICER}'), (2, 'P', 'patwari', '{PATWARI}'),"
+                f" (3, 'G', 'girdawar', '{GIRDAWAR}');"
+                "INSERT INTO officer_jurisdiction (officer_id, admin_unit_id, valid_from)"
+                " VALUES (1, 3, '2000-01-01'), (2, 3, '2000-01-01'), (3, 3, '2000-01-01');"
             )
         )
+        create_person(
+            conn, username="bench.patwari", full_name="Bench Patwari", officer_cnic=PATWARI,
+            password=PASSWORD,
+        )  # fmt: skip
+
+
+def _sign_in(engine) -> Actor:  # type: ignore[no-untyped-def]
+    """The patwari (no second factor: a patwari cannot sanction)."""
+    return login(engine, "bench.patwari", PASSWORD, channel="cli")
 
 
 def _parcels_file(n: int, folder: Path) -> Path:
@@ -99,7 +110,7 @@ def _register_file(lines: int, folder: Path) -> Path:
         "mouza,mutation_no,type,status,entered_on,verified_on,decided_on,officer_cnic,"
         "rejection_reason,deed_number,deed_date,sub_registrar,consideration_rs,"
         "statutory_value_rs,fees_rs,khewat_no,line_no,transferor,transferee,share,"
-        "right_type"
+        "right_type,verifier_cnic"
     )
     rows = [header]
     per = 4
@@ -108,7 +119,7 @@ def _register_file(lines: int, folder: Path) -> Path:
             rows.append(
                 f"Bench,{m},sale,sanctioned,2024-01-10,2024-01-20,2024-02-01,{OFFICER},,"
                 f"D-{m},2024-01-09,Sheikhupura,1500000,1400000,30000,"
-                f"{(m % KHEWATS) + 1},{line},{SELLER},{BUYER},1/16,ownership"
+                f"{(m % KHEWATS) + 1},{line},{SELLER},{BUYER},1/16,ownership,{GIRDAWAR}"
             )
     path = folder / "register.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -130,22 +141,25 @@ def main() -> None:
     settings = load_settings()
     if settings.uses_private_cluster:
         cluster.up(settings)
-    _recreate_db()
-    engine = get_engine(settings, DB)
+    cluster.drop_database(settings, DB)
+    cluster.ensure_database(settings, DB)
+    owner = get_engine(settings, DB, "owner")
+    engine = get_engine(settings, DB)  # the application role, as the CLI
     try:
-        migrate.migrate(engine)
-        _seed_world(engine)
+        migrate.migrate(owner)
+        _seed_world(owner)
+        actor = _sign_in(engine)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             gpkg = _parcels_file(args.parcels, folder)
             csv = _register_file(args.lines, folder)
 
-            ours = _timed(lambda: import_parcels(engine, gpkg, mouza="Bench"))
+            ours = _timed(lambda: import_parcels(engine, gpkg, mouza="Bench", actor=actor))
             peer = _timed(
                 lambda: (
                     gpd.read_file(gpkg, engine="pyogrio")
                     .to_crs(4326)
-                    .to_postgis("peer_parcels", engine, if_exists="replace")
+                    .to_postgis("peer_parcels", owner, if_exists="replace")
                 )
             )
             _report(
@@ -156,11 +170,11 @@ def main() -> None:
                 "geopandas read_file + to_crs + to_postgis, no checks",
             )
 
-            ours = _timed(lambda: import_mutations(engine, csv))
+            ours = _timed(lambda: import_mutations(engine, csv, actor=actor))
             peer = _timed(
                 lambda: pd.read_csv(csv, dtype=str).to_sql(
                     "peer_register",
-                    engine,
+                    owner,
                     if_exists="replace",
                     index=False,
                     chunksize=2_000,
@@ -178,8 +192,8 @@ def main() -> None:
         print(f"peak RSS of the whole run: {peak:.0f} MiB")
     finally:
         engine.dispose()
-        with psycopg.connect(_admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        owner.dispose()
+        cluster.drop_database(settings, DB)
 
 
 def _report(what: str, n: int, ours: float, peer: float, peer_name: str) -> None:

@@ -25,6 +25,7 @@ import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,26 +142,40 @@ def peer(polys: list[object]) -> tuple[float, int, float, int]:
 @contextmanager
 def scratch_database(name: str) -> Iterator[Any]:
     """A migrated database ``name`` on the configured server (dropped first if left by an
-    earlier run), dropped again afterwards."""
-    import psycopg
+    earlier run), dropped again afterwards.
 
+    Yields the OWNER role's engine: a benchmark seeds a million parcels with COPY and
+    drops and rebuilds indexes (DDL), which the application role may not do, and writes
+    record tables without a signed-in officer, which row-level security refuses to the
+    application role (sql/018). Creating and dropping the database takes the superuser.
+    """
     from landgov.config import load_settings
-    from landgov.storage import migrate
+    from landgov.storage import cluster, migrate
     from landgov.storage.engine import get_engine
 
     settings = load_settings()
-    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(admin_url, autocommit=True) as adm:
-        adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        adm.execute(f'CREATE DATABASE "{name}"')
-    engine = get_engine(settings, name)
+    cluster.drop_database(settings, name)
+    cluster.ensure_database(settings, name)  # owned by the owner role, with PostGIS
+    engine = get_engine(settings, name, "owner")
     try:
         migrate.migrate(engine)
         yield engine
     finally:
         engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as adm:
-            adm.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cluster.drop_database(settings, name)
+
+
+def service_actor(engine: Any, name: str) -> Any:
+    """The batch service ``name`` of the scratch database, signed in with its key (kept in
+    a temporary folder for the run), as the CLI's jobs sign in."""
+    import tempfile
+
+    from landgov.security import service_login
+    from landgov.security.accounts import provision_services, service_key_path
+
+    folder = Path(tempfile.mkdtemp(prefix="landgov-bench-keys-"))
+    provision_services(engine, folder)
+    return service_login(engine, name, service_key_path(folder, name).read_text())
 
 
 def main() -> None:

@@ -21,10 +21,14 @@ Run:  .venv/bin/python bench/sanction_and_rebuild.py [--mutations 1000000]
 
 (b) Sanctioning through the database. A throwaway database with one mouza of
     ``2 x --sanctions`` khewats, each of two owners; one sale per khewat is entered and
-    verified (written in bulk, not timed). Timed: :func:`landgov.records.mutations.sanction`
-    for ``--sanctions`` mutations on one connection, then ``--sanctions`` others from 4
-    threads, each with its own connection, on distinct khewats (so none conflicts).
-    Every sanction is the full path: locks, rule checks, share rows, status, audit row.
+    verified (written in bulk by the owner role, not timed), and a tehsildar posted over
+    the tehsil gets an account and signs in (password + TOTP). Timed:
+    :func:`landgov.records.mutations.sanction` as that signed-in officer, through the
+    application role (row-level security on), for ``--sanctions`` mutations on one
+    connection, then ``--sanctions`` others from 4 threads, each with its own connection,
+    on distinct khewats (so none conflicts). Every sanction is the full path: the actor
+    bound and authorized, locks, rule checks, share rows, status, audit rows (the
+    engine's and the database triggers').
 
 Prints the figures and the peak RSS of the process.
 """
@@ -40,13 +44,12 @@ import time
 from datetime import date, timedelta
 from fractions import Fraction
 
-import psycopg
 from sqlalchemy import create_engine, text
 
 from landgov.config import load_settings
 from landgov.domain import compute_shares, ledger
 from landgov.domain.ledger import Line, ReplayMutation, SharePeriod
-from landgov.storage import cluster, migrate
+from landgov.storage import cluster
 from landgov.storage.engine import get_engine
 
 F = Fraction
@@ -348,14 +351,14 @@ def bench_rebuild(n_khewats: int, n_mutations: int, every: int) -> None:
 
 DB = "landgov_bench_sanction"
 OFFICER = "35202-2000001-1"
+USERNAME = "bench.tehsildar"
+PASSWORD = "bench sanction password 2024"
 
 
-def _admin_url() -> str:
-    return load_settings().url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def _seed(engine, n_khewats: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """One mouza of ``n_khewats`` two-owner khewats and one verified sale on each."""
+def _seed(engine, n_khewats: int, entered: date) -> list[int]:  # type: ignore[no-untyped-def]
+    """One mouza of ``n_khewats`` two-owner khewats and one verified sale on each,
+    entered on ``entered`` and verified the day after (the owner role writes them)."""
+    verified = entered + timedelta(days=1)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -379,8 +382,8 @@ def _seed(engine, n_khewats: int) -> list[int]:  # type: ignore[no-untyped-def]
                 f" FROM generate_series(1, {n_khewats}) k;"
                 "INSERT INTO mutation (id, mouza_id, number, type, status, entered_on,"
                 " verified_on, deed_number, deed_date)"
-                " SELECT k, 1, k, 'sale', 'verified', '2024-01-10', '2024-01-12',"
-                f" 'D-' || k, '2024-01-09' FROM generate_series(1, {n_khewats}) k;"
+                f" SELECT k, 1, k, 'sale', 'verified', DATE '{entered}', DATE '{verified}',"
+                f" 'D-' || k, DATE '{entered}' FROM generate_series(1, {n_khewats}) k;"
                 "INSERT INTO mutation_line (mutation_id, line_no, khewat_id,"
                 " transferor_party_id, transferee_party_id, numerator, denominator)"
                 f" SELECT k, 1, k, 3 * k - 2, 3 * k, 1, 2 FROM generate_series(1, {n_khewats}) k;"
@@ -391,30 +394,46 @@ def _seed(engine, n_khewats: int) -> list[int]:  # type: ignore[no-untyped-def]
     return list(range(1, n_khewats + 1))
 
 
+def _sign_in(owner, app):  # type: ignore[no-untyped-def]
+    """The tehsildar's account (made with the owner's credentials, as an administrator
+    would), signed in with password and a TOTP code."""
+    from landgov.domain import totp
+    from landgov.security import login
+    from landgov.security.accounts import create_person, new_totp_secret
+
+    secret = new_totp_secret()
+    with owner.begin() as conn:
+        create_person(conn, username=USERNAME, full_name="T", officer_cnic=OFFICER,
+                      password=PASSWORD, totp_secret=secret)  # fmt: skip
+    now = time.time()
+    return login(app, USERNAME, PASSWORD, totp.totp(secret, now), channel="cli", now=now)
+
+
 def bench_sanction(n: int) -> None:
+    from overlaps import scratch_database
+
     from landgov.records.mutations import sanction
 
     settings = load_settings()
     if settings.uses_private_cluster:
         cluster.up(settings)
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB}"')
-    base = get_engine(settings, DB)
-    try:
-        migrate.migrate(base)
-        ids = _seed(base, 2 * n)
-        url = base.url.render_as_string(hide_password=False)
-        engine = create_engine(url, pool_size=4, future=True)
-        on = date(2024, 2, 1)
+    with scratch_database(DB) as owner:
+        with owner.connect() as conn:
+            today = conn.execute(text("SELECT current_date")).scalar_one()
+        ids = _seed(owner, 2 * n, today - timedelta(days=2))
+        app = get_engine(settings, DB)  # the application role: row-level security applies
+        actor = _sign_in(owner, app)
+        engine = create_engine(app.url.render_as_string(hide_password=False), pool_size=4)
+        on = today
         single, multi = ids[:n], ids[n:]
-        for mid in single[:20]:  # warm up: connection, statement caches
-            sanction(engine, mid, officer_cnic=OFFICER, on=on)
+        warm = min(20, len(single) // 2)
+        for mid in single[:warm]:  # warm up: connection, statement caches
+            sanction(engine, mid, actor=actor, on=on)
         t0 = time.perf_counter()
-        for mid in single[20:]:
-            sanction(engine, mid, officer_cnic=OFFICER, on=on)
+        for mid in single[warm:]:
+            sanction(engine, mid, actor=actor, on=on)
         one = time.perf_counter() - t0
-        done_one = len(single) - 20
+        done_one = len(single) - warm
         print(f"(b) sanction through the database, {done_one:,} mutations on 1 connection:"
               f" {one:.2f} s, {done_one / one:,.0f} mutations/s")  # fmt: skip
         chunks = [multi[i::4] for i in range(4)]
@@ -425,7 +444,7 @@ def bench_sanction(n: int) -> None:
             barrier.wait()
             try:
                 for mid in chunk:
-                    sanction(engine, mid, officer_cnic=OFFICER, on=on)
+                    sanction(engine, mid, actor=actor, on=on)
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -444,14 +463,13 @@ def bench_sanction(n: int) -> None:
                 text("SELECT count(*) FROM mutation WHERE status = 'sanctioned'")
             ).scalar_one()
             audited = conn.execute(
-                text("SELECT count(*) FROM audit_log WHERE action = 'mutation.sanction'")
-            ).scalar_one()
+                text("SELECT count(*) FROM audit_log WHERE action = 'mutation.sanction'"
+                     " AND actor = :a"),
+                {"a": actor.label},
+            ).scalar_one()  # fmt: skip
         assert done == audited == 2 * n, (done, audited)
         engine.dispose()
-    finally:
-        base.dispose()
-        with psycopg.connect(_admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        app.dispose()
 
 
 def main() -> None:

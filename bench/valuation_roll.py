@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--peer-n", type=int, default=2_000)
     args = ap.parse_args()
 
-    from overlaps import scratch_database
+    from overlaps import scratch_database, service_actor
     from sqlalchemy import text
 
     from landgov.domain import ratio_study
@@ -74,14 +74,15 @@ def main() -> None:
     from landgov.valuation.roll import run_roll
 
     with scratch_database("landgov_bench_roll") as engine:
+        valuer = service_actor(engine, "valuation")
         print(f"loaded {args.n} parcels in {load(engine, args.n):.1f} s")
         t0 = time.perf_counter()
-        roll = run_roll(engine, AS_OF)
+        roll = run_roll(engine, AS_OF, actor=valuer)
         t_roll = time.perf_counter() - t0
         print(f"roll {roll.id}: {roll.parcels} valued, {roll.unvalued} unvalued, "
               f"Rs {roll.total_value_rs:,}; stages {roll.summary['seconds']}")  # fmt: skip
         t0 = time.perf_counter()
-        assert run_roll(engine, AS_OF).reused
+        assert run_roll(engine, AS_OF, actor=valuer).reused
         t_again = time.perf_counter() - t0
         rng = np.random.default_rng(7)
         with engine.connect() as conn:
@@ -133,6 +134,7 @@ def model_roll(engine: object, n: int, n_sales: int) -> None:
     """Train models on synthetic sales with a known market, then time the model roll."""
     import json
 
+    from overlaps import service_actor
     from sqlalchemy import text
 
     from landgov.domain import ratio_study
@@ -188,7 +190,9 @@ def model_roll(engine: object, n: int, n_sales: int) -> None:
     t_train = time.perf_counter() - t0
     aset = AppraisalSet("b" * 64, AS_OF, models, 0.0)
     t0 = time.perf_counter()
-    roll = run_roll(engine, AS_OF, method="model", appraisal=aset)
+    roll = run_roll(
+        engine, AS_OF, method="model", appraisal=aset, actor=service_actor(engine, "valuation")
+    )
     t_roll = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = ratio_study.study(np.concatenate(study_e), np.concatenate(study_p), n_boot=1000)

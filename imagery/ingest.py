@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pystac
@@ -40,6 +41,9 @@ from sqlalchemy.exc import IntegrityError
 from imagery import bands as vocab
 from landgov.errors import ImportRejected, LandgovError, RowProblem
 from landgov.storage import audit
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 KINDS = ("sentinel-2", "landsat", "orthophoto")
 IMAGERY_DIR = "imagery"
@@ -346,15 +350,24 @@ def ingest(
     *,
     home: Path,
     kind: str | None = None,
-    actor: str = "cli",
+    actor: Actor,
     replace: bool = False,
 ) -> IngestReport:
     """Validates, converts and catalogs the raster files ``paths``; see the module doc.
 
+    ``actor`` must hold ``imagery.write`` (the imagery or demo service); it is bound to
+    the cataloguing transaction and named by each scene's audit row.
+
     ``replace``: a scene whose id is catalogued with different content replaces it (its
     zonal statistics go with it; audited as "replace imagery") instead of being refused.
     Meant for regenerated synthetic scenes, never for real acquisitions.
+
+    Raises:
+        AccessDenied: the actor may not write imagery.
+        ImportRejected, LandgovError: a file or scene is refused; nothing is written.
     """
+    from landgov.security import authorize, bind
+
     if kind is not None and kind not in KINDS:
         raise LandgovError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
     files = [Path(p) for p in paths]
@@ -368,6 +381,7 @@ def ingest(
     todo: list[_Scene] = []
     replaced: dict[str, str] = {}  # new scene id -> the catalogued id it replaces
     with engine.connect() as conn:
+        authorize(conn, actor, "imagery.write")  # refuse before converting anything
         for scene in scenes:
             row = conn.execute(
                 text("SELECT id, content_sha256 FROM imagery_scene"
@@ -420,6 +434,8 @@ def ingest(
             items.append((scene, _item(scene, hrefs)))
         try:
             with engine.begin() as conn:
+                bind(conn, actor)
+                authorize(conn, actor, "imagery.write")
                 if replaced:
                     conn.execute(
                         text("DELETE FROM imagery_scene WHERE id = ANY(:ids)"),
@@ -430,7 +446,7 @@ def ingest(
                     action = "replace" if scene.id in replaced else "ingest"
                     audit.append(
                         conn,
-                        actor=actor,
+                        actor=actor.label,
                         action=f"{action} imagery",
                         entity="imagery_scene",
                         entity_id=scene.id,

@@ -59,9 +59,7 @@ def resolve_mouza(conn: Connection, mouza: int | str) -> int:
         raise LandgovError(f"mouza {mouza!r}: {len(rows)} matches, give its id")
     if not rows:
         known = ", ".join(conn.execute(text("SELECT name FROM mouza ORDER BY id")).scalars())
-        raise LandgovError(
-            f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}."
-        )
+        raise LandgovError(f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}.")
     return int(rows[0][0])
 
 

@@ -114,9 +114,7 @@ def _versions(folder: Path) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
-def save_model(
-    card: ModelCard, tensors: Mapping[str, Any], *, root: Path | None = None
-) -> Path:
+def save_model(card: ModelCard, tensors: Mapping[str, Any], *, root: Path | None = None) -> Path:
     """Writes a new version of ``card.name`` under ``root`` (default ``$LANDGOV_HOME/models``).
 
     Fills ``card.version``, ``card.created`` and (if empty) ``card.code_version``. The
@@ -162,9 +160,7 @@ def find_model(name: str, version: str | None = None, *, home: Path | None = Non
     )
 
 
-def read_card(
-    name: str, version: str | None = None, *, home: Path | None = None
-) -> ModelCard:
+def read_card(name: str, version: str | None = None, *, home: Path | None = None) -> ModelCard:
     """The card of a registered model, without loading its weights (or torch)."""
     folder = find_model(name, version, home=home)
     return ModelCard.from_json((folder / "card.json").read_text(encoding="utf-8"))

@@ -161,6 +161,19 @@ CREATE FUNCTION landgov_acting_label() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 RETURN (SELECT label FROM acting_session WHERE pid = pg_backend_pid() AND xact_start = now());
 
+-- Who the bound actor is, as the database knows it (the application checks roles and the
+-- second factor against this, not against what a caller claims).
+CREATE FUNCTION landgov_acting_identity(OUT user_id bigint, OUT session_id bigint,
+    OUT officer_id bigint, OUT designation text, OUT second_factor boolean, OUT kind text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT a.user_id, a.session_id, u.officer_id, o.designation, s.second_factor, u.kind
+      FROM (SELECT 1) one
+      LEFT JOIN acting_session a ON a.pid = pg_backend_pid() AND a.xact_start = now()
+      LEFT JOIN user_session s ON s.id = a.session_id
+      LEFT JOIN app_user u ON u.id = a.user_id
+      LEFT JOIN officer o ON o.id = u.officer_id
+$$;
+
 CREATE FUNCTION landgov_may_write(mouza bigint) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 RETURN coalesce((SELECT a.all_mouzas OR mouza = ANY (a.mouzas) FROM acting_session a

@@ -14,45 +14,17 @@ district is built once per session into ``demo_engine`` (read-only use).
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
+from database_support import _PREFIX, _copy_demo, _counter, _create, _drop
+from security_support import owner_engine, superuser_engine  # noqa: F401  (re-exported)
 from sqlalchemy.engine import Engine
 
 from landgov.config import Settings, load_settings
 from landgov.storage import cluster, migrate
 from landgov.storage.engine import get_engine
-
-_counter = itertools.count()
-_PREFIX = f"landgov_test_{os.getpid()}"
-
-
-def _admin(settings: Settings) -> psycopg.Connection:
-    url = settings.url("postgres", "superuser").replace("postgresql+psycopg://", "postgresql://", 1)
-    return psycopg.connect(url, autocommit=True)
-
-
-def _drop(settings: Settings, name: str) -> None:
-    cluster.drop_database(settings, name)
-
-
-def _create(settings: Settings, name: str, template: str | None = None) -> None:
-    cluster.drop_database(settings, name)
-    cluster.ensure_database(settings, name, template)
-
-
-def owner_engine(engine: Engine) -> Engine:
-    """The owner role's engine of ``engine``'s database (seeding fixtures, DDL checks)."""
-    return get_engine(load_settings(), str(engine.url.database), "owner")
-
-
-def superuser_engine(engine: Engine) -> Engine:
-    """The superuser's engine of ``engine``'s database (tests of what a superuser can do)."""
-    return get_engine(load_settings(), str(engine.url.database), "superuser")
 
 
 @pytest.fixture(scope="session")
@@ -120,21 +92,6 @@ def demo_engine(settings: Settings, template_db: str, demo_dir: Path) -> Iterato
     _drop(settings, name)
 
 
-def _copy_demo(settings: Settings, demo_engine: Engine) -> Engine:
-    demo_engine.dispose()  # a template must have no open connections: also other engines'
-    owner_engine(demo_engine).dispose()
-    template = str(demo_engine.url.database)  # (e.g. a CLI test's cached engine)
-    with _admin(settings) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (template,),
-        )
-    name = f"{_PREFIX}_{next(_counter)}"
-    _create(settings, name, template)
-    return get_engine(settings, name)
-
-
 @pytest.fixture
 def demo_copy(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
     """A writable copy of the demo database for one test (CREATE DATABASE … TEMPLATE)."""
@@ -164,7 +121,9 @@ def scanned_demo(settings: Settings, demo_engine: Engine) -> Iterator[Engine]:
             ),
             {"d": AS_OF.isoformat()},
         )
-    scan(eng)
+    from security_support import service_actor
+
+    scan(eng, actor=service_actor(eng, "disputes"))
     yield eng
     eng.dispose()
     _drop(settings, str(eng.url.database))
@@ -180,3 +139,14 @@ def _keep_main_module() -> Iterator[None]:
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+@pytest.fixture(autouse=True)
+def _private_audit_checkpoints(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints and their signing key per test, never in the real $LANDGOV_HOME: jobs
+    run through the CLI sign a checkpoint after they finish."""
+    folder = tmp_path_factory.mktemp("audit")
+    monkeypatch.setenv("LANDGOV_AUDIT_CHECKPOINTS", str(folder / "checkpoints.jsonl"))
+    monkeypatch.setenv("LANDGOV_AUDIT_KEY", str(folder / "audit-signing.key"))

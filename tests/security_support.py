@@ -21,17 +21,29 @@ from landgov.security.accounts import create_person, new_totp_secret, provision_
 from landgov.storage.engine import get_engine
 
 PASSWORD = "correct horse battery staple 42"
+_BASE = load_settings()
+"""The settings of the test run, read before any test points LANDGOV_DATABASE_URL at its
+own database (the owner's and superuser's credentials come from here)."""
 _cache: dict[tuple[str, str], Actor] = {}
 _secrets: dict[tuple[str, str], str] = {}
 
 
-def _owner(engine: Engine) -> Engine:
-    return get_engine(load_settings(), str(engine.url.database), "owner")
+def owner_engine(engine: Engine) -> Engine:
+    """The owner role's engine of ``engine``'s database (seeding fixtures, DDL checks)."""
+    return get_engine(_BASE, str(engine.url.database), "owner")
+
+
+def superuser_engine(engine: Engine) -> Engine:
+    """The superuser's engine of ``engine``'s database (what a superuser can do)."""
+    return get_engine(_BASE, str(engine.url.database), "superuser")
+
+
+_owner = owner_engine
 
 
 def secrets_dir(engine: Engine) -> Path:
     """Where the service keys of ``engine``'s database live during the tests."""
-    return load_settings().home / "test-secrets" / str(engine.url.database)
+    return _BASE.home / "test-secrets" / str(engine.url.database)
 
 
 def service_actor(engine: Engine, name: str) -> Actor:
@@ -63,14 +75,27 @@ def person_actor(
     full_name: str | None = None,
 ) -> Actor:
     """A person's account (bound to the officer with ``officer_cnic`` and/or holding
-    ``roles``), created if missing, signed in with password and TOTP."""
+    ``roles``), created if missing, signed in with password and TOTP.
+
+    An account that exists already (the demo makes its officers' and staff accounts) is
+    taken over for the test: its password and TOTP secret are set to known ones with the
+    owner role, as an administrator's reset would.
+    """
     key = (str(engine.url.database), username)
     if key in _cache:
         return _cache[key]
     with _owner(engine).begin() as conn:
+        officer_id = None
+        if officer_cnic is not None:
+            officer_id = conn.execute(
+                text("SELECT id FROM officer WHERE cnic = :c"), {"c": officer_cnic}
+            ).scalar_one()
         exists = conn.execute(
-            text("SELECT totp_secret, totp_last_step FROM app_user WHERE username = :u"),
-            {"u": username},
+            text(
+                "SELECT username, totp_secret, totp_last_step FROM app_user"
+                " WHERE username = :u OR (CAST(:o AS bigint) IS NOT NULL AND officer_id = :o)"
+            ),
+            {"u": username, "o": officer_id},
         ).one_or_none()
         last = None
         if exists is None:
@@ -85,14 +110,35 @@ def person_actor(
                 totp_secret=secret,
             )
         else:
-            secret, last = exists
-    _secrets[key] = secret
+            username, secret, last = exists
+            if secret is None or (str(engine.url.database), username) not in _secrets:
+                secret = secret or new_totp_secret()
+                conn.execute(
+                    text(
+                        "UPDATE app_user SET password_hash = :p, totp_secret = :t,"
+                        " failed_logins = 0, locked_until = NULL WHERE username = :u"
+                    ),
+                    {"p": _password_hash(), "t": secret, "u": username},
+                )
+    _secrets[(str(engine.url.database), username)] = secret
+    _secrets[key] = secret  # also under the name asked for
     # a code is spent once used (a copied database keeps its last step): sign in at the
     # first step after the last one used
     at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
     actor = login(engine, username, PASSWORD, code_for(secret, at), channel="cli", now=at)
     _cache[key] = actor
     return actor
+
+
+_hash: list[str] = []
+
+
+def _password_hash() -> str:
+    from landgov.security.passwords import hash_password
+
+    if not _hash:
+        _hash.append(hash_password(PASSWORD))
+    return _hash[0]
 
 
 def officer_actor(engine: Engine, officer_cnic: str) -> Actor:
@@ -107,7 +153,7 @@ def officer_actor(engine: Engine, officer_cnic: str) -> Actor:
 
 def staff_actor(engine: Engine, role: str) -> Actor:
     """A signed-in account holding the one staff role ``role``."""
-    return person_actor(engine, role.replace("_", "."), roles=[role])
+    return person_actor(engine, f"test.{role.replace('_', '.')}", roles=[role])
 
 
 __all__ = [
@@ -115,9 +161,11 @@ __all__ = [
     "code_for",
     "new_totp_secret",
     "officer_actor",
+    "owner_engine",
     "person_actor",
     "secrets_dir",
     "service_actor",
     "staff_actor",
+    "superuser_engine",
     "totp_secret",
 ]

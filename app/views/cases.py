@@ -1,11 +1,13 @@
-"""Disputes page: an officer's case queue, riskiest first, and the case page.
+"""Disputes page: the case queue, riskiest first, and the case page.
 
-The queue lists the cases of the chosen officer's jurisdiction today (or, with no officer,
-of the sidebar's mouza). Choosing a case shows why it is risky (each rule in English and
-Urdu), its evidence on a map over the project's own imagery, the mutation chain of its
-khasras and its audit history, with the review / confirm / dismiss / refer actions.
-The actions call :mod:`landgov.disputes.cases`, the functions ``landgov disputes`` calls,
-so the page applies exactly the same rules; a refusal shows as an error naming the rule.
+For roles that read cases (``case.read``). A signed-in officer's queue holds the cases of
+the mouzas they are posted over today; an auditor's, the sidebar's mouza. Choosing a case
+shows why it is risky (each rule in English and Urdu), its evidence on a map over the
+project's own imagery, the mutation chain of its khasras and its audit history, with the
+actions the actor's roles allow: review (``case.review``), confirm, dismiss and refer
+(``case.decide``). The actions call :mod:`landgov.disputes.cases` as the signed-in actor,
+the functions ``landgov disputes`` calls, so the page applies exactly the same rules; a
+refusal shows as an error naming the rule.
 """
 
 from __future__ import annotations
@@ -19,18 +21,17 @@ from typing import Any, Literal
 import pydeck as pdk
 import streamlit as st
 
-from app import cases_data, context, data, forms, imagery, panels
+from app import cases_data, context, data, imagery, panels
 from app.cases_data import (
     CASE_KEY,
     FLAG_LAYER_ID,
-    OFFICER_KEY,
     OUTCOME_KEY,
     PARCEL_LAYER_ID,
     STATUS_KEY,
     TABLE_KEY,
 )
-from landgov.errors import CaseActionRefused, LandgovError
-from landgov.storage.read import OfficerSummary
+from landgov.errors import AccessDenied, AuthenticationFailed, CaseActionRefused, LandgovError
+from landgov.security import Actor
 
 MAP_HEIGHT_PX = 480
 
@@ -48,43 +49,37 @@ class Outcome:
 # --- the actions (callbacks) ---------------------------------------------------------
 
 
-def _officer(url: str) -> OfficerSummary:
-    chosen = st.session_state.get(OFFICER_KEY)
-    officer = next((o for o in data.officers(url) if o.id == chosen), None)
-    if officer is None:
-        raise LandgovError("choose who you are (Officer, above) first")
-    if not officer.cnic:
-        raise LandgovError(f"officer {officer.name} has no CNIC on record")
-    return officer
-
-
 def act(url: str, case_id: int, action: str) -> None:
-    """Callback of the review, confirm, dismiss and refer buttons."""
+    """Callback of the review, confirm, dismiss and refer buttons, as the signed-in actor
+    (the database checks the session again when the step binds it)."""
     from landgov.disputes import cases
 
+    actor = context.current().actor
     try:
-        officer = _officer(url)
+        if actor is None:
+            raise AuthenticationFailed("not signed in: sign in again")
         on = st.session_state.get("case_on") or date.today()
         engine = data.engine(url)
         if action == "review":
-            step = cases.review(engine, case_id, officer.cnic or "", on=on)
+            step = cases.review(engine, case_id, actor=actor, on=on)
         elif action == "confirm":
             note = str(st.session_state.get("case_note") or "")
-            step = cases.confirm(engine, case_id, officer.cnic or "", on=on, note=note)
+            step = cases.confirm(engine, case_id, actor=actor, on=on, note=note)
         elif action == "dismiss":
             reason = str(st.session_state.get("case_reason") or "")
-            step = cases.dismiss(engine, case_id, officer.cnic or "", reason, on=on)
+            step = cases.dismiss(engine, case_id, actor=actor, reason=reason, on=on)
         else:
-            step = cases.refer(engine, case_id, officer.cnic or "", on=on)
-    except CaseActionRefused as exc:
+            step = cases.refer(engine, case_id, actor=actor, on=on)
+    except (CaseActionRefused, AccessDenied) as exc:
         outcome = Outcome("refused", exc.message, case_id, rule=exc.rule)
     except LandgovError as exc:
         outcome = Outcome("error", str(exc), case_id)
     else:
+        assert actor is not None
         message = (
             f"Case {case_id}: {cases_data.status_label(step.from_status)} → "
             f"{cases_data.status_label(step.to_status)} on {step.on:%Y-%m-%d} by "
-            f"{officer.name} ({officer.designation.replace('_', ' ')})."
+            f"{panels.who(actor)}."
         )
         if step.decide_by is not None:
             message += f" The committee must decide by {step.decide_by:%Y-%m-%d}."
@@ -106,13 +101,15 @@ def _pick_from_table(rows: list[dict[str, Any]]) -> None:
 # --- the panels ------------------------------------------------------------------------
 
 
-def case_powers(officer: OfficerSummary) -> str:
-    """What ``officer`` may do with dispute cases, for the picker's caption."""
-    if officer.designation in forms.SANCTIONING:
-        return "review, confirm, dismiss and refer the cases"
-    if officer.designation == "patwari":
+def case_powers(actor: Actor) -> str:
+    """What ``actor`` may do with dispute cases, for the page's caption."""
+    if actor.has("case.decide"):
+        return "review, confirm, dismiss and refer the cases of your jurisdiction"
+    if actor.has("case.review"):
+        return "review the cases of your jurisdiction"
+    if actor.designation == "patwari":
         return "see the cases (a patwari keeps the record in question, so may not review)"
-    return "review the cases"
+    return "see the cases"
 
 
 def outcome_panel(case_id: int) -> None:
@@ -196,57 +193,57 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
         )
 
 
-def actions_panel(url: str, case: dict[str, Any], officer: OfficerSummary | None) -> None:
-    """Review / confirm / dismiss (reason required) / refer, enabled by the case's status;
-    the workflow itself decides who may (the buttons only follow the status)."""
+def actions_panel(url: str, case: dict[str, Any], actor: Actor) -> None:
+    """Review / confirm / dismiss (reason required) / refer, as the actor's roles allow,
+    enabled by the case's status; the workflow itself decides (jurisdiction, date)."""
     from landgov.disputes.cases import COMMITTEE_DAYS
 
+    steps = [
+        step
+        for step, cap in (
+            ("review", "case.review"),
+            ("confirm", "case.decide"),
+            ("dismiss", "case.decide"),
+            ("refer", "case.decide"),
+        )
+        if actor.has(cap)
+    ]
+    if not steps:
+        st.caption(f"As {panels.who(actor)} you may {case_powers(actor)}.")
+        return
     status = str(case["status"])
-    disabled = officer is None
-    if disabled:
-        st.caption("Choose who you are (Officer, above) to act on a case.")
     st.date_input("Date of the step", value=date.today(), key="case_on", format="YYYY-MM-DD")
-    review_col, confirm_col, dismiss_col, refer_col = st.columns(4, gap="small")
-    with review_col, st.form("case_review_form", border=True):
-        st.markdown("**Review**")
-        st.caption("Take the case up (any officer but a patwari).")
-        st.form_submit_button(
-            "Review",
-            key="case_review",
-            disabled=disabled or status != "open",
-            on_click=partial(act, url, int(case["id"]), "review"),
-        )
-    with confirm_col, st.form("case_confirm_form", border=True):
-        st.markdown("**Confirm**")
-        st.text_input("Note", key="case_note", placeholder="optional")
-        st.form_submit_button(
-            "Confirm",
-            key="case_confirm",
-            type="primary",
-            disabled=disabled or status != "under_review",
-            on_click=partial(act, url, int(case["id"]), "confirm"),
-        )
-    with dismiss_col, st.form("case_dismiss_form", border=True):
-        st.markdown("**Dismiss**")
-        st.text_input("Reason (required)", key="case_reason", placeholder="e.g. record corrected")
-        st.form_submit_button(
-            "Dismiss",
-            key="case_dismiss",
-            disabled=disabled or status not in ("open", "under_review"),
-            on_click=partial(act, url, int(case["id"]), "dismiss"),
-        )
-    with refer_col, st.form("case_refer_form", border=True):
-        st.markdown("**Refer to the committee**")
-        on = st.session_state.get("case_on") or date.today()
-        st.caption(
-            f"Decide by {on + timedelta(days=COMMITTEE_DAYS):%Y-%m-%d} ({COMMITTEE_DAYS} days)."
-        )
-        st.form_submit_button(
-            "Refer",
-            key="case_refer",
-            disabled=disabled or status != "confirmed",
-            on_click=partial(act, url, int(case["id"]), "refer"),
-        )
+    for column, step in zip(st.columns(len(steps), gap="small"), steps, strict=True):
+        with column, st.form(f"case_{step}_form", border=True):
+            if step == "review":
+                st.markdown("**Review**")
+                st.caption("Take the case up (any officer but a patwari).")
+                enabled = status == "open"
+            elif step == "confirm":
+                st.markdown("**Confirm**")
+                st.text_input("Note", key="case_note", placeholder="optional")
+                enabled = status == "under_review"
+            elif step == "dismiss":
+                st.markdown("**Dismiss**")
+                st.text_input(
+                    "Reason (required)", key="case_reason", placeholder="e.g. record corrected"
+                )
+                enabled = status in ("open", "under_review")
+            else:
+                st.markdown("**Refer to the committee**")
+                on = st.session_state.get("case_on") or date.today()
+                st.caption(
+                    f"Decide by {on + timedelta(days=COMMITTEE_DAYS):%Y-%m-%d} "
+                    f"({COMMITTEE_DAYS} days)."
+                )
+                enabled = status == "confirmed"
+            st.form_submit_button(
+                step.capitalize(),
+                key=f"case_{step}",
+                type="primary" if step == "confirm" else "secondary",
+                disabled=not enabled,
+                on_click=partial(act, url, int(case["id"]), step),
+            )
 
 
 def case_header(case: dict[str, Any]) -> None:
@@ -273,13 +270,13 @@ def case_header(case: dict[str, Any]) -> None:
         )
 
 
-def case_page(url: str, case_id: int, officer: OfficerSummary | None) -> None:
+def case_page(url: str, case_id: int, actor: Actor) -> None:
     with panels.database_errors(url):
         detail = cases_data.detail(url, case_id, date.today())
     case = detail["case"]
     case_header(case)
     outcome_panel(case_id)
-    actions_panel(url, case, officer)
+    actions_panel(url, case, actor)
     breakdown_panel(detail)
     st.subheader("Evidence on the map")
     with st.container(border=True):
@@ -304,23 +301,11 @@ def case_page(url: str, case_id: int, officer: OfficerSummary | None) -> None:
 def main() -> None:
     from landgov.disputes.cases import LIVE_STATUSES, STATUSES
 
-    ctx = context.current()
-    url, mouza = ctx.url, ctx.mouza
+    ctx = context.require("case.read")
+    url, mouza, actor = ctx.url, ctx.mouza, ctx.actor
     today = date.today()
     st.title("Dispute cases")
-    with panels.database_errors(url):
-        officers = data.officers(url)
-    officer = (
-        forms.officer_picker(
-            officers,
-            key=OFFICER_KEY,
-            powers=case_powers,
-            help_text="The queue shows the cases of this officer's jurisdiction today; the steps "
-            "are taken under this officer's CNIC.",
-        )
-        if officers
-        else None
-    )
+    st.caption(f"Signed in as {panels.who(actor)}: you may {case_powers(actor)}.")
     statuses = st.multiselect(
         "Status",
         options=list(STATUSES),
@@ -329,18 +314,16 @@ def main() -> None:
         key=STATUS_KEY,
     )
     with panels.database_errors(url):
-        if officer is not None and officer.cnic:
-            rows = cases_data.queue(url, officer.cnic, None, tuple(statuses), today)
+        if actor.officer_id is not None:
+            mouza_ids = tuple(data.jurisdiction(url, actor.officer_id, today))
+            rows = cases_data.queue(url, mouza_ids, tuple(statuses), today)
             st.caption(
-                f"Cases in the jurisdiction of {officer.name} on {today:%Y-%m-%d}, riskiest "
-                "first (click a column to sort)."
+                f"Cases in your jurisdiction on {today:%Y-%m-%d}, riskiest first (click a "
+                "column to sort)."
             )
         else:
-            rows = cases_data.queue(url, None, (mouza.id,), tuple(statuses), today)
-            st.caption(
-                f"Cases of mouza {mouza.name}, riskiest first. Choose an officer to see the "
-                "cases of their jurisdiction."
-            )
+            rows = cases_data.queue(url, (mouza.id,), tuple(statuses), today)
+            st.caption(f"Cases of mouza {mouza.name}, riskiest first.")
     if not rows:
         st.info("No dispute case here. Run `landgov disputes scan` to look for some.")
         return
@@ -376,7 +359,7 @@ def main() -> None:
     )
     if picked is None:
         return
-    case_page(url, int(picked), officer)
+    case_page(url, int(picked), actor)
 
 
 main()

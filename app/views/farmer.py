@@ -1,15 +1,21 @@
 """Farmer view: a farmer's own parcels and their advisories, behind a one-time code.
 
-The farmer types their CNIC and asks for a code; it goes to the phone registered for
-them through the SMS outbox (in the demo, read it with ``landgov advisories outbox``).
-With the code the page shows only that person's parcels (share, khewat), each parcel's
-advisories in Urdu or English with the evidence, and its NDVI over the season. Nobody
-else's CNIC or name is ever read for this page (:func:`landgov.advisories.farmer.farmer_view`).
+Open to anonymous visitors (a farmer has no account; the sign-in page links here): the
+farmer types their CNIC and asks for a code; it goes to the phone registered for them
+through the SMS outbox. The answers never tell whether a CNIC is in the records or has a
+phone, and codes are rate-limited with one failure budget per CNIC
+(:mod:`landgov.advisories.farmer`). With the code the page shows only that person's
+parcels (share, khewat), each parcel's advisories in Urdu or English with the evidence,
+and its NDVI over the season; every view writes an access-log row
+(``farmer:<masked CNIC>``). Nobody else's CNIC or name is ever read for this page
+(:func:`landgov.advisories.farmer.farmer_view`). A farmer's sign-in lasts
+:data:`SESSION_MINUTES` minutes.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
 from typing import Any
 
@@ -20,13 +26,36 @@ from sqlalchemy import text
 from app import context, data, panels
 
 SESSION_KEY = "farmer_session"
+SESSION_MINUTES = 30
 CNIC = re.compile(r"^\d{5}-\d{7}-\d$")
+
+
+def where() -> tuple[str, date]:
+    """The database and the date: the dashboard's when it drew its sidebar (an officer's
+    session), else the configured database and today (an anonymous farmer)."""
+    try:
+        ctx = context.current()
+    except KeyError:
+        return data.database_url(), date.today()
+    return ctx.url, ctx.as_of
+
+
+def signed_in() -> dict[str, Any] | None:
+    """The farmer signed in on this browser session, or None (never past
+    :data:`SESSION_MINUTES`)."""
+    who = st.session_state.get(SESSION_KEY)
+    if not isinstance(who, dict):
+        return None
+    if time.time() - float(who["at"]) > SESSION_MINUTES * 60:
+        st.session_state.pop(SESSION_KEY, None)
+        return None
+    return who
 
 
 def login(url: str) -> None:
     st.caption(
         "Enter your CNIC and ask for a code: it is sent by SMS to the phone registered for "
-        "you. (Demo: `landgov advisories outbox --limit 5` shows the message.)"
+        "you and works once, for 10 minutes."
     )
     cnic = st.text_input("CNIC", placeholder="35401-1234567-1", key="farmer_cnic").strip()
     cols = st.columns(2)
@@ -34,29 +63,27 @@ def login(url: str) -> None:
         if not CNIC.match(cnic):
             st.error("Write the CNIC as 00000-0000000-0.")
         else:
-            from landgov.advisories.farmer import FarmerNotFound, issue_code
+            from landgov.advisories.farmer import request_code
 
-            with panels.database_errors(url):
-                try:
-                    with data.engine(url).begin() as conn:
-                        issue_code(conn, cnic)
-                    st.success("A code was sent to your registered phone. It works for 10 minutes.")
-                except FarmerNotFound as exc:
-                    st.error(str(exc))
+            with panels.database_errors(url), data.engine(url).begin() as conn:
+                answer = request_code(conn, cnic)  # counted whatever the answer
+            if answer.refused_by is None:
+                st.info(answer.message)
+            else:
+                st.warning(answer.message)
     code = st.text_input("Code", max_chars=6, key="farmer_code").strip()
     if cols[1].button("Open my parcels", key="farmer_open", icon=":material/lock_open:"):
-        from landgov.advisories.farmer import FarmerNotFound, verify_code
+        if not CNIC.match(cnic):
+            st.error("Write the CNIC as 00000-0000000-0.")
+            return
+        from landgov.advisories.farmer import verify_code
 
-        with panels.database_errors(url):
-            try:
-                with data.engine(url).begin() as conn:  # a wrong try is counted either way
-                    pid, why = verify_code(conn, cnic, code)
-            except FarmerNotFound as exc:
-                pid, why = None, str(exc)
+        with panels.database_errors(url), data.engine(url).begin() as conn:
+            pid, why = verify_code(conn, cnic, code)  # a failure is counted either way
         if pid is None:
             st.error(why)
         else:
-            st.session_state[SESSION_KEY] = cnic
+            st.session_state[SESSION_KEY] = {"cnic": cnic, "party_id": pid, "at": time.time()}
             st.rerun()
 
 
@@ -96,10 +123,12 @@ def advisory_card(a: dict[str, Any], lang: str) -> None:
 
 
 def parcels(url: str, cnic: str, on: date) -> None:
-    from landgov.advisories.farmer import farmer_view
+    from landgov.advisories.farmer import farmer_view, log_farmer_view
 
-    with panels.database_errors(url), data.engine(url).connect() as conn:
+    with panels.database_errors(url), data.engine(url).begin() as conn:
         view = farmer_view(conn, cnic, on)
+        log_farmer_view(conn, cnic, view["party_id"], on,
+                        {"parcels": [p["khasra_id"] for p in view["parcels"]]})  # fmt: skip
     top = st.columns([3, 1])
     top[0].subheader(f"{view['name']} — your parcels on {on:%d %b %Y}")
     if top[1].button("Sign out", key="farmer_signout"):
@@ -140,13 +169,13 @@ def parcels(url: str, cnic: str, on: date) -> None:
 
 
 def main() -> None:
-    ctx = context.current()
     st.title("Farmer")
-    cnic = st.session_state.get(SESSION_KEY)
-    if cnic is None:
-        login(ctx.url)
+    url, on = where()
+    who = signed_in()
+    if who is None:
+        login(url)
     else:
-        parcels(ctx.url, cnic, ctx.as_of)
+        parcels(url, str(who["cnic"]), on)
 
 
 main()

@@ -1,4 +1,10 @@
-"""Mutations page: officers enter, verify, sanction and reject mutations (intiqal)."""
+"""Mutations page: the signed-in officer enters, verifies, sanctions and rejects
+mutations (intiqal) in the mouzas of their jurisdiction today.
+
+There is no officer picker: who acts is the signed-in actor. The sidebar offers only the
+mouzas the officer is posted over today, the page shows only the forms the officer's
+roles allow, and the records engine checks everything again when the action is written.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +13,39 @@ from datetime import date
 import streamlit as st
 
 from app import context, data, forms, panels
+from app.navigation import MUTATION_CAPABILITIES
 
 
 def main() -> None:
-    ctx = context.current()
-    url, mouza = ctx.url, ctx.mouza
+    ctx = context.require(*MUTATION_CAPABILITIES)
+    url, mouza, actor = ctx.url, ctx.mouza, ctx.actor
     st.title("Mutations (intiqal)")
     st.caption(
         f"Mouza {mouza.name} — hadbast {mouza.hadbast_number}, tehsil {mouza.tehsil}. "
         "Entered → verified → sanctioned or rejected, with the same rules as "
         "`landgov mutation`."
     )
+    st.caption(
+        f"Signed in as {forms.who(actor)}: you may {forms.mutation_powers(actor)} in the "
+        "mouzas you are posted over today."
+    )
     if not forms.engine_available():
         st.info("The mutation engine (landgov.records.mutations) is not installed yet.")
         return
     with panels.database_errors(url):
-        officers = data.officers(url)
-    if not officers:
-        st.info("No officer in the database: add officers before deciding mutations.")
-        return
-    officer = forms.officer_picker(officers)
-    with panels.database_errors(url):
-        forms.outcome_panel(url, mouza)
+        forms.outcome_panel(url, mouza, actor)
         pending = data.pending_lines(url, mouza.id)
         khewats = data.mouza_khewats(url, mouza.id, date.today())
     count = pending["mutation_id"].nunique() if not pending.empty else 0
-    pending_tab, entry_tab = st.tabs([f"Pending mutations ({count})", "Enter a mutation"])
-    with pending_tab:
-        forms.pending_panel(url, mouza, pending, officer)
-    with entry_tab:
-        forms.entry_panel(url, mouza, khewats, officer)
+    if actor.has("mutation.enter"):
+        pending_tab, entry_tab = st.tabs([f"Pending mutations ({count})", "Enter a mutation"])
+        with pending_tab:
+            forms.pending_panel(url, mouza, pending, actor)
+        with entry_tab:
+            forms.entry_panel(url, mouza, khewats)
+    else:
+        st.subheader(f"Pending mutations ({count})")
+        forms.pending_panel(url, mouza, pending, actor)
 
 
 main()

@@ -1,17 +1,57 @@
-"""Parcels page: the mouza map; a khasra's owners, mutation chain and fard."""
+"""Parcels page: the mouza map; a khasra's owners, mutation chain and fard.
+
+For every signed-in role that reads the record (``records.read``). Owners are shown to
+roles that read personal data (``personal.read``), with CNICs masked unless the actor
+may unmask them in this mouza (:func:`landgov.security.may_unmask`); each owner list
+shown is an access-log row (who read whom). The fard is offered to those who may issue
+one here today.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from app import context, data, imagery, panels
 
 
+def owners_section(ctx: context.StaffContext, facts: data.KhasraFacts, panel_col: Any) -> None:
+    """The fard and the owners on the date (and today); each list shown is logged."""
+    url, mouza, as_of, actor = ctx.url, ctx.mouza, ctx.as_of, ctx.actor
+    today = date.today()
+    with panels.database_errors(url):
+        unmasked = data.unmask_allowed(url, actor, mouza.id)
+        owners = data.owners(url, facts.khasra_id, as_of)
+        khewat_ids = tuple(sorted({int(i) for i in owners["khewat_id"]}))
+        areas = data.khewat_areas(url, khewat_ids, as_of) if khewat_ids else {}
+        data.log_owner_read(url, actor, mouza, facts.number, owners, as_of, unmasked=unmasked)
+    with panel_col:
+        panels.fard_panel(url, mouza, owners, as_of, actor)
+    panels.owners_panel(owners, areas, as_of, unmasked=unmasked)
+    if as_of != today:
+        with panels.database_errors(url):
+            owners_now = data.owners(url, facts.khasra_id, today)
+            ids_now = tuple(sorted({int(i) for i in owners_now["khewat_id"]}))
+            areas_now = data.khewat_areas(url, ids_now, today) if ids_now else {}
+            chain = data.mutation_chain(url, facts.khasra_id)
+            data.log_owner_read(
+                url, actor, mouza, facts.number, owners_now, today, unmasked=unmasked
+            )
+        panels.changes_since(chain, as_of, today)
+        panels.owners_panel(
+            owners_now,
+            areas_now,
+            today,
+            title=f"Owners today ({today:%Y-%m-%d})",
+            unmasked=unmasked,
+        )
+
+
 def main() -> None:
-    ctx = context.current()
-    url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
+    ctx = context.require("records.read")
+    url, mouza, as_of, actor = ctx.url, ctx.mouza, ctx.as_of, ctx.actor
     st.title("Mouza map and record of rights")
     with panels.database_errors(url):
         parcels = data.parcels(url, mouza.id, as_of)
@@ -43,20 +83,16 @@ def main() -> None:
         panels.khasra_panel(facts)
     today = date.today()
     with panels.database_errors(url):
-        owners = data.owners(url, facts.khasra_id, as_of)
-        khewat_ids = tuple(sorted({int(i) for i in owners["khewat_id"]}))
-        areas = data.khewat_areas(url, khewat_ids, as_of) if khewat_ids else {}
         chain = data.mutation_chain(url, facts.khasra_id)
-    with panel_col:
-        panels.fard_panel(url, mouza, owners, as_of)
-    panels.owners_panel(owners, areas, as_of)
-    if as_of != today:
-        with panels.database_errors(url):
-            owners_now = data.owners(url, facts.khasra_id, today)
-            ids_now = tuple(sorted({int(i) for i in owners_now["khewat_id"]}))
-            areas_now = data.khewat_areas(url, ids_now, today) if ids_now else {}
-        panels.changes_since(chain, as_of, today)
-        panels.owners_panel(owners_now, areas_now, today, title=f"Owners today ({today:%Y-%m-%d})")
+    if actor.has("personal.read"):
+        owners_section(ctx, facts, panel_col)
+    else:
+        with panel_col:
+            st.caption(
+                f"Owners are not shown: {actor.display} may not read owners and their shares."
+            )
+        if as_of != today:
+            panels.changes_since(chain, as_of, today)
     panels.mutation_chain_panel(chain, facts.number, as_of)
     imagery.ndvi_panel(url, mouza.name, mouza.id, facts.khasra_id, facts.number)
 

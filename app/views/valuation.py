@@ -6,6 +6,10 @@ sales (below the DC value, or far below the model value).
 Everything is read from what ``landgov valuation run`` and the rate tables stored, through
 the same functions the CLI calls (:mod:`landgov.valuation`), so the page and the CLI agree
 to the rupee. The data and pure helpers are in :mod:`app.valuation_data`.
+
+For roles that read valuations (``valuation.read``: revenue analysts, the deciding
+revenue officers, auditors). The tables name parcels and mutations, never a person, so
+there is no CNIC to mask; the CSV download neutralises formula-like cells.
 """
 
 from __future__ import annotations
@@ -273,7 +277,7 @@ def under_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
 
 
 def main() -> None:
-    ctx = context.current()
+    ctx = context.require("valuation.read")
     url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
     st.title("Valuation")
     st.caption(

@@ -12,15 +12,19 @@ person again updates the contact (a new opt-out, a new phone).
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.errors import ImportRejected, RowProblem
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 COLUMNS: Final = ("cnic", "phone", "language", "opted_in_on", "opted_out_on")
 _PHONE: Final = re.compile(r"^(?:\+?92|0)(3\d{9})$")
@@ -37,28 +41,47 @@ def _date(raw: str) -> date | None:
     return None if not raw.strip() else date.fromisoformat(raw.strip())
 
 
-def load_contacts(engine: Engine, path: str | Path, *, source: str = "import") -> int:
+def load_contacts(engine: Engine, path: str | Path, *, actor: Actor, source: str = "import") -> int:
     """Loads the file (module docstring); returns the number of contacts written.
 
+    ``actor`` must hold ``advisories.contacts`` (an administrator, the advisories or the
+    demo service); the load is one transaction bound to it, with one audit row naming
+    it, the file and its SHA-256 (no phone numbers: the audit log is not a phone book).
+
     Raises:
+        AccessDenied: the actor may not load contacts.
         ImportRejected: a missing column or any bad row; nothing is written.
     """
+    from landgov.security import authorize, bind
+    from landgov.storage import audit
+
     path = Path(path)
+    with engine.connect() as conn:
+        authorize(conn, actor, "advisories.contacts")  # before reading a phone number
     problems: list[RowProblem] = []
     try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
             rows = list(reader)
     except OSError as exc:
         raise ImportRejected(str(path), [RowProblem(None, None, f"cannot read: {exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            str(path), [RowProblem(None, None, f"not UTF-8 text (byte {exc.start})")]
+        ) from None
+    except csv.Error as exc:
+        raise ImportRejected(str(path), [RowProblem(None, None, f"not CSV: {exc}")]) from None
     missing = [c for c in ("cnic", "phone") if c not in header]
     if missing:
         raise ImportRejected(str(path), [RowProblem(None, c, "column missing") for c in missing])
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "advisories.contacts")
         people = dict(conn.execute(text(
             "SELECT cnic, id FROM party WHERE kind = 'person' AND cnic = ANY(:c)"),
-            {"c": [r["cnic"].strip() for r in rows]}).all())  # fmt: skip
+            {"c": [(r.get("cnic") or "").strip() for r in rows]}).all())  # fmt: skip
         clean = []
         for n, r in enumerate(rows, start=1):
             cnic = (r.get("cnic") or "").strip()
@@ -98,4 +121,8 @@ def load_contacts(engine: Engine, path: str | Path, *, source: str = "import") -
             [{"p": p, "ph": ph, "l": lang, "i": i, "o": o, "src": source}
              for p, ph, lang, i, o in clean],
         )  # fmt: skip
+        audit.append(conn, actor=actor.label, action="load farmer contacts",
+                     entity="farmer_contact",
+                     details={"file": str(path), "sha256": digest, "contacts": len(clean),
+                              "source": source})  # fmt: skip
     return len(clean)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import text
@@ -49,6 +49,9 @@ from landgov.advisories.rules import (
     yield_outlook,
 )
 from landgov.advisories.texts import render
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 INDICES = ("ndvi", "wdrvi", "ndmi")
 MIN_VALID = 0.5
@@ -299,10 +302,23 @@ def run_advisories(
     *,
     mouza_id: int | None = None,
     district_t_ha: dict[str, float] | None = None,
+    actor: Actor,
 ) -> RunReport:
-    """Computes, stores and queues the advisories of the season ``as_of`` falls in."""
+    """Computes, stores and queues the advisories of the season ``as_of`` falls in.
+
+    ``actor`` must hold ``advisories.run`` (the advisories or demo service); the run's
+    transaction is bound to it and its audit row names it.
+
+    Raises:
+        AccessDenied: the actor may not run advisories.
+    """
+    from landgov.security import authorize, bind
+    from landgov.storage import audit
+
     season, year = season_of(as_of)
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "advisories.run")
         mouzas = [mouza_id] if mouza_id is not None else [
             int(x) for x in conn.execute(text("SELECT id FROM mouza ORDER BY id")).scalars()
         ]  # fmt: skip
@@ -366,6 +382,9 @@ def run_advisories(
             text("UPDATE advisory_run SET summary = CAST(:s AS jsonb) WHERE id = :r"),
             {"s": json.dumps(report.as_json()), "r": run_id},
         )
+        audit.append(conn, actor=actor.label, action="run advisories", entity="advisory_run",
+                     entity_id=str(run_id),
+                     details={**report.as_json(), "mouza_id": mouza_id})  # fmt: skip
     return report
 
 

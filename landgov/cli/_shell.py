@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from psycopg import errors as pg_errors
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -38,7 +39,9 @@ def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except LandgovError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            # no hard line breaks: a message stays one greppable line in logs
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
+                      soft_wrap=True)  # fmt: skip
             sys.exit(1)
         except OperationalError as exc:  # server down, wrong URL or credentials
             reason = str(exc.orig).strip() if exc.orig else str(exc)
@@ -200,3 +203,43 @@ def job_actor(service: str, capability: str) -> Actor:
     actor = service_login(engine(), service, key)
     policy.check_role(actor.roles, capability, actor.display)
     return actor
+
+
+def read_session_unchecked() -> dict[str, str] | None:
+    """The saved token even from a file others could read (only to revoke it at logout:
+    a token that may have leaked must end server-side all the more)."""
+    try:
+        data = json.loads(session_file().read_text(encoding="utf-8"))
+        return {"token": str(data["token"]), "username": str(data["username"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --- after a batch job -------------------------------------------------------------------
+#
+# Every batch job (and every sanction day) ends with a signed checkpoint of the audit
+# chain's head, written outside the database (landgov.storage.audit.write_checkpoint), so
+# a later rewrite or truncation of the newest rows shows. Best effort: a job that did its
+# work is not failed because the checkpoint could not be signed; the note says why.
+
+
+def checkpoint_after_job(actor: Actor) -> bool:
+    """Writes a signed audit checkpoint after a job; returns whether one was written.
+
+    Skipped with a one-line note on stderr when this landgov has no signed checkpoints,
+    the signing key cannot be read or made, or the chain cannot be checkpointed.
+    """
+    from landgov.storage import audit
+
+    write = getattr(audit, "write_checkpoint", None)
+    if write is None:
+        err.print("note: audit checkpoint skipped (signed checkpoints not available)",
+                  highlight=False, markup=False)  # fmt: skip
+        return False
+    try:
+        write(engine(), actor_label=actor.label)
+    except (LandgovError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"note: audit checkpoint skipped: {first}", highlight=False, markup=False)
+        return False
+    return True

@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, option_date, out
+from landgov.cli._shell import (
+    checkpoint_after_job,
+    clean_errors,
+    current_actor,
+    engine,
+    job_actor,
+    option_date,
+    out,
+)
 
 app = typer.Typer(help="Farmer advisories (Urdu and English) and the SMS outbox.",
                   no_args_is_help=True)  # fmt: skip
@@ -34,12 +42,14 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Advise every cultivated parcel for the season of the date and queue the SMS (a
-    re-run refreshes the advice and queues nothing twice)."""
+    re-run refreshes the advice and queues nothing twice). Runs as the advisories
+    service."""
     from landgov.advisories.run import district_averages, run_advisories, season_of
     from landgov.storage import find_mouza
 
     day = option_date(as_of, "--as-of")
     assert day is not None
+    actor = job_actor("advisories", "advisories.run")
     eng = engine()
     mid = None
     if mouza is not None:
@@ -48,7 +58,8 @@ def run_cmd(
     district = None
     if district_yields is not None:
         district = district_averages(district_yields, *season_of(day))
-    report = run_advisories(eng, day, mouza_id=mid, district_t_ha=district)
+    report = run_advisories(eng, day, mouza_id=mid, district_t_ha=district, actor=actor)
+    checkpoint_after_job(actor)
     if as_json:
         typer.echo(json.dumps(report.as_json()))
         return
@@ -69,12 +80,23 @@ def show_cmd(
     lang: Annotated[str, typer.Option(help="ur or en (readable output).")] = "en",
     as_json: JsonOpt = False,
 ) -> None:
-    """One farmer's own parcels and their advisories (nobody else's)."""
+    """One farmer's own parcels and their advisories (nobody else's), for a signed-in
+    person who may read owners; the read is logged, and the CNIC is masked unless the
+    reader is an officer posted over one of the parcels."""
     from landgov.advisories.farmer import farmer_view
+    from landgov.cli._shell import current_actor
+    from landgov.domain.cnic import mask_cnic
+    from landgov.security import log_access, may_unmask
 
+    actor = current_actor("personal.read")
     day = option_date(on, "--on") or date.today()
-    with engine().connect() as conn:
+    with engine().begin() as conn:
         view = farmer_view(conn, cnic, day)
+        unmasked = any(may_unmask(conn, actor, p["mouza_id"]) for p in view["parcels"])
+        log_access(conn, actor, "advisories.show", "party", str(view["party_id"]),
+                   {"on": day, "unmasked": unmasked})  # fmt: skip
+    if not unmasked:
+        view["cnic"] = mask_cnic(view["cnic"])
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, default=str))
         return
@@ -88,6 +110,20 @@ def show_cmd(
                       highlight=False)  # fmt: skip
 
 
+def mask_phone(phone: str) -> str:
+    """``+923001234567`` as ``+*********567``: only the last 3 digits shown."""
+    digits = sum(c.isdigit() for c in phone)
+    seen = 0
+    shown = []
+    for c in phone:
+        if c.isdigit():
+            seen += 1
+            shown.append(c if seen > digits - 3 else "*")
+        else:
+            shown.append(c)
+    return "".join(shown)
+
+
 @app.command("outbox")
 @clean_errors
 def outbox_cmd(
@@ -96,24 +132,38 @@ def outbox_cmd(
     limit: Annotated[int, typer.Option(min=1)] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """Messages waiting for (or handed to) the SMS gateway, newest first."""
+    """Messages waiting for (or handed to) the SMS gateway, newest first. Phone numbers
+    show their last 3 digits only (unless the role may see them in full), one-time
+    codes never; every read is logged."""
     from sqlalchemy import text
 
     from landgov.advisories.contacts import normalise_phone
+    from landgov.advisories.farmer import REDACTED
+    from landgov.security import log_access, may_unmask
 
+    actor = current_actor("advisories.outbox")
     number = None if phone is None else normalise_phone(phone) or phone
-    with engine().connect() as conn:
-        rows = conn.execute(text(
+    with engine().begin() as conn:
+        rows = [dict(r) for r in conn.execute(text(
             "SELECT id, phone, language, purpose, kind, segments, body, created_at"
             " FROM sms_outbox WHERE status = :s AND (CAST(:ph AS text) IS NULL OR phone = :ph)"
             " ORDER BY created_at DESC, id DESC LIMIT :n"),
-            {"s": status, "ph": number, "n": limit}).mappings().all()  # fmt: skip
+            {"s": status, "ph": number, "n": limit}).mappings()]  # fmt: skip
+        unmasked = may_unmask(conn, actor, None)
+        log_access(conn, actor, "sms_outbox.read", "phone", number or "*",
+                   {"status": status, "rows": len(rows), "unmasked": unmasked})  # fmt: skip
+    for r in rows:
+        if not unmasked:
+            r["phone"] = mask_phone(r["phone"])
+        if r["purpose"] == "otp":  # a one-time code is for the farmer's phone only
+            r["body"] = REDACTED
     if as_json:
-        typer.echo(json.dumps([dict(r) for r in rows], ensure_ascii=False, default=str))
+        typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
         return
     for r in rows:
         out.print(f"{r['id']} {r['phone']} [{r['purpose']} {r['kind'] or ''} {r['language']},"
-                  f" {r['segments']} seg] {r['body']}", highlight=False)  # fmt: skip
+                  f" {r['segments']} seg] {r['body']}", highlight=False,
+                  markup=False)  # fmt: skip
     out.print(f"{len(rows)} message(s) {status}", highlight=False)
 
 
@@ -124,8 +174,11 @@ def contacts_load_cmd(
         Path, typer.Argument(help="CSV: cnic, phone, language, opted_in_on, opted_out_on.")
     ],
 ) -> None:
-    """Load farmers' phones and consent (all rows or none; a person again: updated)."""
+    """Load farmers' phones and consent (all rows or none; a person again: updated).
+    Runs as a signed-in administrator, else as the advisories service."""
     from landgov.advisories.contacts import load_contacts
 
-    n = load_contacts(engine(), path)
+    actor = job_actor("advisories", "advisories.contacts")
+    n = load_contacts(engine(), path, actor=actor)
     out.print(f"{n} contact(s) loaded from {path}", highlight=False)
+    checkpoint_after_job(actor)

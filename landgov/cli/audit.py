@@ -1,4 +1,10 @@
-"""``landgov audit``: the hash-chained audit log."""
+"""``landgov audit``: the hash-chained audit log and its signed checkpoints.
+
+Reading and verifying the log is an auditor's (capability ``audit.read``, the person
+signed in with ``landgov login``); signing a checkpoint of its head is an auditor's, a
+deciding officer's or a batch service's (``audit.checkpoint``: the signed-in person when
+they may, else the ``audit`` service with its key file).
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,84 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, err, out
+from landgov.cli._shell import clean_errors, current_actor, engine, err, job_actor, out
 
 app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
 
 
 @app.command("verify")
 @clean_errors
-def verify_cmd() -> None:
-    """Check the whole hash chain; name the first tampered, deleted or reordered row.
+def verify_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the whole hash chain and every signed checkpoint of this database.
 
-    Exits 0 when the chain is intact, 2 when it is broken.
+    Names the first tampered, deleted, reordered or unchained row, and every checkpoint
+    the log disagrees with: truncated (newest rows cut off), rewritten (hashes
+    recomputed after an edit), forged (a line not signed by the audit key). The
+    checkpoint file and key: $LANDGOV_AUDIT_CHECKPOINTS, $LANDGOV_AUDIT_KEY (defaults
+    under $LANDGOV_HOME). Exits 0 when all holds, 2 when anything is wrong.
     """
     from rich.markup import escape
 
     from landgov.storage import audit
 
+    current_actor("audit.read")
     report = audit.verify(engine())
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        if not report.ok:
+            raise typer.Exit(2)
+        return
     if report.ok:
         out.print(report.summary(), highlight=False, soft_wrap=True)
+        if report.checkpoints == 0:
+            out.print(
+                "no signed checkpoints of this database yet: a rewrite of the whole chain or "
+                "a cut of its newest rows would not show ('landgov audit checkpoint')",
+                highlight=False,
+                soft_wrap=True,
+            )
         return
-    err.print(
-        f"[bold red]{escape(report.summary())}[/]", markup=True, highlight=False, soft_wrap=True
-    )
-    err.print(
-        f"{report.rows - 1} row(s) before it verified; last good: seq {report.last_seq}, "
-        f"hash {report.last_hash}",
+    head, *rest = report.summary().splitlines()
+    err.print(f"[bold red]{escape(head)}[/]", markup=True, highlight=False, soft_wrap=True)
+    for line in rest:
+        err.print(f"[red]{escape(line)}[/]", markup=True, highlight=False, soft_wrap=True)
+    if report.problem is not None:
+        err.print(
+            f"{report.rows - 1} row(s) before it verified; last good: seq {report.last_seq}, "
+            f"hash {report.last_hash}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(2)
+
+
+@app.command("checkpoint")
+@clean_errors
+def checkpoint_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checkpoint as JSON.")] = False,
+) -> None:
+    """Sign the verified head of the chain (Ed25519) and append it to the checkpoint file.
+
+    The key and the file live outside the database ($LANDGOV_HOME/secrets/audit-signing.key,
+    $LANDGOV_HOME/audit/checkpoints.jsonl); a broken chain is never signed (exit 1).
+    """
+    from landgov.security import checkpoints
+    from landgov.storage import audit
+
+    actor = job_actor("audit", "audit.checkpoint")
+    checkpoint = audit.write_checkpoint(engine(), actor_label=actor.label)
+    if as_json:
+        typer.echo(json.dumps({**checkpoint.to_dict(), "line": checkpoint.line}))
+        return
+    out.print(
+        f"signed checkpoint of {checkpoint.database}: seq {checkpoint.seq}, hash "
+        f"{checkpoint.row_hash}, at {checkpoint.at}, key {checkpoint.key[:16]}… "
+        f"({checkpoints.default_checkpoints_path()} line {checkpoint.line}; by {actor.label})",
         highlight=False,
         soft_wrap=True,
     )
-    raise typer.Exit(2)
 
 
 @app.command("show")
@@ -51,6 +105,8 @@ def show_cmd(
 ) -> None:
     """The newest audit rows, oldest first, with their chain hashes."""
     from sqlalchemy import text
+
+    current_actor("audit.read")
 
     where = "WHERE entity = :entity" if entity is not None else ""
     with engine().connect() as conn:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli._shell import checkpoint_after_job, clean_errors, engine, job_actor, out
 
 app = typer.Typer(help="Detections from imagery: encroachment on state land.", no_args_is_help=True)
 
@@ -49,10 +49,12 @@ def encroachment_cmd(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """New structures between two orthophotos that stand on state land or a right-of-way."""
+    """New structures between two orthophotos that stand on state land or a right-of-way
+    (runs as the models service)."""
     from landgov.config import load_settings
     from landgov.jobs.encroachment import detect_encroachment
 
+    actor = job_actor("models", "models.write")
     name, _, version = model.partition(":")
     report = detect_encroachment(
         engine(),
@@ -66,7 +68,9 @@ def encroachment_cmd(
         min_area_m2=min_area,
         min_confidence=min_confidence,
         force=force,
+        actor=actor,
     )
+    checkpoint_after_job(actor)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=1, default=str))
         return

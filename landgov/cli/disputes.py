@@ -1,9 +1,11 @@
 """``landgov disputes``: scan the records for dispute and fraud signals; work the cases.
 
-``scan`` opens cases; ``score`` measures the rules against planted truth; ``cases``
-lists them riskiest first (an officer's jurisdiction, a mouza, some statuses); ``show``
-prints one with its evidence; ``review``, ``confirm``, ``dismiss`` and ``refer`` take it
-through its lifecycle (:mod:`landgov.disputes.cases`).
+``scan`` opens cases (a batch job: the ``disputes`` service, or a signed-in person who
+may scan); ``score`` measures the rules against planted truth; ``cases`` lists them
+riskiest first (the signed-in officer's jurisdiction, a mouza, some statuses); ``show``
+prints one with its evidence (CNICs masked unless the officer may see them there; the
+read is logged); ``review``, ``confirm``, ``dismiss`` and ``refer`` take it through its
+lifecycle as the signed-in officer (``landgov login``; :mod:`landgov.disputes.cases`).
 A refused step prints the rule that refused it (``refused by rule case_status: ...``)
 and exits 1; nothing was written.
 """
@@ -17,7 +19,14 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, option_date, out
+from landgov.cli._shell import (
+    clean_errors,
+    current_actor,
+    engine,
+    job_actor,
+    option_date,
+    out,
+)
 
 app = typer.Typer(help="Dispute detection: rules, flags, cases.", no_args_is_help=True)
 
@@ -31,14 +40,18 @@ def scan_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """Run every enabled rule; store flags once per subject and open cases (no duplicates)."""
+    """Run every enabled rule; store flags once per subject and open cases (no duplicates).
+
+    Runs as the 'disputes' batch service (its key under $LANDGOV_HOME/secrets), or as the
+    signed-in person when allowed to scan."""
     from landgov.disputes.scan import scan
 
     try:
         since_d = date.fromisoformat(since) if since else None
     except ValueError as exc:
         raise typer.BadParameter(f"{since!r} is not a date", param_hint="--since") from exc
-    report = scan(engine(), mouza=mouza, since=since_d)
+    actor = job_actor("disputes", "disputes.scan")
+    report = scan(engine(), mouza=mouza, since=since_d, actor=actor)
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=1))
         return
@@ -54,7 +67,6 @@ def scan_cmd(
 # --- the case workflow ---------------------------------------------------------------
 
 CaseArg = Annotated[int, typer.Argument(help="The case id (see 'landgov disputes cases').")]
-OfficerOpt = Annotated[str, typer.Option("--officer", help="CNIC of the acting officer.")]
 OnOpt = Annotated[
     str | None, typer.Option("--on", help="Date of the step, YYYY-MM-DD (default: today).")
 ]
@@ -77,24 +89,25 @@ def cases_cmd(
             "under_review, confirmed, dismissed, referred.",
         ),
     ] = None,
-    officer: Annotated[
-        str | None, typer.Option(help="CNIC: only the mouzas of this officer's jurisdiction.")
-    ] = None,
     on: Annotated[
         str | None, typer.Option(help="Jurisdiction and 'overdue' on YYYY-MM-DD (default today).")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The case queue, riskiest first."""
+    """The case queue, riskiest first: the mouzas of your postings (an officer), or every
+    mouza (an auditor); --mouza: that mouza's cases."""
     from imagery.series import resolve_mouza
     from landgov.disputes.cases import case_queue
 
+    actor = current_actor("case.read")
     day = option_date(on, "--on")
     with engine().connect() as conn:
-        mouza_ids = None if mouza is None else [resolve_mouza(conn, mouza)]
-        rows = case_queue(
-            conn, officer_cnic=officer, mouza_ids=mouza_ids, statuses=status or None, on=day
-        )
+        if mouza is None:
+            rows = case_queue(conn, actor=actor, statuses=status or None, on=day)
+        else:
+            rows = case_queue(
+                conn, mouza_ids=[resolve_mouza(conn, mouza)], statuses=status or None, on=day
+            )
     if as_json:
         typer.echo(json.dumps(rows, default=str, indent=1))
         return
@@ -129,11 +142,27 @@ def cases_cmd(
 @app.command("show")
 @clean_errors
 def show_cmd(case_id: CaseArg, as_json: JsonOpt = False) -> None:
-    """One case: status, risk breakdown, flags with evidence, mutations, audit history."""
-    from landgov.disputes.cases import case_detail
+    """One case: status, risk breakdown, flags with evidence, mutations, audit history.
 
-    with engine().connect() as conn:
+    CNICs are shown in full only to an officer posted over the case's mouza; every
+    showing is written to the access log."""
+    from landgov.disputes.cases import case_detail, masked
+    from landgov.security import log_access, may_unmask
+    from landgov.security.access import SubjectKind
+
+    actor = current_actor("case.read")
+    with engine().begin() as conn:
         detail = case_detail(conn, case_id)
+        case = detail["case"]
+        unmasked = may_unmask(conn, actor, int(case["mouza_id"]))
+        subject_kind: SubjectKind = "mouza"
+        subject = str(case["mouza_id"])
+        if case["subject"] in ("khewat", "khasra"):
+            subject_kind, subject = case["subject"], str(case["subject_id"])
+        log_access(conn, actor, "dispute case show", subject_kind, subject,
+                   {"case": case_id, "unmasked": unmasked})  # fmt: skip
+    if not unmasked:
+        detail = masked(detail)
     if as_json:
         typer.echo(json.dumps(detail, default=str, indent=1, ensure_ascii=False))
         return
@@ -179,19 +208,20 @@ def _print_detail(detail: dict[str, Any]) -> None:
         p(f"  {a['at']:%Y-%m-%d %H:%M} {a['action']} by {a['actor']}")
 
 
-def _step(action: str, case_id: int, officer: str, on: str | None, **kw: str | None) -> None:
+def _step(action: str, case_id: int, on: str | None, **kw: str | None) -> None:
     from landgov.disputes import cases
 
     day = option_date(on, "--on")
+    actor = current_actor("case.review" if action == "review" else "case.decide")
     eng = engine()
     if action == "review":
-        step = cases.review(eng, case_id, officer, on=day)
+        step = cases.review(eng, case_id, actor, on=day)
     elif action == "confirm":
-        step = cases.confirm(eng, case_id, officer, on=day, note=kw.get("note"))
+        step = cases.confirm(eng, case_id, actor, on=day, note=kw.get("note"))
     elif action == "dismiss":
-        step = cases.dismiss(eng, case_id, officer, str(kw.get("reason") or ""), on=day)
+        step = cases.dismiss(eng, case_id, actor, str(kw.get("reason") or ""), on=day)
     else:
-        step = cases.refer(eng, case_id, officer, on=day)
+        step = cases.refer(eng, case_id, actor, on=day)
     line = (
         f"case {step.case_id}: {step.from_status.replace('_', ' ')} -> "
         f"{step.to_status.replace('_', ' ')} on {step.on.isoformat()} by {step.officer}"
@@ -206,40 +236,38 @@ def _step(action: str, case_id: int, officer: str, on: str | None, **kw: str | N
 
 @app.command("review")
 @clean_errors
-def review_cmd(case_id: CaseArg, officer: OfficerOpt, on: OnOpt = None) -> None:
-    """Take an open case up for review (any officer but a patwari)."""
-    _step("review", case_id, officer, on)
+def review_cmd(case_id: CaseArg, on: OnOpt = None) -> None:
+    """Take an open case up for review (any officer but a patwari, posted there)."""
+    _step("review", case_id, on)
 
 
 @app.command("confirm")
 @clean_errors
 def confirm_cmd(
     case_id: CaseArg,
-    officer: OfficerOpt,
     on: OnOpt = None,
     note: Annotated[str | None, typer.Option(help="Why it is confirmed (optional).")] = None,
 ) -> None:
     """Confirm a case under review: the dispute is real (a revenue officer)."""
-    _step("confirm", case_id, officer, on, note=note)
+    _step("confirm", case_id, on, note=note)
 
 
 @app.command("dismiss")
 @clean_errors
 def dismiss_cmd(
     case_id: CaseArg,
-    officer: OfficerOpt,
     reason: Annotated[str, typer.Option(help="Why the case is dismissed (required).")],
     on: OnOpt = None,
 ) -> None:
     """Dismiss an open or reviewed case, with a reason (a revenue officer)."""
-    _step("dismiss", case_id, officer, on, reason=reason)
+    _step("dismiss", case_id, on, reason=reason)
 
 
 @app.command("refer")
 @clean_errors
-def refer_cmd(case_id: CaseArg, officer: OfficerOpt, on: OnOpt = None) -> None:
+def refer_cmd(case_id: CaseArg, on: OnOpt = None) -> None:
     """Refer a confirmed case to the dispute resolution committee (90-day deadline)."""
-    _step("refer", case_id, officer, on)
+    _step("refer", case_id, on)
 
 
 @app.command("score")

@@ -29,14 +29,17 @@ def ingest_cmd(
     kind: _Annotated[
         str | None, typer.Option(help="sentinel-2, landsat or orthophoto (default: guess).")
     ] = None,
-    actor: _Annotated[str, typer.Option(help="Who ingests, for the audit log.")] = "cli",
 ) -> None:
-    """Validate raster files, store them as COGs and catalog each scene as a STAC item."""
+    """Validate raster files, store them as COGs and catalog each scene as a STAC item
+    (runs as the imagery service)."""
     from imagery.ingest import ingest
+    from landgov.cli._shell import checkpoint_after_job, job_actor
     from landgov.config import load_settings
 
+    actor = job_actor("imagery", "imagery.write")
     report = ingest(_engine(), paths, home=load_settings().home, kind=kind, actor=actor)
     _out.print(report.summary(), highlight=False, markup=False)
+    checkpoint_after_job(actor)
 
 
 @app.command("list")

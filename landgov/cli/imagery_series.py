@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli._shell import checkpoint_after_job, clean_errors, engine, job_actor, out
 from landgov.cli.imagery import app
 from landgov.errors import LandgovError
 
@@ -27,11 +27,13 @@ def series_cmd(
         Path | None, typer.Option("--out", help="Write the series to FILE.nc or FILE.csv.")
     ] = None,
 ) -> None:
-    """Compute (incrementally) per-parcel zonal statistics per scene and show or save them."""
+    """Compute (incrementally) per-parcel zonal statistics per scene and show or save them
+    (what is missing is computed and stored: runs as the imagery service)."""
     from imagery.series import parcel_series
     from landgov.config import load_settings
     from landgov.progress import progress_bar
 
+    job_actor("imagery", "imagery.write")
     home = load_settings().home
     eng = engine()
     with progress_bar() as progress:
@@ -51,7 +53,7 @@ def series_cmd(
         if out_file.suffix.lower() == ".nc":
             ds.to_netcdf(out_file)
         elif out_file.suffix.lower() == ".csv":
-            frame.to_csv(out_file, index=False)
+            _safe(frame).to_csv(out_file, index=False)
         else:
             raise LandgovError("--out must end in .nc or .csv")
     except OSError as exc:
@@ -80,11 +82,13 @@ def batch_cmd(
         typer.Option(help="dask scheduler address (tcp://host:port); default a LocalCluster."),
     ] = None,
 ) -> None:
-    """Zonal statistics of every pending (scene, mouza) through dask.distributed; idempotent."""
+    """Zonal statistics of every pending (scene, mouza) through dask.distributed; idempotent.
+    Runs as the imagery service."""
     from imagery.batch import run_batch
     from landgov.config import load_settings
     from landgov.progress import progress_bar
 
+    actor = job_actor("imagery", "imagery.write")
     eng = engine()
     if not mouza:
         from sqlalchemy import text
@@ -98,6 +102,7 @@ def batch_cmd(
             report = run_batch(eng, mouza, index=ix, home=load_settings().home, start=start,
                                end=end, scheduler=scheduler, progress=progress)  # fmt: skip
         out.print(f"{ix}: {report.summary()}", highlight=False, markup=False)
+    checkpoint_after_job(actor)
 
 
 @app.command("phenology")
@@ -109,10 +114,12 @@ def phenology_cmd(
     end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """Start, peak and end of season per parcel (Savitzky–Golay smoothed mean series)."""
+    """Start, peak and end of season per parcel (Savitzky–Golay smoothed mean series;
+    missing statistics are computed and stored: runs as the imagery service)."""
     from imagery.series import parcel_phenology, parcel_series
     from landgov.config import load_settings
 
+    job_actor("imagery", "imagery.write")
     ds = parcel_series(
         engine(), mouza=mouza, index=index, start=start, end=end, home=load_settings().home
     )
@@ -126,3 +133,10 @@ def phenology_cmd(
         typer.echo(json.dumps(records, indent=1, default=str))
         return
     out.print(frame.to_string(index=False), highlight=False, markup=False)
+
+
+def _safe(frame: Any) -> Any:
+    """The frame with text cells that a spreadsheet would run neutralised (OWASP)."""
+    from landgov.io.safe_csv import neutralise_frame  # imported late: pulls in geopandas
+
+    return neutralise_frame(frame)

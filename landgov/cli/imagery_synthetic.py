@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli._shell import clean_errors, out
+from landgov.cli._shell import checkpoint_after_job, clean_errors, job_actor, out
 from landgov.cli._shell import engine as _engine
 from landgov.cli.imagery import app
 
@@ -41,10 +41,12 @@ def synthesize_cmd(
     ] = False,
 ) -> None:
     """Write a kharif 2025 + rabi 2025-26 Sentinel-2-like series of the district (every
-    mouza, or --mouza) under $LANDGOV_HOME/synthetic/; skipped when already up to date."""
+    mouza, or --mouza) under $LANDGOV_HOME/synthetic/; skipped when already up to date.
+    Runs as the imagery service."""
     from imagery.synthetic import DEFAULT_SEASONS, season_dates, synthesize_s2
     from landgov.config import load_settings
 
+    actor = job_actor("imagery", "imagery.write")
     home = load_settings().home
     eng = _engine()
     target = home / "synthetic" / "sentinel-2"
@@ -63,7 +65,7 @@ def synthesize_cmd(
         from imagery.ingest import ingest
 
         # regenerated synthetic scenes keep their ids: replace what an older generator wrote
-        report = ingest(eng, files, home=home, kind="sentinel-2", actor="cli", replace=rewritten)
+        report = ingest(eng, files, home=home, kind="sentinel-2", actor=actor, replace=rewritten)
         out.print(report.summary())
     if orthophotos:
         from imagery.synthetic_ortho import synthesize_orthophotos
@@ -85,9 +87,11 @@ def synthesize_cmd(
             from imagery.ingest import ingest
 
             ortho = [p for p in images if p.name.startswith("ortho_")]
-            report = ingest(eng, ortho, home=home, kind="orthophoto", actor="cli",
+            report = ingest(eng, ortho, home=home, kind="orthophoto", actor=actor,
                             replace=rewritten)  # fmt: skip
             out.print(report.summary())
+    if do_ingest:
+        checkpoint_after_job(actor)
 
 
 _MANIFEST = "synthesized.json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,7 +55,14 @@ def zonal_cmd(
     frame = zonal_stats(raster, gdf.geometry.reset_index(drop=True), band=band, stats=names)
     frame.insert(0, field or "id", ids)
     try:
-        frame.to_csv(out_file, index=False)
+        _safe(frame).to_csv(out_file, index=False)
     except OSError as exc:
         raise ZonalError(f"cannot write {out_file}: {exc}") from exc
     out.print(f"wrote {len(frame)} parcel(s) to {out_file}")
+
+
+def _safe(frame: Any) -> Any:
+    """The frame with text cells that a spreadsheet would run neutralised (OWASP)."""
+    from landgov.io.safe_csv import neutralise_frame  # imported late: pulls in geopandas
+
+    return neutralise_frame(frame)

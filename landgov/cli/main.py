@@ -7,6 +7,7 @@ are registered here; all share :mod:`landgov.cli._shell` (clean errors, the engi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,10 +25,12 @@ from landgov.cli import (
     models,
     mutation,
     records,
+    session,
     tax,
+    users,
     valuation,
 )
-from landgov.cli._shell import clean_errors, engine, err, out
+from landgov.cli._shell import checkpoint_after_job, clean_errors, engine, err, job_actor, out
 from landgov.config import load_settings
 
 app = typer.Typer(
@@ -53,6 +56,11 @@ app.add_typer(disputes.app, name="disputes")
 app.add_typer(tax.app, name="tax")
 app.add_typer(valuation.app, name="valuation")
 app.add_typer(advisories.app, name="advisories")
+app.add_typer(users.app, name="users")
+app.command("login")(session.login_cmd)
+app.command("logout")(session.logout_cmd)
+app.command("whoami")(session.whoami_cmd)
+app.command("password")(session.password_cmd)
 
 
 @db_app.command("up")
@@ -135,19 +143,84 @@ def demo(
     seed: Annotated[
         int, typer.Option(help="Seed of the generator: same seed, same district.")
     ] = 42,
+    accounts: Annotated[
+        bool,
+        typer.Option(
+            "--accounts",
+            help="Only print how to sign in to the demo (accounts file and usernames).",
+        ),
+    ] = False,
 ) -> None:
     """Build the demo district (mouzas near Sheikhupura) and load it; idempotent.
 
     Files (parcels, state land, mutation register, DC rates, ground truth of the planted
-    anomalies) go to $LANDGOV_HOME/demo. A second run with the same seed returns at once.
+    anomalies) go to $LANDGOV_HOME/demo, and the demo's login accounts (officers, an
+    administrator, an analyst, an auditor) with their one-time passwords and TOTP secrets
+    to $LANDGOV_HOME/demo/accounts.txt (readable by you only). Runs as the 'demo' batch
+    service. A second run with the same seed returns at once.
     """
+    settings = load_settings()
+    if accounts:
+        _how_to_sign_in(settings.demo_dir)
+        return
     from landgov.demo import build_demo
     from landgov.progress import progress_bar
 
-    settings = load_settings()
+    actor = job_actor("demo", "records.load_demo")
     with progress_bar() as progress:
-        report = build_demo(engine(), settings.demo_dir, seed=seed, progress=progress)
+        report = build_demo(engine(), settings.demo_dir, seed=seed, progress=progress, actor=actor)
     out.print(report.summary())
+    _how_to_sign_in(settings.demo_dir)
+    checkpoint_after_job(actor)
+
+
+def _demo_usernames(demo_dir: Path) -> list[tuple[str, str, bool]]:
+    """(username, roles, posted today) of the demo accounts, from accounts.json (which
+    holds their secrets too: only these three fields are read out)."""
+    try:
+        data = json.loads((demo_dir / "accounts.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    rows = data.get("accounts", []) if isinstance(data, dict) else data
+    found: list[tuple[str, str, bool]] = []
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("username"):
+            roles = row.get("roles", [])
+            shown = ", ".join(map(str, roles)) if isinstance(roles, list) else str(roles)
+            found.append((str(row["username"]), shown, bool(row.get("posted_today", True))))
+    return found
+
+
+def _how_to_sign_in(demo_dir: Path) -> None:
+    """Where the demo accounts are and who they are; never their passwords or secrets."""
+    text_file, json_file = demo_dir / "accounts.txt", demo_dir / "accounts.json"
+    if not text_file.exists() and not json_file.exists():
+        out.print(f"no demo accounts file in {demo_dir} yet: run 'landgov demo' first",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+        return
+    accounts = _demo_usernames(demo_dir)
+    where = text_file if text_file.exists() else json_file
+    out.print(f"How to sign in: the demo accounts' passwords and TOTP secrets are in {where} "
+              "(readable by you only; not printed here).",
+              highlight=False, soft_wrap=True)  # fmt: skip
+    if not accounts:
+        return
+    active = [(u, r) for u, r, today in accounts if today]
+    out.print("  accounts acting today: " + "; ".join(f"{u} ({r})" for u, r in active),
+              highlight=False, soft_wrap=True)  # fmt: skip
+    if len(active) < len(accounts):
+        out.print(f"  and {len(accounts) - len(active)} more whose postings have ended "
+                  "(listed in the file)", highlight=False, soft_wrap=True)  # fmt: skip
+    deciding = ("naib_tehsildar", "tehsildar", "assistant_commissioner")
+    example = next((u for u, r in active if any(d in r.split(", ") for d in deciding)),
+                   (active or [(accounts[0][0], "")])[0][0])  # fmt: skip
+    out.print(
+        f"  dashboard: sign in as e.g. {example} with its password and the code of an "
+        "authenticator app given its TOTP secret (or otpauth URI);\n"
+        f"  command line: landgov login --username {example}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("inheritance")

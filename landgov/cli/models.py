@@ -65,8 +65,9 @@ def train_cmd(
         bool, typer.Option("--ship", help="Register in models/weights (shipped in the repo).")
     ] = False,
 ) -> None:
-    """Train on the demo district's synthetic imagery, score on a held-out mouza, register."""
-    from landgov.cli._shell import engine
+    """Train on the demo district's synthetic imagery, score on a held-out mouza, register
+    (runs as the models service)."""
+    from landgov.cli._shell import engine, job_actor
     from landgov.config import load_settings
     from landgov.jobs import training
     from landgov.progress import progress_bar
@@ -74,6 +75,7 @@ def train_cmd(
 
     if target not in _TARGETS:
         raise typer.BadParameter(f"choose one of {', '.join(_TARGETS)}", param_hint="TARGET")
+    job_actor("models", "models.write")
     home = load_settings().home
     root = REPO_WEIGHTS if ship else None
     if target == "encroachment":
@@ -122,20 +124,24 @@ def predict_cmd(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """Crop type and yield of every parcel of the mouzas for the seasons; stored as runs."""
+    """Crop type and yield of every parcel of the mouzas for the seasons; stored as runs
+    (runs as the models service)."""
     from sqlalchemy import text
 
-    from landgov.cli._shell import engine
+    from landgov.cli._shell import checkpoint_after_job, engine, job_actor
     from landgov.config import load_settings
     from landgov.jobs.crops import predict_mouza
 
+    actor = job_actor("models", "models.write")
     eng = engine()
     if not mouza:
         with eng.connect() as conn:
             ids = conn.execute(text("SELECT id FROM mouza ORDER BY id")).scalars()
             mouza = [str(i) for i in ids]
-    reports = [predict_mouza(eng, mouza=m, season=s, home=load_settings().home, force=force)[0]
+    reports = [predict_mouza(eng, mouza=m, season=s, home=load_settings().home, force=force,
+                             actor=actor)[0]
                for m in mouza for s in season]  # fmt: skip
+    checkpoint_after_job(actor)
     if as_json:
         typer.echo(json.dumps([r.as_json() for r in reports] if len(reports) > 1
                               else reports[0].as_json(), indent=1))  # fmt: skip

@@ -1,9 +1,19 @@
 """``landgov mutation``: enter, verify, sanction and reject mutations (intiqal).
 
-A mutation is named by its number in the register of its mouza (``N --mouza M``). A
-refusal prints the rule that refused it (``refused by rule transferor_holds_share: ...``)
-and exits 1; nothing was written. A conflict with another officer's sanction prints
-the khewat that is busy and exits 1 as well: try again.
+A mutation is named by its number in the register of its mouza (``N --mouza M``). Every
+command acts as the person signed in with ``landgov login`` (never a name typed on the
+command line): the patwari enters, the girdawar or a revenue officer verifies, a revenue
+officer signed in with the authenticator code sanctions or rejects, each only where
+posted (``landgov.records.mutations``, Who may act). A refusal prints the rule that
+refused it (``refused by rule transferor_holds_share: ...``, ``refused by rule
+separation_of_duties: ...``) and exits 1; nothing was written. A conflict with another
+officer's sanction prints the khewat that is busy and exits 1 as well: try again.
+
+Reading commands (``show``, ``check-inheritance``, ``rebuild``) need a role that reads
+personal data; CNICs are printed masked unless ``show --unmasked`` is asked by an officer
+posted over the mouza, and every ``show`` is written to the access log. After a
+sanction a signed checkpoint of the audit chain is written when this landgov has them
+(best effort: a note says why when not).
 """
 
 from __future__ import annotations
@@ -14,7 +24,15 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import BadOption, clean_errors, engine, option_date, out
+from landgov.cli._shell import (
+    BadOption,
+    clean_errors,
+    current_actor,
+    engine,
+    err,
+    option_date,
+    out,
+)
 from landgov.domain.shares import parse_share
 
 app = typer.Typer(
@@ -23,12 +41,31 @@ app = typer.Typer(
 
 MouzaOpt = Annotated[str, typer.Option("--mouza", help="Mouza name or hadbast number.")]
 NumberArg = Annotated[int, typer.Argument(help="The mutation's number in the mouza's register.")]
-OfficerOpt = Annotated[str, typer.Option("--officer", help="CNIC of the deciding officer.")]
-ActorOpt = Annotated[str, typer.Option(help="Who enters it (name or CNIC), for the audit log.")]
 
 
 def _date(text: str | None, what: str) -> date:
     return option_date(text, what) or date.today()
+
+
+def _masked(value: Any) -> Any:
+    from landgov.records.rights import mask_cnics
+
+    return mask_cnics(value)
+
+
+def _checkpoint(actor: Any) -> None:
+    """A signed audit checkpoint after a sanction, when this landgov has them
+    (``landgov.storage.audit.write_checkpoint``); best effort, a note on stderr if not."""
+    from landgov.errors import LandgovError
+    from landgov.storage import audit
+
+    if not hasattr(audit, "write_checkpoint"):
+        return
+    try:
+        audit.write_checkpoint(engine(), actor_label=actor.label)
+    except (LandgovError, OSError, ValueError) as exc:
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        err.print(f"note: audit checkpoint not written: {first}", highlight=False, markup=False)
 
 
 def _parse_line(text: str, khewat: int | None) -> Any:
@@ -117,15 +154,15 @@ def enter_cmd(
         typer.Option(help="Inheritance: CNIC=KIND of each heir (son, wife, ...), repeatable."),
     ] = None,
     school: Annotated[str, typer.Option(help="Inheritance: hanafi or jafari.")] = "hanafi",
-    actor: ActorOpt = "cli",
 ) -> None:
-    """Enter a mutation with its lines as written.
+    """Enter a mutation with its lines as written (the signed-in patwari of the mouza).
 
     An inheritance whose shares differ from faraid is entered but flagged, and will be
     refused at sanction.
     """
     from landgov.records import mutations
 
+    actor = current_actor("mutation.enter")
     lines = [_parse_line(item, khewat) for item in line]
     facts = None
     if deceased is not None or heir:
@@ -165,14 +202,14 @@ def enter_inheritance_cmd(
         typer.Option(help="Only these khewats (repeatable); default all the deceased holds."),
     ] = None,
     entered_on: Annotated[str | None, typer.Option(help="Entry date; default today.")] = None,
-    actor: ActorOpt = "cli",
 ) -> None:
-    """Enter an inheritance (wirasat) computed with faraid.
+    """Enter an inheritance (wirasat) computed with faraid (the signed-in patwari).
 
     Each heir gets the deceased's share times the heir's faraid share, exactly.
     """
     from landgov.records import mutations
 
+    actor = current_actor("mutation.enter")
     mid = mutations.enter_inheritance(
         engine(),
         mouza=mouza,
@@ -193,14 +230,15 @@ def enter_partition_cmd(
     khewat: Annotated[int, typer.Option(help="The joint khewat.")],
     khasra: Annotated[str, typer.Option(help="The khasra to divide, e.g. 45//12.")],
     entered_on: Annotated[str | None, typer.Option(help="Entry date; default today.")] = None,
-    actor: ActorOpt = "cli",
 ) -> None:
-    """Enter a partition (taqseem) of a khasra among the co-owners of its khewat.
+    """Enter a partition (taqseem) of a khasra among the co-owners of its khewat (the
+    signed-in patwari).
 
     The sanction splits the khasra into tatima parcels, one per co-owner.
     """
     from landgov.records.partition import enter_partition
 
+    actor = current_actor("mutation.enter")
     mid = enter_partition(
         engine(),
         mouza=mouza,
@@ -217,16 +255,17 @@ def enter_partition_cmd(
 def verify_cmd(
     number: NumberArg,
     mouza: MouzaOpt,
-    officer: OfficerOpt,
     on: Annotated[str | None, typer.Option(help="Verification date; default today.")] = None,
 ) -> None:
-    """Verify an entered mutation (a girdawar or a revenue officer in jurisdiction)."""
+    """Verify an entered mutation (the signed-in girdawar or revenue officer, posted over
+    the mouza, who did not enter it)."""
     from landgov.records import mutations
 
+    actor = current_actor("mutation.verify")
     eng = engine()
     mid = mutations.find_mutation(eng, mouza, number)
-    mutations.verify(eng, mid, officer_cnic=officer, on=_date(on, "--on"))
-    out.print(f"mutation {number} verified", highlight=False)
+    mutations.verify(eng, mid, actor=actor, on=_date(on, "--on"))
+    out.print(f"mutation {number} verified by {actor.display}", highlight=False)
 
 
 @app.command("sanction")
@@ -234,23 +273,27 @@ def verify_cmd(
 def sanction_cmd(
     number: NumberArg,
     mouza: MouzaOpt,
-    officer: OfficerOpt,
     on: Annotated[str, typer.Option(help="Sanction date YYYY-MM-DD.")],
 ) -> None:
     """Sanction a verified mutation; a refusal names its rule and writes nothing.
 
-    Every rule is checked on the sanction date and the shares change in one transaction.
+    The signed-in revenue officer (authenticator code at sign-in), posted over the mouza
+    today and on the sanction date, who neither entered nor verified it. Every rule is
+    checked on the sanction date and the shares change in one transaction; then a signed
+    audit checkpoint is written when available.
     """
     from landgov.records import mutations
 
+    actor = current_actor("mutation.sanction")
     eng = engine()
     mid = mutations.find_mutation(eng, mouza, number)
-    result = mutations.sanction(eng, mid, officer_cnic=officer, on=_date(on, "--on"))
+    result = mutations.sanction(eng, mid, actor=actor, on=_date(on, "--on"))
     out.print(
-        f"mutation {number} sanctioned: {result.closed} share row(s) closed, "
-        f"{result.opened} opened",
+        f"mutation {number} sanctioned by {actor.display}: {result.closed} share row(s)"
+        f" closed, {result.opened} opened" + (" (back-dated)" if result.backdated else ""),
         highlight=False,
     )
+    _checkpoint(actor)
 
 
 @app.command("reject")
@@ -258,17 +301,18 @@ def sanction_cmd(
 def reject_cmd(
     number: NumberArg,
     mouza: MouzaOpt,
-    officer: OfficerOpt,
     reason: Annotated[str, typer.Option(help="Why it is rejected (required).")],
     on: Annotated[str | None, typer.Option(help="Rejection date; default today.")] = None,
 ) -> None:
-    """Reject an entered or verified mutation, with a reason."""
+    """Reject an entered or verified mutation, with a reason (the signed-in revenue
+    officer, as for sanction)."""
     from landgov.records import mutations
 
+    actor = current_actor("mutation.reject")
     eng = engine()
     mid = mutations.find_mutation(eng, mouza, number)
-    mutations.reject(eng, mid, officer_cnic=officer, on=_date(on, "--on"), reason=reason)
-    out.print(f"mutation {number} rejected", highlight=False)
+    mutations.reject(eng, mid, actor=actor, on=_date(on, "--on"), reason=reason)
+    out.print(f"mutation {number} rejected by {actor.display}", highlight=False)
 
 
 @app.command("show")
@@ -277,12 +321,29 @@ def show_cmd(
     number: NumberArg,
     mouza: MouzaOpt,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    unmasked: Annotated[
+        bool,
+        typer.Option("--unmasked", help="Show CNICs in full (an officer posted over the mouza)."),
+    ] = False,
 ) -> None:
-    """Show a mutation: status, dates, officer, deed, lines, flags."""
+    """Show a mutation: status, dates, officer, accounts, deed, lines, flags."""
     from landgov.records import mutations
+    from landgov.records.rights import check_unmask
+    from landgov.security import log_access
+    from landgov.storage.lookup import find_mouza
 
+    actor = current_actor("personal.read")
     eng = engine()
-    shown = mutations.show(eng, mutations.find_mutation(eng, mouza, number))
+    mid = mutations.find_mutation(eng, mouza, number)
+    with eng.begin() as conn:  # the parties of a mutation are personal data: logged
+        mouza_id = find_mouza(conn, mouza)
+        if unmasked:
+            check_unmask(conn, actor, [mouza_id])
+        log_access(conn, actor, "mutation.show", "mouza", str(mouza_id),
+                   {"mutation": number, "unmasked": unmasked})  # fmt: skip
+    shown = mutations.show(eng, mid)
+    if not unmasked:
+        shown = _masked(shown)
     if as_json:
         typer.echo(json.dumps(shown, default=str))
         return
@@ -290,7 +351,8 @@ def show_cmd(
         f"mutation {shown['number']} of {shown['mouza']}: {shown['type']}, {shown['status']}",
         highlight=False,
     )
-    for key in ("entered_on", "verified_on", "decided_on", "officer", "rejection_reason",
+    for key in ("entered_on", "entered_by_account", "verified_on", "verified_by_account",
+                "decided_on", "officer", "decided_by_account", "rejection_reason",
                 "deed_number", "deed_date", "consideration_rs", "remarks"):  # fmt: skip
         if shown.get(key) is not None:
             out.print(f"  {key.replace('_', ' ')}: {shown[key]}", highlight=False)
@@ -307,9 +369,10 @@ def show_cmd(
 @app.command("check-inheritance")
 @clean_errors
 def check_inheritance_cmd(number: NumberArg, mouza: MouzaOpt) -> None:
-    """Compare an inheritance mutation with faraid; exit 1 when they differ."""
+    """Compare an inheritance mutation with faraid; exit 1 when they differ (CNICs masked)."""
     from landgov.records import mutations
 
+    current_actor("personal.read")
     eng = engine()
     diffs = mutations.check_inheritance(eng, mutations.find_mutation(eng, mouza, number))
     if not diffs:
@@ -317,7 +380,7 @@ def check_inheritance_cmd(number: NumberArg, mouza: MouzaOpt) -> None:
         return
     out.print(f"mutation {number} differs from faraid (rule faraid_shares):", highlight=False)
     for d in diffs:
-        out.print(f"  {d}", highlight=False)
+        out.print(f"  {_masked(str(d))}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -330,10 +393,11 @@ def rebuild_cmd(
     """Replay a mouza's register and compare with its shares; exit 1 when they differ.
 
     The sanctioned mutations are replayed from the settlement shares and compared with
-    the stored shares date by date.
+    the stored shares date by date. CNICs in the issues are masked.
     """
     from landgov.records import mutations
 
+    current_actor("personal.read")
     report = mutations.replay_mouza(engine(), mouza)
     if as_json:
         typer.echo(
@@ -346,7 +410,7 @@ def rebuild_cmd(
                     "equal": report.equal,
                     "differences": {str(k): v for k, v in report.differences.items()},
                     "issues": [
-                        {"mutation": m, "khewat": k, "rule": r, "message": msg}
+                        {"mutation": m, "khewat": k, "rule": r, "message": _masked(msg)}
                         for m, k, r, msg in report.issues
                     ],
                 },
@@ -360,7 +424,7 @@ def rebuild_cmd(
             highlight=False,
         )
         for m, k, rule, message in report.issues:
-            out.print(f"  mutation {m}, khewat {k}: {rule}: {message}", highlight=False)
+            out.print(f"  mutation {m}, khewat {k}: {rule}: {_masked(message)}", highlight=False)
         if report.equal:
             out.print("stored shares equal the replay of the register", highlight=False)
         for k, day in sorted(report.differences.items()):

@@ -1,4 +1,12 @@
-"""``landgov ror``, ``jamabandi`` and ``fard``: the record of rights and its extracts."""
+"""``landgov ror``, ``jamabandi`` and ``fard``: the record of rights and its extracts.
+
+Every command but ``fard verify`` (which anyone holding a fard's code may run) acts as
+the person signed in with ``landgov login``. Reads of owners (``ror khewat``, ``ror
+person``) need a role that reads personal data and are written to the access log; CNICs
+are printed masked unless ``--unmasked`` is asked by an officer posted over the mouzas
+concerned (also logged). ``jamabandi generate`` and ``fard issue`` record the signed-in
+account as the one who generated or issued.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli._shell import clean_errors, current_actor, engine, out
 
 ror_app = typer.Typer(help="Record of rights: holdings as of any date.", no_args_is_help=True)
 jamabandi_app = typer.Typer(
@@ -23,7 +31,13 @@ AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Record as of this date (YYYY-MM-DD); default today.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON.")]
-Actor = Annotated[str, typer.Option(help="Who does it, for the register and the audit log.")]
+Unmasked = Annotated[
+    bool,
+    typer.Option(
+        "--unmasked",
+        help="Show CNICs in full (an officer posted over the mouzas concerned; logged).",
+    ),
+]
 
 
 def _as_of(value: str | None) -> date:
@@ -45,6 +59,21 @@ def _p(text: str) -> None:
     out.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
+def _shown(value: Any, unmasked: bool) -> Any:
+    """``value`` with its CNICs masked unless ``unmasked``."""
+    from landgov.records.rights import mask_cnics
+
+    return value if unmasked else mask_cnics(value)
+
+
+def _snapshot_json(holding: Any, unmasked: bool) -> dict[str, Any]:
+    """The snapshot as JSON; its sha256 only in full (a hash of a snapshot whose masked
+    digits are the only unknown would give the CNIC away to a few million guesses)."""
+    if unmasked:
+        return {**holding.snapshot(), "sha256": holding.sha256}
+    return {**_shown(holding.snapshot(), False), "sha256": None}
+
+
 @ror_app.command("khewat")
 @clean_errors
 def ror_khewat(
@@ -52,24 +81,26 @@ def ror_khewat(
     khewat: Annotated[int, typer.Option(help="Khewat number.")],
     as_of: AsOf = None,
     as_json: AsJson = False,
+    unmasked: Unmasked = False,
 ) -> None:
     """A khewat's khasras and every right in force on a date, with exact shares."""
     from landgov.domain import format_kms, format_share
-    from landgov.records.rights import decimal_text, khewat_holding
-    from landgov.storage.lookup import find_mouza
+    from landgov.records.rights import decimal_text, read_khewat
 
+    actor = current_actor("personal.read")
     when = _as_of(as_of)
-    with engine().connect() as conn:
-        holding = khewat_holding(conn, find_mouza(conn, mouza), khewat, when)
+    holding = read_khewat(
+        engine(), actor=actor, mouza=mouza, khewat_no=khewat, as_of=when, unmasked=unmasked
+    )
     if as_json:
-        _echo_json({**holding.snapshot(), "sha256": holding.sha256})
+        _echo_json(_snapshot_json(holding, unmasked))
         return
     _p(f"{holding.label}, as of {when.isoformat()}")
     _p(f"area {format_kms(holding.area_kms)} (K-M-S), {decimal_text(holding.area_m2)} m²")
     for k in holding.khasras:
         _p(f"  khasra {k.number:<12} {k.land_class:<13} {format_kms(k.area_kms):>9}")
     for r in holding.rights:
-        where = r.holder.cnic or r.holder.custodian or ""
+        where = _shown(r.holder.cnic, unmasked) or r.holder.custodian or ""
         via = f"mutation {r.mutation_no}" if r.mutation_no else "settlement"
         _p(
             f"  {format_share(r.share):>9}  {r.right_type.value:<28} {r.holder.label()}"
@@ -87,18 +118,19 @@ def ror_person(
     cnic: Annotated[str, typer.Option(help="The person's CNIC (#####-#######-#).")],
     as_of: AsOf = None,
     as_json: AsJson = False,
+    unmasked: Unmasked = False,
 ) -> None:
     """Everything a person holds on a date, in every khewat of every mouza."""
     from landgov.domain import format_kms, format_share
-    from landgov.records.rights import decimal_text, person_holdings
+    from landgov.records.rights import decimal_text, read_person
 
+    actor = current_actor("personal.read")
     when = _as_of(as_of)
-    with engine().connect() as conn:
-        holding = person_holdings(conn, cnic, when)
+    holding = read_person(engine(), actor=actor, cnic=cnic, as_of=when, unmasked=unmasked)
     if as_json:
-        _echo_json({**holding.snapshot(), "sha256": holding.sha256})
+        _echo_json(_snapshot_json(holding, unmasked))
         return
-    _p(f"{holding.label}, as of {when.isoformat()}")
+    _p(_shown(f"{holding.label}, as of {when.isoformat()}", unmasked))
     for s in holding.shares:
         m = s.khewat.mouza
         khasras = ", ".join(k.number for k in s.khewat.khasras)
@@ -119,7 +151,6 @@ def ror_person(
 def jamabandi_generate(
     mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
     year: Annotated[int, typer.Option(help="Year of the jamabandi.")],
-    actor: Actor = "cli",
 ) -> None:
     """Generate and store a mouza's jamabandi for a year; on a generated year, check
     that the records still reproduce it exactly.
@@ -129,6 +160,7 @@ def jamabandi_generate(
     """
     from landgov.records.rights import generate_jamabandi
 
+    actor = current_actor("jamabandi.generate")
     result = generate_jamabandi(engine(), mouza, year, actor=actor)
     _p(result.summary())
 
@@ -140,9 +172,10 @@ def jamabandi_show(
     year: Annotated[int, typer.Option(help="Year of the jamabandi.")],
     as_json: AsJson = False,
 ) -> None:
-    """Show a stored jamabandi (its hash is checked first)."""
+    """Show a stored jamabandi (its hash is checked first; CNICs in --json masked)."""
     from landgov.records.rights import show_jamabandi
 
+    current_actor("personal.read")
     j = show_jamabandi(engine(), mouza, year)
     if as_json:
         _echo_json(
@@ -156,7 +189,7 @@ def jamabandi_show(
                 "generated_by": j.generated_by,
                 "attested_by": j.attested_by,
                 "attested_on": j.attested_on.isoformat() if j.attested_on else None,
-                "snapshot": j.snapshot,
+                "snapshot": _shown(j.snapshot, False),
             }
         )
         return
@@ -198,12 +231,12 @@ def fard_issue(
     purpose: Annotated[
         str | None, typer.Option(help="What the fard is for (printed and recorded).")
     ] = None,
-    actor: Actor = "cli",
 ) -> None:
     """Issue a fard (ownership extract) as a PDF with a verification code.
 
     Give either --cnic (a person's holdings; their full CNIC is printed) or --mouza and
-    --khewat (one khewat; co-owners' CNICs are masked).
+    --khewat (one khewat; co-owners' CNICs are masked). The signed-in patwari or revenue
+    officer, posted over the mouzas the fard covers, issues it; the issue is logged.
     """
     from landgov.records.fard import FardError, issue_fard
 
@@ -214,6 +247,7 @@ def fard_issue(
     language = lang.strip().lower()
     if language not in ("en", "ur", "both"):
         raise FardError(f"--lang {lang!r}: use en, ur or both")
+    actor = current_actor("fard.issue")
     result = issue_fard(
         engine(),
         cnic=cnic,

@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from landgov.cli._shell import BadOption, clean_errors, engine, option_date, out
+from landgov.cli._shell import (
+    BadOption,
+    checkpoint_after_job,
+    clean_errors,
+    engine,
+    job_actor,
+    option_date,
+    out,
+)
 
 app = typer.Typer(help="Statutory values and transfer taxes.", no_args_is_help=True)
 rates_app = typer.Typer(help="Rate tables (DC, FBR, tax rules, rental values).")
@@ -178,18 +186,23 @@ def load_cmd(
             help="DC rows naming no place: LEVEL:NAME or mouza:REF; default the district."
         ),
     ] = None,
-    actor: Annotated[str, typer.Option(help="Who loads it, for the audit log.")] = "landgov",
 ) -> None:
-    """Load a rate table from CSV: every row checked, all or nothing, audited."""
+    """Load a rate table from CSV: every row checked, all or nothing, audited.
+
+    Acts as the signed-in administrator (signed in with the authenticator code), else as
+    the demo service (make demo)."""
     from landgov.valuation.rates import KINDS, load_rates
 
     if kind not in KINDS:
         raise BadOption(f"rate table {kind!r}: one of {', '.join(KINDS)}")
     if scope is not None and kind != "dc":
         raise BadOption("--scope applies to DC rates only")
+    actor = job_actor("demo", "rates.change")
     report = load_rates(engine(), kind, path, actor=actor, scope=scope)
     if report.already_loaded:
         out.print(f"{path} is already loaded into {report.table}; nothing changed",
                   highlight=False)  # fmt: skip
         return
-    out.print(f"loaded {report.rows} row(s) into {report.table} from {path}", highlight=False)
+    out.print(f"loaded {report.rows} row(s) into {report.table} from {path} as {actor.label}",
+              highlight=False)  # fmt: skip
+    checkpoint_after_job(actor)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from landgov.cli._shell import clean_errors, engine, out
+from landgov.cli._shell import checkpoint_after_job, clean_errors, engine, job_actor, out
 from landgov.domain import ratio_study
 from landgov.domain.ratio_study import STATISTICS, PropertyClass, RatioStudy
 from landgov.errors import ImportRejected, RowProblem
@@ -226,13 +226,16 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
     """Value every parcel live on the date and publish the roll as one version (atomic;
-    the same inputs give the same roll)."""
+    the same inputs give the same roll). Runs as the signed-in analyst, else as the
+    valuation service."""
     from landgov.valuation.roll import METHODS, run_roll
 
     day = _as_of(as_of)
     if method not in METHODS:
         raise typer.BadParameter(f"one of {', '.join(METHODS)}", param_hint="--method")
-    roll = run_roll(engine(), day, method=method, scheduler=scheduler)
+    actor = job_actor("valuation", "valuation.run")
+    roll = run_roll(engine(), day, method=method, scheduler=scheduler, actor=actor)
+    checkpoint_after_job(actor)
     if as_json:
         typer.echo(json.dumps(roll.as_json(), indent=1))
         return
@@ -266,10 +269,14 @@ def train_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
     """Train the mass-appraisal models (LightGBM per land class) on validated sales and
-    report each one's out-of-fold ratio study against the DC table's."""
+    report each one's out-of-fold ratio study against the DC table's. Runs as the
+    signed-in analyst, else as the valuation service."""
     from landgov.valuation.appraisal import train
 
-    aset = train(engine(), _as_of(as_of), years=years)
+    day = _as_of(as_of)
+    actor = job_actor("valuation", "valuation.run")
+    aset = train(engine(), day, years=years, actor=actor)
+    checkpoint_after_job(actor)
     if as_json:
         typer.echo(json.dumps(aset.as_json(), indent=1))
         return

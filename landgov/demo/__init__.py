@@ -1,10 +1,12 @@
 """The demo district: three mouzas near Sheikhupura with 24 years of records.
 
-``build_demo(engine, out_dir, seed)`` generates the district deterministically from the
-seed (:mod:`~landgov.demo.generate`), loads it into the database in one transaction
-(:mod:`~landgov.demo.load`) and writes it as files with the ground truth of its planted
-anomalies (:mod:`~landgov.demo.files`). A second build of the same seed finds the demo's
-audit row and returns at once.
+``build_demo(engine, out_dir, seed, actor=...)`` generates the district deterministically
+from the seed (:mod:`~landgov.demo.generate`), loads it into the database in one
+transaction as the demo's batch service (:mod:`~landgov.demo.load`), makes login accounts
+for its officers and staff (:mod:`~landgov.demo.accounts`: ``accounts.txt``, 0600) and
+writes it as files with the ground truth of its planted anomalies
+(:mod:`~landgov.demo.files`). A second build of the same seed finds the demo's audit row
+and returns at once.
 
 Modules: :mod:`~landgov.demo.admin` (hierarchy, officers), :mod:`~landgov.demo.layout`
 (canal-colony geometry), :mod:`~landgov.demo.people` (families, CNICs),
@@ -24,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from landgov.demo.accounts import TEXT_NAME, create_demo_accounts
 from landgov.demo.load import (
+    CAPABILITY,
     DemoConflict,
     check_current,
     check_empty,
@@ -33,6 +37,7 @@ from landgov.demo.load import (
     load,
 )
 from landgov.demo.spec import file_names
+from landgov.security import Actor, authorize
 
 if TYPE_CHECKING:
     from landgov.demo.generate import Demo, generate
@@ -63,6 +68,8 @@ class DemoReport:
     counts: dict[str, int]
     anomalies: dict[str, int]  # kind -> planted count
     files_written: list[Path] = field(default_factory=list)
+    accounts: int = 0  # demo login accounts listed in accounts_file
+    accounts_file: Path | None = None
 
     def summary(self) -> str:
         c = self.counts
@@ -93,7 +100,14 @@ class DemoReport:
                 if self.files_written
                 else f". Files are in {self.out_dir}."
             )
-        return f"{head}{what}; {planted}{tail}"
+        login = ""
+        if self.accounts_file is not None:
+            login = (
+                f" {self.accounts} demo accounts (officers, admin, analyst, auditor) with "
+                f"their passwords and TOTP secrets are in {self.accounts_file} (mode 0600): "
+                "sign in with `landgov login USERNAME` or on the dashboard."
+            )
+        return f"{head}{what}; {planted}{tail}{login}"
 
 
 def _anomaly_counts_from_file(path: Path) -> dict[str, int]:
@@ -106,22 +120,27 @@ def _anomaly_counts_from_file(path: Path) -> dict[str, int]:
 
 
 def build_demo(
-    engine: Engine, out_dir: Path, seed: int = 42, *, progress: Any = None
+    engine: Engine, out_dir: Path, seed: int = 42, *, progress: Any = None, actor: Actor
 ) -> DemoReport:
-    """Generates, loads and writes the demo district of ``seed``; idempotent.
+    """Generates, loads and writes the demo district of ``seed`` as ``actor``; idempotent.
 
-    If the database already holds this seed's demo (its audit row), nothing is loaded and
-    only missing files are written again. Files go to ``out_dir``: one GeoPackage of
-    parcels per mouza, ``state_land.gpkg``, ``mutations.csv``, ``dc_rates.csv``,
-    ``ground_truth.csv`` and ``README.md``.
+    ``actor`` is the demo's batch service (``svc_demo``: capability
+    ``records.load_demo``), the only account that writes records in every mouza. If the
+    database already holds this seed's demo (its audit row), nothing is loaded and only
+    missing files (and accounts) are made again. Files go to ``out_dir``: one GeoPackage
+    of parcels per mouza, ``state_land.gpkg``, ``mutations.csv``, ``dc_rates.csv``,
+    ``ground_truth.csv``, ``README.md`` and the demo's login accounts, ``accounts.txt``
+    and ``accounts.json`` (mode 0600).
 
     Raises:
+        AccessDenied: ``actor`` may not build the demo (rule ``role``).
         DemoConflict: the database holds other land records, another seed's demo, or
             this seed's demo from an older generator.
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
     with engine.connect() as conn:
+        authorize(conn, actor, CAPABILITY)  # before generating anything
         marker = demo_marker(conn, seed)
         if marker is None:
             check_empty(conn, seed)  # fail before generating (load checks again, locked)
@@ -134,6 +153,7 @@ def build_demo(
 
             demo = generate(seed, progress)
             written = write_files(demo.world, out_dir, demo.fingerprint)
+        accounts = create_demo_accounts(engine, actor, out_dir)
         return DemoReport(
             seed,
             out_dir,
@@ -143,13 +163,16 @@ def build_demo(
             database_counts(engine),
             _anomaly_counts_from_file(out_dir / "ground_truth.csv"),
             written,
+            len(accounts),
+            out_dir / TEXT_NAME,
         )
     from landgov.demo.files import write_files
     from landgov.demo.generate import generate
 
     demo = generate(seed, progress)
-    loaded = load(engine, demo, progress)
+    loaded = load(engine, demo, actor, progress)
     written = write_files(demo.world, out_dir, demo.fingerprint)
+    accounts = create_demo_accounts(engine, actor, out_dir)
     anomalies: dict[str, int] = {}
     for a in demo.world.anomalies:
         anomalies[a.kind] = anomalies.get(a.kind, 0) + 1
@@ -163,4 +186,6 @@ def build_demo(
         counts,
         anomalies,
         written,
+        len(accounts),
+        out_dir / TEXT_NAME,
     )

@@ -268,6 +268,10 @@ Sheikhupura tehsil > qanungo halqa Kot Rehmat), around 31.71 N, 73.98 E (UTM 43N
 - `farmer_contacts.csv`: the owners' (invented) mobile numbers, language and SMS consent
   for the advisories (`landgov advisories contacts load`). Columns:
   {", ".join(CONTACT_COLUMNS)}.
+- `accounts.txt` and `accounts.json` (mode 0600; made by the build for this database, not
+  generated from the seed): the demo's login accounts, one per officer (`tehsildar.1`,
+  `patwari.2`...: bound to the officer, acting only where and while posted) and `admin`,
+  `analyst`, `auditor`, with their passwords and TOTP secrets. Keep them private.
 
 `mutations.csv` columns: {", ".join(MUTATION_COLUMNS)}. `transferor` and `transferee`
 are CNICs, or custodian codes (e.g. `highways`) for state bodies; `share` is the fraction

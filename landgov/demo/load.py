@@ -5,6 +5,12 @@ empty database; the id sequences are moved past them afterwards. One ``audit_log
 (action ``demo build``, details ``{seed, fingerprint}``) marks the database as holding
 that seed's demo, which makes a second build a quick no-op. The demo only loads into a
 database without land records: mixing it with other data would make both unreliable.
+
+The load runs as the ``demo`` batch service (role ``svc_demo``, capability
+``records.load_demo``): the transaction binds it first (:func:`landgov.security.bind`),
+so the record tables' row-level security lets it write in every mouza and the audit
+triggers and the marker row name it (``service:demo``). Loaded mutations carry no
+``*_by_user``: they are history, not steps taken through the engine.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from landgov.errors import LandgovError
 from landgov.progress import track
+from landgov.security import Actor, authorize, bind
 from landgov.storage.bulk import copy_rows
 
 if TYPE_CHECKING:
     from landgov.demo.generate import Demo
 
 AUDIT_ACTION = "demo build"
-ACTOR = "landgov demo"
+CAPABILITY = "records.load_demo"
+"""What building the demo (records and accounts) needs: the ``svc_demo`` role."""
 GENERATOR_VERSION = 3
 """Bumped when the same seed gives other rows (2: family relations, parents inherit;
 3: sale prices from a land market, landgov.demo.market); a database holding an older
@@ -112,14 +120,17 @@ def check_empty(conn: Connection, seed: int) -> None:
             )
 
 
-def load(engine: Engine, demo: Demo, progress: Any = None) -> bool:
-    """Loads ``demo`` unless this seed is already loaded; True when it loaded.
+def load(engine: Engine, demo: Demo, actor: Actor, progress: Any = None) -> bool:
+    """Loads ``demo`` as ``actor`` unless this seed is already loaded; True when it loaded.
 
     Raises:
+        AccessDenied: ``actor`` may not build the demo (rule ``role``).
         DemoConflict: the database holds other land records or another seed's demo.
     """
     seed = demo.world.seed
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, CAPABILITY)
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         marker = demo_marker(conn, seed)
         if marker is not None:
@@ -128,20 +139,15 @@ def load(engine: Engine, demo: Demo, progress: Any = None) -> bool:
         check_empty(conn, seed)
         for table in track(demo.tables, "Loading the demo district", progress):
             copy_rows(conn, table.name, table.columns, table.rows)
-            if table.has_id:
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"(SELECT max(id) FROM {table.name}))"
-                    )
-                )
+            if table.has_id:  # past the generator's ids (sql/020: forward only)
+                conn.execute(text("SELECT landgov_advance_id_sequence(:t)"), {"t": table.name})
         conn.execute(
             text(
                 "INSERT INTO audit_log (actor, action, entity, entity_id, details) "
                 "VALUES (:actor, :action, 'demo', :entity_id, CAST(:details AS jsonb))"
             ),
             {
-                "actor": ACTOR,
+                "actor": actor.label,
                 "action": AUDIT_ACTION,
                 "entity_id": str(seed),
                 "details": json.dumps(

@@ -7,31 +7,43 @@ piece of state land or a jamabandi). Officers then take it through::
       │                   │
       └─────dismiss───────┴──▶ dismissed (with a reason)
 
-Who may act, and why:
+Who acts is the signed-in :class:`~landgov.security.Actor`, never a name or CNIC a
+caller passes; each step binds the actor to its transaction and checks it with
+:func:`landgov.security.authorize` (capabilities in :mod:`landgov.security.policy`):
 
-- review: any officer but a patwari. The patwari keeps the very record the case
-  questions, so he cannot be the one to examine it.
-- confirm, dismiss, refer: revenue officers (naib tehsildar, tehsildar, assistant
-  commissioner), the designations that decide mutations
-  (:data:`landgov.storage.officers.REVENUE_OFFICERS`).
-- in every case the officer must hold jurisdiction over the case's mouza on the date of
-  the step (:func:`landgov.storage.officers.has_jurisdiction`, the same rule as for
-  sanctions).
+- review (``case.review``): any officer but a patwari. The patwari keeps the very record
+  the case questions, so he cannot be the one to examine it.
+- confirm, dismiss, refer (``case.decide``, signed in with a TOTP code): revenue
+  officers (naib tehsildar, tehsildar, assistant commissioner), the designations that
+  decide mutations.
+- the officer must be posted over the case's mouza today and, for a step dated in the
+  past, on that date as well, within the back-dating window (``security_setting``
+  ``backdate_window_days``); nothing is dated in the future.
+
+A refusal is a :class:`~landgov.errors.CaseActionRefused` whose ``rule`` keeps the ids
+the dashboard and the CLI already show: the security rules ``role``, ``jurisdiction``
+and ``future_date`` come as ``officer_designation``, ``officer_jurisdiction`` and
+``case_date``; ``posting_then_and_now``, ``backdate_window`` and ``second_factor`` keep
+their own names (:data:`SECURITY_RULES`). The workflow's own rules: ``case_status``,
+``reason_required``, ``case_date`` (confirmed before reviewed, referred before
+confirmed).
 
 Each step is one transaction: the case row is locked (``FOR UPDATE``), so two officers
 acting at once are serialised and the second sees the first one's status; every check
-runs before anything is written, and a refusal (:class:`~landgov.errors.CaseActionRefused`,
-with a ``rule``) writes nothing, not even an audit row. A step that passes updates the
-case and appends one audit row (actor = the officer's CNIC, action ``dispute case
+runs before anything is written, and a refusal writes nothing, not even an audit row. A
+step that passes updates the case (``reviewed_by`` / ``decided_by``: the actor's officer)
+and appends one audit row (actor = the account, ``user:NAME``; action ``dispute case
 <step>``, entity ``dispute_case``).
 
 :func:`case_queue` and :func:`case_detail` are the read side, shared by ``landgov
-disputes cases|show`` and the dashboard's Disputes page.
+disputes cases|show`` and the dashboard's Disputes page; :func:`masked` hides the CNICs
+of a detail for whoever may not see them in full.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -42,17 +54,12 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from landgov.errors import CaseActionRefused, DomainError
+from landgov.domain import mask_cnic
+from landgov.errors import AccessDenied, CaseActionRefused, DomainError
+from landgov.security import Actor, authorize, bind
 from landgov.storage import audit, read
 from landgov.storage.lookup import NotFound
-from landgov.storage.officers import (
-    DESIGNATIONS,
-    REVENUE_OFFICERS,
-    Officer,
-    find_officer,
-    has_jurisdiction,
-    jurisdiction_mouzas,
-)
+from landgov.storage.officers import DESIGNATIONS, REVENUE_OFFICERS, jurisdiction_mouzas
 
 COMMITTEE_DAYS: Final = 90
 """Days the dispute resolution committee has to decide a referred case (``decide_by``).
@@ -70,10 +77,20 @@ LIVE_STATUSES: Final = ("open", "under_review", "confirmed", "referred")
 """The statuses of a case still being worked on (the default queue of the dashboard)."""
 
 REVIEWERS: Final = frozenset(DESIGNATIONS) - {"patwari"}
-"""Who may take a case up: anyone but the patwari, who keeps the record in question."""
+"""Who may take a case up: anyone but the patwari, who keeps the record in question
+(the roles of capability ``case.review``)."""
 
 DECIDERS: Final = REVENUE_OFFICERS
-"""Who may confirm, dismiss and refer: the revenue officers."""
+"""Who may confirm, dismiss and refer: the revenue officers (``case.decide``)."""
+
+
+SECURITY_RULES: Final = {
+    "role": "officer_designation",
+    "jurisdiction": "officer_jurisdiction",
+    "future_date": "case_date",
+}
+"""The rule a :class:`CaseActionRefused` names for an :class:`AccessDenied` rule (the
+others, e.g. ``backdate_window``, keep their name)."""
 
 
 @dataclass(frozen=True)
@@ -81,14 +98,14 @@ class _Step:
     action: str
     from_statuses: tuple[str, ...]
     to: str
-    who: frozenset[str]
+    capability: str
 
 
 _STEPS: Final = {
-    "review": _Step("review", ("open",), "under_review", REVIEWERS),
-    "confirm": _Step("confirm", ("under_review",), "confirmed", DECIDERS),
-    "dismiss": _Step("dismiss", ("open", "under_review"), "dismissed", DECIDERS),
-    "refer": _Step("refer", ("confirmed",), "referred", DECIDERS),
+    "review": _Step("review", ("open",), "under_review", "case.review"),
+    "confirm": _Step("confirm", ("under_review",), "confirmed", "case.decide"),
+    "dismiss": _Step("dismiss", ("open", "under_review"), "dismissed", "case.decide"),
+    "refer": _Step("refer", ("confirmed",), "referred", "case.decide"),
 }
 
 
@@ -101,7 +118,7 @@ class CaseStep:
         action: ``review``, ``confirm``, ``dismiss`` or ``refer``.
         from_status, to_status: the status before and after.
         on: the date of the step.
-        officer: the acting officer, ``Name (designation, CNIC)``.
+        officer: the acting officer, ``Name (designation)``.
         reason: the dismissal reason or the confirmation note, if any.
         decide_by: for a referral, the committee's deadline (``on`` + 90 days).
         audit_seq: the seq of the audit row written.
@@ -166,8 +183,13 @@ def _lock_case(conn: Connection, case_id: int) -> _Case:
     return _Case(int(row[0]), int(row[1]), str(row[2]), str(label), str(row[4]), row[5], row[6])
 
 
-def _check(conn: Connection, case: _Case, step: _Step, officer: Officer, on: date) -> None:
-    """Every rule of ``step``; raises :class:`CaseActionRefused` at the first broken one."""
+def _officer_label(actor: Actor) -> str:
+    return f"{actor.full_name} ({(actor.designation or 'no designation').replace('_', ' ')})"
+
+
+def _check(conn: Connection, case: _Case, step: _Step, actor: Actor, on: date) -> bool:
+    """Every rule of ``step``; raises :class:`CaseActionRefused` at the first broken one.
+    Returns whether the step is back-dated."""
     what = f"case {case.id} ({case.subject_label}, mouza {case.mouza})"
     if case.status not in step.from_statuses:
         allowed = " or ".join(s.replace("_", " ") for s in step.from_statuses)
@@ -176,21 +198,12 @@ def _check(conn: Connection, case: _Case, step: _Step, officer: Officer, on: dat
             f"{what} is {case.status.replace('_', ' ')}; only a case that is {allowed} "
             f"can be {_PAST[step.action]}",
         )
-    if officer.designation not in step.who:
-        needs = " or ".join(sorted(d.replace("_", " ") for d in step.who))
-        raise CaseActionRefused(
-            "officer_designation",
-            f"{officer.label} may not {step.action} dispute cases; that needs a {needs}",
-        )
-    if not has_jurisdiction(conn, officer.id, case.mouza_id, on):
-        raise CaseActionRefused(
-            "officer_jurisdiction",
-            f"{officer.label} has no jurisdiction over mouza {case.mouza} on {on.isoformat()}",
-        )
-    if on > date.today():
-        raise CaseActionRefused(
-            "case_date", f"a case step cannot be dated in the future ({on.isoformat()})"
-        )
+    try:
+        backdated = authorize(conn, actor, step.capability, mouza_id=case.mouza_id, on=on)
+    except AccessDenied as exc:
+        raise CaseActionRefused(SECURITY_RULES.get(exc.rule, exc.rule), exc.message) from None
+    if actor.officer_id is None:  # the case's reviewer and decider are officers
+        raise CaseActionRefused("officer_designation", f"{actor.display} is not a revenue officer")
     if step.action in ("confirm", "dismiss") and case.reviewed_on and on < case.reviewed_on:
         raise CaseActionRefused(
             "case_date",
@@ -203,6 +216,7 @@ def _check(conn: Connection, case: _Case, step: _Step, officer: Officer, on: dat
             f"{what} was confirmed on {case.decided_on.isoformat()}; it cannot be referred "
             f"before that ({on.isoformat()})",
         )
+    return backdated
 
 
 _PAST: Final = {
@@ -216,19 +230,19 @@ _PAST: Final = {
 def _act(
     engine: Engine,
     case_id: int,
-    officer_cnic: str,
+    actor: Actor,
     on: date | None,
     action: str,
     *,
     reason: str | None = None,
 ) -> CaseStep:
-    """Runs one step in one transaction: lock, check, update, audit (in that order)."""
+    """Runs one step in one transaction: bind, lock, check, update, audit (in that order)."""
     step = _STEPS[action]
-    day = on or date.today()
     with engine.begin() as conn:
+        bind(conn, actor)
+        day = on or conn.execute(text("SELECT current_date")).scalar_one()
         case = _lock_case(conn, case_id)
-        officer = find_officer(conn, officer_cnic)
-        _check(conn, case, step, officer, day)
+        backdated = _check(conn, case, step, actor, day)
         decide_by = day + timedelta(days=COMMITTEE_DAYS) if action == "refer" else None
         if action == "review":
             sql = "reviewed_by = :officer, reviewed_on = :on"
@@ -240,21 +254,24 @@ def _act(
             text(f"UPDATE dispute_case SET status = :to, {sql}, updated_at = now() WHERE id = :id"),
             {
                 "to": step.to,
-                "officer": officer.id,
+                "officer": actor.officer_id,
                 "on": day,
                 "decide_by": decide_by,
                 "reason": reason,
                 "id": case.id,
             },
         )
+        officer = _officer_label(actor)
         details: dict[str, Any] = {
             "from": case.status,
             "to": step.to,
             "on": day.isoformat(),
-            "officer": officer.label,
+            "officer": officer,
             "mouza": case.mouza,
             "subject": case.subject_label,
         }
+        if backdated:
+            details["backdated"] = True
         if reason is not None:
             details["reason" if action == "dismiss" else "note"] = reason
         if decide_by is not None:
@@ -263,32 +280,34 @@ def _act(
             details["committee_days"] = COMMITTEE_DAYS
         seq = audit.append(
             conn,
-            actor=officer.cnic or officer.label,
+            actor=actor.label,
             action=f"dispute case {action}",
             entity="dispute_case",
             entity_id=str(case.id),
             details=details,
         )
-    return CaseStep(
-        case.id, action, case.status, step.to, day, officer.label, reason, decide_by, seq
-    )
+    return CaseStep(case.id, action, case.status, step.to, day, officer, reason, decide_by, seq)
 
 
-def review(engine: Engine, case_id: int, officer_cnic: str, on: date | None = None) -> CaseStep:
+def review(engine: Engine, case_id: int, actor: Actor, on: date | None = None) -> CaseStep:
     """Takes an open case up for review (open → under_review); records who reviews it.
+
+    ``on`` (default: today, the database's date) is the step's date.
 
     Raises:
         CaseActionRefused: ``case_status``, ``officer_designation`` (a patwari),
-            ``officer_jurisdiction``, ``case_date``; nothing written.
-        NotFound: no such case or officer.
+            ``officer_jurisdiction``, ``posting_then_and_now``, ``backdate_window``,
+            ``case_date``; nothing written.
+        NotFound: no such case.
+        AuthenticationFailed: the actor's session has ended.
     """
-    return _act(engine, case_id, officer_cnic, on, "review")
+    return _act(engine, case_id, actor, on, "review")
 
 
 def confirm(
     engine: Engine,
     case_id: int,
-    officer_cnic: str,
+    actor: Actor,
     on: date | None = None,
     note: str | None = None,
 ) -> CaseStep:
@@ -297,42 +316,43 @@ def confirm(
     ``note`` (optional) is kept as the case's reason and in the audit row.
 
     Raises:
-        CaseActionRefused: ``case_status``, ``officer_designation``,
-            ``officer_jurisdiction``, ``case_date``; nothing written.
-        NotFound: no such case or officer.
+        CaseActionRefused: ``case_status``, ``officer_designation``, ``second_factor``,
+            ``officer_jurisdiction``, ``posting_then_and_now``, ``backdate_window``,
+            ``case_date``; nothing written.
+        NotFound: no such case.
     """
     cleaned = note.strip() if note and note.strip() else None
-    return _act(engine, case_id, officer_cnic, on, "confirm", reason=cleaned)
+    return _act(engine, case_id, actor, on, "confirm", reason=cleaned)
 
 
 def dismiss(
-    engine: Engine, case_id: int, officer_cnic: str, reason: str, on: date | None = None
+    engine: Engine, case_id: int, actor: Actor, reason: str, on: date | None = None
 ) -> CaseStep:
     """Dismisses an open or reviewed case (→ dismissed); a reason is required.
 
     Raises:
         CaseActionRefused: ``reason_required`` (blank reason), ``case_status``,
-            ``officer_designation``, ``officer_jurisdiction``, ``case_date``; nothing
-            written.
-        NotFound: no such case or officer.
+            ``officer_designation``, ``second_factor``, ``officer_jurisdiction``,
+            ``posting_then_and_now``, ``backdate_window``, ``case_date``; nothing written.
+        NotFound: no such case.
     """
     if not reason or not reason.strip():
         raise CaseActionRefused("reason_required", "a dismissal needs a reason")
-    return _act(engine, case_id, officer_cnic, on, "dismiss", reason=reason.strip())
+    return _act(engine, case_id, actor, on, "dismiss", reason=reason.strip())
 
 
-def refer(engine: Engine, case_id: int, officer_cnic: str, on: date | None = None) -> CaseStep:
+def refer(engine: Engine, case_id: int, actor: Actor, on: date | None = None) -> CaseStep:
     """Refers a confirmed case to the dispute resolution committee (→ referred).
 
     Sets ``referred_on`` = ``on`` and ``decide_by`` = ``on`` + :data:`COMMITTEE_DAYS`.
 
     Raises:
-        CaseActionRefused: ``case_status``, ``officer_designation``,
-            ``officer_jurisdiction``, ``case_date`` (before the confirmation); nothing
-            written.
-        NotFound: no such case or officer.
+        CaseActionRefused: ``case_status``, ``officer_designation``, ``second_factor``,
+            ``officer_jurisdiction``, ``posting_then_and_now``, ``backdate_window``,
+            ``case_date`` (before the confirmation); nothing written.
+        NotFound: no such case.
     """
-    return _act(engine, case_id, officer_cnic, on, "refer")
+    return _act(engine, case_id, actor, on, "refer")
 
 
 # --- the read side -----------------------------------------------------------------------
@@ -371,16 +391,18 @@ _QUEUE_SQL: Final = text(
 def case_queue(
     conn: Connection,
     *,
-    officer_cnic: str | None = None,
+    actor: Actor | None = None,
+    officer_id: int | None = None,
     mouza_ids: Iterable[int] | None = None,
     statuses: Iterable[str] | None = None,
     on: date | None = None,
 ) -> list[dict[str, Any]]:
     """The cases an officer (or anyone, for ``mouza_ids``) works on, riskiest first.
 
-    With ``officer_cnic`` only the mouzas of the officer's jurisdiction on ``on`` (default
-    today) count, intersected with ``mouza_ids`` when both are given. ``statuses`` limits
-    the statuses (default: all).
+    With an ``actor`` bound to an officer (or an ``officer_id``) only the mouzas of that
+    officer's postings on ``on`` (default today) count, intersected with ``mouza_ids``
+    when both are given; an actor who is no officer (an auditor) sees every mouza.
+    ``statuses`` limits the statuses (default: all).
 
     Returns:
         One dict per case: ``id, mouza_id, mouza, subject, subject_id, subject_label``
@@ -391,14 +413,15 @@ def case_queue(
         risk descending, then oldest first.
 
     Raises:
-        NotFound: no officer with ``officer_cnic``. DomainError: an unknown status.
+        DomainError: an unknown status.
     """
     day = on or date.today()
     wanted = _statuses(statuses)
     mouzas = None if mouza_ids is None else [int(m) for m in mouza_ids]
-    if officer_cnic is not None:
-        officer = find_officer(conn, officer_cnic)
-        mouzas = jurisdiction_mouzas(conn, officer.id, day, mouzas)
+    if officer_id is None and actor is not None:
+        officer_id = actor.officer_id
+    if officer_id is not None:
+        mouzas = jurisdiction_mouzas(conn, officer_id, day, mouzas)
         if not mouzas:
             return []
     rows = conn.execute(_QUEUE_SQL, {"mouzas": mouzas, "statuses": wanted, "on": day})
@@ -672,3 +695,19 @@ def case_detail(conn: Connection, case_id: int, *, today: date | None = None) ->
         "chain": _chain(conn, subject_khasras, {int(m["mutation_id"]) for m in mutations}),
         "audit": _audit_history(conn, case_id),
     }
+
+
+_CNIC: Final = re.compile(r"\b\d{5}-\d{7}-\d\b")
+
+
+def masked(value: Any) -> Any:
+    """``value`` (a :func:`case_detail` dict, or any part of one) with every CNIC in its
+    texts masked (``35202-*******-1``), for whoever may not see them in full
+    (:func:`landgov.security.may_unmask`)."""
+    if isinstance(value, str):
+        return _CNIC.sub(lambda m: mask_cnic(m.group(0)), value)
+    if isinstance(value, Mapping):  # keys too: shares are keyed by "Name (CNIC)"
+        return {masked(k): masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(masked(v) for v in value)
+    return value

@@ -7,6 +7,10 @@ khasra): a mutation's flag goes to the khewats its lines touch. A subject with a
 gets the new flags attached, never a second case; a flag already weighed in a dismissed
 case of its subject does not reopen one. Case risk = Σ over its unresolved flags
 of the rule's weight × severity factor (explained by :func:`risk_breakdown`).
+
+A scan runs as a signed-in :class:`~landgov.security.Actor` holding ``disputes.scan``
+(the ``disputes`` batch service, or the demo's): the transaction binds it first and the
+audit rows of the cases it opens name it (``service:disputes``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from landgov.disputes import (  # noqa: F401  (each module registers its rules)
 )
 from landgov.disputes.rules import DETECTORS, SEVERITY_FACTOR, Detector, Finding
 from landgov.errors import LandgovError
+from landgov.security import Actor, authorize, bind
 
 
 @dataclass
@@ -105,13 +110,20 @@ def risk_breakdown(conn: Connection, case_id: int) -> list[dict[str, Any]]:
 
 def scan(
     engine: Engine, *, mouza: int | str | None = None, since: date | None = None,
-    actor: str = "cli",
+    actor: Actor,
 ) -> ScanReport:  # fmt: skip
-    """Runs every enabled rule with a detector over the mouza (or all) in one transaction."""
+    """Runs every enabled rule with a detector over the mouza (or all) in one transaction,
+    as ``actor``.
+
+    Raises:
+        AccessDenied: ``actor`` may not scan (capability ``disputes.scan``).
+    """
     from imagery.series import resolve_mouza
     from landgov.storage import audit
 
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "disputes.scan")
         if mouza is None:
             mouza_ids = [int(i) for i in conn.execute(text("SELECT id FROM mouza ORDER BY id"))
                          .scalars()]  # fmt: skip
@@ -178,7 +190,7 @@ def scan(
                             {"m": f.mouza_id, "s": subject, "i": subject_id},
                         ).scalar_one()  # fmt: skip
                         report.new_cases += 1
-                        audit.append(conn, actor=actor, action="open dispute case",
+                        audit.append(conn, actor=actor.label, action="open dispute case",
                                      entity="dispute_case", entity_id=str(case),
                                      details={"subject": subject, "subject_id": subject_id,
                                               "scan": scan_id})  # fmt: skip

@@ -260,3 +260,126 @@ def sanction_volume_spike(
                           "usual_per_day": None if r.usual is None else float(r.usual)})
         for r in rows
     ]  # fmt: skip
+
+
+# A step recorded through the engine: the server's date of recording against the date the
+# officer gave it. Only steps with an account behind them count; loaded or imported
+# history has its *_recorded_at stamped at load time (sql/018), which says nothing.
+_STEPS_SQL = (
+    "SELECT m.id, m.mouza_id, m.number, m.type, m.status, s.step, s.dated, s.recorded_on,"
+    " s.recorded_on - s.dated AS days, u.username"
+    " FROM mutation m CROSS JOIN LATERAL (VALUES"
+    "  ('verify', m.verified_on, CAST(m.verified_recorded_at AS date), m.verified_by_user),"
+    "  ('decide', m.decided_on, CAST(m.decided_recorded_at AS date), m.decided_by_user))"
+    "  s(step, dated, recorded_on, user_id)"
+    " JOIN app_user u ON u.id = s.user_id"
+    " WHERE m.mouza_id = ANY(:m) AND s.dated IS NOT NULL AND s.recorded_on IS NOT NULL"
+    " AND s.recorded_on - s.dated >= :days AND s.recorded_on >= :since"
+    " ORDER BY m.id, s.step DESC"
+)
+
+
+@rule("backdated_action")
+def backdated_action(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """A verification or decision taken through landgov and dated at least ``days`` before
+    the day the server recorded it (``verified_recorded_at``, ``decided_recorded_at``).
+    The back-dating window allows such a step (``security_setting``
+    ``backdate_window_days``); every one is listed for review. One finding per mutation,
+    naming each back-dated step, on the khewats its lines touch; ``since`` limits it to
+    steps recorded on or after that date."""
+    days = int(thresholds.get("days", 1))
+    rows = conn.execute(text(_STEPS_SQL), _params(mouza_ids, since, days=days)).all()
+    by_mutation: dict[int, list[Any]] = {}
+    for r in rows:
+        by_mutation.setdefault(int(r.id), []).append(r)
+    out = []
+    for mutation_id, steps in by_mutation.items():
+        first = steps[0]
+        out.append(Finding(
+            rule="backdated_action", mouza_id=int(first.mouza_id), mutation_id=mutation_id,
+            measure=float(max(int(s.days) for s in steps)), threshold=float(days),
+            evidence={"mutation_no": first.number, "type": first.type,
+                      "status": first.status,
+                      "steps": [{"step": s.step, "dated": s.dated.isoformat(),
+                                 "recorded_on": s.recorded_on.isoformat(),
+                                 "days_back": int(s.days), "by": f"user:{s.username}"}
+                                for s in steps]},
+        ))  # fmt: skip
+    return out
+
+
+@rule("imported_decision_unchecked")
+def imported_decision_unchecked(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """A step loaded or imported from a register (no account behind it) that the engine
+    would have refused:
+
+    - a decision (sanctioned or rejected, ``decided_by_user IS NULL``) whose officer's
+      designation cannot decide (``designation``: a patwari or girdawar), or, for a
+      rejection, who had no posting over the mouza on the decision date
+      (``jurisdiction``). A sanction by an officer with no posting there is
+      :func:`officer_outside_jurisdiction`'s, not flagged twice (sql/020);
+    - a verification naming its officer (``verified_by``, ``verified_by_user IS NULL``)
+      by a patwari (``designation``) or by an officer with no posting over the mouza on
+      the verification date (``jurisdiction``).
+
+    One finding per mutation, listing each failed step, on the khewats its lines touch.
+    Postings are read with :func:`landgov.storage.officers.jurisdiction_mouzas`, the rule
+    the engine applies to live steps."""
+    from landgov.security import policy
+    from landgov.storage.officers import jurisdiction_mouzas
+
+    may = {  # the ranks the engine allows for each step (landgov.security.policy)
+        "decision": policy.capability("mutation.sanction").roles,
+        "verification": policy.capability("mutation.verify").roles,
+    }
+
+    rows = conn.execute(
+        text(
+            "SELECT m.id, m.mouza_id, m.number, m.type, m.status, s.step, s.on_day,"
+            " o.id AS officer_id, o.name, o.designation FROM mutation m"
+            " CROSS JOIN LATERAL (VALUES"
+            "  ('decision', m.decided_on, CASE WHEN m.status IN ('sanctioned', 'rejected')"
+            "   AND m.decided_by_user IS NULL THEN m.officer_id END),"
+            "  ('verification', m.verified_on, CASE WHEN m.verified_by_user IS NULL"
+            "   THEN m.verified_by END)) s(step, on_day, officer)"
+            " JOIN officer o ON o.id = s.officer"
+            " WHERE m.mouza_id = ANY(:m) AND s.on_day IS NOT NULL AND s.on_day >= :since"
+            " ORDER BY m.id, s.step"
+        ),
+        _params(mouza_ids, since),
+    ).all()
+    posted: dict[tuple[int, date], set[int]] = {}
+
+    def posted_there(officer_id: int, day: date) -> set[int]:
+        if (officer_id, day) not in posted:
+            posted[(officer_id, day)] = set(jurisdiction_mouzas(conn, officer_id, day, mouza_ids))
+        return posted[(officer_id, day)]
+
+    failed: dict[int, list[dict[str, Any]]] = {}
+    first: dict[int, Any] = {}
+    for r in rows:
+        deciding = r.step == "decision"
+        if r.designation not in may[r.step]:
+            problem = "designation"
+        elif (deciding and r.status == "sanctioned") or int(r.mouza_id) in posted_there(
+            int(r.officer_id), r.on_day
+        ):
+            continue
+        else:
+            problem = "jurisdiction"
+        first.setdefault(int(r.id), r)
+        failed.setdefault(int(r.id), []).append(
+            {"step": r.step, "on": r.on_day.isoformat(), "problem": problem,
+             "officer_id": int(r.officer_id), "officer": f"{r.name} ({r.designation})"}
+        )  # fmt: skip
+    return [
+        Finding(rule="imported_decision_unchecked", mouza_id=int(first[m].mouza_id),
+                mutation_id=m,
+                evidence={"mutation_no": first[m].number, "type": first[m].type,
+                          "status": first[m].status, "steps": steps})
+        for m, steps in failed.items()
+    ]  # fmt: skip

@@ -2,13 +2,18 @@
 
 Every import is all or nothing: a file with any bad row raises
 :class:`~landgov.errors.ImportRejected` listing every problem (row, field, reason) and
-writes nothing; a good file is written in one transaction with one audit_log row.
+writes nothing; a good file is written in one transaction with one audit_log row. Files
+are held to input limits and text to rules that protect the next reader
+(:mod:`landgov.io._common`). Imports and exports act as a signed-in
+:class:`~landgov.security.Actor`: imports within the actor's jurisdiction today, exports
+with CNICs masked unless the actor may and asks to see them, each export in the access
+log. CSV written for people goes through :mod:`landgov.io.safe_csv`.
 
 - :func:`import_parcels`: khasras from a GeoPackage, Shapefile or GeoJSON
   (:mod:`landgov.io.parcels` documents the fields and the geometry rules);
 - :func:`import_mutations`: a mutation register from CSV (:mod:`landgov.io.mutations`);
-- :func:`export_mouza`: a mouza's parcels and owners on a date to a GeoPackage
-  (:mod:`landgov.io.export`).
+- :func:`export_mouza`: a mouza's parcels and owners on a date to a GeoPackage, or its
+  owners to CSV (:mod:`landgov.io.export`).
 """
 
 from landgov.io.export import export_mouza

@@ -18,8 +18,24 @@ Layers
 ``cnic``, ``custodian`` (state parties), ``share`` (``n/d`` of the whole khewat, in lowest
 terms), ``right_type``, ``valid_from`` (a date; empty when held since settlement).
 
-The file is written beside the target under a temporary name and renamed over it, so a
-failure never leaves a half-written file and an existing file is replaced whole.
+A target ending in ``.csv`` gets the ``ownership`` table alone, as UTF-8 CSV with a
+byte-order mark (for spreadsheets), every text cell neutralised against formula
+injection (:mod:`landgov.io.safe_csv`).
+
+Personal data
+-------------
+An export is a read of personal data by a signed-in :class:`~landgov.security.Actor`
+(capability ``personal.read``): CNICs are masked (``35401-*******-1``,
+:func:`landgov.domain.mask_cnic`) unless ``unmasked`` is asked for *and* the actor may
+see them in full in this mouza (:func:`landgov.security.may_unmask`: an officer posted
+over it today); asking without that right is refused with rule ``unmask``. Every export
+writes one ``access_log`` row (action ``export``, subject kind ``export``, subject the
+mouza's id; details: mouza, date, file, format, whether unmasked, rows).
+
+The file is written beside the target under a temporary name, the access row is
+committed, and only then is the file renamed over the target: a failure never leaves a
+half-written file, an existing file is replaced whole, and no file appears whose export
+was not logged.
 """
 
 from __future__ import annotations
@@ -40,9 +56,12 @@ import pyarrow as pa
 import pyogrio
 from sqlalchemy.engine import Engine
 
-from landgov.domain import KanalMarlaSarsai, format_kms, format_share
+from landgov.domain import KanalMarlaSarsai, format_kms, format_share, mask_cnic
+from landgov.errors import AccessDenied
 from landgov.io._common import mouza_label
 from landgov.io.reports import ExportReport
+from landgov.io.safe_csv import write_csv
+from landgov.security import Actor, authorize, bind, log_access, may_unmask
 from landgov.storage.lookup import find_mouza
 from landgov.storage.read import mouza_parcels, owners_as_of
 
@@ -73,55 +92,108 @@ OWNERSHIP_FIELDS: Final = (
 _RELATION: Final = {"son_of": "s/o", "daughter_of": "d/o", "wife_of": "w/o"}
 
 
-def export_mouza(engine: Engine, mouza: str, out: Path, *, as_of: date) -> ExportReport:
-    """Writes ``mouza``'s khasras and owners on ``as_of`` to the GeoPackage ``out``.
+def export_mouza(
+    engine: Engine,
+    mouza: str,
+    out: Path,
+    *,
+    as_of: date,
+    actor: Actor,
+    unmasked: bool = False,
+) -> ExportReport:
+    """Writes ``mouza``'s khasras and owners on ``as_of`` to ``out``: a GeoPackage, or the
+    ownership table as CSV when ``out`` ends in ``.csv``.
 
     Args:
         engine: the database.
         mouza: the mouza's name or hadbast number.
-        out: the GeoPackage to write; replaced if it exists.
+        out: the file to write; replaced if it exists.
         as_of: the date of the record of rights.
+        actor: who exports (``personal.read``); named by the access-log row.
+        unmasked: CNICs in full, for an actor who may see them (module notes).
 
     Raises:
         NotFound: no such mouza, or the reference is ambiguous.
+        AccessDenied: rule ``role`` (no ``personal.read``) or ``unmask``.
+        AuthenticationFailed: the actor's session has ended.
     """
     started = time.perf_counter()
     out = Path(out)
-    with engine.connect() as conn:
-        mouza_id = find_mouza(conn, mouza)
-        target = mouza_label(conn, mouza_id)
-        parcels = mouza_parcels(conn, mouza_id, as_of)
-        owners = owners_as_of(conn, as_of, mouza_id=mouza_id)
-
-    khasra = _khasra_layer(parcels, owners)
-    ownership = _ownership_layer(owners)
+    as_csv = out.suffix.lower() == ".csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
+    suffix = ".tmp.csv" if as_csv else ".tmp.gpkg"
+    temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}{suffix}")
     try:
-        # arrow writes dates as GeoPackage DATE fields rather than text
-        pyogrio.write_dataframe(
-            khasra,
-            temp,
-            layer=KHASRA_LAYER,
-            driver="GPKG",
-            geometry_type="MultiPolygon",
-            use_arrow=True,
-        )
-        pyogrio.write_dataframe(
-            ownership, temp, layer=OWNERSHIP_LAYER, driver="GPKG", use_arrow=True
-        )
-        os.replace(temp, out)
+        with engine.begin() as conn:
+            bind(conn, actor)
+            authorize(conn, actor, "personal.read")
+            mouza_id = find_mouza(conn, mouza)
+            target = mouza_label(conn, mouza_id)
+            if unmasked and not may_unmask(conn, actor, mouza_id):
+                raise AccessDenied(
+                    "unmask",
+                    f"{actor.display} may not export CNICs in full for {target}: that "
+                    "needs an officer posted over the mouza today; export without "
+                    "--unmasked for masked CNICs",
+                )
+            parcels = mouza_parcels(conn, mouza_id, as_of)
+            owners = owners_as_of(conn, as_of, mouza_id=mouza_id)
+            khasra = _khasra_layer(parcels, owners)
+            ownership = _ownership_layer(owners, unmasked=unmasked)
+            if as_csv:
+                write_csv(temp, OWNERSHIP_FIELDS, _csv_rows(ownership), bom=True)
+                counts = {OWNERSHIP_LAYER: len(ownership)}
+            else:
+                _write_gpkg(temp, khasra, ownership)
+                counts = {KHASRA_LAYER: len(khasra), OWNERSHIP_LAYER: len(ownership)}
+            log_access(
+                conn,
+                actor,
+                "export",
+                "export",
+                str(mouza_id),
+                {
+                    "mouza": target,
+                    "as_of": as_of.isoformat(),
+                    "file": out.name,
+                    "format": "csv" if as_csv else "gpkg",
+                    "unmasked": unmasked,
+                    "rows": len(ownership),
+                    "khasras": len(khasra),
+                },
+            )
+        os.replace(temp, out)  # only once the access row is committed
     finally:
         for leftover in (temp, *(Path(f"{temp}{s}") for s in ("-wal", "-shm", "-journal"))):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return ExportReport(
         path=out,
-        counts={KHASRA_LAYER: len(khasra), OWNERSHIP_LAYER: len(ownership)},
+        counts=counts,
         seconds=time.perf_counter() - started,
         target=target,
         as_of=as_of,
     )
+
+
+def _write_gpkg(path: Path, khasra: gpd.GeoDataFrame, ownership: pd.DataFrame) -> None:
+    # arrow writes dates as GeoPackage DATE fields rather than text
+    pyogrio.write_dataframe(
+        khasra,
+        path,
+        layer=KHASRA_LAYER,
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        use_arrow=True,
+    )
+    pyogrio.write_dataframe(ownership, path, layer=OWNERSHIP_LAYER, driver="GPKG", use_arrow=True)
+
+
+def _csv_rows(ownership: pd.DataFrame) -> Iterable[list[object]]:
+    """The ownership table's rows as plain values (missing: empty cells)."""
+    frame = ownership.astype(object).where(ownership.notna(), None)
+    for values in frame.itertuples(index=False, name=None):
+        yield list(values)
 
 
 def owner_label(owner: pd.Series) -> str:
@@ -168,7 +240,7 @@ def _khasra_layer(parcels: gpd.GeoDataFrame, owners: pd.DataFrame) -> gpd.GeoDat
     )
 
 
-def _ownership_layer(owners: pd.DataFrame) -> pd.DataFrame:
+def _ownership_layer(owners: pd.DataFrame, *, unmasked: bool = False) -> pd.DataFrame:
     shares = [
         format_share(Fraction(int(n), int(d)))
         for n, d in zip(owners["numerator"], owners["denominator"], strict=True)
@@ -181,7 +253,9 @@ def _ownership_layer(owners: pd.DataFrame) -> pd.DataFrame:
             "name": _text(owners["name"]),
             "guardian_relation": _text(owners["guardian_relation"]),
             "guardian_name": _text(owners["guardian_name"]),
-            "cnic": _text(owners["cnic"]),
+            "cnic": _text(
+                c if unmasked or not isinstance(c, str) else mask_cnic(c) for c in owners["cnic"]
+            ),
             "custodian": _text(owners["custodian"]),
             "share": _text(shares),
             "right_type": _text(owners["right_type"]),

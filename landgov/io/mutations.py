@@ -41,17 +41,58 @@ Line fields:
 ``right_type``         a :class:`~landgov.domain.RightType`; default ``ownership``
 =====================  =================================================================
 
-Dates must be in order (entered <= verified <= decided). Every rule the database's CHECK
-constraints enforce is checked first, so each problem names its row (data rows count
-from 1; the header is not a row) and field. Mutation numbers already in the register of
-their mouza are refused. The importer records the register; it does not apply sanctioned
-mutations to shares (the mutation engine does). Any problem rejects the whole file; the
-write is one transaction with one audit_log row.
+An optional column (the header may add it):
+
+=====================  =================================================================
+``verifier_cnic``      CNIC of the officer who verified (in the officer table); only
+                       with ``verified_on``
+=====================  =================================================================
+
+Dates must be in order (entered <= verified <= decided) and none after today. Every rule
+the database's CHECK constraints enforce is checked first, so each problem names its row
+(data rows count from 1; the header is not a row) and field. Mutation numbers already in
+the register of their mouza are refused. The importer records the register; it does not
+apply sanctioned mutations to shares (the mutation engine does). Any problem rejects the
+whole file; the write is one transaction with one audit_log row (and the database's own
+audit row of the inserted mutations, which names the importing actor).
+
+Who may import
+--------------
+The importing :class:`~landgov.security.Actor` is bound to the transaction first; it
+needs ``records.import`` in every mouza the register writes to (an officer posted over
+the mouza today; the demo loader ``svc_demo`` anywhere), else
+:class:`~landgov.errors.AccessDenied` names the rule and nothing is written.
+
+Officers named in the register
+------------------------------
+A register's decisions get the same rank checks as the mutation engine, and the same
+jurisdiction check, but the two are treated differently, on purpose:
+
+- **rank is refused** (a :class:`~landgov.errors.RowProblem`, rule
+  ``officer_designation``): the officer of a ``sanctioned`` or ``rejected`` row must be a
+  naib tehsildar, tehsildar or assistant commissioner; a named verifier must not be a
+  patwari; an unknown CNIC is refused; the verifier may not also be the deciding officer
+  (``separation_of_duties``). A wrong rank is a mistake in the file, which can be fixed
+  and imported again.
+- **jurisdiction is flagged** (one ``mutation_flag`` row per mutation, rule
+  ``imported_officer_unchecked``, its ``details.checks`` naming each step, officer, date
+  and the check that failed): the deciding officer, and a named verifier, must be posted
+  over the mouza on the date of the step (:func:`landgov.storage.officers.
+  jurisdiction_mouzas`, the rule of the mutation engine). A register is the history of
+  decisions already taken: a sanction by an officer without jurisdiction is exactly
+  what the dispute scan must find (signal 7, ``officer_outside_jurisdiction``, which the
+  demo district plants in its own register), so refusing the file would hide it rather
+  than fix it. A verification with a date but no verifier named is flagged too
+  (``no_verifier``): it cannot be checked. Nothing imported is silently trusted: the
+  summary counts the mutations flagged for review.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import json
 import re
 import time
 from collections.abc import Callable
@@ -77,13 +118,24 @@ from landgov.domain import (
 )
 from landgov.errors import DomainError, ImportRejected, RowProblem
 from landgov.io._common import (
+    Limits,
+    authorize_import,
+    check_import_role,
     check_readable,
+    check_size,
+    clean_problems,
+    control_problem,
     file_problem,
+    has_control,
+    import_limits,
+    printable,
     sha256_file,
+    too_many_rows,
     write_audit,
 )
 from landgov.io.reports import ImportReport
 from landgov.progress import track
+from landgov.security import Actor, bind
 from landgov.storage.bulk import (
     MUTATION_COLUMNS,
     MUTATION_LINE_COLUMNS,
@@ -91,6 +143,7 @@ from landgov.storage.bulk import (
     database_reason,
 )
 from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.officers import REVENUE_OFFICERS, Officer
 
 HEADER_FIELDS: Final = (
     "type",
@@ -114,10 +167,21 @@ LINE_FIELDS: Final = ("khewat_no", "line_no", "transferor", "transferee", "share
 COLUMNS: Final = ("mouza", "mutation_no", *HEADER_FIELDS, *LINE_FIELDS)
 """The exact columns of a mutation register CSV."""
 
+OPTIONAL_COLUMNS: Final = ("verifier_cnic",)
+"""Columns a register may add; a mutation field, repeated on every line like the others."""
+
+FLAG_RULE: Final = "imported_officer_unchecked"
+"""The ``mutation_flag`` rule of an imported step whose officer failed (or escaped) the
+jurisdiction check (module notes)."""
+
+_MUTATION_FIELDS: Final = (*HEADER_FIELDS, *OPTIONAL_COLUMNS)
+_ALL_COLUMNS: Final = (*COLUMNS, *OPTIONAL_COLUMNS)
 _INT4_MAX: Final = 2_147_483_647
 _INT8_MAX: Final = 9_223_372_036_854_775_807
 _MONEY_DIGITS: Final = {"consideration_rs": 16, "statutory_value_rs": 16, "fees_rs": 14}
 _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_LONGEST_TERM: Final = 60  # digits of a share's term read at all (int8 has 19)
+_DECIDED: Final = (MutationStatus.SANCTIONED, MutationStatus.REJECTED)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -139,6 +203,22 @@ class _Line:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+class _Step(NamedTuple):
+    """A step of an imported mutation whose officer's jurisdiction is checked."""
+
+    key: tuple[int, int]
+    row: int
+    step: str  # "decision" or "verification"
+    field: str  # the register column naming the officer
+    officer: Officer
+    on: date
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A cell as a message repeats it: cut when long."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 # --- reading cells -----------------------------------------------------------------
 
 
@@ -146,7 +226,9 @@ def _int(text: str | None, what: str) -> int | None:
     if text is None:
         return None
     if not text.isascii() or not text.isdigit():
-        raise _Bad(f"{what} '{text}' is not a whole number")
+        raise _Bad(f"{what} '{_shown(text)}' is not a whole number")
+    if len(text.lstrip("0")) > len(str(_INT4_MAX)):
+        raise _Bad(f"{what} {_shown(text)} is too large")
     value = int(text)
     if value <= 0:
         raise _Bad(f"{what} {value} must be 1 or more")
@@ -160,18 +242,21 @@ def _money(text: str | None, name: str) -> int | None:
         return None
     digits = text.replace(",", "")
     if not digits.isascii() or not digits.isdigit():
-        raise _Bad(f"'{text}' is not a whole number of rupees (>= 0, e.g. 1250000)")
-    value = int(digits)
-    if len(str(value)) > _MONEY_DIGITS[name]:
-        raise _Bad(f"{value} rupees is more than {_MONEY_DIGITS[name]} digits")
-    return value
+        raise _Bad(f"'{_shown(text)}' is not a whole number of rupees (>= 0, e.g. 1250000)")
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MONEY_DIGITS[name]:
+        raise _Bad(
+            f"{_shown(significant)} rupees is more than {_MONEY_DIGITS[name]} digits "
+            "(the largest amount the register stores)"
+        )
+    return int(significant)
 
 
 def _date(text: str | None) -> date | None:
     if text is None:
         return None
     if not _DATE_RE.fullmatch(text):
-        raise _Bad(f"'{text}' is not a date written YYYY-MM-DD")
+        raise _Bad(f"'{_shown(text)}' is not a date written YYYY-MM-DD")
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
@@ -187,7 +272,7 @@ def _enum(kind: type[E], what: str) -> Callable[[str | None], E | None]:
             return None
         member = members.get(text.lower())
         if member is None:
-            raise _Bad(f"unknown {what} '{text}'; expected one of: {allowed}")
+            raise _Bad(f"unknown {what} '{_shown(text)}'; expected one of: {allowed}")
         return member
 
     return read
@@ -216,7 +301,7 @@ def _party(text: str | None) -> _PartyRef | None:
     except DomainError:
         codes = ", ".join(c.value for c in Custodian)
         raise _Bad(
-            f"'{text}' is neither a CNIC (#####-#######-#) nor a custodian code ({codes})"
+            f"'{_shown(text)}' is neither a CNIC (#####-#######-#) nor a custodian code ({codes})"
         ) from None
 
 
@@ -224,6 +309,12 @@ def _share(text: str | None) -> tuple[int, int]:
     """The share's (numerator, denominator) in lowest terms."""
     if text is None:
         raise _Bad("missing share; write the fraction of the whole khewat, e.g. '1/4'")
+    longest = max((len(run) for run in re.findall(r"[0-9]+", text)), default=0)
+    if longest > _LONGEST_TERM:
+        raise _Bad(
+            f"share '{_shown(text)}': a term of {longest:,} digits is too large to store "
+            "(at most 19 digits once in lowest terms)"
+        )
     try:
         terms = to_terms(parse_share(text))
     except DomainError as exc:
@@ -255,6 +346,7 @@ _READERS: Final[dict[str, Callable[[str | None], Any]]] = {
     "verified_on": _date,
     "decided_on": _date,
     "officer_cnic": _cnic,
+    "verifier_cnic": _cnic,
     "rejection_reason": _text,
     "deed_number": _text,
     "deed_date": _date,
@@ -278,38 +370,49 @@ def import_mutations(
     engine: Engine,
     path: Path,
     *,
-    actor: str = "cli",
+    actor: Actor,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Imports a mutation register CSV (see the module documentation), all or nothing.
 
     Args:
-        engine: the database.
+        engine: the database (the application role).
         path: the CSV file, one row per mutation line.
-        actor: who imports, for the audit log.
+        actor: who imports: bound to the transaction, named by the audit rows; needs
+            ``records.import`` in every mouza of the register (module notes).
         progress: a rich progress bar to advance, or None.
 
     Raises:
-        ImportRejected: the file cannot be read or any row is bad; every problem found
-            is listed with its row, field and reason, and nothing is written.
+        ImportRejected: the file cannot be read, is over a limit
+            (:mod:`landgov.io._common`) or any row is bad; every problem found is listed
+            with its row, field and reason, and nothing is written.
+        AccessDenied: the actor may not import into a mouza of the register.
+        AuthenticationFailed: the actor's session has ended.
+        InputRejected: a limit's environment variable is not a number.
     """
     started = time.perf_counter()
     path = Path(path)
+    check_import_role(actor)
     check_readable(path)
-    lines, problems = _read(path, progress)
+    lines, problems, columns = _read(path, import_limits(), progress)
     digest = sha256_file(path)
     try:
         with engine.begin() as conn:
+            bind(conn, actor)
             resolver = _Resolver(conn, lines)
-            mutations, mutation_lines = _check(resolver, lines, problems, progress)
+            authorize_import(
+                conn, actor, (m for m in resolver.mouzas.values() if isinstance(m, int))
+            )
+            mutations, mutation_lines, flags = _check(resolver, lines, problems, progress)
             if problems:
                 problems.sort(key=lambda p: -1 if p.row is None else p.row)
-                raise ImportRejected(str(path), problems)
-            _insert(conn, mutations, mutation_lines, path, progress)
+                raise ImportRejected(str(path), clean_problems(problems))
+            ids = _insert(conn, mutations, mutation_lines, progress)
+            _flag(conn, flags, ids, path)
             mouza_ids = sorted({m["mouza_id"] for m in mutations})
             write_audit(
                 conn,
-                actor=actor,
+                actor=actor.label,
                 action="import mutations",
                 entity="mouza",
                 entity_id=str(mouza_ids[0]) if len(mouza_ids) == 1 else None,
@@ -319,6 +422,8 @@ def import_mutations(
                     "count": len(mutations),
                     "lines": len(mutation_lines),
                     "mouza_ids": mouza_ids,
+                    "columns": list(columns),
+                    "flagged": {FLAG_RULE: len(flags)} if flags else {},
                 },
             )
     except DBAPIError as exc:
@@ -327,32 +432,82 @@ def import_mutations(
         ) from exc
     several = f"{len(mouza_ids)} mouzas"
     target = resolver.labels[mouza_ids[0]] if len(mouza_ids) == 1 else several
+    counts = {"mutation": len(mutations), "mutation_line": len(mutation_lines)}
+    if flags:
+        counts["mutation_flag"] = len(flags)
     return ImportReport(
         path=path,
-        counts={"mutation": len(mutations), "mutation_line": len(mutation_lines)},
+        counts=counts,
         seconds=time.perf_counter() - started,
         target=target,
-        details={"sha256": digest, "mouza_ids": mouza_ids},
+        details={
+            "sha256": digest,
+            "mouza_ids": mouza_ids,
+            "flagged": {key: [c["check"] for c in checks] for key, checks in sorted(flags.items())},
+        },
     )
 
 
-def _read(path: Path, progress: Progress | None) -> tuple[list[_Line], list[RowProblem]]:
-    """Reads the CSV and every cell; raises at once only for file-level problems."""
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text; a byte that is not UTF-8 is refused naming its row, line and
+    byte offset."""
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            records = list(csv.reader(fh, strict=True))
+        return data[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise file_problem(
-            path,
-            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
-            "expected a CSV mutation register saved as UTF-8",
+        offset = start + exc.start
+        prefix = data[start:offset].decode("utf-8")
+        line = prefix.count("\n") + 1
+        # the CSV record the byte falls in (a quoted cell may span lines): count the
+        # records of the good text before it, plus a stand-in for the bad byte
+        record = sum(1 for _ in csv.reader(io.StringIO(prefix + "x"))) - 1
+        where = "the header" if record == 0 else f"data row {record:,}"
+        raise ImportRejected(
+            str(path),
+            [
+                RowProblem(
+                    record or None,
+                    None,
+                    f"not UTF-8 text (byte 0x{data[offset]:02x} at byte offset {offset:,}, "
+                    f"line {line:,}, {where}); expected a CSV mutation register saved as "
+                    "UTF-8",
+                )
+            ],
         ) from exc
+
+
+def _read(
+    path: Path, limits: Limits, progress: Progress | None
+) -> tuple[list[_Line], list[RowProblem], tuple[str, ...]]:
+    """Reads the CSV and every cell; raises at once only for file-level problems.
+
+    Returns the lines read, the problems found and the columns the file has.
+    """
+    check_size(path, limits)
+    content = _decode(path, path.read_bytes())
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(content, newline=""), strict=True):
+            records.append(record)
+            if len(records) > limits.max_rows + 1:  # the header is not a row
+                raise too_many_rows(path, limits)
     except csv.Error as exc:
-        raise file_problem(path, f"not a readable CSV file: {exc}") from exc
-    expected = f"expected exactly these columns: {', '.join(COLUMNS)}"
+        raise file_problem(path, f"not a readable CSV file: {printable(str(exc))}") from exc
+    controls = has_control(content)  # check each cell only when the file has any
+    del content
+    optional = f" (and optionally {', '.join(OPTIONAL_COLUMNS)})"
+    expected = f"expected exactly these columns: {', '.join(COLUMNS)}{optional}"
     if not records or not any(cell.strip() for cell in records[0]):
         raise file_problem(path, f"the file is empty: no header row; {expected}")
     header = [cell.strip().lower() for cell in records[0]]
+    if controls:
+        bad = [
+            RowProblem(None, None, f"column {i} of the header {control_problem(name)}")
+            for i, name in enumerate(header, start=1)
+            if has_control(name)
+        ]
+        if bad:
+            raise ImportRejected(str(path), bad)
     problems = [
         RowProblem(None, name, f"column '{name}' appears {header.count(name)} times")
         for name in dict.fromkeys(header)
@@ -364,17 +519,19 @@ def _read(path: Path, progress: Progress | None) -> tuple[list[_Line], list[RowP
         if name not in header
     ]
     problems += [
-        RowProblem(None, name or None, f"unknown column '{name}'; {expected}")
+        RowProblem(None, name or None, f"unknown column '{_shown(name)}'; {expected}")
         for name in header
-        if name not in COLUMNS
+        if name not in _ALL_COLUMNS
     ]
     if problems:
         raise ImportRejected(str(path), problems)
-    index = {name: header.index(name) for name in COLUMNS}
+    columns = tuple(name for name in _ALL_COLUMNS if name in header)
+    index = {name: header.index(name) for name in columns}
 
     lines: list[_Line] = []
     memo: dict[tuple[str, str | None], Any] = {}
     data = records[1:]
+    del records
     for row, record in track(
         enumerate(data, start=1), f"Reading {path.name}", progress, total=len(data)
     ):
@@ -387,8 +544,11 @@ def _read(path: Path, progress: Progress | None) -> tuple[list[_Line], list[RowP
             )
             continue
         line = _Line(row)
-        for name in COLUMNS:
+        for name in columns:
             cell = cells[index[name]] or None
+            if controls and cell is not None and has_control(cell):
+                problems.append(RowProblem(row, name, str(control_problem(cell))))
+                continue
             # registers repeat values (dates, CNICs, types): read each distinct one once
             value = memo.get((name, cell), memo)
             if value is memo:
@@ -404,7 +564,7 @@ def _read(path: Path, progress: Progress | None) -> tuple[list[_Line], list[RowP
         lines.append(line)
     if not lines and not problems:
         raise file_problem(path, "no mutation lines: the file has a header but no data rows")
-    return lines, problems
+    return lines, problems, columns
 
 
 class _Resolver:
@@ -412,6 +572,7 @@ class _Resolver:
 
     def __init__(self, conn: Connection, lines: list[_Line]) -> None:
         self.conn = conn
+        self.today: date = conn.execute(text("SELECT current_date")).scalar_one()
         self.mouzas: dict[str, int | str] = {}  # reference -> id, or the reason it failed
         for line in lines:
             ref = line.values.get("mouza")
@@ -433,9 +594,18 @@ class _Resolver:
             (int(m), int(n))
             for m, n in self._rows("SELECT mouza_id, number FROM mutation", "mouza_id", ids)
         }
-        officers = sorted({c for line in lines if (c := line.values.get("officer_cnic"))})
+        officers = sorted(
+            {
+                c
+                for line in lines
+                for name in ("officer_cnic", "verifier_cnic")
+                if (c := line.values.get(name))
+            }
+        )
+        select = "SELECT cnic, id, name, designation FROM officer"
         self.officers = {
-            str(c): int(i) for c, i in self._rows("SELECT cnic, id FROM officer", "cnic", officers)
+            str(c): Officer(int(i), str(n), str(d), str(c))
+            for c, i, n, d in self._rows(select, "cnic", officers)
         }
         refs: set[_PartyRef] = {
             ref
@@ -460,18 +630,58 @@ class _Resolver:
     def party(self, ref: _PartyRef) -> int | None:
         return self.parties.get(ref)
 
+    def posted(self, steps: list[_Step]) -> set[tuple[int, int, date]]:
+        """The (officer, mouza, date) of ``steps`` where the officer was posted over the
+        mouza on the date, in one query (a register names thousands of such steps)."""
+        triples = sorted({(s.officer.id, s.key[0], s.on) for s in steps})
+        if not triples:
+            return set()
+        officers, mouzas, days = (list(column) for column in zip(*triples, strict=True))
+        rows = self.conn.execute(
+            _POSTED_SQL, {"officers": officers, "mouzas": mouzas, "days": days}
+        )
+        return {(int(o), int(m), d) for o, m, d in rows}
+
+
+# The rule of landgov.storage.officers.jurisdiction_mouzas (a posting valid on the day over
+# the mouza's tehsil or patwar circle, or a unit above them), for many (officer, mouza,
+# day) at once; tests/io check that the two agree.
+_POSTED_SQL: Final = text(
+    "WITH RECURSIVE asked AS ("
+    "  SELECT DISTINCT * FROM unnest(CAST(:officers AS bigint[]), CAST(:mouzas AS bigint[]),"
+    "   CAST(:days AS date[])) AS t(officer_id, mouza_id, on_day)),"
+    " up(mouza_id, unit_id) AS ("
+    "  SELECT m.id, u.unit_id FROM mouza m"
+    "  CROSS JOIN LATERAL (VALUES (m.tehsil_id), (m.patwar_circle_id)) u(unit_id)"
+    "  WHERE u.unit_id IS NOT NULL AND m.id IN (SELECT mouza_id FROM asked)"
+    "  UNION SELECT up.mouza_id, a.parent_id FROM up JOIN admin_unit a ON a.id = up.unit_id"
+    "  WHERE a.parent_id IS NOT NULL)"
+    " SELECT DISTINCT a.officer_id, a.mouza_id, a.on_day FROM asked a"
+    " JOIN up ON up.mouza_id = a.mouza_id"
+    " JOIN officer_jurisdiction j ON j.admin_unit_id = up.unit_id"
+    "  AND j.officer_id = a.officer_id AND j.valid_from <= a.on_day"
+    "  AND (j.valid_to IS NULL OR j.valid_to > a.on_day)"
+)
+
+
+Flags = dict[tuple[int, int], list[dict[str, Any]]]
+"""(mouza id, mutation number) -> the checks its flag lists."""
+
 
 def _check(
     resolver: _Resolver,
     lines: list[_Line],
     problems: list[RowProblem],
     progress: Progress | None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cross-checks the rows with each other and the database; builds the rows to insert."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Flags]:
+    """Cross-checks the rows with each other and the database; builds the rows to insert
+    and the flags to raise."""
     mutations: dict[tuple[int, int], dict[str, Any]] = {}
     first_row: dict[tuple[int, int], _Line] = {}
     line_rows: dict[tuple[int, int, int], int] = {}
     out_lines: list[dict[str, Any]] = []
+    steps: list[_Step] = []
+    flags: Flags = {}
 
     def problem(row: int, name: str | None, reason: str) -> None:
         problems.append(RowProblem(row, name, reason))
@@ -493,10 +703,10 @@ def _check(
             label = resolver.labels[key[0]]
             if key in resolver.existing:
                 problem(row, "mutation_no", f"mutation {number} already exists in {label}")
-            mutations[key] = _mutation_row(resolver, line, key, problem)
+            mutations[key] = _mutation_row(resolver, line, key, problem, steps, flags)
         elif key is not None:
             head = first_row[key]
-            for name in HEADER_FIELDS:
+            for name in _MUTATION_FIELDS:
                 if name in v and name in head.values and v[name] != head.values[name]:
                     problem(
                         row,
@@ -554,7 +764,25 @@ def _check(
                     "right_type": v.get("right_type", RightType.OWNERSHIP).value,
                 }
             )
-    return list(mutations.values()), out_lines
+    posted = resolver.posted(steps)
+    for s in steps:
+        if (s.officer.id, s.key[0], s.on) not in posted:
+            flags.setdefault(s.key, []).append(
+                {
+                    "row": s.row,
+                    "step": s.step,
+                    "field": s.field,
+                    "officer_cnic": s.officer.cnic,
+                    "on": s.on.isoformat(),
+                    "check": "officer_jurisdiction",
+                    "message": f"{s.officer.label} was not posted over "
+                    f"{resolver.labels[s.key[0]]} on {s.on.isoformat()}, the date of the "
+                    f"{s.step}",
+                }
+            )
+    for checks in flags.values():
+        checks.sort(key=lambda c: (c["row"], c["step"] != "verification"))
+    return list(mutations.values()), out_lines, flags
 
 
 def _show(value: object) -> str:
@@ -562,7 +790,7 @@ def _show(value: object) -> str:
         return "nothing"
     if isinstance(value, date):
         return value.isoformat()
-    return f"'{value}'"
+    return f"'{_shown(str(value))}'"
 
 
 def _mutation_row(
@@ -570,12 +798,16 @@ def _mutation_row(
     line: _Line,
     key: tuple[int, int],
     problem: Callable[[int, str | None, str], None],
+    steps: list[_Step],
+    flags: Flags,
 ) -> dict[str, Any]:
-    """Checks the mutation fields of a mutation's first row as the database would."""
+    """Checks the mutation fields of a mutation's first row as the database and the
+    mutation engine would; notes the steps whose officers' postings are checked."""
     v, row = line.values, line.row
     status = v.get("status")
     entered, verified, decided = v.get("entered_on"), v.get("verified_on"), v.get("decided_on")
     officer_cnic, reason = v.get("officer_cnic"), v.get("rejection_reason")
+    verifier_cnic = v.get("verifier_cnic")
 
     if "verified_on" in v and status == MutationStatus.ENTERED and verified is not None:
         problem(row, "verified_on", "an entered mutation is not verified yet: leave it empty")
@@ -584,8 +816,7 @@ def _mutation_row(
     undecided = status in (MutationStatus.ENTERED, MutationStatus.VERIFIED)
     if undecided and decided is not None:
         problem(row, "decided_on", f"a mutation still {status} is not decided: leave it empty")
-    decided_statuses = (MutationStatus.SANCTIONED, MutationStatus.REJECTED)
-    if status in decided_statuses:
+    if status in _DECIDED:
         if "decided_on" in v and decided is None:
             problem(row, "decided_on", f"a {status} mutation needs the date it was {status}")
         if "officer_cnic" in v and officer_cnic is None:
@@ -600,16 +831,79 @@ def _mutation_row(
         problem(row, "decided_on", f"decided on {decided} before it was entered ({entered})")
     if verified is not None and decided is not None and decided < verified:
         problem(row, "decided_on", f"decided on {decided} before it was verified ({verified})")
+    today = resolver.today
+    for name, day in (("entered_on", entered), ("verified_on", verified), ("decided_on", decided)):
+        if day is not None and day > today:
+            problem(
+                row,
+                name,
+                f"{day.isoformat()} is after today ({today.isoformat()}): no step of a "
+                "mutation is dated in the future (rule future_date)",
+            )
     if "deed_number" in v and "deed_date" in v:
         if v["deed_number"] is not None and v["deed_date"] is None:
             problem(row, "deed_date", "a deed number needs its deed date")
         if v["deed_number"] is None and v["deed_date"] is not None:
             problem(row, "deed_number", "a deed date needs its deed number")
-    officer_id = None
+
+    officer = None
     if officer_cnic is not None:
-        officer_id = resolver.officers.get(officer_cnic)
-        if officer_id is None:
+        officer = resolver.officers.get(officer_cnic)
+        if officer is None:
             problem(row, "officer_cnic", f"no officer with CNIC {officer_cnic}")
+        elif status in _DECIDED and officer.designation not in REVENUE_OFFICERS:
+            verb = "sanction" if status == MutationStatus.SANCTIONED else "reject"
+            problem(
+                row,
+                "officer_cnic",
+                f"{officer.label} cannot {verb} a mutation: only a naib tehsildar, "
+                "tehsildar or assistant commissioner decides one (rule officer_designation)",
+            )
+        elif status in _DECIDED and decided is not None:
+            steps.append(_Step(key, row, "decision", "officer_cnic", officer, decided))
+    verifier = None
+    if verifier_cnic is not None:
+        verifier = resolver.officers.get(verifier_cnic)
+        if status == MutationStatus.ENTERED:
+            problem(row, "verifier_cnic", "an entered mutation is not verified yet: leave it empty")
+        elif "verified_on" in v and verified is None:
+            problem(
+                row,
+                "verifier_cnic",
+                "a verifier is named only with the date of verification (verified_on)",
+            )
+        if verifier is None:
+            problem(row, "verifier_cnic", f"no officer with CNIC {verifier_cnic}")
+        elif verifier.designation == "patwari":
+            problem(
+                row,
+                "verifier_cnic",
+                f"{verifier.label} cannot verify a mutation: a patwari enters mutations, a "
+                "girdawar or a revenue officer verifies them (rule officer_designation)",
+            )
+        elif officer is not None and officer.id == verifier.id and status in _DECIDED:
+            verb = "sanction" if status == MutationStatus.SANCTIONED else "reject"
+            problem(
+                row,
+                "officer_cnic",
+                f"{officer.label} verified this mutation and cannot also {verb} it "
+                "(rule separation_of_duties)",
+            )
+        elif verified is not None and status != MutationStatus.ENTERED:
+            steps.append(_Step(key, row, "verification", "verifier_cnic", verifier, verified))
+    elif verified is not None and status != MutationStatus.ENTERED:
+        flags.setdefault(key, []).append(
+            {
+                "row": row,
+                "step": "verification",
+                "field": "verifier_cnic",
+                "officer_cnic": None,
+                "on": verified.isoformat(),
+                "check": "no_verifier",
+                "message": f"verified on {verified.isoformat()} by an officer the register "
+                "does not name (verifier_cnic): who verified cannot be checked",
+            }
+        )
     return {
         "mouza_id": key[0],
         "number": key[1],
@@ -619,7 +913,8 @@ def _mutation_row(
         "verified_on": verified,
         "decided_on": decided,
         "rejection_reason": reason,
-        "officer_id": officer_id,
+        "officer_id": None if officer is None else officer.id,
+        "verified_by": None if verifier is None else verifier.id,
         "deed_number": v.get("deed_number"),
         "sub_registrar": v.get("sub_registrar"),
         "deed_date": v.get("deed_date"),
@@ -629,19 +924,18 @@ def _mutation_row(
     }
 
 
-_MUTATION_COLUMNS: Final = tuple(c for c in MUTATION_COLUMNS if c != "remarks")
-"""What the register fills (it has no remarks column)."""
+_MUTATION_COLUMNS: Final = (*(c for c in MUTATION_COLUMNS if c != "remarks"), "verified_by")
+"""What the register fills (it has no remarks column; the verifier is optional)."""
 
 
 def _insert(
     conn: Connection,
     mutations: list[dict[str, Any]],
     lines: list[dict[str, Any]],
-    path: Path,
     progress: Progress | None,
-) -> None:
+) -> dict[tuple[int, int], int]:
     """Inserts by COPY inside the transaction, with mutation ids taken from the sequence
-    up front so that the lines can name them."""
+    up front so that the lines can name them; returns the id of each mutation."""
     ids = conn.execute(
         text(
             "SELECT nextval(pg_get_serial_sequence('mutation', 'id')) FROM generate_series(1, :n)"
@@ -660,3 +954,17 @@ def _insert(
     ):
         tracked = track(rows, f"Writing {table}s", progress, total=len(rows))
         copy_rows(conn, table, columns, (tuple(row[c] for c in columns) for row in tracked))
+    return by_key
+
+
+def _flag(conn: Connection, flags: Flags, ids: dict[tuple[int, int], int], path: Path) -> None:
+    """One ``mutation_flag`` row per flagged mutation (module notes)."""
+    copy_rows(
+        conn,
+        "mutation_flag",
+        ("mutation_id", "rule", "details"),
+        (
+            (ids[key], FLAG_RULE, json.dumps({"source": f"import:{path.name}", "checks": checks}))
+            for key, checks in sorted(flags.items())
+        ),
+    )

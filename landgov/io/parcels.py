@@ -52,8 +52,23 @@ refused with its validity reason. Self-touching rings and spikes repair with the
 unchanged. Areas are compared in EPSG:4326 degrees, which at parcel scale preserves
 their ratio.
 
+Limits and text
+---------------
+Before anything else the file is held to the input limits of :mod:`landgov.io._common`
+(bytes, a Shapefile with its sidecars and a zip unpacked; features; vertices per
+feature, checked before any reprojection or repair). Text cells holding terminal
+control or bidirectional override characters are refused, as are numbers too large for
+their columns.
+
+Who may import
+--------------
+The importing :class:`~landgov.security.Actor` is bound to the transaction first and
+needs ``records.import`` in the mouza (an officer posted over it today; the demo loader
+``svc_demo`` anywhere); else :class:`~landgov.errors.AccessDenied` names the rule.
+
 Any problem rejects the whole file (:class:`~landgov.errors.ImportRejected` lists them
-all, by row = feature index + 1); the write is one transaction with one audit_log row.
+all, by row = feature index + 1); the write is one transaction with one audit_log row
+(and the database's own audit row of the inserted khasras, naming the same actor).
 """
 
 from __future__ import annotations
@@ -88,15 +103,27 @@ from landgov.domain import (
 )
 from landgov.errors import ImportRejected, InvalidArea, InvalidKhasraNumber, RowProblem
 from landgov.io._common import (
+    LIMIT_VARIABLES,
+    Limits,
+    authorize_import,
     cell_text,
+    check_import_role,
     check_readable,
+    check_size,
+    clean_problems,
+    control_problem,
     file_problem,
+    has_control,
+    import_limits,
     mouza_label,
+    printable,
     sha256_file,
+    too_many_rows,
     write_audit,
 )
 from landgov.io.reports import ImportReport
 from landgov.progress import track
+from landgov.security import Actor, bind
 from landgov.storage.bulk import copy_rows, database_reason
 from landgov.storage.lookup import find_mouza
 
@@ -144,13 +171,21 @@ class _Refused(Exception):
     """A feature's geometry cannot be stored; the message is the reason."""
 
 
+_REFUSED = "\x00refused"  # stands in for a text cell refused for its control characters
+
+
+def _cut(value: str, limit: int = 40) -> str:
+    """A cell as a message repeats it: cut when long."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def import_parcels(
     engine: Engine,
     path: Path,
     *,
     mouza: str,
     layer: str | None = None,
-    actor: str = "cli",
+    actor: Actor,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Imports every feature of ``path`` as a khasra of ``mouza``, or nothing.
@@ -161,18 +196,26 @@ def import_parcels(
             module documentation for its fields and geometry rules.
         mouza: the mouza's name or hadbast number.
         layer: the layer to read; needed only for a file with several layers.
-        actor: who imports, for the audit log.
+        actor: who imports: bound to the transaction, named by the audit rows; needs
+            ``records.import`` in the mouza (module notes).
         progress: a rich progress bar to advance, or None.
 
     Raises:
-        ImportRejected: the file cannot be read, or any feature is bad; every problem
-            found is listed with its row (feature index + 1), field and reason.
+        ImportRejected: the file cannot be read, is over a limit, or any feature is bad;
+            every problem found is listed with its row (feature index + 1), field and
+            reason.
         NotFound: no such mouza, or the reference is ambiguous.
+        AccessDenied: the actor may not import into the mouza.
+        AuthenticationFailed: the actor's session has ended.
+        InputRejected: a limit's environment variable is not a number.
     """
     started = time.perf_counter()
     path = Path(path)
-    gdf, layer_name = _read(path, layer)
+    check_import_role(actor)
+    limits = import_limits()
+    gdf, layer_name = _read(path, layer, limits)
     columns = _check_columns(path, gdf)
+    _check_vertices(path, gdf, limits)
     try:
         geoms = gdf.to_crs(4326).geometry.array
     except (CRSError, ValueError, RuntimeError) as exc:
@@ -182,7 +225,9 @@ def import_parcels(
 
     try:
         with engine.begin() as conn:
+            bind(conn, actor)
             mouza_id = find_mouza(conn, mouza)
+            authorize_import(conn, actor, [mouza_id])
             target = mouza_label(conn, mouza_id)
             default_units = UnitSystem(
                 conn.execute(
@@ -197,13 +242,13 @@ def import_parcels(
             checker = _Checker(path, _crs_name(gdf.crs), target, default_units, existing)
             rows = checker.check(gdf, columns, np.asarray(geoms, dtype=object), progress)
             if checker.problems:
-                raise ImportRejected(str(path), checker.problems)
+                raise ImportRejected(str(path), clean_problems(checker.problems))
             for row in rows:
                 row["mouza_id"] = mouza_id
             _insert(conn, rows, path, progress)
             write_audit(
                 conn,
-                actor=actor,
+                actor=actor.label,
                 action="import parcels",
                 entity="mouza",
                 entity_id=str(mouza_id),
@@ -239,8 +284,16 @@ def _insert(conn: Connection, rows: list[dict[str, Any]], path: Path, progress: 
 # --- reading -------------------------------------------------------------------------
 
 
-def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
-    """Opens the file and its layer; every failure becomes a file-level rejection."""
+def _sidecars(path: Path) -> list[Path]:
+    """A Shapefile's other files (.dbf, .shx, .prj, .cpg...), which GDAL reads with it."""
+    if path.suffix.lower() != ".shp":
+        return []
+    return [p for p in path.parent.glob(path.stem + ".*") if p != path and p.is_file()]
+
+
+def _read(path: Path, layer: str | None, limits: Limits) -> tuple[gpd.GeoDataFrame, str]:
+    """Opens the file and its layer; every failure becomes a file-level rejection, as
+    does a file over the byte or feature limits (checked before the features are read)."""
     check_readable(path)
     if path.suffix.lower() not in SUFFIXES:
         raise file_problem(
@@ -250,29 +303,84 @@ def _read(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str]:
         )
     if path.stat().st_size == 0:
         raise file_problem(path, "the file is empty (0 bytes)")
+    check_size(path, limits, _sidecars(path))
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(path)]
         if layer is None:
             if len(names) != 1:
-                listed = ", ".join(names) or "none"
+                listed = ", ".join(printable(n) for n in names) or "none"
                 raise file_problem(
                     path, f"has {len(names)} layers ({listed}); name the one to import"
                 )
             layer = names[0]
         elif layer not in names:
-            raise file_problem(path, f"has no layer '{layer}'; its layers: {', '.join(names)}")
-        driver = pyogrio.read_info(path, layer=layer)["driver"]
+            listed = ", ".join(printable(n) for n in names)
+            raise file_problem(path, f"has no layer '{printable(layer)}'; its layers: {listed}")
+        info = pyogrio.read_info(path, layer=layer)
+        driver = info["driver"]
         if driver not in DRIVERS:
             raise file_problem(
                 path,
                 f"is a {driver} file, not a GeoPackage, Shapefile or GeoJSON (wrong format)",
             )
+        if int(info["features"]) > limits.max_rows:  # -1 when the driver cannot count
+            raise too_many_rows(path, limits, f"the layer has {int(info['features']):,} features,")
         data = pyogrio.read_dataframe(path, layer=layer)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, layer, int(info["features"]), exc) from exc
     except (RuntimeError, OSError, ValueError) as exc:  # pyogrio's errors are RuntimeErrors
         raise file_problem(path, _gdal_reason(exc)) from exc
     if not isinstance(data, gpd.GeoDataFrame):
-        raise file_problem(path, f"layer '{layer}' has no geometry column")
+        raise file_problem(path, f"layer '{printable(layer)}' has no geometry column")
+    if len(data) > limits.max_rows:
+        raise too_many_rows(path, limits, f"the layer has {len(data):,} features,")
     return data, layer
+
+
+def _not_utf8(path: Path, layer: str, count: int, exc: UnicodeDecodeError) -> ImportRejected:
+    """The rejection of a layer whose text is not UTF-8, naming the first feature that
+    holds such text (found by halving the features read, attributes only)."""
+    lo, hi = 0, count  # a bad feature lies in [lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pyogrio.read_dataframe(
+                path, layer=layer, read_geometry=False, skip_features=lo, max_features=mid - lo
+            )
+        except UnicodeDecodeError:
+            hi = mid
+        else:
+            lo = mid
+    byte = exc.object[exc.start] if isinstance(exc.object, bytes | bytearray) else None
+    shown = f"byte 0x{byte:02x}" if byte is not None else "a byte"
+    reason = (
+        f"not UTF-8 text: a text field holds {shown} (at byte {exc.start} of the field), "
+        "which is not UTF-8; save the file as UTF-8 (a Shapefile: declare its encoding in "
+        "a .cpg file)"
+    )
+    return ImportRejected(str(path), [RowProblem(lo + 1 if count > 0 else None, None, reason)])
+
+
+def _check_vertices(path: Path, gdf: gpd.GeoDataFrame, limits: Limits) -> None:
+    """Refuses features with more vertices than ``limits.max_vertices`` (all parts
+    together), before any reprojection or repair spends time on them."""
+    counts = shapely.get_num_coordinates(np.asarray(gdf.geometry.array, dtype=object))
+    over = np.flatnonzero(counts > limits.max_vertices)
+    if len(over) == 0:
+        return
+    variable = LIMIT_VARIABLES["max_vertices"][0]
+    raise ImportRejected(
+        str(path),
+        [
+            RowProblem(
+                int(i) + 1,
+                "geometry",
+                f"{int(counts[i]):,} vertices, more than the limit of "
+                f"{limits.max_vertices:,} per parcel set by {variable}",
+            )
+            for i in over.tolist()
+        ],
+    )
 
 
 def _gdal_reason(exc: BaseException) -> str:
@@ -300,6 +408,11 @@ def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
     for original in gdf.columns:
         if original == gdf.geometry.name:
             continue
+        if has_control(str(original)):
+            shown = printable(str(original))
+            reason = f"the column name '{shown}' {control_problem(str(original))}"
+            problems.append(RowProblem(None, None, reason))
+            continue
         key = str(original).strip().lower()
         key = _ALIASES.get(key, key)
         if key in columns:
@@ -311,7 +424,7 @@ def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
         columns[key] = str(original)
     if len(gdf) == 0:
         problems.append(RowProblem(None, None, "no features: the layer is empty"))
-    found = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"
+    found = ", ".join(printable(str(c)) for c in gdf.columns if c != gdf.geometry.name) or "none"
     expected = (
         f"expected columns: {', '.join(REQUIRED_FIELDS)} (required), "
         f"{', '.join(OPTIONAL_FIELDS)} (optional); the file has: {found}"
@@ -437,7 +550,8 @@ class _Checker:
         Geometries are checked all at once, with shapely's vectorised functions; their
         problems are reported in the row loop so that a row's problems keep field order.
         """
-        cells = [_texts(gdf, columns, name) for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)]
+        names = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+        cells = [self._refuse_controls(name, _texts(gdf, columns, name)) for name in names]
         final, refused = self._geometries(geoms, self._outside_bounds(geoms))
         rows: list[dict[str, Any]] = []
         features = track(
@@ -450,14 +564,33 @@ class _Checker:
             self._land_class(row, land_class, record)
             self._unit_system(row, unit_system, record)
             self._area(row, area_kms, record)
-            record["source"] = source or f"import:{self.path.name}"
+            if source is not _REFUSED:
+                record["source"] = source or f"import:{self.path.name}"
             if i in refused:
                 self.problem(row, "geometry", refused[i])
             rows.append(record)
         self._areas(rows, final)
         return rows
 
+    def _refuse_controls(self, name: str, values: list[str | None]) -> list[str | None]:
+        """``values`` with each cell holding a control character replaced by
+        :data:`_REFUSED` and reported (one search of the whole column first: a column
+        without any, nearly always, costs no per-cell check)."""
+        if not has_control("\n".join(v for v in values if v is not None)):
+            return values
+        cleaned: list[str | None] = []
+        for i, value in enumerate(values):
+            reason = None if value is None else control_problem(value)
+            if reason is None:
+                cleaned.append(value)
+            else:
+                self.problem(i + 1, name, reason)
+                cleaned.append(_REFUSED)
+        return cleaned
+
     def _khasra_no(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is _REFUSED:
+            return
         if value is None:
             self.problem(row, "khasra_no", "missing khasra number")
             return
@@ -465,6 +598,9 @@ class _Checker:
             number = parse_khasra_number(value)
         except InvalidKhasraNumber as exc:
             self.problem(row, "khasra_no", str(exc))
+            return
+        except ValueError:  # a number of thousands of digits
+            self.problem(row, "khasra_no", f"khasra number '{_cut(value)}' is too large")
             return
         if max(number.murabba or 0, number.number, *number.tatima) > _INT4_MAX:
             self.problem(row, "khasra_no", f"khasra number '{value}' is too large")
@@ -490,18 +626,24 @@ class _Checker:
 
     def _land_class(self, row: int, value: str | None, record: dict[str, Any]) -> None:
         allowed = _LAND_CLASSES_ALLOWED
+        if value is _REFUSED:
+            return
         if value is None:
             self.problem(row, "land_class", f"missing land class; expected one of: {allowed}")
             return
         land_class = _LAND_CLASSES.get("_".join(value.lower().replace("-", " ").split()))
         if land_class is None:
             self.problem(
-                row, "land_class", f"unknown land class '{value}'; expected one of: {allowed}"
+                row,
+                "land_class",
+                f"unknown land class '{_cut(value)}'; expected one of: {allowed}",
             )
             return
         record["land_class"] = land_class
 
     def _unit_system(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is _REFUSED:
+            return
         if value is None:
             record["unit_system"] = self.default_units.value
             return
@@ -509,12 +651,16 @@ class _Checker:
         if unit_system is None:
             allowed = _UNIT_SYSTEMS_ALLOWED
             self.problem(
-                row, "unit_system", f"unknown unit system '{value}'; expected one of: {allowed}"
+                row,
+                "unit_system",
+                f"unknown unit system '{_cut(value)}'; expected one of: {allowed}",
             )
             return
         record["unit_system"] = unit_system
 
     def _area(self, row: int, value: str | None, record: dict[str, Any]) -> None:
+        if value is _REFUSED:
+            return
         if value is None:
             record["record_area_sarsai"] = None  # from the geometry, once it is known
             return
@@ -522,6 +668,9 @@ class _Checker:
             sarsai = _total_sarsai(value)
         except InvalidArea as exc:
             self.problem(row, "area_kms", str(exc))
+            return
+        except ValueError:  # a number of thousands of digits
+            self.problem(row, "area_kms", f"area '{_cut(value)}' is too large")
             return
         if sarsai == 0:
             self.problem(row, "area_kms", f"area '{value}' must be more than 0-0-0")

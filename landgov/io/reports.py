@@ -12,6 +12,7 @@ _NOUNS: Mapping[str, tuple[str, str]] = {
     "khasra": ("khasra", "khasras"),
     "mutation": ("mutation", "mutations"),
     "mutation_line": ("line", "lines"),
+    "mutation_flag": ("flagged for review", "flagged for review"),
     "ownership": ("ownership row", "ownership rows"),
 }
 
@@ -27,8 +28,9 @@ class ImportReport:
 
     Attributes:
         path: the file imported.
-        counts: rows inserted per table, the main table first (e.g. ``{"khasra": 812}``);
-            the one audit_log row every import writes is not counted.
+        counts: rows inserted per table, the main table first (e.g. ``{"khasra": 812}``;
+            ``mutation_flag``: the mutations flagged for review); the audit_log rows
+            every import writes are not counted.
         seconds: wall time of the whole import.
         target: where the rows went, e.g. ``"mouza Kot Nau (hadbast 117)"``.
     """

@@ -11,13 +11,16 @@ instead of a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from landgov.errors import LandgovError
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 CROP_MODEL = "crop-type-tcnn"
 YIELD_MODEL = "yield-ridge"
@@ -49,19 +52,28 @@ def predict_mouza(
     crop_model: tuple[str, str | None] = (CROP_MODEL, None),
     yield_model: tuple[str, str | None] = (YIELD_MODEL, None),
     force: bool = False,
+    actor: Actor,
 ) -> tuple[CropYieldReport, pd.DataFrame | None]:
     """Predict and store crops and yields of ``mouza`` for ``season`` ("rabi 2025-26").
 
     When both runs for these inputs are stored and the stored series has not changed
     since (no newer zonal rows), the stored report is returned with no table, unless
-    ``force``.
+    ``force``. ``actor`` must hold ``models.write`` (the models or demo service); the
+    storing transaction is bound to it and its audit row names it.
+
+    Raises:
+        AccessDenied: the actor may not store predictions.
     """
     from imagery.series import mouza_khasras, read_series, resolve_mouza
+    from landgov.security import authorize, bind
+    from landgov.storage import audit
     from landgov.storage import detections as store
     from landgov.storage.bulk import copy_rows
     from models.features import features_from_datasets, parse_season
     from models.registry import load_model, read_card
 
+    with engine.connect() as conn:
+        authorize(conn, actor, "models.write")  # refuse before the work
     kind, year = parse_season(season)
     # cards only (no torch) until we know the stored runs are not up to date
     ccard = read_card(crop_model[0], crop_model[1], home=home)
@@ -133,6 +145,8 @@ def predict_mouza(
         return v if isinstance(v, str) and v else None
 
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "models.write")
         crun = store.replace_run(
             conn, kind="crops", mouza_id=mouza_id,
             run_key=ckey, model_name=ccard.name,
@@ -166,4 +180,8 @@ def predict_mouza(
         )  # fmt: skip
         store.set_summary(conn, crun, report.as_json())
         store.set_summary(conn, yrun, report.as_json())
+        audit.append(conn, actor=actor.label, action="predict crops and yields",
+                     entity="detection_run", entity_id=str(crun),
+                     details={"mouza_id": mouza_id, "season": season, "yield_run": yrun,
+                              "parcels": report.parcels, "models": report.models})  # fmt: skip
     return report, table

@@ -21,12 +21,15 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, text
 
 from landgov.errors import LandgovError
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 ORTHO_BANDS = ("red", "green", "blue", "nir")
 DEFAULT_MODEL = "encroachment-unet"
@@ -189,23 +192,33 @@ def detect_encroachment(
     min_confidence: float = 0.0,
     device: str | None = None,
     force: bool = False,
+    actor: Actor,
 ) -> EncroachmentReport:
     """Runs the job described in the module doc; returns what it stored.
 
     A run with the same inputs (scenes, model version, thresholds) already stored is
     returned as it is, unless ``force``: the same inputs give the same cases.
     ``min_confidence`` drops candidate structures whose mean probability is lower.
+    ``actor`` must hold ``models.write`` (the models or demo service); the storing
+    transaction is bound to it and its audit row names it.
+
+    Raises:
+        AccessDenied: the actor may not store detections.
+        LandgovError: the dates or scenes do not allow a comparison.
     """
     import rasterio
     from shapely import wkb as shp_wkb
 
     from imagery.series import resolve_mouza
+    from landgov.security import authorize, bind
+    from landgov.storage import audit
     from landgov.storage import detections as store
     from models.registry import read_card
 
     if after <= before:
         raise LandgovError(f"--after {after} must be later than --before {before}")
     with engine.connect() as conn:
+        authorize(conn, actor, "models.write")
         mouza_id = resolve_mouza(conn, mouza)
     first = _scene_on_or_before(engine, mouza_id, before)
     second = _scene_on_or_before(engine, mouza_id, after, after=first.datetime)
@@ -246,6 +259,8 @@ def detect_encroachment(
     candidates = [store.Candidate(_reproject(g, crs, "EPSG:4326").wkb, float(conf))
                   for g, conf in polys]  # fmt: skip
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "models.write")
         run_id = store.replace_run(
             conn, kind="encroachment", mouza_id=mouza_id, run_key=run_key,
             model_name=card.name, model_version=card.version,
@@ -264,6 +279,12 @@ def detect_encroachment(
             store.set_case_chips(conn, int(case["id"]), rel[0], rel[1])
             case["before_chip"], case["after_chip"] = rel
         store.set_summary(conn, run_id, {"new_structures": len(candidates), "cases": len(cases)})
+        audit.append(conn, actor=actor.label, action="detect encroachment",
+                     entity="detection_run", entity_id=str(run_id),
+                     details={"mouza_id": mouza_id, "before": first.id, "after": second.id,
+                              "model": f"{card.name}:{card.version}",
+                              "new_structures": len(candidates),
+                              "cases": [int(c["id"]) for c in cases]})  # fmt: skip
     return EncroachmentReport(run_id, mouza_id, first.id, second.id,
                               f"{card.name}:{card.version}", len(candidates), cases,
                               run_dir)  # fmt: skip

@@ -30,6 +30,15 @@ Verification code
     hex digits, ``ABCD-EFGH-IJKL``). :func:`verify_fard` finds the issue by either,
     recomputes the holding from the records as they are now, for the same subject and
     date, and says whether it still matches.
+
+Who issues
+    A signed-in actor holding ``fard.issue`` (a patwari or a revenue officer) posted today
+    over the mouza of a khewat fard, or over every mouza where the person of a person
+    fard holds land (a nil fard: posted anywhere today). The actor's label is the issuer
+    printed, registered and hashed into the code; the issue writes an ``access_log`` row
+    (a fard is a read of personal data) and an audit row, in one transaction with the
+    register row. Refusals are :class:`~landgov.errors.AccessDenied` (``role``,
+    ``jurisdiction``) and leave neither a PDF nor a record.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from landgov.domain import format_kms, format_share, mask_cnic, validate_cnic
-from landgov.errors import LandgovError
+from landgov.errors import AccessDenied, LandgovError
 from landgov.records.fonts import FardFonts, fard_fonts
 from landgov.records.rights import (
     RELATION_EN,
@@ -66,8 +75,10 @@ from landgov.records.rights import (
     person_holdings,
     snapshot_hash,
 )
+from landgov.security import Actor, authorize, bind, log_access, policy
 from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.officers import jurisdiction_mouzas
 from landgov.storage.read import urdu_spellings
 
 Language = Literal["en", "ur", "both"]
@@ -192,6 +203,29 @@ def _subject_holding(
     return khewat_holding(conn, mouza_id, khewat_no, as_of)
 
 
+def _authorize_issue(
+    conn: Connection, actor: Actor, holding: PersonHolding | KhewatHolding
+) -> None:
+    """``fard.issue`` over every mouza the fard covers (module notes, Who issues).
+
+    Raises:
+        AccessDenied: ``role``, ``jurisdiction``.
+    """
+    if isinstance(holding, KhewatHolding):
+        mouzas = {holding.mouza.id}
+    else:
+        mouzas = {s.khewat.mouza.id for s in holding.shares}
+    for mouza_id in sorted(mouzas):
+        authorize(conn, actor, "fard.issue", mouza_id=mouza_id)
+    if not mouzas:  # a nil fard: an issuer posted somewhere today
+        policy.check_role(actor.roles, "fard.issue", actor.display)
+        today = conn.execute(text("SELECT current_date")).scalar_one()
+        if actor.officer_id is None or not jurisdiction_mouzas(conn, actor.officer_id, today):
+            raise AccessDenied(
+                "jurisdiction", f"{actor.display} is not posted over any mouza today"
+            )
+
+
 def issue_fard(
     engine: Engine,
     *,
@@ -200,14 +234,15 @@ def issue_fard(
     as_of: date,
     language: Language = "en",
     out: Path,
-    actor: str,
+    actor: Actor,
     purpose: str | None = None,
 ) -> FardIssue:
     """Issues a fard of a person (``cnic``) or of a khewat (``(mouza, khewat_no)``).
 
-    The PDF is written beside ``out`` under a temporary name, the issue is recorded in
-    ``fard_issue`` with an audit row, then the PDF is renamed into place; a failure
-    leaves neither a PDF nor a record.
+    One transaction: the actor is bound and authorized (module notes, Who issues), the
+    holding read, the PDF written beside ``out`` under a temporary name, the issue
+    recorded in ``fard_issue`` with an access-log row and an audit row; after the commit
+    the PDF is renamed into place. A failure leaves neither a PDF nor a record.
 
     Args:
         engine: the database.
@@ -216,11 +251,13 @@ def issue_fard(
         as_of: the date of the record of rights.
         language: ``en``, ``ur`` or ``both`` (English pages, then Urdu pages).
         out: the PDF to write; replaced if it exists.
-        actor: who issues it, for the register and the audit log.
+        actor: who issues it (signed in); its label goes to the register and the logs.
         purpose: what the owner needs it for, printed and recorded (optional).
 
     Raises:
         FardError: not exactly one subject, an unknown language, or a date in the future.
+        AuthenticationFailed: the actor's session has ended.
+        AccessDenied: ``role``, ``jurisdiction``.
         InvalidCNIC: ``cnic`` is not a CNIC.
         NotFound: no such person, mouza or khewat.
         FontMissing: the Noto fonts are not installed.
@@ -231,52 +268,51 @@ def issue_fard(
         raise FardError(f"language {language!r}: use en, ur or both")
     if as_of > date.today():
         raise FardError(f"as-of date {as_of.isoformat()} is in the future")
-    if not actor.strip():
-        raise FardError("the issuer (actor) must be named")
     purpose = purpose.strip() if purpose and purpose.strip() else None
     fonts = fard_fonts()
     out = Path(out)
+    issued_by = actor.label
 
-    with engine.connect() as conn:
-        kind: SubjectKind
-        if cnic is not None:
-            kind, subject = "person", validate_cnic(cnic)
-        else:
-            assert khewat is not None
-            mouza_ref, khewat_no = khewat
-            mouza_id = find_mouza(conn, str(mouza_ref))
-            kind, subject = "khewat", f"{mouza_id}:{int(khewat_no)}"
-        holding = _subject_holding(conn, kind, subject, as_of)
-        spellings = urdu_spellings(conn, _guardian_names(holding))
-
-    snapshot = holding.snapshot()
-    snapshot_sha = snapshot_hash(snapshot)
-    issued_at = datetime.now(UTC)
-    code = issue_code(
-        snapshot_sha256=snapshot_sha,
-        subject_kind=kind,
-        subject=subject,
-        as_of=as_of,
-        language=language,
-        purpose=purpose,
-        issued_at=issued_at,
-        issued_by=actor,
-    )
-    pdf = render_fard(
-        holding,
-        code=code,
-        language=language,
-        issued_at=issued_at,
-        issued_by=actor,
-        purpose=purpose,
-        urdu_names=spellings,
-        fonts=fonts,
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        pdf.output(str(temp))
         with engine.begin() as conn:
+            bind(conn, actor)
+            kind: SubjectKind
+            if cnic is not None:
+                kind, subject = "person", validate_cnic(cnic)
+            else:
+                assert khewat is not None
+                mouza_ref, khewat_no = khewat
+                mouza_id = find_mouza(conn, str(mouza_ref))
+                kind, subject = "khewat", f"{mouza_id}:{int(khewat_no)}"
+            holding = _subject_holding(conn, kind, subject, as_of)
+            _authorize_issue(conn, actor, holding)
+            spellings = urdu_spellings(conn, _guardian_names(holding))
+            snapshot = holding.snapshot()
+            snapshot_sha = snapshot_hash(snapshot)
+            issued_at = datetime.now(UTC)
+            code = issue_code(
+                snapshot_sha256=snapshot_sha,
+                subject_kind=kind,
+                subject=subject,
+                as_of=as_of,
+                language=language,
+                purpose=purpose,
+                issued_at=issued_at,
+                issued_by=issued_by,
+            )
+            pdf = render_fard(
+                holding,
+                code=code,
+                language=language,
+                issued_at=issued_at,
+                issued_by=issued_by,
+                purpose=purpose,
+                urdu_names=spellings,
+                fonts=fonts,
+            )
+            out.parent.mkdir(parents=True, exist_ok=True)
+            pdf.output(str(temp))
             conn.execute(
                 text(
                     "INSERT INTO fard_issue (code, subject_kind, subject, as_of, language,"
@@ -294,12 +330,20 @@ def issue_fard(
                     "snapshot": canonical_json(snapshot),
                     "sha": snapshot_sha,
                     "issued_at": issued_at,
-                    "actor": actor,
+                    "actor": issued_by,
                 },
+            )
+            log_access(
+                conn,
+                actor,
+                "fard.issue",
+                "party" if kind == "person" else "khewat",
+                subject,
+                {"as_of": as_of.isoformat(), "short_code": short_code(code), "purpose": purpose},
             )
             append_audit(
                 conn,
-                actor=actor,
+                actor=issued_by,
                 action="fard issue",
                 entity="fard_issue",
                 entity_id=code,
@@ -327,7 +371,7 @@ def issue_fard(
         language=language,
         snapshot_sha256=snapshot_sha,
         issued_at=issued_at,
-        issued_by=actor,
+        issued_by=issued_by,
     )
 
 

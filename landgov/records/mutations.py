@@ -4,21 +4,46 @@ Lifecycle (domain.md §2, §4)
     ``entered`` (the patwari records the transfer) -> ``verified`` (a girdawar or a
     revenue officer checks it) -> ``sanctioned`` (a revenue officer attests it and the
     shares change) or ``rejected`` (with a reason, from entered or verified). Every
-    transition is one transaction with one audit row (who, when, what changed, the
-    shares before and after); a refusal writes nothing, not even an audit row.
+    transition is one transaction with one audit row of the engine (who, when, what
+    changed, the shares before and after; the database's triggers add one row per
+    statement on the record tables); a refusal writes nothing, not even an audit row.
 
 Who may act
-    An officer acts in a mouza when one of the officer's ``officer_jurisdiction`` rows is
-    valid on the decision date (``valid_from <= on < valid_to``) and names the mouza's
-    tehsil or patwar circle or any unit above them (qanungo halqa, district, division,
-    province). Sanctioning and rejecting also need a revenue officer's designation
-    (tehsildar, naib tehsildar, assistant commissioner); verifying needs anyone but a
-    patwari, who enters mutations and so should not verify them. Rule ids
-    ``officer_jurisdiction`` and ``officer_designation``.
+    Only an authenticated actor (:class:`landgov.security.Actor`, from a session, never a
+    name a caller types). Every changing function takes ``actor=`` and, in its own
+    transaction, first binds it (:func:`landgov.security.bind`: the database checks the
+    session again and from then on knows who acts, for its row-level security and its
+    audit triggers), then checks it with :func:`landgov.security.authorize` against the
+    mutation's mouza and the date given to the step: the role (``mutation.enter``:
+    patwari; ``mutation.verify``: girdawar or a revenue officer; ``mutation.sanction`` and
+    ``mutation.reject``: naib tehsildar, tehsildar, assistant commissioner), the account's
+    officer posted over the mouza today, no date in the future, a past date only within
+    the back-dating window (``security_setting.backdate_window_days``) and only when the
+    officer was posted there on that date too, and for a sanction or rejection a session
+    opened with the second factor. The acting officer is the one the account is bound to
+    (``actor.officer_id``). Separation of duties: whoever entered a mutation cannot verify
+    it; whoever entered or verified it cannot sanction or reject it
+    (:func:`landgov.security.policy.separation_of_duties`; mutations loaded by the demo
+    or imported have no accounts recorded, so none conflicts with them).
+
+    These refusals are :class:`~landgov.errors.AccessDenied` (rules ``role``,
+    ``jurisdiction``, ``future_date``, ``backdate_window``, ``posting_then_and_now``,
+    ``second_factor``, ``separation_of_duties``) and propagate as they are; the record's
+    own rules stay :class:`~landgov.errors.SanctionRefused`. Callers show either's
+    ``rule``. A session the database no longer accepts is
+    :class:`~landgov.errors.AuthenticationFailed`. In every case nothing was written.
+
+    Each step records who: ``entered_by_user``/``entered_by`` (account, officer) on entry,
+    ``verified_by_user``/``verified_by`` on verification, ``decided_by_user``/
+    ``officer_id`` on sanction or rejection; the server's clock records when
+    (``recorded_at``, ``verified_recorded_at``, ``decided_recorded_at``), so a back-dated
+    step shows. The engine's audit rows name ``actor.label`` (``user:NAME``) and keep the
+    officer's name and designation in their details.
 
 Sanctioning (:func:`sanction`) runs in ONE transaction
-    1. the mutation row is locked (``FOR NO KEY UPDATE NOWAIT``), its status must be
-       ``verified`` and the officer may act (rules above);
+    1. the actor is bound and authorized (rules above), the mutation row is locked
+       (``FOR NO KEY UPDATE NOWAIT``), its status must be ``verified`` and separation of
+       duties holds;
     2. the khewat rows it touches are locked in id order, ``NOWAIT``: a lock held by
        another sanction is a :class:`~landgov.errors.SanctionConflict` at once ("khewat N
        is being changed by another sanction; nothing written") rather than a wait, so two
@@ -83,12 +108,14 @@ from landgov.domain.faraid import School
 from landgov.domain.records import MutationType, RightType
 from landgov.domain.shares import format_share, validate_share
 from landgov.errors import (
+    AccessDenied,
     InvalidHeirs,
     InvalidShare,
     LandgovError,
     SanctionConflict,
     SanctionRefused,
 )
+from landgov.security import Actor, authorize, bind, policy
 from landgov.storage import officers
 from landgov.storage.audit import append as audit_append
 from landgov.storage.lookup import NotFound, find_mouza
@@ -112,10 +139,6 @@ __all__ = [
     "verify",
 ]
 
-SANCTIONING: Final = frozenset({"tehsildar", "naib_tehsildar", "assistant_commissioner"})
-"""Designations that may sanction or reject a mutation."""
-VERIFYING: Final = SANCTIONING | {"girdawar"}
-"""Designations that may verify an entered mutation (anyone but the patwari)."""
 _MOUZA_LOCK: Final = 0x1A4D_0703  # advisory-lock namespace for per-mouza register numbers
 _CNIC_RE: Final = re.compile(r"^\d{5}-\d{7}-\d$")
 _LOCK_NOT_AVAILABLE: Final = "55P03"
@@ -196,6 +219,7 @@ class SanctionResult:
     number: int
     closed: int  # share rows closed
     opened: int  # share rows opened
+    backdated: bool = False  # dated before the day it was recorded (within the window)
 
 
 def _fmt(share: Fraction) -> str:
@@ -218,24 +242,65 @@ class _Mutation:
     entered_on: date
     verified_on: date | None
     deed_date: date | None
+    entered_by_user: int | None
+    verified_by_user: int | None
 
     @property
     def label(self) -> str:
         return f"mutation {self.number} of mouza {self.mouza_name}"
 
 
-@dataclass
-class _Officer:
-    id: int
-    name: str
-    designation: str
-    cnic: str
+def _mouza_of(conn: Connection, mutation_id: int) -> int:
+    """The mouza of a mutation, read without a lock: the actor is authorized against it
+    before the row is locked (row-level security hides from a lock the rows the actor
+    may not write, which would read as "no such mutation" instead of the refusal).
+
+    Raises:
+        NotFound: no such mutation.
+    """
+    mouza_id = conn.execute(
+        text("SELECT mouza_id FROM mutation WHERE id = :id"), {"id": mutation_id}
+    ).scalar()
+    if mouza_id is None:
+        raise NotFound(f"no mutation with id {mutation_id}")
+    return int(mouza_id)
+
+
+def _today(conn: Connection) -> date:
+    """The database's date: the one :func:`landgov.security.authorize` judges dates by."""
+    return conn.execute(text("SELECT current_date")).scalar_one()  # type: ignore[no-any-return]
+
+
+def _acting_officer(conn: Connection, actor: Actor) -> officers.Officer:
+    """The officer the actor's account is bound to (its designation and postings were
+    checked by :func:`landgov.security.authorize`)."""
+    if actor.officer_id is None:  # authorize refuses first: these steps are officers'
+        raise AccessDenied("role", f"{actor.display} is not bound to an officer's posting")
+    return officers.officer_by_id(conn, actor.officer_id)
+
+
+def _begin_step(
+    conn: Connection, actor: Actor, mutation_id: int, capability: str, on: date
+) -> tuple[_Mutation, officers.Officer, bool]:
+    """Binds and authorizes ``actor`` for ``capability`` on mutation ``mutation_id``
+    dated ``on``, then locks the mutation; returns it, the acting officer and whether
+    the step is back-dated.
+
+    Raises:
+        AuthenticationFailed, AccessDenied: see the module notes. NotFound: no such
+            mutation. SanctionConflict: another officer holds the mutation.
+    """
+    bind(conn, actor)
+    backdated = authorize(conn, actor, capability, mouza_id=_mouza_of(conn, mutation_id), on=on)
+    m = _lock_mutation(conn, mutation_id)
+    return m, _acting_officer(conn, actor), backdated
 
 
 def _lock_mutation(conn: Connection, mutation_id: int) -> _Mutation:
     sql = text(
         "SELECT m.id, m.mouza_id, z.name, z.tehsil_id, z.patwar_circle_id, m.number, m.type,"
-        " m.status, m.entered_on, m.verified_on, m.deed_date"
+        " m.status, m.entered_on, m.verified_on, m.deed_date, m.entered_by_user,"
+        " m.verified_by_user"
         " FROM mutation m JOIN mouza z ON z.id = m.mouza_id WHERE m.id = :id"
         " FOR NO KEY UPDATE OF m NOWAIT"
     )
@@ -275,34 +340,6 @@ def _lock_khewats(conn: Connection, numbers: Mapping[int, int]) -> None:
                     f"khewat {numbers[kid]} is being changed by another sanction; nothing written"
                 ) from None
             raise
-
-
-def _acting_officer(
-    conn: Connection, cnic: str, m: _Mutation, on: date, allowed: frozenset[str], act: str
-) -> _Officer:
-    """The officer with ``cnic``, checked for designation and jurisdiction on ``on``
-    (:mod:`landgov.storage.officers`: the mouza's tehsil and patwar circle and every unit
-    above them).
-
-    Raises:
-        NotFound: no such officer. SanctionRefused: ``officer_designation``,
-            ``officer_jurisdiction``.
-    """
-    found = officers.find_officer(conn, cnic)
-    officer = _Officer(found.id, found.name, found.designation, found.cnic or "")
-    if officer.designation not in allowed:
-        raise SanctionRefused(
-            "officer_designation",
-            f"{officer.name} ({officer.designation}, {officer.cnic}) may not {act} "
-            f"mutations; that needs a {' or '.join(sorted(allowed))}",
-        )
-    if not officers.has_jurisdiction(conn, officer.id, m.mouza_id, on):
-        raise SanctionRefused(
-            "officer_jurisdiction",
-            f"{officer.name} ({officer.designation}, {officer.cnic}) has no jurisdiction over "
-            f"mouza {m.mouza_name} on {on.isoformat()}",
-        )
-    return officer
 
 
 @dataclass(frozen=True)
@@ -440,8 +477,12 @@ def _mutation_type(value: MutationType | str) -> MutationType:
         raise MutationInvalid(f"unknown mutation type {value!r}; valid: {valid}") from None
 
 
-def enter(engine: Engine, draft: MutationDraft, *, actor: str) -> int:
+def enter(engine: Engine, draft: MutationDraft, *, actor: Actor) -> int:
     """Enters a mutation as ``entered`` with the next number of its mouza; returns its id.
+
+    ``actor`` must be a patwari posted over the mouza today, and on the entry date when
+    it is in the past (within the back-dating window); the entry records the account
+    and the officer (module notes, Who may act).
 
     Checks that the mouza, khewats (in that mouza) and parties exist, that every line is
     well formed for the type (:func:`landgov.domain.ledger.apply_lines`' ``line_shape``),
@@ -451,6 +492,7 @@ def enter(engine: Engine, draft: MutationDraft, *, actor: str) -> int:
     from faraid is entered but flagged (see the module notes).
 
     Raises:
+        AuthenticationFailed, AccessDenied: the actor may not enter it (module notes).
         MutationInvalid, NotFound, InvalidShare, InvalidHeirs: nothing was written.
     """
     mtype = _mutation_type(draft.type)
@@ -460,8 +502,29 @@ def enter(engine: Engine, draft: MutationDraft, *, actor: str) -> int:
             "landgov.records.partition.enter_partition ('landgov mutation enter-partition')"
         )
     with engine.begin() as conn:
-        mouza_id = find_mouza(conn, draft.mouza)
+        mouza_id = begin_entry(conn, actor, draft.mouza, draft.entered_on)
         return _enter(conn, mouza_id, mtype, draft, actor=actor)
+
+
+def begin_entry(conn: Connection, actor: Actor, mouza: str, entered_on: date) -> int:
+    """Binds ``actor`` to the transaction and authorizes an entry in ``mouza`` dated
+    ``entered_on`` (``mutation.enter``); returns the mouza's id. The first step of every
+    entry (shared with partitions).
+
+    Raises:
+        AuthenticationFailed, AccessDenied: module notes. NotFound: no such mouza.
+    """
+    bind(conn, actor)
+    mouza_id = find_mouza(conn, mouza)
+    authorize(conn, actor, "mutation.enter", mouza_id=mouza_id, on=entered_on)
+    return mouza_id
+
+
+def lock_register(conn: Connection, mouza_id: int) -> None:
+    """Takes the mouza's register lock (held until the transaction ends), which numbers
+    its mutations. A writer that also opens khewats takes it before anything it writes,
+    so every writer takes it before the audit chain's lock (no deadlock)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :m)"), {"ns": _MOUZA_LOCK, "m": mouza_id})
 
 
 def _enter(
@@ -470,10 +533,12 @@ def _enter(
     mtype: MutationType,
     draft: MutationDraft,
     *,
-    actor: str,
+    actor: Actor,
     extra: Callable[[int], dict[str, Any]] | None = None,
 ) -> int:
-    """Inserts a checked mutation in the caller's transaction (shared with partitions)."""
+    """Inserts a checked mutation in the caller's transaction (shared with partitions),
+    which has already bound and authorized ``actor`` (:func:`begin_entry`)."""
+    officer = _acting_officer(conn, actor)
     if not draft.lines:
         raise MutationInvalid("a mutation needs at least one line")
     if (draft.deed_number is None) != (draft.deed_date is None):
@@ -511,7 +576,7 @@ def _enter(
     elif draft.inheritance is not None:
         raise MutationInvalid("heirs and a deceased are given only for an inheritance")
 
-    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :m)"), {"ns": _MOUZA_LOCK, "m": mouza_id})
+    lock_register(conn, mouza_id)
     number = conn.execute(
         text("SELECT coalesce(max(number), 0) + 1 FROM mutation WHERE mouza_id = :m"),
         {"m": mouza_id},
@@ -519,12 +584,15 @@ def _enter(
     mid = conn.execute(
         text(
             "INSERT INTO mutation (mouza_id, number, type, status, entered_on, deed_number,"
-            " sub_registrar, deed_date, consideration_rs, statutory_value_rs, fees_rs, remarks)"
+            " sub_registrar, deed_date, consideration_rs, statutory_value_rs, fees_rs, remarks,"
+            " entered_by_user, entered_by)"
             " VALUES (:mouza, :number, :type, 'entered', :entered, :deed_number,"
-            " :sub_registrar, :deed_date, :consideration, :statutory, :fees, :remarks)"
-            " RETURNING id"
+            " :sub_registrar, :deed_date, :consideration, :statutory, :fees, :remarks,"
+            " :user, :officer) RETURNING id"
         ),
         {
+            "user": actor.user_id,
+            "officer": officer.id,
             "mouza": mouza_id,
             "number": number,
             "type": mtype.value,
@@ -563,6 +631,8 @@ def _enter(
         "number": number,
         "type": mtype.value,
         "entered_on": draft.entered_on,
+        "officer": _officer_text(officer),
+        "officer_id": officer.id,
         "lines": [
             {
                 "khewat_no": d.khewat_no,
@@ -604,13 +674,18 @@ def _enter(
         details.update(extra(mid))
     audit_append(
         conn,
-        actor=actor,
+        actor=actor.label,
         action="mutation.enter",
         entity="mutation",
         entity_id=str(mid),
         details=details,
     )
     return int(mid)
+
+
+def _officer_text(officer: officers.Officer) -> str:
+    """``Name (designation)``, as the engine's audit rows name the acting officer."""
+    return f"{officer.name} ({officer.designation.replace('_', ' ')})"
 
 
 def _json(value: object) -> str:
@@ -678,7 +753,7 @@ def enter_inheritance(
     deceased_cnic: str,
     heirs: Mapping[str, str],
     entered_on: date,
-    actor: str,
+    actor: Actor,
     school: School | str = School.HANAFI,
     khewat_no: int | Sequence[int] | None = None,
     remarks: str | None = None,
@@ -689,12 +764,14 @@ def enter_inheritance(
     times the heir's share from :func:`~landgov.domain.faraid.compute_shares`, exactly;
     excluded heirs are recorded but get no line. ``khewat_no`` limits it to some khewats;
     by default every khewat of the mouza where the deceased holds ownership today.
+    ``actor`` as for :func:`enter`.
 
     Raises:
+        AuthenticationFailed, AccessDenied: the actor may not enter it (module notes).
         MutationInvalid, NotFound, InvalidHeirs: nothing was written.
     """
     with engine.begin() as conn:
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = begin_entry(conn, actor, mouza, entered_on)
         deceased = _party_id(conn, deceased_cnic)
         rows = conn.execute(
             text(
@@ -822,71 +899,88 @@ def check_inheritance(engine: Engine, mutation_id: int) -> list[InheritanceDiffe
 def _audit_transition(
     conn: Connection,
     m: _Mutation,
-    officer: _Officer,
+    actor: Actor,
+    officer: officers.Officer,
     action: str,
     *,
     to: str,
     on: date,
+    backdated: bool,
     **extra: Any,
 ) -> None:
-    """The audit row of a decision moving ``m`` from its status to ``to``; ``extra``
-    joins the details (a reason, the shares...)."""
+    """The audit row of a decision moving ``m`` from its status to ``to``, naming the
+    actor's account; the officer's name and designation, and ``extra`` (a reason, the
+    shares...) join the details."""
+    details: dict[str, Any] = {
+        "mouza_id": m.mouza_id,
+        "number": m.number,
+        "from": m.status,
+        "to": to,
+        "on": on,
+        "officer": _officer_text(officer),
+        "officer_id": officer.id,
+        **extra,
+    }
+    if backdated:
+        details["backdated"] = True
     audit_append(
         conn,
-        actor=officer.cnic,
+        actor=actor.label,
         action=action,
         entity="mutation",
         entity_id=str(m.id),
-        details={
-            "mouza_id": m.mouza_id,
-            "number": m.number,
-            "from": m.status,
-            "to": to,
-            "on": on,
-            "officer": f"{officer.name} ({officer.designation})",
-            **extra,
-        },
+        details=details,
     )
 
 
-def verify(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date | None = None) -> None:
-    """Marks an entered mutation verified by ``officer_cnic`` on ``on`` (default today).
+def verify(engine: Engine, mutation_id: int, *, actor: Actor, on: date | None = None) -> None:
+    """Marks an entered mutation verified by ``actor`` on ``on`` (default: the database's
+    today).
+
+    ``actor`` must be a girdawar or a revenue officer posted over the mouza (today, and
+    on ``on``), and not the account that entered it (module notes, Who may act).
 
     Raises:
-        SanctionRefused: ``status_transition``, ``officer_designation``,
-            ``officer_jurisdiction``, ``sanction_date_order``. SanctionConflict: another
-            officer is deciding it. NotFound: no such mutation or officer.
+        AccessDenied: ``role``, ``jurisdiction``, ``future_date``, ``backdate_window``,
+            ``posting_then_and_now``, ``separation_of_duties``. AuthenticationFailed: the
+            session has ended. SanctionRefused: ``status_transition``,
+            ``sanction_date_order``. SanctionConflict: another officer is deciding it.
+            NotFound: no such mutation.
     """
-    day = on or date.today()
     with engine.begin() as conn:
-        m = _lock_mutation(conn, mutation_id)
+        day = on or _today(conn)
+        m, officer, backdated = _begin_step(conn, actor, mutation_id, "mutation.verify", day)
         ledger.check_transition(m.status, "verified", label=m.label)
-        officer = _acting_officer(conn, officer_cnic, m, day, VERIFYING, "verify")
+        policy.separation_of_duties("verify", actor.user_id, m.entered_by_user, None)
         ledger.check_decision_date(day, entered_on=m.entered_on, label=m.label, what="verification")
         conn.execute(
             text(
-                "UPDATE mutation SET status = 'verified', verified_on = :on, verified_by = :o"
-                " WHERE id = :id"
+                "UPDATE mutation SET status = 'verified', verified_on = :on, verified_by = :o,"
+                " verified_by_user = :u WHERE id = :id"
             ),
-            {"on": day, "o": officer.id, "id": m.id},
+            {"on": day, "o": officer.id, "u": actor.user_id, "id": m.id},
         )
-        _audit_transition(conn, m, officer, "mutation.verify", to="verified", on=day)
+        _audit_transition(
+            conn, m, actor, officer, "mutation.verify", to="verified", on=day, backdated=backdated
+        )
 
 
-def reject(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date, reason: str) -> None:
+def reject(engine: Engine, mutation_id: int, *, actor: Actor, on: date, reason: str) -> None:
     """Rejects an entered or verified mutation, with a reason; shares do not change.
 
+    ``actor`` as for :func:`sanction`.
+
     Raises:
-        MutationInvalid: an empty reason. SanctionRefused: ``status_transition``,
-            ``officer_designation``, ``officer_jurisdiction``, ``sanction_date_order``.
-        SanctionConflict, NotFound: as for :func:`sanction`.
+        MutationInvalid: an empty reason. AccessDenied, AuthenticationFailed: as for
+            :func:`sanction`. SanctionRefused: ``status_transition``,
+            ``sanction_date_order``. SanctionConflict, NotFound: as for :func:`sanction`.
     """
     if not reason or not reason.strip():
         raise MutationInvalid("a rejection needs a reason")
     with engine.begin() as conn:
-        m = _lock_mutation(conn, mutation_id)
+        m, officer, backdated = _begin_step(conn, actor, mutation_id, "mutation.reject", on)
         ledger.check_transition(m.status, "rejected", label=m.label)
-        officer = _acting_officer(conn, officer_cnic, m, on, SANCTIONING, "reject")
+        policy.separation_of_duties("reject", actor.user_id, m.entered_by_user, m.verified_by_user)
         ledger.check_decision_date(
             on, entered_on=m.entered_on, verified_on=m.verified_on, label=m.label,
             what="rejection",
@@ -894,44 +988,53 @@ def reject(engine: Engine, mutation_id: int, *, officer_cnic: str, on: date, rea
         conn.execute(
             text(
                 "UPDATE mutation SET status = 'rejected', decided_on = :on, officer_id = :o,"
-                " rejection_reason = :r WHERE id = :id"
+                " decided_by_user = :u, rejection_reason = :r WHERE id = :id"
             ),
-            {"on": on, "o": officer.id, "r": reason.strip(), "id": m.id},
+            {"on": on, "o": officer.id, "u": actor.user_id, "r": reason.strip(), "id": m.id},
         )
         _audit_transition(
-            conn, m, officer, "mutation.reject", to="rejected", on=on, reason=reason.strip()
-        )
+            conn, m, actor, officer, "mutation.reject", to="rejected", on=on,
+            backdated=backdated, reason=reason.strip(),
+        )  # fmt: skip
 
 
 def sanction(
     engine: Engine,
     mutation_id: int,
     *,
-    officer_cnic: str,
+    actor: Actor,
     on: date,
     hold: Callable[[], None] | None = None,
 ) -> SanctionResult:
     """Sanctions a verified mutation on ``on``: checks every rule and changes the shares.
 
-    One transaction (see the module notes for the steps and the locking). ``hold`` is a
-    hook for tests: called inside the transaction once the locks are held, before the
-    shares are read, so a test can keep a sanction open while another one runs.
+    ``actor`` must be a naib tehsildar, tehsildar or assistant commissioner posted over
+    the mouza today (and on ``on``, within the back-dating window), signed in with the
+    second factor, who neither entered nor verified the mutation (module notes, Who may
+    act). One transaction (see the module notes for the steps and the locking). ``hold``
+    is a hook for tests: called inside the transaction once the locks are held, before
+    the shares are read, so a test can keep a sanction open while another one runs.
 
     Raises:
-        SanctionRefused: a rule forbids it (``status_transition``,
-            ``officer_designation``, ``officer_jurisdiction``, ``sanction_date_order``,
-            ``transferor_alive_on_deed_date``, ``faraid_shares``, ``line_shape``,
-            ``transferor_holds_share``, ``khewat_sums_to_one``,
-            ``encumbrance_exceeds_ownership``, and for partitions those of
-            :mod:`landgov.records.partition`); nothing written.
+        AccessDenied: the actor may not (``role``, ``jurisdiction``, ``future_date``,
+            ``backdate_window``, ``posting_then_and_now``, ``second_factor``,
+            ``separation_of_duties``); nothing written.
+        AuthenticationFailed: the actor's session has ended; nothing written.
+        SanctionRefused: a rule of the record forbids it (``status_transition``,
+            ``sanction_date_order``, ``transferor_alive_on_deed_date``,
+            ``faraid_shares``, ``line_shape``, ``transferor_holds_share``,
+            ``khewat_sums_to_one``, ``encumbrance_exceeds_ownership``, and for
+            partitions those of :mod:`landgov.records.partition`); nothing written.
         SanctionConflict: another sanction holds the mutation or one of its khewats, or
             a share row changed behind the locks; nothing written.
-        NotFound: no such mutation or officer.
+        NotFound: no such mutation.
     """
     with engine.begin() as conn:
-        m = _lock_mutation(conn, mutation_id)
+        m, officer, backdated = _begin_step(conn, actor, mutation_id, "mutation.sanction", on)
         ledger.check_transition(m.status, "sanctioned", label=m.label)
-        officer = _acting_officer(conn, officer_cnic, m, on, SANCTIONING, "sanction")
+        policy.separation_of_duties(
+            "sanction", actor.user_id, m.entered_by_user, m.verified_by_user
+        )
         ledger.check_decision_date(
             on, entered_on=m.entered_on, verified_on=m.verified_on, label=m.label
         )
@@ -1007,10 +1110,10 @@ def sanction(
         closed, opened = _write_shares(conn, m.id, on, open_rows, before, after)
         conn.execute(
             text(
-                "UPDATE mutation SET status = 'sanctioned', decided_on = :on, officer_id = :o"
-                " WHERE id = :id"
+                "UPDATE mutation SET status = 'sanctioned', decided_on = :on, officer_id = :o,"
+                " decided_by_user = :u WHERE id = :id"
             ),
-            {"on": on, "o": officer.id, "id": m.id},
+            {"on": on, "o": officer.id, "u": actor.user_id, "id": m.id},
         )
         refs = {pid: p.ref for pid, p in parties.items()}
         shares = {
@@ -1021,10 +1124,10 @@ def sanction(
             for kid in sorted(after)
         }
         _audit_transition(
-            conn, m, officer, "mutation.sanction", to="sanctioned", on=on,
-            type=m.type, shares=shares, **partition_details,
+            conn, m, actor, officer, "mutation.sanction", to="sanctioned", on=on,
+            backdated=backdated, type=m.type, shares=shares, **partition_details,
         )  # fmt: skip
-        return SanctionResult(m.id, m.number, closed, opened)
+        return SanctionResult(m.id, m.number, closed, opened, backdated)
 
 
 def _write_shares(
@@ -1108,7 +1211,9 @@ def _find_mutation(conn: Connection, mouza: str, number: int) -> int:
 def show(engine: Engine, mutation_id: int) -> dict[str, Any]:
     """A mutation with its lines, flags, heirs and partition, as plain values (JSON-ready).
 
-    Shares are strings ``n/d``; dates ISO strings.
+    Shares are strings ``n/d``; dates and times ISO strings. ``*_by_account`` are the
+    usernames of the accounts that entered, verified and decided it (None for mutations
+    loaded by the demo or imported), ``*recorded_at`` when the server recorded each step.
     """
     with engine.connect() as conn:
         row = (
@@ -1118,9 +1223,15 @@ def show(engine: Engine, mutation_id: int) -> dict[str, Any]:
                     " m.verified_on, m.decided_on, m.rejection_reason, o.cnic AS officer_cnic,"
                     " o.name AS officer, v.cnic AS verified_by, m.deed_number, m.deed_date,"
                     " m.sub_registrar, m.consideration_rs, m.statutory_value_rs, m.fees_rs,"
-                    " m.remarks FROM mutation m JOIN mouza z ON z.id = m.mouza_id"
+                    " m.remarks, ue.username AS entered_by_account,"
+                    " uv.username AS verified_by_account, ud.username AS decided_by_account,"
+                    " m.recorded_at, m.verified_recorded_at, m.decided_recorded_at"
+                    " FROM mutation m JOIN mouza z ON z.id = m.mouza_id"
                     " LEFT JOIN officer o ON o.id = m.officer_id"
-                    " LEFT JOIN officer v ON v.id = m.verified_by WHERE m.id = :m"
+                    " LEFT JOIN officer v ON v.id = m.verified_by"
+                    " LEFT JOIN app_user ue ON ue.id = m.entered_by_user"
+                    " LEFT JOIN app_user uv ON uv.id = m.verified_by_user"
+                    " LEFT JOIN app_user ud ON ud.id = m.decided_by_user WHERE m.id = :m"
                 ),
                 {"m": mutation_id},
             )

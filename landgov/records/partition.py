@@ -79,8 +79,11 @@ from landgov.records.mutations import (
     MutationInvalid,
     _enter,
     _party_refs,
+    begin_entry,
+    lock_register,
 )
-from landgov.storage.lookup import NotFound, find_mouza
+from landgov.security import Actor
+from landgov.storage.lookup import NotFound
 
 __all__ = [
     "PartitionPlan",
@@ -212,7 +215,7 @@ def enter_partition(
     khewat_no: int,
     khasra_no: str,
     entered_on: date,
-    actor: str,
+    actor: Actor,
     deed_number: str | None = None,
     deed_date: date | None = None,
     sub_registrar: str | None = None,
@@ -221,13 +224,17 @@ def enter_partition(
 ) -> int:
     """Enters a partition of khasra ``khasra_no`` of khewat ``khewat_no``; returns its id.
 
+    ``actor`` as for :func:`landgov.records.mutations.enter` (a patwari posted over the
+    mouza; the entry records the account and the officer).
+
     Raises:
+        AuthenticationFailed, AccessDenied: the actor may not enter it.
         MutationInvalid: the khewat has fewer than two owners, or the khasra is not a
             live khasra of the khewat. NotFound: no such mouza, khewat or khasra.
     """
     number = str(parse_khasra_number(khasra_no))
     with engine.begin() as conn:
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = begin_entry(conn, actor, mouza, entered_on)
         khewat = conn.execute(
             text("SELECT id FROM khewat WHERE mouza_id = :m AND number = :n"),
             {"m": mouza_id, "n": khewat_no},
@@ -261,6 +268,9 @@ def enter_partition(
             )
         refs = _party_refs(conn, held)
         full = live == {int(khasra.id)}
+        # the register's lock first, then the khewat numbers': the same order as every
+        # other entry, and both before the first audited write (module lock_register)
+        lock_register(conn, mouza_id)
         conn.execute(
             text("SELECT pg_advisory_xact_lock(:ns, :m)"), {"ns": _KHEWAT_LOCK, "m": mouza_id}
         )

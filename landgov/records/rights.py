@@ -26,6 +26,19 @@ Jamabandi date
     date of a jamabandi already generated. A date after today is refused: the year's
     record is not closed yet.
 
+Who reads and who generates
+    :func:`read_khewat` and :func:`read_person` are the record of rights as a signed-in
+    actor reads it (``personal.read``): each read writes an ``access_log`` row (who read
+    whom, as of when, whether CNICs were shown in full) in the same transaction. CNICs
+    are shown masked (:func:`mask_cnics`) unless asked for in full (``unmasked``), which
+    only an officer posted over every mouza concerned may (``personal.unmask``,
+    :func:`landgov.security.may_unmask`). :func:`generate_jamabandi` acts for an actor
+    holding ``jamabandi.generate`` and records its label as the generator. Refusals are
+    :class:`~landgov.errors.AccessDenied` (rules ``role``, ``jurisdiction``); the
+    connection-level functions (:func:`khewat_holding`, :func:`person_holdings`) check
+    nothing and log nothing: they are the building blocks of the checked ones and of
+    fards.
+
 Regenerating
     :func:`generate_jamabandi` on a generated year recomputes the snapshot from the
     temporal records as of the stored date and compares hashes. Equal: it is reproduced
@@ -38,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -54,10 +68,12 @@ from landgov.domain import (
     UnitSystem,
     format_kms,
     format_share,
+    mask_cnic,
     validate_cnic,
 )
 from landgov.domain.units import sarsai_to_m2
-from landgov.errors import LandgovError
+from landgov.errors import AccessDenied, LandgovError
+from landgov.security import Actor, authorize, bind, log_access, may_unmask, policy
 from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, find_mouza
 from landgov.storage.read import (
@@ -74,6 +90,7 @@ from landgov.storage.read import (
     rights_in_force,
 )
 
+_CNIC_RE: Final = re.compile(r"\b\d{5}-\d{7}-\d\b")
 UNATTESTED_MONTH_DAY: Final = (10, 1)
 """A jamabandi never attested is taken as of 1 October of its year (see module doc)."""
 
@@ -538,6 +555,98 @@ def person_holdings(conn: Connection, cnic: str, as_of: date) -> PersonHolding:
     )
 
 
+# --- reading as an actor ---------------------------------------------------------------
+
+
+def mask_cnics(value: Any) -> Any:
+    """``value`` (text, or a JSON-able dict/list of them) with every CNIC masked
+    (:func:`landgov.domain.mask_cnic`: ``35401-*******-1``)."""
+    if isinstance(value, str):
+        return _CNIC_RE.sub(lambda m: mask_cnic(m[0]), value)
+    if isinstance(value, dict):
+        return {k: mask_cnics(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_cnics(v) for v in value]
+    return value
+
+
+def check_unmask(conn: Connection, actor: Actor, mouza_ids: Iterable[int]) -> None:
+    """Refuses unless ``actor`` may see CNICs in full in every mouza of ``mouza_ids``.
+
+    Raises:
+        AccessDenied: ``role`` (the actor's roles never see them in full) or
+            ``jurisdiction`` (not posted over one of the mouzas today).
+    """
+    policy.check_role(actor.roles, "personal.unmask", actor.display)
+    for mouza_id in sorted(set(mouza_ids)):
+        if not may_unmask(conn, actor, mouza_id):
+            name = mouza_headers(conn, [mouza_id]).get(mouza_id)
+            raise AccessDenied(
+                "jurisdiction",
+                f"{actor.display} sees CNICs in full only in mouzas where posted today; "
+                f"not posted over mouza {name.name if name else mouza_id}",
+            )
+
+
+def read_khewat(
+    engine: Engine,
+    *,
+    actor: Actor,
+    mouza: str,
+    khewat_no: int,
+    as_of: date,
+    unmasked: bool = False,
+) -> KhewatHolding:
+    """The record of rights of a khewat on ``as_of``, read by ``actor``: checked
+    (``personal.read``; with ``unmasked``, :func:`check_unmask` too) and written to the
+    access log. The holding is returned whole: the caller shows it through
+    :func:`mask_cnics` unless ``unmasked``.
+
+    Raises:
+        AuthenticationFailed: the actor's session has ended. AccessDenied: ``role``,
+            ``jurisdiction`` (unmasked). NotFound: no such mouza or khewat.
+    """
+    with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "personal.read")
+        mouza_id = find_mouza(conn, mouza)
+        if unmasked:
+            check_unmask(conn, actor, [mouza_id])
+        holding = khewat_holding(conn, mouza_id, khewat_no, as_of)
+        log_access(
+            conn, actor, "ror.khewat", "khewat", f"{mouza_id}:{khewat_no}",
+            {"as_of": as_of.isoformat(), "unmasked": unmasked,
+             "holders": len({r.holder.key for r in holding.rights})},
+        )  # fmt: skip
+    return holding
+
+
+def read_person(
+    engine: Engine, *, actor: Actor, cnic: str, as_of: date, unmasked: bool = False
+) -> PersonHolding:
+    """Everything the person with ``cnic`` holds on ``as_of``, read by ``actor``:
+    checked (``personal.read``; with ``unmasked``, :func:`check_unmask` over every mouza
+    where the person holds land) and written to the access log.
+
+    Raises:
+        AuthenticationFailed: the actor's session has ended. AccessDenied: ``role``,
+            ``jurisdiction`` (unmasked). InvalidCNIC: not a CNIC. NotFound: no such person.
+    """
+    with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "personal.read")
+        holding = person_holdings(conn, cnic, as_of)
+        mouzas = {s.khewat.mouza.id for s in holding.shares}
+        if unmasked:
+            check_unmask(conn, actor, mouzas)
+        log_access(
+            conn, actor, "ror.person", "party", holding.person.cnic or validate_cnic(cnic),
+            {"as_of": as_of.isoformat(), "unmasked": unmasked, "khewats": len(holding.shares),
+             "mouzas": sorted(mouzas)},
+        )  # fmt: skip
+    return holding
+
+
 # --- jamabandi -------------------------------------------------------------------------
 
 
@@ -644,15 +753,18 @@ def _diff_jamabandi(stored: Mapping[str, Any], now: Mapping[str, Any]) -> list[s
 
 
 def generate_jamabandi(
-    engine: Engine, mouza: str, year: int, *, actor: str, today: date | None = None
+    engine: Engine, mouza: str, year: int, *, actor: Actor, today: date | None = None
 ) -> Jamabandi:
     """Generates (once) and stores the jamabandi of ``mouza`` for ``year``.
 
     A year not generated yet gets its snapshot as of :func:`jamabandi_date`; a year with
     no jamabandi row at all gets a new, unattested row. A year already generated is
-    recomputed and compared: the result says ``reproduced`` when identical.
+    recomputed and compared: the result says ``reproduced`` when identical. ``actor``
+    needs ``jamabandi.generate`` (an officer, or the demo service); its label is stored
+    as the generator and names the audit row.
 
     Raises:
+        AuthenticationFailed: the actor's session has ended. AccessDenied: ``role``.
         NotFound: no such mouza.
         RecordsError: the jamabandi's date is after ``today``.
         JamabandiChanged: the year was generated and the records now differ.
@@ -660,7 +772,9 @@ def generate_jamabandi(
     """
     today = today or date.today()
     with engine.begin() as conn:
+        bind(conn, actor)
         mouza_id = find_mouza(conn, mouza)
+        authorize(conn, actor, "jamabandi.generate", mouza_id=mouza_id)
         header = mouza_headers(conn, [mouza_id])[mouza_id]
         params = {"mouza": mouza_id, "year": year}
         row = conn.execute(text(_JAMABANDI_ROW + " FOR UPDATE OF j"), params).one_or_none()
@@ -697,13 +811,13 @@ def generate_jamabandi(
                     "as_of": as_of,
                     "snapshot": canonical_json(snapshot),
                     "sha": sha256,
-                    "actor": actor,
+                    "actor": actor.label,
                 },
             )
             outcome = "generated"
         append_audit(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=f"jamabandi {outcome}",
             entity="jamabandi",
             entity_id=f"{mouza_id}:{year}",

@@ -272,8 +272,8 @@ def reset_password(
             text(
                 "UPDATE app_user SET password_hash = :p, must_change_password = true,"
                 " failed_logins = 0, locked_until = NULL,"
-                " totp_secret = coalesce(:t, totp_secret),"
-                " totp_last_step = CASE WHEN :t IS NULL THEN totp_last_step END"
+                " totp_secret = coalesce(CAST(:t AS text), totp_secret),"
+                " totp_last_step = CASE WHEN CAST(:t AS text) IS NULL THEN totp_last_step END"
                 " WHERE id = :u AND kind = 'person'"
             ),
             {"p": passwords.hash_password(password), "t": secret, "u": uid},
@@ -405,3 +405,68 @@ def bootstrap_administrator(
         audit_append(conn, actor="db:owner", action="account.bootstrap", entity="app_user",
                      entity_id=str(made.user_id), details={"username": made.username})  # fmt: skip
     return made
+
+
+def link_oidc(engine: Engine, actor: Actor, username: str, subject: str | None) -> None:
+    """Links a person's account to an OpenID Connect identity (``<issuer>#<sub>`` or a
+    verified e-mail address), or unlinks it with None; the dashboard's ``LANDGOV_AUTH=oidc``
+    sign-in then opens this account for that identity."""
+    _require_admin(actor)
+    value = None if subject is None else subject.strip()
+    if value is not None and ("#" not in value and "@" not in value):
+        raise AccountError(f"{subject!r} is neither '<issuer>#<sub>' nor an e-mail address")
+    with engine.begin() as conn:
+        bind(conn, actor)
+        uid = _user_id(conn, username)
+        taken = conn.execute(
+            text("SELECT username FROM app_user WHERE oidc_subject = :s AND id <> :u"),
+            {"s": value, "u": uid},
+        ).scalar_one_or_none()
+        if taken is not None:
+            raise AccountError(f"{value} is linked to the account {taken!r} already")
+        conn.execute(
+            text("UPDATE app_user SET oidc_subject = :s WHERE id = :u AND kind = 'person'"),
+            {"s": value, "u": uid},
+        )
+        audit_append(conn, actor=actor.label, action="account.link_oidc", entity="app_user",
+                     entity_id=str(uid), details={"username": username,
+                                                  "oidc_subject": value})  # fmt: skip
+
+
+def change_password(engine: Engine, actor: Actor, current: str, new: str) -> None:
+    """The signed-in person changes his own password (checking the current one first);
+    every other session of the account ends.
+
+    Raises:
+        AccessDenied: the current password is wrong (rule ``password``).
+        WeakPassword: the new one breaks the password rule.
+    """
+    if actor.kind != "person":
+        raise AccountError("a service has a key, not a password")
+    passwords.check_strength(new, actor.username)
+    with engine.begin() as conn:
+        bind(conn, actor)
+        stored = conn.execute(
+            text("SELECT password_hash FROM app_user WHERE id = :u FOR UPDATE"),
+            {"u": actor.user_id},
+        ).scalar_one()
+        if not passwords.verify_password(stored, current):
+            raise AccessDenied("password", "the current password is not right")
+        if passwords.verify_password(stored, new):
+            raise passwords.WeakPassword("the new password must differ from the current one")
+        conn.execute(
+            text(
+                "UPDATE app_user SET password_hash = :p, must_change_password = false WHERE id = :u"
+            ),
+            {"p": passwords.hash_password(new), "u": actor.user_id},
+        )
+        conn.execute(
+            text(
+                "UPDATE user_session SET revoked_at = clock_timestamp()"
+                " WHERE user_id = :u AND id <> :s AND revoked_at IS NULL"
+            ),
+            {"u": actor.user_id, "s": actor.session_id},
+        )
+        audit_append(conn, actor=actor.label, action="account.change_password",
+                     entity="app_user", entity_id=str(actor.user_id),
+                     details={"username": actor.username})  # fmt: skip

@@ -15,6 +15,12 @@ moment the action is written):
 
 It returns whether the action is back-dated; the dispute rule ``backdated_action`` lists
 every such step afterwards from the server's own record times.
+
+The :class:`Actor` a caller passes is not trusted as it is: :func:`authorize` binds its
+session token to the transaction (``landgov_act_as``, which checks the token) and takes
+the user, the roles valid today, the bound officer and whether the session was opened
+with a second factor from the database (``landgov_acting_identity``), so an Actor edited
+in memory gains nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from sqlalchemy.engine import Connection
 from landgov.errors import AccessDenied
 from landgov.security import policy
 from landgov.security.actor import Actor
-from landgov.security.sessions import setting
+from landgov.security.sessions import bind, roles_of_user, setting
 
 _NEEDS_TOTP: Final = frozenset(
     {
@@ -58,6 +64,32 @@ def posted(conn: Connection, actor: Actor, mouza_id: int, on: date) -> bool:
     return actor.officer_id is not None and has_jurisdiction(conn, actor.officer_id, mouza_id, on)
 
 
+def _verified(conn: Connection, actor: Actor) -> Actor:
+    """The actor as the database knows it for this transaction (binding it when needed)."""
+    from dataclasses import replace
+
+    from landgov.errors import AuthenticationFailed
+
+    query = text(
+        "SELECT user_id, session_id, officer_id, designation, second_factor, kind"
+        " FROM landgov_acting_identity()"
+    )
+    row = conn.execute(query).one()
+    if row.session_id != actor.session_id:
+        bind(conn, actor)
+        row = conn.execute(query).one()
+    if row.user_id is None or row.user_id != actor.user_id:
+        raise AuthenticationFailed("the session does not belong to this actor: sign in again")
+    return replace(
+        actor,
+        kind=row.kind,
+        officer_id=row.officer_id,
+        designation=row.designation,
+        second_factor=bool(row.second_factor),
+        roles=roles_of_user(conn, int(row.user_id), row.designation),
+    )
+
+
 def authorize(
     conn: Connection,
     actor: Actor,
@@ -71,7 +103,9 @@ def authorize(
 
     Raises:
         AccessDenied: with the rule that refuses (module notes).
+        AuthenticationFailed: the actor's session is no longer valid.
     """
+    actor = _verified(conn, actor)
     cap = policy.check_role(actor.roles, capability, actor.display)
     if capability in _NEEDS_TOTP and actor.kind == "person" and not actor.second_factor:
         raise AccessDenied(
@@ -109,6 +143,7 @@ def authorize(
 
 def may_unmask(conn: Connection, actor: Actor, mouza_id: int | None) -> bool:
     """Whether the actor sees CNICs and phone numbers in full (there: ``mouza_id``)."""
+    actor = _verified(conn, actor)
     if not actor.has("personal.unmask"):
         return False
     if mouza_id is None:

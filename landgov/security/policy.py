@@ -72,7 +72,7 @@ CAPABILITIES: Final[dict[str, Capability]] = {
     "mutation.verify": _cap(_VERIFIERS, True, "verify mutations"),
     "mutation.sanction": _cap(DECIDING, True, "sanction mutations"),
     "mutation.reject": _cap(DECIDING, True, "reject mutations"),
-    "records.import": _cap(_OFFICERS, True, "import parcels or mutation registers"),
+    "records.import": _cap(_OFFICERS | {"svc_demo"}, True, "import parcels or mutation registers"),
     "records.load_demo": _cap({"svc_demo"}, False, "build the demo district"),
     "records.read": _cap((*OFFICER_ROLES, *STAFF_ROLES, *SERVICE_ROLES), False, "read the record"),
     "personal.read": _cap(
@@ -134,15 +134,14 @@ def check_role(roles: Iterable[str], name: str, who: str) -> Capability:
     """The capability ``name`` if ``roles`` hold it.
 
     Raises:
-        AccessDenied: rule ``role``, naming who lacks what and which roles have it.
+        AccessDenied: rule ``role``, naming who (``who``: name and roles) lacks what and
+            which roles have it.
     """
     cap = capability(name)
-    held = set(roles)
-    if not cap.roles & held:
-        shown = ", ".join(sorted(held)) or "no role"
+    if not cap.roles & set(roles):
         raise AccessDenied(
             "role",
-            f"{who} ({shown}) may not {cap.what}; that needs "
+            f"{who} may not {cap.what}; that needs "
             + " or ".join(r.replace("_", " ") for r in sorted(cap.roles)),
         )
     return cap

@@ -57,6 +57,12 @@ def setting(conn: Connection, name: str) -> int:
     return int(value)
 
 
+def roles_of_user(conn: Connection, user_id: int, designation: str | None) -> frozenset[str]:
+    """Every role of account ``user_id`` valid today (its officer's designation and the
+    stored roles)."""
+    return _roles(conn, user_id, designation)
+
+
 def _roles(conn: Connection, user_id: int, designation: str | None) -> frozenset[str]:
     stored = conn.execute(
         text(
@@ -155,6 +161,7 @@ def login(
         if row is None:
             passwords.verify_password(None, password)  # the same work as a real account
             _attempt(conn, name, None, channel, False, "unknown account")
+            conn.commit()
             raise AuthenticationFailed(FAILED)
         reason = _refusal(conn, row, password, code, now)
         if reason is not None:
@@ -166,8 +173,8 @@ def login(
         conn.execute(
             text(
                 "UPDATE app_user SET failed_logins = 0, locked_until = NULL,"
-                " totp_last_step = coalesce(:step, totp_last_step),"
-                " password_hash = coalesce(:rehash, password_hash) WHERE id = :u"
+                " totp_last_step = coalesce(CAST(:step AS bigint), totp_last_step),"
+                " password_hash = coalesce(CAST(:rehash AS text), password_hash) WHERE id = :u"
             ),
             {
                 "u": row.id,
@@ -215,7 +222,8 @@ def _refusal(
 
 
 def _record_failure(conn: Connection, row: object, name: str, channel: str, reason: str) -> None:
-    failures = int(row.failed_logins) + 1  # type: ignore[attr-defined]
+    # tries while locked are recorded but neither count nor extend the lock
+    failures = int(row.failed_logins) + (reason != "account locked")  # type: ignore[attr-defined]
     threshold = setting(conn, "lockout_threshold")
     lock_seconds = None
     if failures >= threshold and reason != "account locked":
@@ -223,13 +231,62 @@ def _record_failure(conn: Connection, row: object, name: str, channel: str, reas
         lock_seconds = min(base * 2 ** (failures - threshold), setting(conn, "lockout_max_seconds"))
     conn.execute(
         text(
-            "UPDATE app_user SET failed_logins = :f, locked_until = CASE WHEN :s IS NULL"
-            " THEN locked_until ELSE clock_timestamp() + make_interval(secs => :s) END"
+            "UPDATE app_user SET failed_logins = :f, locked_until = CASE"
+            " WHEN CAST(:s AS double precision) IS NULL THEN locked_until"
+            " ELSE clock_timestamp() + make_interval(secs => CAST(:s AS double precision)) END"
             " WHERE id = :u"
         ),
         {"f": failures, "s": lock_seconds, "u": row.id},  # type: ignore[attr-defined]
     )
     _attempt(conn, name, int(row.id), channel, False, reason)  # type: ignore[attr-defined]
+
+
+def oidc_login(engine: Engine, subjects: list[str], *, second_factor: bool) -> Actor:
+    """Opens a session (channel ``oidc``) for the local account linked to an identity an
+    OpenID Connect provider vouched for: ``subjects`` are what ``app_user.oidc_subject``
+    may hold (``<issuer>#<sub>``, then a verified e-mail), ``second_factor`` whether the
+    provider reported one (``amr``). The account, its roles and postings stay local.
+
+    Raises:
+        AuthenticationFailed: no linked account, disabled or locked, or the account's
+            roles need a second factor the provider did not report.
+    """
+    shown = subjects[0] if subjects else "(no iss/sub or e-mail claim)"
+    with engine.begin() as conn:
+        row = None
+        if subjects:
+            row = conn.execute(
+                text(
+                    _USER_SQL + " WHERE u.oidc_subject = ANY(:s) AND u.kind = 'person'"
+                    " ORDER BY array_position(CAST(:s AS text[]), u.oidc_subject)"
+                    " LIMIT 1 FOR UPDATE OF u"
+                ),
+                {"s": subjects},
+            ).one_or_none()
+        if row is None:
+            _attempt(conn, shown[:100], None, "oidc", False, "no linked account")
+            conn.commit()
+            raise AuthenticationFailed(
+                f"no landgov account is linked to {shown}: ask an administrator to link it"
+            )
+        roles = _roles(conn, int(row.id), row.designation)
+        reason = None
+        if row.disabled_at is not None:
+            reason = "account disabled"
+        elif row.locked_until is not None and row.locked_until > row.now:
+            reason = "account locked"
+        elif policy.needs_second_factor(roles) and not second_factor:
+            reason = "second factor required but not reported by the provider (amr)"
+        if reason is not None:
+            _attempt(conn, str(row.username), int(row.id), "oidc", False, reason)
+            conn.commit()
+            raise AuthenticationFailed(
+                f"sign-in refused for {row.username}: {reason}"
+                if reason.startswith("second factor")
+                else FAILED
+            )
+        _attempt(conn, str(row.username), int(row.id), "oidc", True, "signed in")
+        return _open_session(conn, row, "oidc", second_factor, None)
 
 
 def service_login(engine: Engine, name: str, key: str) -> Actor:
@@ -356,6 +413,7 @@ __all__ = [
     "expires_at",
     "login",
     "logout",
+    "oidc_login",
     "service_login",
     "setting",
     "token_hash",

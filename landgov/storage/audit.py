@@ -22,8 +22,20 @@ What verify can tell, for the first row where the chain breaks:
   or a seq appears twice;
 - ``unchained``: the row has no seq, prev_hash or row_hash.
 
-The chain cannot show that the newest rows were cut off, or that a superuser rewrote
-every hash after an edit; keep the head verify reports (seq, row_hash) somewhere else.
+The chain alone cannot show that the newest rows were cut off, or that a superuser
+rewrote every hash after an edit. Signed checkpoints of the head, kept outside the
+database (:mod:`landgov.security.checkpoints`; :func:`write_checkpoint`, ``landgov audit
+checkpoint``), close that gap: :func:`verify` also checks every checkpoint of this
+database and reports
+
+- ``truncated``: the newest checkpoint's seq is beyond the log's last row;
+- ``rewritten``: the row at a checkpoint's seq has another hash than the one signed;
+- ``forged``: a checkpoint line that is not signed by the key file's key, or was edited;
+- ``unverifiable``: checkpoints exist but there is no public key to check them with;
+- ``deleted``: the row at a checkpoint's seq is missing inside the log.
+
+Rows newer than the newest checkpoint are protected by the chain only: checkpoint often
+(every batch job and every sanction day do).
 """
 
 from __future__ import annotations
@@ -31,10 +43,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+from landgov.errors import LandgovError
+
+if TYPE_CHECKING:
+    from landgov.security.checkpoints import Checkpoint, CheckpointProblem
 
 GENESIS_HASH: Final = "0" * 64
 """``prev_hash`` of the first row (seq 1)."""
@@ -97,22 +116,82 @@ class AuditReport:
         rows: rows checked (all of them when ok; up to and including the bad one if not).
         last_seq: seq of the last good row (0 when there is none).
         last_hash: row_hash of the last good row (the chain's head when ok).
-        problem: the first break, or None when the chain is intact.
+        problem: the first break of the chain, or None when the chain is intact.
+        checkpoints: signed checkpoints of this database whose signature is valid.
+        latest_checkpoint: the newest of them (highest seq), or None.
+        checkpoint_problems: where the log disagrees with its checkpoints, and lines of
+            the checkpoint file that are not valid checkpoints (see the module notes).
+        end_seq: the highest seq in the log (0 when empty), whether or not it chains.
+        checkpoint_file: the checkpoint file read, or None when not checked.
     """
 
     rows: int
     last_seq: int
     last_hash: str
     problem: AuditProblem | None
+    checkpoints: int = 0
+    latest_checkpoint: Checkpoint | None = None
+    checkpoint_problems: tuple[CheckpointProblem, ...] = ()
+    end_seq: int = 0
+    checkpoint_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        """The chain is intact and agrees with every signed checkpoint."""
+        return self.problem is None and not self.checkpoint_problems
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every kind of problem found (the chain's first), e.g. ``['rewritten']``."""
+        found = [self.problem.kind] if self.problem is not None else []
+        return found + [p.kind for p in self.checkpoint_problems]
 
     def summary(self) -> str:
-        if self.problem is None:
-            return f"audit log intact: {self.rows} rows, last hash {self.last_hash}"
-        return f"audit log broken at {self.problem}"
+        """One line when all is well; else a headline and one line per problem."""
+        if self.ok:
+            line = f"audit log intact: {self.rows} rows, last hash {self.last_hash}"
+            newest = self.latest_checkpoint
+            if newest is not None:
+                line += (
+                    f"; {self.checkpoints} signed checkpoint(s) hold, newest seq "
+                    f"{newest.seq} signed {newest.at}"
+                )
+            return line
+        if self.problem is not None:
+            head = f"audit log broken at {self.problem}"
+        else:
+            head = (
+                f"audit log chain intact ({self.rows} rows, last hash {self.last_hash}) "
+                "but it disagrees with its signed checkpoints"
+            )
+        return "\n".join([head, *(f"  {p}" for p in self.checkpoint_problems)])
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (``landgov audit verify --json``)."""
+        problem = self.problem
+        newest = self.latest_checkpoint
+        return {
+            "ok": self.ok,
+            "rows": self.rows,
+            "last_seq": self.last_seq,
+            "last_hash": self.last_hash,
+            "end_seq": self.end_seq,
+            "problem": None
+            if problem is None
+            else {
+                "kind": problem.kind,
+                "seq": problem.seq,
+                "id": problem.id,
+                "detail": problem.detail,
+            },
+            "checkpoint_file": self.checkpoint_file,
+            "checkpoints": self.checkpoints,
+            "latest_checkpoint": None
+            if newest is None
+            else {**newest.to_dict(), "line": newest.line},
+            "checkpoint_problems": [p.to_dict() for p in self.checkpoint_problems],
+            "kinds": self.kinds,
+        }
 
 
 _ROWS = text(
@@ -122,13 +201,37 @@ _ROWS = text(
 )
 
 
-def verify(engine: Engine, *, chunk: int = 10_000) -> AuditReport:
-    """Walks the whole chain in seq order and reports the first row where it breaks.
+def verify(
+    engine: Engine,
+    *,
+    chunk: int = 10_000,
+    checkpoints: str | Path | Literal[False] | None = None,
+    key: str | Path | None = None,
+) -> AuditReport:
+    """Walks the whole chain in seq order and reports the first row where it breaks, then
+    checks the log against every signed checkpoint of this database.
 
     Rows stream from a server-side cursor ``chunk`` at a time, inside one read-only
     REPEATABLE READ transaction, so the walk sees one consistent state of the log while
-    writers carry on.
+    writers carry on. The checkpoint file is read before that snapshot is taken, so every
+    checkpoint read signs a head the snapshot holds (a newer one cannot look truncated).
+
+    Args:
+        checkpoints: the checkpoint file (default
+            :func:`~landgov.security.checkpoints.default_checkpoints_path`); False checks
+            the chain only.
+        key: the private signing key's path (default
+            :func:`~landgov.security.checkpoints.default_key_path`); its ``.pub`` file
+            is enough to verify.
     """
+    from landgov.security import checkpoints as cps
+
+    path: Path | None = None
+    loaded = cps.Loaded((), (), 0)
+    if checkpoints is not False:
+        path = Path(checkpoints) if checkpoints is not None else cps.default_checkpoints_path()
+        key_path = Path(key) if key is not None else cps.default_key_path()
+        loaded = cps.load(path, _database(engine), key_path)
     with engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         conn.execute(text("SET TRANSACTION READ ONLY"))
@@ -147,8 +250,174 @@ def verify(engine: Engine, *, chunk: int = 10_000) -> AuditReport:
                     break
             last_seq, last_hash = seq, row_hash
         rows.close()
+        end_seq = int(
+            conn.execute(text("SELECT coalesce(max(seq), 0) FROM audit_log")).scalar_one()
+        )
+        held: dict[int, str] = {}
+        if loaded.checkpoints:
+            held = {
+                int(s): str(h)
+                for s, h in conn.execute(
+                    text("SELECT seq, row_hash FROM audit_log WHERE seq = ANY(:seqs)"),
+                    {"seqs": sorted({c.seq for c in loaded.checkpoints})},
+                )
+            }
         conn.rollback()
-    return AuditReport(count, last_seq, last_hash, problem)
+    found = list(loaded.problems) + _against_checkpoints(loaded.checkpoints, held, end_seq)
+    newest = max(loaded.checkpoints, key=lambda c: (c.seq, c.line or 0), default=None)
+    return AuditReport(
+        count,
+        last_seq,
+        last_hash,
+        problem,
+        checkpoints=len(loaded.checkpoints),
+        latest_checkpoint=newest,
+        checkpoint_problems=tuple(found),
+        end_seq=end_seq,
+        checkpoint_file=None if path is None else str(path),
+    )
+
+
+def _database(engine: Engine) -> str:
+    if engine.url.database:
+        return str(engine.url.database)
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_database()")).scalar_one())
+
+
+def _against_checkpoints(
+    signed: tuple[Checkpoint, ...], held: dict[int, str], end_seq: int
+) -> list[CheckpointProblem]:
+    """Truncation, rewrites and missing rows, by comparing each checkpoint with the row
+    at its seq (``held``: seq -> row_hash of the rows found)."""
+    from landgov.security.checkpoints import CheckpointProblem
+
+    problems: list[CheckpointProblem] = []
+    ordered = sorted(signed, key=lambda c: (c.seq, c.line or 0))
+    beyond = [c for c in ordered if c.seq > end_seq]
+    if beyond:
+        newest = beyond[-1]
+        ends = "the log is empty" if end_seq == 0 else f"the log ends at seq {end_seq}"
+        problems.append(
+            CheckpointProblem(
+                "truncated",
+                newest.line,
+                newest.seq,
+                newest.at,
+                f"it signed seq {newest.seq} (hash {newest.row_hash[:12]}…) but {ends}: "
+                f"at least {newest.seq - end_seq} newest row(s) were cut off",
+            )
+        )
+    holding: Checkpoint | None = None
+    rewritten: list[Checkpoint] = []
+    for cp in ordered:
+        if cp.seq > end_seq:
+            continue
+        found = held.get(cp.seq)
+        if found is None:
+            problems.append(
+                CheckpointProblem(
+                    "deleted",
+                    cp.line,
+                    cp.seq,
+                    cp.at,
+                    f"no row has seq {cp.seq}, which it signed (the log goes to seq {end_seq})",
+                )
+            )
+        elif found != cp.row_hash:
+            rewritten.append(cp)
+        elif not rewritten:
+            holding = cp
+    if rewritten:
+        first = rewritten[0]
+        since = (
+            f"after seq {holding.seq}, whose checkpoint (signed {holding.at}) still holds,"
+            if holding is not None
+            else "somewhere"
+        )
+        later = (
+            f"; {len(rewritten) - 1} later checkpoint(s) disagree too" if len(rewritten) > 1 else ""
+        )
+        problems.append(
+            CheckpointProblem(
+                "rewritten",
+                first.line,
+                first.seq,
+                first.at,
+                f"the row at seq {first.seq} hashes to {held[first.seq][:12]}…, not the "
+                f"{first.row_hash[:12]}… signed then: the chain was recomputed after an edit "
+                f"{since} up to seq {first.seq}{later}",
+            )
+        )
+    return problems
+
+
+class CheckpointRefused(LandgovError):
+    """A checkpoint was not signed: the log is broken, disagrees with its checkpoints, or
+    is empty. Nothing was written."""
+
+
+def write_checkpoint(
+    engine: Engine,
+    *,
+    actor_label: str,
+    path: str | Path | None = None,
+    key: str | Path | None = None,
+) -> Checkpoint:
+    """Verifies the log, signs its head and appends the checkpoint to the file outside the
+    database; records it with an ``audit.checkpoint`` row naming ``actor_label``.
+
+    ``path`` and ``key`` default to :func:`~landgov.security.checkpoints.
+    default_checkpoints_path` and :func:`~landgov.security.checkpoints.default_key_path`;
+    the key is made on first use.
+
+    Returns:
+        The checkpoint written (with its line number in the file).
+
+    Raises:
+        CheckpointRefused: the chain is broken, disagrees with a checkpoint, or is empty:
+            a broken chain is never signed.
+        CheckpointError: the signing key cannot be read or is readable by others.
+    """
+    from landgov.security import checkpoints as cps
+
+    file = Path(path) if path is not None else cps.default_checkpoints_path()
+    key_path = Path(key) if key is not None else cps.default_key_path()
+    report = verify(engine, checkpoints=file, key=key_path)
+    if not report.ok:
+        raise CheckpointRefused(
+            "refusing to sign a checkpoint of a log that does not verify: " + report.summary()
+        )
+    if report.last_seq == 0:
+        raise CheckpointRefused("the audit log is empty: there is no head to sign")
+    signer = cps.signing_key(key_path, create=True)
+    checkpoint = cps.append(
+        file,
+        cps.sign(
+            signer,
+            database=_database(engine),
+            seq=report.last_seq,
+            row_hash=report.last_hash,
+            at=datetime.now(UTC),
+        ),
+    )
+    with engine.begin() as conn:
+        append(
+            conn,
+            actor=actor_label,
+            action="audit.checkpoint",
+            entity="audit_log",
+            entity_id=str(checkpoint.seq),
+            details={
+                "seq": checkpoint.seq,
+                "row_hash": checkpoint.row_hash,
+                "at": checkpoint.at,
+                "key": checkpoint.key,
+                "file": str(file),
+                "line": checkpoint.line,
+            },
+        )
+    return checkpoint
 
 
 def _check(

@@ -87,8 +87,7 @@ def copy_rows(
     if table in RLS_TABLES:
         target = f"_stage_{table}"
         driver.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {cols} FROM {table}"
-            " WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         driver.execute(f"TRUNCATE {target}")
     statement = f"COPY {target} ({cols}) FROM STDIN"

@@ -3,8 +3,13 @@
 An officer acts in a mouza on ``on`` when an ``officer_jurisdiction`` row valid on that
 date (``valid_from <= on < valid_to``) names the mouza's tehsil or patwar circle, or any
 admin unit above them (qanungo halqa, district, division, province). This is the rule
-:mod:`landgov.records.mutations` applies to sanctions; it lives here, public, so that the
-dispute case workflow and the dashboard's case queue apply the same one.
+:func:`landgov.security.authorize` applies to every action bounded by jurisdiction (the
+records engine's entries, verifications and sanctions among them) and the one the
+database's row-level security mirrors (``landgov_officer_mouzas``); it lives here, public,
+so that the dispute case workflow and the dashboard's case queue apply the same one.
+
+The acting officer is never named by a caller: it is the officer row a signed-in account
+is bound to (:attr:`landgov.security.Actor.officer_id`, read with :func:`officer_by_id`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,21 @@ def find_officer(conn: Connection, cnic: str) -> Officer:
     ).one_or_none()
     if row is None:
         raise NotFound(f"no officer with CNIC {cnic.strip()}")
+    return Officer(int(row[0]), str(row[1]), str(row[2]), row[3])
+
+
+def officer_by_id(conn: Connection, officer_id: int) -> Officer:
+    """The officer with id ``officer_id`` (e.g. the one an account is bound to).
+
+    Raises:
+        NotFound: no such officer.
+    """
+    row = conn.execute(
+        text("SELECT id, name, designation, cnic FROM officer WHERE id = :i"),
+        {"i": int(officer_id)},
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no officer with id {officer_id}")
     return Officer(int(row[0]), str(row[1]), str(row[2]), row[3])
 
 

@@ -60,6 +60,8 @@ from landgov.valuation.sales import SalesScreen, ValidSale, validated_sales
 if TYPE_CHECKING:
     import lightgbm as lgb
 
+    from landgov.security import Actor
+
 APPRAISAL_VERSION: Final = 1
 """Bumped when training changes, so a stored set is not mistaken for a new one."""
 MIN_SALES: Final = 30
@@ -372,16 +374,22 @@ def train(
     *,
     years: int | None = None,
     min_sales: int = MIN_SALES,
-    actor: str = "landgov",
+    actor: Actor,
 ) -> AppraisalSet:
     """Trains (or finds) the set of models for ``as_of`` (module docstring).
 
+    ``actor`` must hold ``valuation.run`` (an analyst or the valuation service); the
+    audit row of a new set names it.
+
     Raises:
+        AccessDenied: the actor may not train valuation models.
         AppraisalError: not one land class has ``min_sales`` validated sales.
     """
+    from landgov.security import authorize, bind
     from landgov.storage import audit
 
     with engine.connect() as conn:
+        authorize(conn, actor, "valuation.run")  # before the work, not only at the end
         screen: SalesScreen = validated_sales(conn, as_of, years=years)
         if not screen.valid:
             raise AppraisalError(
@@ -440,6 +448,8 @@ def train(
                 "time_index": {str(y): v for y, v in sorted(index.items())}}  # fmt: skip
     models: dict[str, ClassModel] = {}
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "valuation.run")
         again = _load_set(conn, fp)  # a concurrent run may have stored it meanwhile
         if again is not None:
             return again
@@ -473,10 +483,11 @@ def train(
                 ],
             )  # fmt: skip
             models[cls] = ClassModel(mid, cls, booster, trend, int(idx.size), metrics)
-        audit.append(conn, actor=actor, action="train appraisal models", entity="appraisal_model",
-                     entity_id=fp[:16], details={"as_of": as_of.isoformat(),
-                     "classes": {c: m.id for c, m in models.items()}, "excluded": excluded,
-                     "skipped": skipped})  # fmt: skip
+        audit.append(conn, actor=actor.label, action="train appraisal models",
+                     entity="appraisal_model", entity_id=fp[:16],
+                     details={"as_of": as_of.isoformat(),
+                              "classes": {c: m.id for c, m in models.items()},
+                              "excluded": excluded, "skipped": skipped})  # fmt: skip
     return AppraisalSet(fp, as_of, models, trend, index, excluded, skipped)
 
 

@@ -36,7 +36,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -47,6 +47,9 @@ from landgov.errors import ImportRejected, NoRateInForce, RowProblem
 from landgov.storage import audit
 from landgov.storage.bulk import database_reason
 from landgov.storage.lookup import NotFound, find_mouza
+
+if TYPE_CHECKING:
+    from landgov.security import Actor
 
 LAND_CLASSES: Final = (
     "nehri", "chahi", "barani", "banjar", "ghair_mumkin", "abadi", "shamlat", "forest",
@@ -319,10 +322,13 @@ def load_rates(
     kind: str,
     path: str | Path,
     *,
-    actor: str = "landgov",
+    actor: Actor,
     scope: str | None = None,
 ) -> LoadReport:
     """Loads a rate table of ``kind`` (``dc``, ``fbr``, ``tax``, ``rental``) from CSV.
+
+    ``actor`` must hold ``rates.change`` (an administrator signed in with TOTP, or the
+    demo service); it is bound to the transaction and named by the audit row.
 
     All or nothing: every row is read and checked, each row is inserted under a savepoint
     so an overlap with a stored period (or an earlier row) names its row, and any problem
@@ -331,9 +337,12 @@ def load_rates(
     different file overlapping stored periods is refused.
 
     Raises:
+        AccessDenied: the actor may not change rate tables.
         ImportRejected: the file is missing, unreadable, empty, or any row is bad.
         NotFound: ``scope`` names no place.
     """
+    from landgov.security import authorize, bind
+
     if kind not in _SPECS:
         raise ValueError(f"unknown rate table {kind!r}: one of {', '.join(KINDS)}")
     spec = _SPECS[kind]
@@ -351,6 +360,8 @@ def load_rates(
     stored = 0
     digest = hashlib.sha256(raw).hexdigest()
     with engine.begin() as conn:
+        bind(conn, actor)
+        authorize(conn, actor, "rates.change")
         # the same file loaded before with the same scope: nothing to do (make demo reruns)
         done = conn.execute(
             text(
@@ -389,7 +400,7 @@ def load_rates(
             raise ImportRejected(str(path), problems)
         seq = audit.append(
             conn,
-            actor=actor,
+            actor=actor.label,
             action=spec.action,
             entity=spec.table,
             details={"file": str(path), "sha256": digest, "rows": stored, "scope": scope},
@@ -398,23 +409,23 @@ def load_rates(
 
 
 def load_dc_rates(
-    engine: Engine, path: str | Path, *, actor: str = "landgov", scope: str | None = None
+    engine: Engine, path: str | Path, *, actor: Actor, scope: str | None = None
 ) -> LoadReport:
     """Loads District Collector rates (module docstring for the columns)."""
     return load_rates(engine, "dc", path, actor=actor, scope=scope)
 
 
-def load_fbr_values(engine: Engine, path: str | Path, *, actor: str = "landgov") -> LoadReport:
+def load_fbr_values(engine: Engine, path: str | Path, *, actor: Actor) -> LoadReport:
     """Loads FBR valuation table values per square yard."""
     return load_rates(engine, "fbr", path, actor=actor)
 
 
-def load_tax_rules(engine: Engine, path: str | Path, *, actor: str = "landgov") -> LoadReport:
+def load_tax_rules(engine: Engine, path: str | Path, *, actor: Actor) -> LoadReport:
     """Loads tax rules (bands of 236K, 236C, stamp duty, CVT, fees, property tax)."""
     return load_rates(engine, "tax", path, actor=actor)
 
 
-def load_rental_values(engine: Engine, path: str | Path, *, actor: str = "landgov") -> LoadReport:
+def load_rental_values(engine: Engine, path: str | Path, *, actor: Actor) -> LoadReport:
     """Loads annual rental values per square foot (for the urban property tax)."""
     return load_rates(engine, "rental", path, actor=actor)
 

@@ -48,6 +48,7 @@ from landgov.domain.units import UnitSystem, sarsai_sqft
 from landgov.valuation.rates import DcRate, dc_rate_on
 
 if TYPE_CHECKING:
+    from landgov.security import Actor
     from landgov.valuation.appraisal import AppraisalSet
 
 METHOD_STATUTORY: Final = "statutory"
@@ -241,6 +242,7 @@ def run_roll(
     engine: Engine,
     as_of: date,
     *,
+    actor: Actor,
     method: str = METHOD_STATUTORY,
     scheduler: Any = None,
     chunk: int = CHUNK,
@@ -251,6 +253,8 @@ def run_roll(
     Args:
         engine: The database.
         as_of: The valuation date.
+        actor: Who runs it: must hold ``valuation.run`` (an analyst, the valuation or
+            the demo service); bound to the publishing transaction, named by its audit row.
         method: ``statutory`` or ``model``.
         scheduler: None (a local dask cluster), an address, or a ``Client``.
         chunk: Parcels per dask task.
@@ -258,21 +262,25 @@ def run_roll(
             of training (or finding) the set for ``as_of`` from the sales.
 
     Raises:
+        AccessDenied: the actor may not run valuation rolls.
         ValueError: an unknown method.
         AppraisalError: method ``model`` and no land class has enough sales to train on.
     """
     from landgov.parallel import dask_client
+    from landgov.security import authorize, bind
     from landgov.storage import audit
 
     if method not in METHODS:
         raise ValueError(f"unknown valuation method {method!r}: one of {', '.join(METHODS)}")
+    with engine.connect() as conn:
+        authorize(conn, actor, "valuation.run")  # refuse before the work
     t0 = time.perf_counter()
     models: dict[str, tuple[int, str]] | None = None
     tag = method
     if method == METHOD_MODEL:
         from landgov.valuation.appraisal import train
 
-        aset = appraisal if appraisal is not None else train(engine, as_of)
+        aset = appraisal if appraisal is not None else train(engine, as_of, actor=actor)
         models = {c: (m.id, m.booster_text) for c, m in aset.models.items()}
         tag = f"{method}:{aset.fingerprint}"
     with engine.connect() as conn:
@@ -314,6 +322,8 @@ def run_roll(
         summary["models"] = {c: i for c, (i, _) in sorted(models.items())}
     try:
         with engine.begin() as conn:  # the one transaction that publishes the roll
+            bind(conn, actor)
+            authorize(conn, actor, "valuation.run")
             roll_id = int(conn.execute(
                 text(
                     "INSERT INTO valuation_roll (as_of, method, fingerprint, parcels, unvalued,"
@@ -331,7 +341,7 @@ def run_roll(
             ) as cp:
                 for part in parts:
                     cp.write(_copy_text(roll_id, part[0], part[1], part[2], part[4]))
-            audit.append(conn, actor="landgov", action="publish valuation roll",
+            audit.append(conn, actor=actor.label, action="publish valuation roll",
                          entity="valuation_roll", entity_id=str(roll_id),
                          details={"as_of": as_of.isoformat(), "method": method,
                                   "fingerprint": fp, "parcels": n_valued,

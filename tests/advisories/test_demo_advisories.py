@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -36,18 +37,19 @@ def advised(
 ) -> Iterator[tuple[Engine, dict[str, int], RunReport, Path]]:
     """A demo copy with a rabi series of Kot Pindi Das, its zonal NDVI/WDRVI/NDMI, the demo
     contacts, and one advisory run; plant -> khasra id from advisory_truth.csv."""
-    from tests.conftest import _copy_demo, _drop
+    from database_support import _copy_demo, _drop
+    from security_support import service_actor
 
     tmp = tmp_path_factory.mktemp("advisories")
     eng = _copy_demo(settings, demo_engine)
     files = synthesize_s2(eng, tmp / "s2", dates=DATES, mouza=1)
-    ingest(eng, files, home=tmp / "home", kind="sentinel-2")
+    ingest(eng, files, home=tmp / "home", kind="sentinel-2", actor=service_actor(eng, "imagery"))
     for ix in ("ndvi", "wdrvi", "ndmi"):
         parcel_series(eng, mouza=1, index=ix, home=tmp / "home")
-    load_contacts(eng, demo_dir / "farmer_contacts.csv")
+    load_contacts(eng, demo_dir / "farmer_contacts.csv", actor=service_actor(eng, "advisories"))
     with (tmp / "s2" / "advisory_truth.csv").open() as fh:
         plants = {r["plant"]: int(r["khasra_id"]) for r in csv.DictReader(fh)}
-    report = run_advisories(eng, AS_OF, mouza_id=1)
+    report = run_advisories(eng, AS_OF, mouza_id=1, actor=service_actor(eng, "advisories"))
     yield eng, plants, report, tmp
     eng.dispose()
     _drop(settings, str(eng.url.database))
@@ -140,7 +142,7 @@ def test_owners_who_opted_in_get_one_sms_and_a_rerun_sends_nothing_twice(advised
     assert all(r["segments"] == 1 for r in to)
     assert all(r["opted_in_on"] <= AS_OF and r["opted_out_on"] is None for r in to)
     assert first.queued == total > 0
-    again = run_advisories(eng, AS_OF, mouza_id=1)
+    again = run_advisories(eng, AS_OF, mouza_id=1, actor=service_actor(eng, "advisories"))
     with eng.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sms_outbox")).scalar_one() == total
         kinds = conn.execute(
@@ -154,9 +156,14 @@ def test_owners_who_opted_in_get_one_sms_and_a_rerun_sends_nothing_twice(advised
 def test_show_lists_only_the_farmers_own_parcels(
     advised: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """For a signed-in reader only, logged, the CNIC masked for an auditor (the officer
+    posted over the land sees it in full: tests/advisories/test_farmer_signin.py)."""
+    from security_support import person_actor, service_actor
     from typer.testing import CliRunner
 
+    from landgov.cli._shell import save_session
     from landgov.cli.main import app
+    from landgov.domain.cnic import mask_cnic
     from landgov.storage import engine as engine_module
 
     eng, plants, _, _ = advised
@@ -173,16 +180,28 @@ def test_show_lists_only_the_farmers_own_parcels(
         others = set(
             conn.execute(text("SELECT cnic FROM party WHERE cnic IS NOT NULL")).scalars()
         ) - {cnic}
+    auditor = person_actor(eng, "farmer.show.auditor", roles=["auditor"])
     monkeypatch.setenv("LANDGOV_DATABASE_URL", eng.url.render_as_string(hide_password=False))
     monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    monkeypatch.setenv("LANDGOV_SESSION_FILE", str(tmp_path / "session.json"))
     engine_module._engine_for.cache_clear()
+    show = ["advisories", "show", "--cnic", cnic, "--on", AS_OF.isoformat(), "--json"]
     try:
-        res = CliRunner().invoke(
-            app, ["advisories", "show", "--cnic", cnic, "--on", AS_OF.isoformat(), "--json"]
-        )
+        anonymous = CliRunner().invoke(app, show)
+        assert anonymous.exit_code == 1 and "not signed in" in anonymous.output
+        save_session(auditor.token, auditor.username)
+        res = CliRunner().invoke(app, show)
         assert res.exit_code == 0, res.output
         view = json.loads(res.output)
-        assert view["cnic"] == cnic
+        assert view["cnic"] == mask_cnic(cnic)  # an auditor: masked
+        with eng.connect() as conn:
+            logged = conn.execute(
+                text(
+                    "SELECT actor, subject_kind, subject FROM access_log"
+                    " WHERE action = 'advisories.show'"
+                )
+            ).all()
+        assert [tuple(r) for r in logged] == [(auditor.label, "party", str(view["party_id"]))]
         mine = {p["khasra_id"]: p for p in view["parcels"]}
         assert plants["water_stress"] in mine
         kinds = {a["kind"] for a in mine[plants["water_stress"]]["advisories"]}
@@ -190,6 +209,8 @@ def test_show_lists_only_the_farmers_own_parcels(
         assert not any(other in res.output for other in others)  # nobody else's CNIC
         missing = CliRunner().invoke(app, ["advisories", "show", "--cnic", "00000-0000000-0"])
         assert missing.exit_code == 1 and "no person with CNIC" in missing.output
+        runner = service_actor(eng, "advisories")  # a batch job, signed in as its service
+        save_session(runner.token, runner.username)
         runs = CliRunner().invoke(
             app,
             [
@@ -223,7 +244,7 @@ def test_contacts_bad_rows_are_named_and_nothing_is_written(advised: Any, tmp_pa
         encoding="utf-8",
     )
     with pytest.raises(ImportRejected) as err:
-        load_contacts(eng, path)
+        load_contacts(eng, path, actor=service_actor(eng, "advisories"))
     shown = str(err.value)
     assert "row 2, field 'cnic'" in shown and "row 3, field 'phone'" in shown
     assert "row 3, field 'language'" in shown and "row 3, field 'opted_in_on'" in shown
@@ -239,6 +260,7 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from landgov.advisories.farmer import CODE_REFUSED, CODE_SENT
     from tests.app.dashboard_support import DASHBOARD, database_url
 
     eng, plants, _, _ = advised
@@ -260,11 +282,11 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
-    at.switch_page("views/farmer.py").run()
+    at.switch_page("views/farmer.py").run()  # an anonymous visitor's "Farmer sign-in"
     assert not at.exception
     at.text_input(key="farmer_cnic").input(cnic).run()
     at.button(key="farmer_send").click().run()
-    assert any("code was sent" in s.value for s in at.success)
+    assert [i.value for i in at.info] == [CODE_SENT]
     with eng.connect() as conn:
         body = conn.execute(
             text(
@@ -278,7 +300,7 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     wrong = "000000" if code.group() != "000000" else "111111"
     at.text_input(key="farmer_code").input(wrong).run()
     at.button(key="farmer_open").click().run()
-    assert any("wrong code" in e.value for e in at.error)
+    assert [e.value for e in at.error] == [CODE_REFUSED]
     at.text_input(key="farmer_code").input(code.group()).run()
     at.button(key="farmer_open").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -302,62 +324,160 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     )  # fmt: skip
     assert not any(other in everything for other in others)
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the NDVI chart
+    with eng.connect() as conn:  # each view of the farmer's record is an access-log row
+        actors = set(
+            conn.execute(
+                text("SELECT actor FROM access_log WHERE action = 'farmer.view' AND subject = :s"),
+                {"s": str(pid)},
+            ).scalars()
+        )
+    assert actors == {f"farmer:{cnic[:5]}-*******-{cnic[-1]}"}
     st.cache_data.clear()
 
 
-def test_codes_work_once_and_wrong_tries_spend_them(advised: Any) -> None:
+def test_demo_farmer_gets_a_code_in_their_language_and_strangers_the_same_answer(
+    advised: Any,
+) -> None:
+    """On the demo: the code goes to the farmer's phone in their language and works once;
+    a person with no phone hears the same words and nothing is queued (the limits, the
+    budget and the redaction: tests/advisories/test_farmer_signin.py)."""
+    import re
+
     from landgov.advisories.farmer import (
-        MAX_ATTEMPTS,
-        FarmerNotFound,
-        issue_code,
+        CODE_REFUSED,
+        CODE_SENT,
+        CodeAnswer,
+        request_code,
         verify_code,
     )
 
     eng, *_ = advised
     with eng.connect() as conn:
-        pid, cnic = conn.execute(
+        pid, cnic, language = conn.execute(
             text(
-                "SELECT p.id, p.cnic FROM farmer_contact c JOIN party p ON p.id = c.party_id"
+                "SELECT p.id, p.cnic, c.language FROM farmer_contact c"
+                " JOIN party p ON p.id = c.party_id WHERE c.language = 'ur'"
                 " ORDER BY p.id DESC LIMIT 1"
             )
         ).one()
-        stranger = conn.execute(
+        other, stranger = conn.execute(
             text(
-                "SELECT cnic FROM party WHERE kind = 'person' AND id NOT IN"
+                "SELECT id, cnic FROM party WHERE kind = 'person' AND id NOT IN"
                 " (SELECT party_id FROM farmer_contact) LIMIT 1"
             )
-        ).scalar_one()
-
-    def code_sent() -> str:
+        ).one()
+        queued = conn.execute(text("SELECT count(*) FROM sms_outbox")).scalar_one()
+    for who in (cnic, stranger):
         with eng.begin() as conn:
-            oid = issue_code(conn, cnic)
-            body = conn.execute(
-                text("SELECT body FROM sms_outbox WHERE id = :i"), {"i": oid}
-            ).scalar_one()
-        import re
-
-        found = re.search(r"\d{6}", body)
-        assert found is not None
-        return found.group()
-
-    code = code_sent()
-    with eng.begin() as conn:
-        assert verify_code(conn, cnic, code) == (pid, "")
-    with eng.begin() as conn:
-        assert verify_code(conn, cnic, code)[0] is None  # used
-    code = code_sent()
-    wrong = "000000" if code != "000000" else "111111"
-    for _ in range(MAX_ATTEMPTS):
-        with eng.begin() as conn:
-            assert verify_code(conn, cnic, wrong)[0] is None
-    with eng.begin() as conn:
-        assert verify_code(conn, cnic, code) == (None, "no valid code: ask for a new one")
+            assert request_code(conn, who) == CodeAnswer(CODE_SENT)
     with eng.connect() as conn:
-        stored = (
-            conn.execute(text("SELECT code_hash FROM farmer_otp WHERE party_id = :p"), {"p": pid})
-            .scalars()
-            .all()
+        rows = conn.execute(
+            text(
+                "SELECT party_id, language, body FROM sms_outbox WHERE purpose = 'otp'"
+                " AND party_id IN (:p, :o)"
+            ),
+            {"p": pid, "o": other},
+        ).all()
+        assert conn.execute(text("SELECT count(*) FROM sms_outbox")).scalar_one() == queued + 1
+    assert [(r.party_id, r.language) for r in rows] == [(pid, language)]
+    assert "کوڈ" in rows[0].body
+    found = re.search(r"\d{6}", rows[0].body)
+    assert found is not None
+    with eng.begin() as conn:
+        assert verify_code(conn, cnic, found.group()) == (pid, "")
+    with eng.begin() as conn:
+        assert verify_code(conn, cnic, found.group()) == (None, CODE_REFUSED)  # used
+
+
+def test_batch_steps_are_audited_as_their_service_and_others_are_refused(
+    advised: Any, tmp_path: Path
+) -> None:
+    """The run and the contacts load name the advisories service in the audit log (file
+    digest and counts, never a phone number); who lacks the capability changes nothing."""
+    from security_support import staff_actor
+
+    from landgov.errors import AccessDenied
+
+    eng, _, report, _ = advised
+    with eng.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT action, actor, entity_id, details FROM audit_log WHERE action IN"
+                " ('run advisories', 'load farmer contacts') ORDER BY seq"
+            )
+        ).all()
+        phones = conn.execute(text("SELECT phone FROM farmer_contact")).scalars().all()
+    assert {r.actor for r in rows} == {"service:advisories"}
+    loads = [r for r in rows if r.action == "load farmer contacts"]
+    assert loads and loads[0].details["contacts"] == len(phones)
+    assert len(loads[0].details["sha256"]) == 64
+    run = next(
+        r for r in rows if r.action == "run advisories" and r.entity_id == str(report.run_id)
+    )
+    assert run.details["sms_queued"] == report.queued
+    logged = " ".join(str(r.details) for r in rows)
+    assert phones and not any(p in logged or p[3:] in logged for p in phones)
+
+    analyst = staff_actor(eng, "revenue_analyst")
+    before = _counts(eng)
+    with pytest.raises(AccessDenied, match="may not run farmer advisories"):
+        run_advisories(eng, AS_OF, mouza_id=1, actor=analyst)
+    path = tmp_path / "c.csv"
+    path.write_text("cnic,phone\n", encoding="utf-8")
+    with pytest.raises(AccessDenied, match="may not load farmer contacts"):
+        load_contacts(eng, path, actor=analyst)
+    assert _counts(eng) == before
+
+
+def _counts(eng: Engine) -> tuple[int, ...]:
+    with eng.connect() as conn:
+        return tuple(
+            conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("advisory_run", "advisory", "sms_outbox", "farmer_contact", "audit_log")
         )
-    assert code not in " ".join(stored)  # only hashes are kept
-    with pytest.raises(FarmerNotFound, match="no phone is registered"), eng.begin() as conn:
-        issue_code(conn, stranger)
+
+
+def test_outbox_masks_phones_hides_codes_and_logs_the_read(
+    advised: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli_support import invoke, sign_in, use_database
+    from security_support import staff_actor
+
+    from landgov.advisories.farmer import REDACTED
+    from landgov.cli.advisories import mask_phone
+
+    assert mask_phone("+923001234567") == "+*********567"
+    eng, *_ = advised
+    with eng.connect() as conn:
+        queued = conn.execute(
+            text("SELECT phone, purpose, body FROM sms_outbox WHERE status = 'queued'"
+                 " ORDER BY created_at DESC, id DESC")
+        ).all()  # fmt: skip
+    assert queued
+    use_database(eng, tmp_path, monkeypatch)
+    anonymous = invoke("advisories", "outbox")
+    assert anonymous.exit_code == 1 and "not signed in" in anonymous.output
+    analyst = staff_actor(eng, "revenue_analyst")  # may not read the outbox
+    sign_in(eng, analyst.username)
+    refused = invoke("advisories", "outbox")
+    assert refused.exit_code == 1 and "refused by rule role" in refused.output
+    auditor = staff_actor(eng, "auditor")
+    sign_in(eng, auditor.username)
+    res = invoke("advisories", "outbox", "--json", "--limit", "500")
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.stdout)
+    assert [r["phone"] for r in shown] == [mask_phone(q.phone) for q in queued]
+    assert not any(q.phone in res.output for q in queued)
+    assert all(r["phone"][-3:] == q.phone[-3:] for r, q in zip(shown, queued, strict=True))
+    for r, q in zip(shown, queued, strict=True):  # a one-time code is never shown
+        assert r["body"] == (REDACTED if q.purpose == "otp" else q.body)
+    by_phone = invoke("advisories", "outbox", "--phone", queued[0].phone)
+    assert by_phone.exit_code == 0 and queued[0].phone not in by_phone.output
+    with eng.connect() as conn:
+        reads = conn.execute(
+            text("SELECT actor, subject_kind, subject FROM access_log"
+                 " WHERE action = 'sms_outbox.read' ORDER BY id")
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in reads] == [
+        (auditor.label, "phone", "*"), (auditor.label, "phone", queued[0].phone),
+    ]  # fmt: skip

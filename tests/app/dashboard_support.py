@@ -1,16 +1,28 @@
-"""Helpers shared by the dashboard tests (tests/app is on sys.path under pytest)."""
+"""Helpers shared by the dashboard tests (tests/app is on sys.path under pytest).
+
+Records are seeded with the database owner's engine (the application role may write
+record tables only for a bound actor, row-level security), and every page is reached the
+way a person reaches it: through the sign-in form, with a real account's password and a
+TOTP code of a step not used before (:func:`next_code`).
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import shapely
+from security_support import PASSWORD, code_for, totp_secret
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
 
-from landgov.domain import UnitSystem, area_m2, m2_to_sarsai
+from landgov.config import load_settings
+from landgov.domain import UnitSystem, area_m2, m2_to_sarsai, totp
+from landgov.security import Actor
+from landgov.storage.engine import get_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "app" / "dashboard.py"
@@ -19,6 +31,102 @@ DASHBOARD = ROOT / "app" / "dashboard.py"
 def database_url(engine: Engine) -> str:
     """The full URL of ``engine``'s database, password included, for LANDGOV_DATABASE_URL."""
     return engine.url.render_as_string(hide_password=False)
+
+
+def owner(engine: Engine) -> Engine:
+    """The owner role's engine of ``engine``'s database (seeding, as a migration would)."""
+    return get_engine(load_settings(), str(engine.url.database), "owner")
+
+
+def next_code(engine: Engine, username: str, secret: str | None = None) -> str:
+    """A TOTP code of ``username`` (secret ``secret``, default the one security_support
+    made) that the server accepts now and that was not used: the first step after the
+    last one used that lies in the server's window (now ± 1 step), waiting for the clock
+    when every such step is spent (a code works once)."""
+    secret = secret or totp_secret(engine, username)
+    assert secret is not None, f"{username}: make the account with security_support first"
+    with owner(engine).connect() as conn:
+        last = conn.execute(
+            text("SELECT totp_last_step FROM app_user WHERE username = :u"), {"u": username}
+        ).scalar_one()
+    step = max(int(last or 0) + 1, totp.step_at(time.time()))
+    wait = (step - 1) * totp.STEP_SECONDS - time.time()
+    if wait > 0:  # the step is beyond now + 1: wait until it is the next one
+        time.sleep(wait + 0.5)
+    return code_for(secret, step * totp.STEP_SECONDS)
+
+
+def fill_sign_in(at: AppTest, username: str, password: str, code: str) -> AppTest:
+    """Types into the sign-in form and submits it."""
+    at.text_input(key="signin_username").input(username)
+    at.text_input(key="signin_password").input(password)
+    at.text_input(key="signin_code").input(code)
+    at.button(key="signin_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def sign_in(engine: Engine, actor: Actor, *, timeout: float = 60) -> AppTest:
+    """A new browser session of the dashboard, signed in as ``actor``'s account (made by
+    security_support, so its password is :data:`security_support.PASSWORD`)."""
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=timeout).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at = fill_sign_in(at, actor.username, PASSWORD, next_code(engine, actor.username))
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@dataclass(frozen=True)
+class Login:
+    """What a person types to sign in: from the demo's accounts file."""
+
+    username: str
+    password: str
+    totp_secret: str | None
+
+    def code(self, engine: Engine) -> str:
+        """A fresh code (any text when the account has no TOTP secret)."""
+        if self.totp_secret is None:
+            return ""
+        return next_code(engine, self.username, self.totp_secret)
+
+
+def demo_login(engine: Engine, demo_dir: Path, role: str, unit: str | None = None) -> Login:
+    """The demo account (``<demo_dir>/accounts.json``, written by ``landgov demo``) of a
+    staff ``role``, or of the first officer of designation ``role`` posted today over the
+    admin unit named ``unit``."""
+    from landgov.demo.accounts import read_accounts
+
+    accounts = read_accounts(demo_dir)
+    assert accounts, f"no demo accounts file in {demo_dir}"
+    if unit is None:
+        (account,) = [a for a in accounts.values() if a.roles == (role,) and a.username
+                      in ("admin", "analyst", "auditor")]  # fmt: skip
+    else:
+        with owner(engine).connect() as conn:
+            username = conn.execute(
+                text(
+                    "SELECT u.username FROM app_user u JOIN officer o ON o.id = u.officer_id"
+                    " JOIN officer_jurisdiction j ON j.officer_id = o.id"
+                    " JOIN admin_unit a ON a.id = j.admin_unit_id"
+                    " WHERE o.designation = :d AND a.name = :unit"
+                    " AND j.valid_from <= current_date"
+                    " AND (j.valid_to IS NULL OR j.valid_to > current_date)"
+                    " ORDER BY o.id LIMIT 1"
+                ),
+                {"d": role, "unit": unit},
+            ).scalar_one()
+        account = accounts[username]
+    return Login(account.username, account.password, account.totp_secret)
+
+
+def sign_in_demo(engine: Engine, login: Login, *, timeout: float = 90) -> AppTest:
+    """A new browser session of the dashboard on a demo database, signed in as ``login``."""
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=timeout).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at = fill_sign_in(at, login.username, login.password, login.code(engine))
+    assert not at.error, [e.value for e in at.error]
+    return at
 
 
 @dataclass(frozen=True)
@@ -49,7 +157,7 @@ def insert_tiny_mouza(engine: Engine) -> TinyMouza:
     parts = {"11": (None, 11, "{}"), "12": (None, 12, "{}"), "45//12/1": (45, 12, "{1}")}
     land = {"11": "nehri", "12": "chahi", "45//12/1": "abadi"}
     cnics = ("35202-1234567-1", "35202-7654321-2")
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO admin_unit (id, level, name) VALUES (1, 'province', 'Punjab');"
@@ -142,7 +250,7 @@ def insert_tiny_history(engine: Engine) -> TinyHistory:
         "girdawar": ("Nasir Ali", "35202-6666666-7"),
         "patwari": ("Shafqat Hussain", "35202-7777777-9"),
     }
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO party (id, kind, cnic, name, guardian_relation, guardian_name,"

@@ -1,4 +1,9 @@
-"""The dashboard served by `streamlit run` and drawn by headless Chromium (offline)."""
+"""The dashboard served by `streamlit run` and drawn by headless Chromium (offline).
+
+An anonymous visitor gets only the sign-in page; the other checks sign in first, with
+the demo's own accounts (``accounts.json`` of ``landgov demo``: password and a TOTP
+code), as a person would.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,20 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-from dashboard_support import DASHBOARD, ROOT, database_url
+from dashboard_support import DASHBOARD, ROOT, Login, database_url, demo_login, owner
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app import style
 from landgov.config import load_settings
+from landgov.security.sessions import FAILED
 from landgov.storage import read
 
 if TYPE_CHECKING:
@@ -108,13 +115,168 @@ def _land_classes_seen(image: Image.Image, min_share: float = 0.0005) -> set[str
     return seen
 
 
-def test_dashboard_draws_the_demo_mouza(demo_engine: Engine, tmp_path: Path) -> None:
+def _artifacts() -> Path:
+    folder = load_settings().home / "test-artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _browser_page(pw: Any, viewport: tuple[int, int] = (1400, 1300)) -> tuple[Any, Page]:
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    return browser, page
+
+
+def _field(page: Page, label: str) -> Any:
+    """The sign-in form's text field labelled ``label``."""
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def sign_in(page: Page, engine: Engine, login: Login) -> None:
+    """Fills the sign-in form as a person does and waits for the signed-in sidebar."""
+    page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
+    _field(page, "Username").fill(login.username)
+    _field(page, "Password").fill(login.password)
+    _field(page, "Authenticator code").fill(login.code(engine))
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in:").first.wait_for(timeout=60_000)
+
+
+def _sidebar_links(page: Page) -> list[str]:
+    """The titles of the navigation's links (each link also holds its icon)."""
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    return [t.strip().splitlines()[-1].strip() for t in nav.all_inner_texts()]
+
+
+def test_an_anonymous_visitor_sees_only_the_sign_in_page(
+    demo_engine: Engine, demo_dir: Path, tmp_path: Path
+) -> None:
+    """No map, no mouza, no record before sign-in; a wrong password reads like any
+    failure. Screenshots ``signin.png`` and ``signin-failed.png``."""
+    from playwright.sync_api import sync_playwright
+
+    with demo_engine.connect() as conn:
+        mouza_names = [m.name for m in read.list_mouzas(conn)]
+    analyst = demo_login(demo_engine, demo_dir, "revenue_analyst")
+    artifacts = _artifacts()
+    with (
+        streamlit_server(database_url(demo_engine), tmp_path / "streamlit.log") as base,
+        sync_playwright() as pw,
+    ):
+        browser, page = _browser_page(pw)
+        try:
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base, wait_until="domcontentloaded")
+            page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
+            _wait_until_idle(page)
+            page.screenshot(path=str(artifacts / "signin.png"), full_page=True)
+            assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+            assert page.locator("canvas").count() == 0
+            assert page.locator('[data-testid="stDataFrame"]').count() == 0
+            body = page.locator("body").inner_text()
+            for name in mouza_names:
+                assert name not in body, f"mouza {name} shown before sign-in"
+            assert sorted(_sidebar_links(page)) == ["Farmer sign-in", "Sign in"]
+            assert page.get_by_role("link", name="Farmer sign-in").count() >= 1
+            assert _field(page, "Authenticator code").count() == 1  # always asked
+
+            # a page that needs sign-in, asked by its address: still only the sign-in page
+            page.goto(f"{base}/mutations", wait_until="domcontentloaded")
+            page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
+            _wait_until_idle(page)
+            page.screenshot(path=str(artifacts / "signin-unknown-page.png"), full_page=True)
+            assert page.get_by_text("Mutations (intiqal)").count() == 0
+            assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+            dialog = page.get_by_role("dialog")
+            if dialog.count():  # Streamlit's "Page not found" notice over the sign-in page
+                page.keyboard.press("Escape")
+                dialog.first.wait_for(state="hidden", timeout=10_000)
+
+            # a wrong password: the one generic answer, and the form is empty again
+            _field(page, "Username").fill(analyst.username)
+            _field(page, "Password").fill(analyst.password + "x")
+            _field(page, "Authenticator code").fill("123456")
+            page.get_by_role("button", name="Sign in").click()
+            failure = FAILED[0].upper() + FAILED[1:]
+            page.get_by_text(failure).first.wait_for(timeout=30_000)
+            _wait_until_idle(page)
+            assert _field(page, "Password").input_value() == ""
+            assert page.get_by_text("Signed in:").count() == 0
+            page.screenshot(path=str(artifacts / "signin-failed.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def demo_with_another_tehsil(demo_copy: Engine) -> Engine:
+    """The demo plus a mouza in Muridke tehsil, where the demo's Sheikhupura officers
+    are not posted (a place the Mutations page must not offer them)."""
+    with owner(demo_copy).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO mouza (tehsil_id, name, hadbast_number) SELECT id,"
+                " 'Nangal Sahdan', 301 FROM admin_unit WHERE level = 'tehsil'"
+                " AND name = 'Muridke'"
+            )
+        )
+    return demo_copy
+
+
+def test_dashboard_draws_the_demo_mouza(
+    demo_with_another_tehsil: Engine, demo_dir: Path, tmp_path: Path
+) -> None:
+    engine = demo_with_another_tehsil
+    naib = demo_login(engine, demo_dir, "naib_tehsildar", "Sheikhupura")
+    with engine.connect() as conn:
+        (officer_id,) = conn.execute(
+            text("SELECT officer_id FROM app_user WHERE username = :u"), {"u": naib.username}
+        ).one()
+        from landgov.storage.officers import jurisdiction_mouzas
+
+        mine = jurisdiction_mouzas(conn, int(officer_id), date.today())
+        jurisdiction = sorted(m.name for m in read.list_mouzas(conn) if m.id in mine)
+    assert jurisdiction and "Nangal Sahdan" not in jurisdiction
     check_dashboard_in_browser(
-        database_url(demo_engine),
+        database_url(engine),
         tmp_path,
         "dashboard",
-        timeline_khasra=_khasra_with_a_long_history(demo_engine),
+        login=(engine, naib),
+        timeline_khasra=_khasra_with_a_long_history(engine),
+        jurisdiction=jurisdiction,
     )
+
+
+def test_an_analyst_does_not_see_the_mutations_page(
+    demo_engine: Engine, demo_dir: Path, tmp_path: Path
+) -> None:
+    """Screenshot ``analyst.png``: Parcels and Valuation only."""
+    from playwright.sync_api import sync_playwright
+
+    analyst = demo_login(demo_engine, demo_dir, "revenue_analyst")
+    with (
+        streamlit_server(database_url(demo_engine), tmp_path / "streamlit.log") as base,
+        sync_playwright() as pw,
+    ):
+        browser, page = _browser_page(pw)
+        try:
+            page.goto(base, wait_until="domcontentloaded")
+            sign_in(page, demo_engine, analyst)
+            page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(
+                state="visible", timeout=60_000
+            )
+            _wait_until_idle(page)
+            assert sorted(_sidebar_links(page)) == ["Parcels", "Valuation"]
+            assert page.get_by_text("revenue analyst").count() >= 1
+            page.screenshot(path=str(_artifacts() / "analyst.png"), full_page=True)
+            page.goto(f"{base}/mutations", wait_until="domcontentloaded")
+            _wait_until_idle(page, 3)
+            assert page.get_by_text("Mutations (intiqal)").count() == 0
+            assert page.get_by_role("button", name="Verify").count() == 0
+            assert page.get_by_role("button", name="Enter mutation").count() == 0
+        finally:
+            browser.close()
 
 
 def _khasra_with_a_long_history(engine: Engine) -> str:
@@ -138,19 +300,26 @@ def _khasra_with_a_long_history(engine: Engine) -> str:
 
 
 def check_dashboard_in_browser(
-    db_url: str, tmp_path: Path, name: str, *, timeline_khasra: str | None = None
+    db_url: str,
+    tmp_path: Path,
+    name: str,
+    *,
+    login: tuple[Engine, Login],
+    timeline_khasra: str | None = None,
+    jurisdiction: list[str] | None = None,
 ) -> None:
-    """Serves the dashboard, draws it in Chromium, clicks a parcel, checks the pictures.
+    """Serves the dashboard, signs in with ``login``, draws it in Chromium, clicks a
+    parcel, checks the pictures.
 
     Screenshots go to ``$LANDGOV_HOME/test-artifacts/<name>.png`` (and
     ``<name>-selected.png`` after the click). With ``timeline_khasra``, that khasra is
     then picked and its page, mutation timeline included, saved as
-    ``parcel-timeline.png``; and the Mutations page is opened.
+    ``parcel-timeline.png``; and the Mutations page is opened, where the sidebar offers
+    exactly the mouzas ``jurisdiction`` (``mutations.png``).
     """
     from playwright.sync_api import Request, Route, sync_playwright
 
-    artifacts = load_settings().home / "test-artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
+    artifacts = _artifacts()
     shot = artifacts / f"{name}.png"
     shot.unlink(missing_ok=True)
     outside: list[str] = []
@@ -174,6 +343,7 @@ def check_dashboard_in_browser(
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.route("**/*", offline_only)
             page.goto(base, wait_until="domcontentloaded")
+            sign_in(page, *login)
             chart = page.locator('[data-testid="stDeckGlJsonChart"]')
             chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
             page.get_by_text("khasras on", exact=False).first.wait_for(timeout=60_000)
@@ -197,7 +367,7 @@ def check_dashboard_in_browser(
             assert page.locator('[data-testid="stException"]').count() == 0
             page.screenshot(path=str(artifacts / f"{name}-selected.png"), full_page=True)
             if timeline_khasra is not None:
-                _check_timeline_and_mutations(page, timeline_khasra, artifacts)
+                _check_timeline_and_mutations(page, timeline_khasra, artifacts, jurisdiction)
         finally:
             browser.close()
 
@@ -213,8 +383,11 @@ def check_dashboard_in_browser(
         assert len(seen) >= 5, f"land-class colours on the map: {sorted(seen)}"
 
 
-def _check_timeline_and_mutations(page: Page, khasra_no: str, artifacts: Path) -> None:
-    """Picks ``khasra_no``, waits for its timeline chart, saves the page; opens Mutations."""
+def _check_timeline_and_mutations(
+    page: Page, khasra_no: str, artifacts: Path, jurisdiction: list[str] | None
+) -> None:
+    """Picks ``khasra_no``, waits for its timeline chart, saves the page; opens Mutations
+    and checks its mouzas are those of ``jurisdiction``."""
     timeline_shot = artifacts / "parcel-timeline.png"
     timeline_shot.unlink(missing_ok=True)
     picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Khasra").first
@@ -250,8 +423,19 @@ def _check_timeline_and_mutations(page: Page, khasra_no: str, artifacts: Path) -
     page.get_by_text("Mutations (intiqal)").first.wait_for(timeout=30_000)
     _wait_until_idle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.get_by_text("Officer").count() >= 1
+    assert page.get_by_text("Signed in as", exact=False).count() >= 1  # no officer picker
+    assert page.locator('[data-testid="stSelectbox"]').filter(has_text="Officer").count() == 0
     page.screenshot(path=str(artifacts / "mutations.png"), full_page=True)
+    if jurisdiction is not None:
+        mouza_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+            has_text="Mouza"
+        )
+        mouza_box.first.click()
+        options = page.get_by_role("option")
+        options.first.wait_for(timeout=30_000)
+        offered = sorted(t.split(" (hadbast")[0].strip() for t in options.all_inner_texts())
+        page.keyboard.press("Escape")
+        assert offered == jurisdiction
 
 
 def _wait_until_idle(page: Page, settle_s: float = 1.5) -> None:
@@ -263,7 +447,9 @@ def _wait_until_idle(page: Page, settle_s: float = 1.5) -> None:
     page.wait_for_timeout(int(settle_s * 1000))
 
 
-def test_disputes_page_opens_a_case_with_its_map(scanned_demo: Engine, tmp_path: Path) -> None:
+def test_disputes_page_opens_a_case_with_its_map(
+    scanned_demo: Engine, demo_dir: Path, tmp_path: Path
+) -> None:
     """The Disputes page in Chromium: the queue, then an overlap case with its evidence
     map drawn (saved as ``$LANDGOV_HOME/test-artifacts/dispute-case.png``)."""
     import re
@@ -281,8 +467,8 @@ def test_disputes_page_opens_a_case_with_its_map(scanned_demo: Engine, tmp_path:
             {"m": first.id},
         ).scalar_one()
 
-    artifacts = load_settings().home / "test-artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
+    tehsildar = demo_login(scanned_demo, demo_dir, "tehsildar", "Sheikhupura")
+    artifacts = _artifacts()
     shot = artifacts / "dispute-case.png"
     shot.unlink(missing_ok=True)
     with (
@@ -295,6 +481,7 @@ def test_disputes_page_opens_a_case_with_its_map(scanned_demo: Engine, tmp_path:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(base, wait_until="domcontentloaded")
+            sign_in(page, scanned_demo, tehsildar)
             page.get_by_role("link", name="Disputes").first.click()
             page.get_by_text("Dispute cases").first.wait_for(timeout=60_000)
             _wait_until_idle(page)

@@ -1,20 +1,39 @@
-"""The dashboard driven headlessly with Streamlit's AppTest (no browser, no map clicks)."""
+"""The dashboard driven headlessly with Streamlit's AppTest (no browser, no map clicks).
+
+Every page is behind sign-in: these tests sign in through the form with real accounts
+(password and a fresh TOTP code), as a person does.
+"""
 
 from __future__ import annotations
 
 import json
 import socket
 from collections.abc import Callable
+from datetime import date
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from dashboard_support import DASHBOARD, TinyMouza, database_url
+import pytest
+from dashboard_support import (
+    DASHBOARD,
+    TinyMouza,
+    database_url,
+    demo_login,
+    fill_sign_in,
+    owner,
+    sign_in,
+    sign_in_demo,
+)
+from security_support import PASSWORD, staff_actor
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app import data
 from landgov.config import Settings
+from landgov.security.sessions import FAILED
 
 PointAt = Callable[[str], None]
 
@@ -52,9 +71,168 @@ def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_empty_database_shows_how_to_get_data(engine: Engine, point_app_at: PointAt) -> None:
+def pages(at: AppTest) -> set[str]:
+    """The titles of the pages the navigation offers in this session."""
+    return {str(info.get("page_name")) for info in at._registered_pages.values()}
+
+
+def access_rows(engine: Engine) -> list[tuple[str, str, str, str]]:
+    with owner(engine).connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT actor, action, subject_kind, subject FROM access_log ORDER BY id")
+            ).all()
+        ]
+
+
+# --- before sign-in -----------------------------------------------------------------------
+
+
+def test_an_anonymous_visitor_sees_only_the_sign_in_page(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
     point_app_at(database_url(engine))
     at = run_app()
+    assert_no_exception(at)
+    assert [el.value for el in at.title] == ["Sign in to landgov"]
+    for key in ("signin_username", "signin_password", "signin_code"):
+        assert at.text_input(key=key).value == ""
+    assert at.text_input(key="signin_password").proto.type == 1  # PASSWORD: dots, not text
+    assert not at.get("deck_gl_json_chart") and not at.dataframe
+    assert not [w for w in at.sidebar.selectbox if w.key == "mouza_id"]
+    assert tiny_mouza.label.split(" (")[0] not in str(at._tree)  # no mouza name at all
+    assert pages(at) == {"Sign in", "Farmer sign-in"}
+    (link,) = at.get("page_link")
+    assert link.proto.label == "Farmer sign-in"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/parcels.py")
+    # the farmer's own sign-in needs no staff account
+    at.switch_page("views/farmer.py").run()
+    assert_no_exception(at)
+    assert "Farmer" in [el.value for el in at.title]
+    assert not at.get("deck_gl_json_chart")
+
+
+def test_a_wrong_password_or_code_shows_only_the_generic_failure(
+    engine: Engine, point_app_at: PointAt
+) -> None:
+    analyst = staff_actor(engine, "revenue_analyst")
+    point_app_at(database_url(engine))
+    expected = FAILED[0].upper() + FAILED[1:] + "."
+    at = fill_sign_in(run_app(), analyst.username, "not the password", "000000")
+    assert [el.value for el in at.error] == [expected]
+    at = fill_sign_in(at, "nobody.here", PASSWORD, "000000")
+    assert [el.value for el in at.error] == [expected]  # an unknown account reads the same
+    at = fill_sign_in(at, analyst.username, PASSWORD, "")  # the account has a TOTP secret
+    assert [el.value for el in at.error] == [expected]
+    assert [el.value for el in at.title] == ["Sign in to landgov"]
+    with owner(engine).connect() as conn:
+        tries = conn.execute(
+            text(
+                "SELECT username, channel, ok FROM login_attempt WHERE channel = 'dashboard'"
+                " ORDER BY id"
+            )
+        ).all()
+    assert [tuple(t) for t in tries] == [
+        (analyst.username, "dashboard", False),
+        ("nobody.here", "dashboard", False),
+        (analyst.username, "dashboard", False),
+    ]
+
+
+def test_sign_in_shows_who_then_sign_out_ends_the_session(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
+    analyst = staff_actor(engine, "revenue_analyst")
+    point_app_at(database_url(engine))
+    at = sign_in(engine, analyst)
+    assert_no_exception(at)
+    assert [el.value for el in at.title] == ["Mouza map and record of rights"]
+    sidebar = "".join(el.value for el in at.sidebar.markdown)
+    assert analyst.full_name in sidebar and "revenue analyst" in sidebar
+    assert pages(at) == {"Parcels", "Valuation"}  # no Mutations, no Disputes, no Farmer
+    with owner(engine).connect() as conn:
+        open_sessions = conn.execute(
+            text(
+                "SELECT count(*) FROM user_session s JOIN app_user u ON u.id = s.user_id"
+                " WHERE u.username = :u AND s.channel = 'dashboard' AND s.revoked_at IS NULL"
+            ),
+            {"u": analyst.username},
+        ).scalar_one()
+    assert open_sessions == 1
+
+    at.sidebar.button(key="sign_out").click().run()
+    assert_no_exception(at)
+    assert [el.value for el in at.title] == ["Sign in to landgov"]
+    assert "You have signed out." in [el.value for el in at.info]
+    assert "_landgov_token" not in at.session_state
+    with owner(engine).connect() as conn:
+        revoked = conn.execute(
+            text(
+                "SELECT bool_and(s.revoked_at IS NOT NULL) FROM user_session s"
+                " JOIN app_user u ON u.id = s.user_id WHERE u.username = :u"
+                " AND s.channel = 'dashboard'"
+            ),
+            {"u": analyst.username},
+        ).scalar_one()
+    assert revoked
+
+
+def test_an_expired_session_returns_to_the_sign_in_page(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
+    analyst = staff_actor(engine, "revenue_analyst")
+    point_app_at(database_url(engine))
+    at = sign_in(engine, analyst)
+    assert [el.value for el in at.title] == ["Mouza map and record of rights"]
+    with owner(engine).begin() as conn:  # the idle time ran out
+        conn.execute(
+            text(
+                "UPDATE user_session SET idle_expires_at = clock_timestamp() - interval '1 s'"
+                " WHERE channel = 'dashboard' AND revoked_at IS NULL"
+            )
+        )
+    at.run()
+    assert_no_exception(at)
+    assert [el.value for el in at.title] == ["Sign in to landgov"]
+    assert any("your session has ended" in el.value for el in at.info)
+    assert not at.get("deck_gl_json_chart")
+
+
+def test_a_page_run_without_a_permitted_actor_is_refused(
+    tiny_mouza: TinyMouza, engine: Engine
+) -> None:
+    """Reached anyway (not through the navigation), a page refuses and names the rule."""
+    from app.context import Context
+    from landgov.storage import read
+
+    analyst = staff_actor(engine, "revenue_analyst")
+    with engine.connect() as conn:
+        (mouza,) = read.list_mouzas(conn)
+    url = database_url(engine)
+    page = AppTest.from_file(str(DASHBOARD.parent / "views" / "mutations.py"), default_timeout=30)
+    page.session_state["_landgov_context"] = Context(url, mouza, date.today(), analyst)
+    page.run()
+    assert_no_exception(page)
+    (error,) = [el.value for el in page.error]
+    assert "rule `role`" in error and "may not enter mutations" in error
+    assert not page.title  # nothing of the page was drawn
+
+    anonymous = AppTest.from_file(str(DASHBOARD.parent / "views" / "parcels.py"))
+    anonymous.session_state["_landgov_context"] = Context(url, None, date.today(), None)
+    anonymous.run()
+    assert "rule `signed_in`" in anonymous.error[0].value
+    assert not anonymous.get("deck_gl_json_chart")
+
+
+# --- signed in ------------------------------------------------------------------------------
+
+
+def test_empty_database_shows_how_to_get_data(engine: Engine, point_app_at: PointAt) -> None:
+    analyst = staff_actor(engine, "revenue_analyst")
+    point_app_at(database_url(engine))
+    at = sign_in(engine, analyst)
     assert_no_exception(at)
     assert any("run `landgov demo` or import parcels" in el.value for el in at.info)
     assert not at.get("deck_gl_json_chart")
@@ -65,8 +243,9 @@ def test_unreachable_database_is_a_clear_error(point_app_at: PointAt) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     point_app_at(f"postgresql://nobody:secret@127.0.0.1:{port}/landgov")
-    at = run_app()
+    at = run_app()  # the sign-in page itself needs no database
     assert_no_exception(at)
+    at = fill_sign_in(at, "someone", "a password", "123456")
     assert at.error, "expected an error message"
     message = at.error[0].value
     assert "Cannot reach the landgov database" in message
@@ -75,16 +254,16 @@ def test_unreachable_database_is_a_clear_error(point_app_at: PointAt) -> None:
 
 def test_unmigrated_database_says_to_migrate(settings: Settings, point_app_at: PointAt) -> None:
     point_app_at(settings.url("postgres"))  # reachable, but without the landgov schema
-    at = run_app()
-    assert_no_exception(at)
+    at = fill_sign_in(run_app(), "someone", "a password", "123456")
     assert at.error and "landgov db migrate" in at.error[0].value
 
 
 def test_tiny_mouza_map_and_khasra_panel(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
+    analyst = staff_actor(engine, "revenue_analyst")
     point_app_at(database_url(engine))
-    at = run_app()
+    at = sign_in(engine, analyst)
     assert_no_exception(at)
 
     mouza = at.sidebar.selectbox(key="mouza_id")
@@ -137,17 +316,26 @@ def test_tiny_mouza_map_and_khasra_panel(
     selected = next(layer for layer in spec["layers"] if layer["id"] == "selected-khasra")
     assert [row["khasra_no"] for row in selected["data"]] == ["11"]
 
-    # full CNICs never reach the page, in text or in the map's data
+    # full CNICs never reach an analyst's page, in text or in the map's data
     everything = page + "".join(el.proto.json for el in at.get("deck_gl_json_chart"))
     for cnic in tiny_mouza.cnics:
         assert cnic not in everything
+    # showing the owners is one access-log row: who read whom
+    reads = access_rows(engine)
+    assert reads == [(analyst.label, "owners", "khasra", "Kot Test khasra 11")]
+    at.run()  # a rerun shows the same list again: not another row
+    assert access_rows(engine) == reads
+    with owner(engine).connect() as conn:
+        details = conn.execute(text("SELECT details FROM access_log")).scalar_one()
+    assert details["parties"] == [1, 2] and details["unmasked"] is False
 
 
 def test_khasra_outside_any_khewat(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
+    auditor = staff_actor(engine, "auditor")
     point_app_at(database_url(engine))
-    at = run_app()
+    at = sign_in(engine, auditor)
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("45//12/1").run()
     assert_no_exception(at)
     page = texts(at)
@@ -160,8 +348,9 @@ def test_khasra_outside_any_khewat(
 def test_as_of_before_the_shares_shows_no_owner(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
+    auditor = staff_actor(engine, "auditor")
     point_app_at(database_url(engine))
-    at = run_app()
+    at = sign_in(engine, auditor)
     at.sidebar.date_input(key="as_of").set_value(pd.Timestamp("2019-06-30").date())
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("12").run()
     assert_no_exception(at)
@@ -171,9 +360,26 @@ def test_as_of_before_the_shares_shows_no_owner(
     assert "none on this date" in page
 
 
-def test_demo_mouza_renders(demo_engine: Engine, point_app_at: PointAt) -> None:
+def test_an_administrator_sees_the_map_but_no_owners_and_no_forms(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
+    admin = staff_actor(engine, "administrator")
+    point_app_at(database_url(engine))
+    at = sign_in(engine, admin)
+    assert pages(at) == {"Parcels"}  # nothing that changes the record
+    at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
+    assert_no_exception(at)
+    assert not at.dataframe  # no owner list
+    assert any("may not read owners" in el.value for el in at.caption)
+    assert not at.get("download_button")  # no fard
+    assert access_rows(engine) == []
+    for cnic in tiny_mouza.cnics:
+        assert cnic not in str(at._tree)
+
+
+def test_demo_mouza_renders(demo_engine: Engine, demo_dir: Path, point_app_at: PointAt) -> None:
     point_app_at(database_url(demo_engine))
-    at = run_app()
+    at = sign_in_demo(demo_engine, demo_login(demo_engine, demo_dir, "revenue_analyst"))
     assert_no_exception(at)
     (spec,) = deck_specs(at)
     parcels_layer = next(layer for layer in spec["layers"] if layer["id"] == "parcels")

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from dashboard_support import DASHBOARD, ROOT, TinyMouza, database_url
+from dashboard_support import ROOT, TinyMouza, database_url, owner, sign_in
 from PIL import Image
+from security_support import service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -30,8 +31,9 @@ PointAt = Callable[[str], None]
 S2_ID = "S2_T43RCQ_20250115T054211_L2A"
 
 
-def run_app() -> AppTest:
-    return AppTest.from_file(str(DASHBOARD), default_timeout=60).run()
+def run_app(engine: Engine) -> AppTest:
+    """The dashboard, signed in as a revenue analyst (who reads every mouza's map)."""
+    return sign_in(engine, staff_actor(engine, "revenue_analyst"))
 
 
 def deck_specs(at: AppTest) -> list[dict[str, Any]]:
@@ -49,7 +51,7 @@ def texts(at: AppTest) -> str:
 
 def move_mouza_onto_scene(engine: Engine) -> None:
     """Shift the tiny mouza (74.30E 31.50N) inside the tiny scene (73.98E 31.71N, 200 m)."""
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         conn.execute(
             text("UPDATE khasra SET geom = ST_Translate(geom, :dx, :dy)"),
             {"dx": LON + 0.0002 - 74.3, "dy": LAT - 0.0015 - 31.5},
@@ -63,9 +65,9 @@ def test_without_imagery_base_layer_is_none(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    point_app_at(database_url(engine))  # first: it sets the owner's URL beside it
     monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
-    point_app_at(database_url(engine))
-    at = run_app()
+    at = run_app(engine)
     assert_no_exception(at)
     radio = at.sidebar.radio(key=f"base_layer_{tiny_mouza.mouza_id}")
     assert radio.value == imagery.BASE_NONE
@@ -85,11 +87,11 @@ def test_ingested_scene_is_a_bitmap_base_layer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = tmp_path / "home"
+    point_app_at(database_url(engine))  # first: it sets the owner's URL beside it
     monkeypatch.setenv("LANDGOV_HOME", str(home))
     move_mouza_onto_scene(engine)
-    ingest(engine, s2_scene(tmp_path / "in"), home=home, actor="test")
-    point_app_at(database_url(engine))
-    at = run_app()
+    ingest(engine, s2_scene(tmp_path / "in"), home=home, actor=service_actor(engine, "imagery"))
+    at = run_app(engine)
     assert_no_exception(at)
     key = f"base_layer_{tiny_mouza.mouza_id}"
     assert at.sidebar.radio(key=key).value == imagery.BASE_TRUE_COLOUR
@@ -117,10 +119,11 @@ def test_ndvi_chart_renders_from_stored_rows(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    point_app_at(database_url(engine))  # first: it sets the owner's URL beside it
     monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
     days = pd.date_range("2024-11-01", periods=12, freq="14D")
     curve = 0.2 + 0.6 * np.exp(-(((np.arange(12) - 6) / 2.5) ** 2))
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         for i, day in enumerate(days):
             sid = f"S2_TEST_{i:02d}"
             item = {"type": "Feature", "id": sid, "properties": {"datetime": day.isoformat()}}
@@ -145,8 +148,7 @@ def test_ndvi_chart_renders_from_stored_rows(
                 ),
                 {"s": sid, "m": float(curve[i]), "v": 0.2 if i == 3 else 1.0},
             )
-    point_app_at(database_url(engine))
-    at = run_app()
+    at = run_app(engine)
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
     assert_no_exception(at)
     assert "NDVI over time" in texts(at)

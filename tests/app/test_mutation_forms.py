@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
 from dashboard_support import (
-    DASHBOARD,
     TinyHistory,
     database_url,
     insert_tiny_history,
     open_shares,
+    owner,
+    sign_in,
 )
+from security_support import officer_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -23,7 +25,7 @@ from app import forms
 pytest.importorskip("landgov.records.mutations")
 
 PointAt = Callable[[str], None]
-OFFICER_IDS = {"tehsildar": 1, "girdawar": 2, "patwari": 3}
+TODAY = date.today()
 
 
 @pytest.fixture
@@ -33,25 +35,22 @@ def history(engine: Engine, point_app_at: PointAt) -> TinyHistory:
     return tiny
 
 
-def mutations_page() -> AppTest:
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=60).run()
-    at.switch_page("views/mutations.py").run()
-    ok(at)
-    return at
-
-
 def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def act_as(at: AppTest, designation: str) -> AppTest:
-    at.selectbox(key=forms.OFFICER_KEY).set_value(OFFICER_IDS[designation]).run()
+def mutations_page(engine: Engine, history: TinyHistory, designation: str) -> AppTest:
+    """A new browser session signed in as the tiny mouza's officer of ``designation``, on
+    the Mutations page."""
+    at = sign_in(engine, officer_actor(engine, history.officers[designation]))
+    at.switch_page("views/mutations.py").run()
     ok(at)
+    assert [el.value for el in at.title] == ["Mutations (intiqal)"]
     return at
 
 
 def enter_sale(
-    at: AppTest, *, seller: str, buyer: str, share: str, on: date, deed: str = "D-555"
+    at: AppTest, *, seller: str, buyer: str, share: str, on: date = TODAY, deed: str = "D-555"
 ) -> AppTest:
     at.selectbox(key="enter_type").set_value("sale")
     at.date_input(key="enter_on").set_value(on)
@@ -67,7 +66,7 @@ def enter_sale(
     return at
 
 
-def decide(at: AppTest, decision: str, on: date) -> AppTest:
+def decide(at: AppTest, decision: str, on: date = TODAY) -> AppTest:
     at.date_input(key=f"{decision}_on").set_value(on)
     at.button(key=f"{decision}_submit").click().run()
     ok(at)
@@ -75,7 +74,7 @@ def decide(at: AppTest, decision: str, on: date) -> AppTest:
 
 
 def mutation_row(engine: Engine, number: int) -> tuple[str, date | None, date | None]:
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:
         status, verified, decided = conn.execute(
             text("SELECT status, verified_on, decided_on FROM mutation WHERE number = :n"),
             {"n": number},
@@ -84,33 +83,68 @@ def mutation_row(engine: Engine, number: int) -> tuple[str, date | None, date | 
 
 
 def share_rows(engine: Engine) -> list[tuple[object, ...]]:
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT * FROM share ORDER BY id")).all()]
 
 
-def test_officers_and_pending_mutations_are_listed(history: TinyHistory) -> None:
-    at = mutations_page()
-    assert [el.value for el in at.title] == ["Mutations (intiqal)"]
-    picker = at.selectbox(key=forms.OFFICER_KEY)
-    assert "Tariq Mehmood — tehsildar (35202-*******-5)" in picker.options
-    assert picker.value is None
-    assert at.button(key="enter_submit").disabled  # who acts must be known first
+def test_the_page_acts_as_the_signed_in_officer(history: TinyHistory, engine: Engine) -> None:
+    at = mutations_page(engine, history, "patwari")
+    assert not [w for w in at.selectbox if w.label == "Officer"]  # nobody to pick
+    assert any(
+        "Signed in as Shafqat Hussain (patwari): you may enter mutations" in el.value
+        for el in at.caption
+    )
+    assert not at.button(key="enter_submit").disabled
     (pending,) = [f.value for f in at.dataframe]
     assert pending["Mutation"].tolist() == ["4"]
     assert pending["Transfers"].tolist() == [
         "Ahmad Khan s/o Bashir Khan → Bilal Ahmad s/o Rashid Ahmad 1/12"
     ]
+    # a patwari decides nothing: no verify, sanction or reject form
+    at.selectbox(key=forms.PENDING_KEY).set_value(4).run()
+    ok(at)
+    for step in ("verify", "sanction", "reject"):
+        assert not [b for b in at.button if b.key == f"{step}_submit"]
     for cnic in (*history.mouza.cnics, history.buyer_cnic, *history.officers.values()):
         assert cnic not in str(at._tree)
 
 
+def test_only_the_mouzas_of_the_jurisdiction_are_offered(
+    history: TinyHistory, engine: Engine
+) -> None:
+    with owner(engine).begin() as conn:  # a mouza in another tehsil: not his charge
+        conn.execute(
+            text(
+                "INSERT INTO admin_unit (id, level, name, parent_id) VALUES"
+                " (9, 'tehsil', 'Chunian', 2);"
+                "INSERT INTO mouza (id, tehsil_id, name, hadbast_number)"
+                " VALUES (2, 9, 'Aaa Elsewhere', 3)"
+            )
+        )
+    at = mutations_page(engine, history, "tehsildar")
+    mouza = at.sidebar.selectbox(key="mouza_id")
+    assert mouza.options == [history.mouza.label]
+    assert any("tehsil Raiwind (since 2000-01-01)" in el.value for el in at.sidebar.caption)
+    # the Parcels page reads every mouza (reads are open); Mutations offers only his
+    at.switch_page("views/parcels.py").run()
+    ok(at)
+    mouza = at.sidebar.selectbox(key="mouza_id")
+    assert len(mouza.options) == 2
+    mouza.set_value(2).run()  # a mouza he may read but not change
+    ok(at)
+    at.switch_page("views/mutations.py").run()
+    ok(at)
+    assert at.sidebar.selectbox(key="mouza_id").value == history.mouza.mouza_id
+    assert any("Mouza Kot Test" in el.value for el in at.caption)
+
+
 def test_enter_verify_sanction_changes_the_shares(history: TinyHistory, engine: Engine) -> None:
     seller, buyer = history.mouza.cnics[1], history.buyer_cnic  # Fatima 2/3 sells 1/3
-    at = act_as(mutations_page(), "patwari")
-    at = enter_sale(at, seller=seller, buyer=buyer, share="1/3", on=date(2025, 1, 10))
+    at = enter_sale(mutations_page(engine, history, "patwari"), seller=seller, buyer=buyer,
+                    share="1/3")  # fmt: skip
     assert [el.value for el in at.error] == []
     (success,) = [el.value for el in at.success]
-    assert "Entered mutation No. 5 (sale) on 2025-01-10" in success
+    assert f"Entered mutation No. 5 (sale) on {TODAY}" in success
     assert mutation_row(engine, 5) == ("entered", None, None)
     assert (
         at.selectbox(key=forms.PENDING_KEY)
@@ -118,76 +152,125 @@ def test_enter_verify_sanction_changes_the_shares(history: TinyHistory, engine: 
         .startswith("No. 5 · sale · pending (entered)")
     )
 
-    at = decide(act_as(at, "girdawar"), "verify", date(2025, 1, 12))
-    assert "Mutation No. 5 verified on 2025-01-12 by Nasir Ali (girdawar)." in [
+    at = mutations_page(engine, history, "girdawar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    assert not [b for b in at.button if b.key in ("sanction_submit", "reject_submit")]
+    at = decide(at, "verify")
+    assert f"Mutation No. 5 verified on {TODAY} by Nasir Ali (girdawar)." in [
         el.value for el in at.success
     ]
-    assert mutation_row(engine, 5) == ("verified", date(2025, 1, 12), None)
+    assert mutation_row(engine, 5) == ("verified", TODAY, None)
 
-    at = decide(act_as(at, "tehsildar"), "sanction", date(2025, 2, 1))
+    at = mutations_page(engine, history, "tehsildar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    at = decide(at, "sanction")
     assert not at.error, [el.value for el in at.error]
     (success,) = [el.value for el in at.success]
-    assert success.startswith("Mutation No. 5 sanctioned on 2025-02-01 by Tariq Mehmood")
-    assert mutation_row(engine, 5) == ("sanctioned", date(2025, 1, 12), date(2025, 2, 1))
+    assert success.startswith(f"Mutation No. 5 sanctioned on {TODAY} by Tariq Mehmood")
+    assert mutation_row(engine, 5) == ("sanctioned", TODAY, TODAY)
     assert open_shares(engine, 5) == {
         "Ahmad Khan": Fraction(1, 6),
         "Fatima Bibi": Fraction(1, 3),
         "Bilal Ahmad": Fraction(1, 2),
     }
-    # the new owners are shown with the success
+    # the new owners are shown with the success (in full to the mouza's tehsildar)
     (owners,) = [f.value for f in at.dataframe if "Share of khewat" in f.value.columns]
     assert dict(zip(owners["Name"], owners["Share of khewat"], strict=True)) == {
         "Ahmad Khan": "1/6",
         "Bilal Ahmad": "1/2",
         "Fatima Bibi": "1/3",
     }
+    assert buyer in owners["CNIC"].tolist()
     # and the mutation left the pending list
     pending = next(f.value for f in at.dataframe if "Transfers" in f.value.columns)
     assert pending["Mutation"].tolist() == ["4"]
+    # who did each step is the signed-in account, not a name typed on the page
+    with owner(engine).connect() as conn:
+        by = conn.execute(
+            text(
+                "SELECT e.username, v.username, d.username FROM mutation m"
+                " JOIN app_user e ON e.id = m.entered_by_user"
+                " JOIN app_user v ON v.id = m.verified_by_user"
+                " JOIN app_user d ON d.id = m.decided_by_user WHERE m.number = 5"
+            )
+        ).one()
+    officers = [officer_actor(engine, history.officers[d]).username
+                for d in ("patwari", "girdawar", "tehsildar")]  # fmt: skip
+    assert list(by) == officers
 
 
 def test_refused_sanction_names_the_rule_and_writes_nothing(
     history: TinyHistory, engine: Engine
 ) -> None:
     seller, buyer = history.mouza.cnics[0], history.buyer_cnic  # Ahmad holds only 1/6
-    at = act_as(mutations_page(), "patwari")
-    at = enter_sale(at, seller=seller, buyer=buyer, share="1/2", on=date(2025, 1, 10))
-    at = decide(act_as(at, "girdawar"), "verify", date(2025, 1, 12))
+    enter_sale(mutations_page(engine, history, "patwari"), seller=seller, buyer=buyer, share="1/2")
+    at = mutations_page(engine, history, "girdawar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    decide(at, "verify")
     before = share_rows(engine)
     audit_before = _audit_count(engine)
 
-    at = decide(act_as(at, "tehsildar"), "sanction", date(2025, 2, 1))
+    at = mutations_page(engine, history, "tehsildar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    at = decide(at, "sanction")
     (error,) = [el.value for el in at.error]
     assert "transferor_holds_share" in error
     assert "Nothing was written" in error
     assert not at.success
     assert share_rows(engine) == before
     assert _audit_count(engine) == audit_before
-    assert mutation_row(engine, 5) == ("verified", date(2025, 1, 12), None)
+    assert mutation_row(engine, 5) == ("verified", TODAY, None)
 
 
-def test_a_patwari_may_not_sanction(history: TinyHistory, engine: Engine) -> None:
-    at = act_as(mutations_page(), "patwari")
-    at = enter_sale(
-        at, seller=history.mouza.cnics[1], buyer=history.buyer_cnic, share="1/3",
-        on=date(2025, 1, 10),
-    )  # fmt: skip
-    at = decide(act_as(at, "girdawar"), "verify", date(2025, 1, 12))
-    at = decide(act_as(at, "patwari"), "sanction", date(2025, 2, 1))
+def test_who_verified_may_not_sanction_and_no_date_in_the_future(
+    history: TinyHistory, engine: Engine
+) -> None:
+    enter_sale(mutations_page(engine, history, "patwari"), seller=history.mouza.cnics[1],
+               buyer=history.buyer_cnic, share="1/3")  # fmt: skip
+    at = mutations_page(engine, history, "tehsildar")  # he may verify, and does
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    at = decide(at, "verify")
+    assert mutation_row(engine, 5) == ("verified", TODAY, None)
+
+    at = decide(at, "sanction")  # the same officer: refused by separation of duties
     (error,) = [el.value for el in at.error]
-    assert "officer_designation" in error
+    assert "rule `separation_of_duties`" in error and "Nothing was written" in error
     assert mutation_row(engine, 5)[0] == "verified"
+
+    at.text_input(key="reject_reason").input("Parties did not appear")
+    at = decide(at, "reject", TODAY + timedelta(days=1))
+    (error,) = [el.value for el in at.error]
+    assert "rule `future_date`" in error
+    assert mutation_row(engine, 5) == ("verified", TODAY, None)
 
 
 def test_reject_with_a_reason(history: TinyHistory, engine: Engine) -> None:
-    at = act_as(mutations_page(), "tehsildar")
+    at = mutations_page(engine, history, "tehsildar")
     at.selectbox(key=forms.PENDING_KEY).set_value(4).run()
     at.text_input(key="reject_reason").input("Parties did not appear")
-    at = decide(at, "reject", date(2024, 7, 1))
+    at = decide(at, "reject")
     (success,) = [el.value for el in at.success]
-    assert "Mutation No. 4 rejected on 2024-07-01" in success
-    assert mutation_row(engine, 4) == ("rejected", None, date(2024, 7, 1))
+    assert f"Mutation No. 4 rejected on {TODAY}" in success
+    assert mutation_row(engine, 4) == ("rejected", None, TODAY)
     assert any("No pending mutation" in el.value for el in at.info)
+
+
+def test_a_back_dated_rejection_beyond_the_window_is_refused(
+    history: TinyHistory, engine: Engine
+) -> None:
+    at = mutations_page(engine, history, "tehsildar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(4).run()
+    at.text_input(key="reject_reason").input("Parties did not appear")
+    at = decide(at, "reject", TODAY - timedelta(days=30))
+    (error,) = [el.value for el in at.error]
+    assert "rule `backdate_window`" in error
+    assert mutation_row(engine, 4) == ("entered", None, None)
+
+
+def test_an_analyst_has_no_mutations_page(history: TinyHistory, engine: Engine) -> None:
+    at = sign_in(engine, staff_actor(engine, "revenue_analyst"))
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/mutations.py")
 
 
 def test_a_conflict_is_a_warning(
@@ -199,44 +282,42 @@ def test_a_conflict_is_a_warning(
     def busy(*_args: object, **_kwargs: object) -> None:
         raise SanctionConflict("khewat 5 is being changed by another sanction; nothing written")
 
-    at = act_as(mutations_page(), "patwari")
-    at = enter_sale(
-        at, seller=history.mouza.cnics[1], buyer=history.buyer_cnic, share="1/3",
-        on=date(2025, 1, 10),
-    )  # fmt: skip
-    at = decide(act_as(at, "girdawar"), "verify", date(2025, 1, 12))
+    with owner(engine).begin() as conn:  # mutation 4 verified (as if by the girdawar)
+        conn.execute(
+            text("UPDATE mutation SET status = 'verified', verified_on = :d WHERE number = 4"),
+            {"d": TODAY},
+        )
+    at = mutations_page(engine, history, "tehsildar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(4).run()
     monkeypatch.setattr(mutations, "sanction", busy)
-    at = decide(act_as(at, "tehsildar"), "sanction", date(2025, 2, 1))
+    at = decide(at, "sanction")
     (warning,) = [el.value for el in at.warning]
     assert "khewat 5 is being changed by another sanction" in warning
     assert not at.error
 
 
 def test_a_bad_share_is_an_error_before_any_write(history: TinyHistory, engine: Engine) -> None:
-    at = act_as(mutations_page(), "patwari")
-    at = enter_sale(
-        at, seller=history.mouza.cnics[1], buyer=history.buyer_cnic, share="3/2",
-        on=date(2025, 1, 10),
-    )  # fmt: skip
+    at = enter_sale(mutations_page(engine, history, "patwari"), seller=history.mouza.cnics[1],
+                    buyer=history.buyer_cnic, share="3/2")  # fmt: skip
     (error,) = [el.value for el in at.error]
     assert "3/2" in error
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM mutation")).scalar_one() == 4
 
 
 def _audit_count(engine: Engine) -> int:
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one())
 
 
 def test_an_inheritance_is_computed_with_faraid(history: TinyHistory, engine: Engine) -> None:
-    with engine.begin() as conn:
+    with owner(engine).begin() as conn:
         conn.execute(text("UPDATE party SET date_of_death = '2024-12-01' WHERE id = 1"))
-    at = act_as(mutations_page(), "patwari")
+    at = mutations_page(engine, history, "patwari")
     at.selectbox(key="enter_type").set_value("inheritance").run()
     at.number_input(key="enter_lines").set_value(2).run()
     ok(at)
-    at.date_input(key="enter_on").set_value(date(2025, 1, 10))
+    at.date_input(key="enter_on").set_value(TODAY)
     at.text_input(key="inh_deceased").input(history.mouza.cnics[0])  # Ahmad Khan, 1/6
     at.selectbox(key="inh_khewat").set_value(5)
     at.text_input(key="heir_0_cnic").input(history.mouza.cnics[1])
@@ -247,7 +328,7 @@ def test_an_inheritance_is_computed_with_faraid(history: TinyHistory, engine: En
     ok(at)
     assert not at.error, [el.value for el in at.error]
     assert "Entered mutation No. 5 (inheritance)" in at.success[0].value
-    with engine.connect() as conn:
+    with owner(engine).connect() as conn:
         lines = conn.execute(
             text(
                 "SELECT p.name, l.numerator, l.denominator FROM mutation_line l"

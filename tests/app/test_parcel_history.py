@@ -8,12 +8,14 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from dashboard_support import DASHBOARD, TinyHistory, database_url, insert_tiny_history
+from dashboard_support import TinyHistory, database_url, insert_tiny_history, owner, sign_in
+from security_support import officer_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app import data
+from landgov.security import Actor
 from landgov.storage import read
 
 PointAt = Callable[[str], None]
@@ -26,6 +28,17 @@ def history(engine: Engine, point_app_at: PointAt) -> TinyHistory:
     return tiny
 
 
+@pytest.fixture
+def analyst(engine: Engine, history: TinyHistory) -> Actor:
+    return staff_actor(engine, "revenue_analyst")
+
+
+@pytest.fixture
+def patwari(engine: Engine, history: TinyHistory) -> Actor:
+    """The patwari posted over the tiny mouza's tehsil (since 2000)."""
+    return officer_actor(engine, history.officers["patwari"])
+
+
 def page_text(at: AppTest) -> str:
     """Every text on the page, tables and data frames included."""
     parts: list[str] = []
@@ -36,8 +49,9 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def open_khasra(khasra_no: str, as_of: date | None = None) -> AppTest:
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=60).run()
+def open_khasra(at: AppTest, khasra_no: str, as_of: date | None = None) -> AppTest:
+    """Picks ``khasra_no`` (on ``as_of``: default today) in a signed-in session."""
+    at.sidebar.date_input(key="as_of").set_value(as_of or date.today())
     if as_of is not None:
         at.sidebar.date_input(key="as_of").set_value(as_of)
     at = at.selectbox(key="khasra_1").select(khasra_no).run()
@@ -78,8 +92,10 @@ def test_mutation_chain_follows_khewats_and_partition_parents(
     assert sale.officer_name == "Tariq Mehmood"
 
 
-def test_timeline_shows_the_settlement_owner_and_a_later_sale(history: TinyHistory) -> None:
-    at = open_khasra("11")
+def test_timeline_shows_the_settlement_owner_and_a_later_sale(
+    history: TinyHistory, engine: Engine, analyst: Actor
+) -> None:
+    at = open_khasra(sign_in(engine, analyst), "11")
     assert "#### Mutation chain of khasra 11" in [el.value for el in at.markdown]
     table = timeline(at)
     first = table.iloc[0]
@@ -109,8 +125,10 @@ def test_timeline_shows_the_settlement_owner_and_a_later_sale(history: TinyHisto
         assert cnic not in everything
 
 
-def test_partitioned_khasra_shows_its_parents_history(history: TinyHistory) -> None:
-    at = open_khasra("12/1")
+def test_partitioned_khasra_shows_its_parents_history(
+    history: TinyHistory, engine: Engine, analyst: Actor
+) -> None:
+    at = open_khasra(sign_in(engine, analyst), "12/1")
     assert "khasra 12/1 was cut from khasra 12 on 2023-05-01" in page_text(at).replace(
         "Khasra 12/1", "khasra 12/1"
     )
@@ -128,8 +146,11 @@ def _owner_tables(at: AppTest) -> list[dict[str, str]]:
     ]
 
 
-def test_as_of_date_changes_the_owners(history: TinyHistory) -> None:
-    before_sale = open_khasra("11", as_of=date(2020, 6, 30))
+def test_as_of_date_changes_the_owners(
+    history: TinyHistory, engine: Engine, analyst: Actor
+) -> None:
+    at = sign_in(engine, analyst)
+    before_sale = open_khasra(at, "11", as_of=date(2020, 6, 30))
     headings = [el.value for el in before_sale.markdown if el.value.startswith("#### Owners")]
     assert headings == ["#### Owners on 2020-06-30", f"#### Owners today ({date.today()})"]
     on_date, today = _owner_tables(before_sale)
@@ -137,24 +158,61 @@ def test_as_of_date_changes_the_owners(history: TinyHistory) -> None:
     assert today == {"Ahmad Khan": "1/6", "Bilal Ahmad": "1/6", "Fatima Bibi": "2/3"}
     assert any("No. 1 (sale, 2021-03-01)" in el.value for el in before_sale.caption)
 
-    after_sale = open_khasra("11", as_of=date(2021, 3, 1))
+    after_sale = open_khasra(at, "11", as_of=date(2021, 3, 1))
     (on_date, _today) = _owner_tables(after_sale)
     assert on_date == {"Ahmad Khan": "1/6", "Bilal Ahmad": "1/6", "Fatima Bibi": "2/3"}
 
-    now = open_khasra("11")  # today: one table, no "today" twice
+    now = open_khasra(at, "11")  # today: one table, no "today" twice
     assert len(now.dataframe) == 1
+    # each owner list shown is logged once: on 2020-06-30, today, on 2021-03-01
+    with owner(engine).connect() as conn:
+        logged = conn.execute(
+            text("SELECT actor, details->>'on' FROM access_log ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in logged] == [
+        (analyst.label, "2020-06-30"),
+        (analyst.label, date.today().isoformat()),
+        (analyst.label, "2021-03-01"),
+    ]
 
 
-def test_fard_download_offers_a_pdf(history: TinyHistory, engine: Engine) -> None:
+def test_an_analyst_gets_no_fard_and_masked_cnics(
+    history: TinyHistory, engine: Engine, analyst: Actor
+) -> None:
+    at = open_khasra(sign_in(engine, analyst), "11", as_of=date(2022, 1, 1))
+    assert not at.get("download_button")
+    assert any("rule `role`" in el.value and "may not issue a fard" in el.value
+               for el in at.caption)  # fmt: skip
+    for cnic in (*history.mouza.cnics, history.buyer_cnic):
+        assert cnic not in page_text(at)
+
+
+def test_the_patwari_of_the_mouza_sees_cnics_and_issues_a_fard(
+    history: TinyHistory, engine: Engine, patwari: Actor
+) -> None:
     pytest.importorskip("landgov.records.fard")
-    at = open_khasra("11", as_of=date(2022, 1, 1))
+    at = open_khasra(sign_in(engine, patwari), "11", as_of=date(2022, 1, 1))
+    # posted over the mouza today: owners' CNICs in full (personal.unmask), logged as such
+    owners = next(f.value for f in at.dataframe if "CNIC" in f.value.columns)
+    assert set(owners["CNIC"]) == set(history.mouza.cnics) | {history.buyer_cnic}
+    with owner(engine).connect() as conn:
+        unmasked = (
+            conn.execute(text("SELECT DISTINCT (details->>'unmasked')::boolean FROM access_log"))
+            .scalars()
+            .all()
+        )
+    assert unmasked == [True]
     (button,) = at.get("download_button")
     assert button.proto.label == "Download fard (PDF)"
     assert at.selectbox(key="fard_khewat_1").value == 5
     # what the button calls when clicked (deferred): the fard of khewat 5 on that date
     for language in ("en", "ur"):
-        pdf = data.fard_pdf(engine, "Kot Test", 5, date(2022, 1, 1), language)
+        pdf = data.fard_pdf(engine, "Kot Test", 5, date(2022, 1, 1), language, actor=patwari)
         assert pdf.startswith(b"%PDF")
-    with engine.connect() as conn:
-        actors = conn.execute(text("SELECT DISTINCT actor FROM audit_log")).scalars().all()
-    assert "dashboard" in actors
+    with owner(engine).connect() as conn:
+        actors = (
+            conn.execute(text("SELECT actor FROM audit_log WHERE action ILIKE '%fard%'"))
+            .scalars()
+            .all()
+        )
+    assert actors and set(actors) == {patwari.label}

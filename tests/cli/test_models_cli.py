@@ -6,21 +6,21 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import use_database
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from landgov.cli.main import app
-from landgov.storage import engine as engine_module
 
 
 def test_train_tiny_list_show_evaluate(
     demo_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL",
-                       demo_engine.url.render_as_string(hide_password=False))  # fmt: skip
-    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
-    engine_module._engine_for.cache_clear()
+    use_database(demo_engine, tmp_path / ".cli", monkeypatch, home=tmp_path)
     run = CliRunner()
+    refused = run.invoke(app, ["models", "train", "encroachment", "--preset", "tiny"])
+    assert refused.exit_code == 1 and "runs as the 'models' service" in refused.output
+    use_database(demo_engine, tmp_path / ".cli", monkeypatch, home=tmp_path, services=("models",))
     trained = run.invoke(app, ["models", "train", "encroachment", "--preset", "tiny"])
     assert trained.exit_code == 0, trained.output
     assert "registered encroachment-unet:v1" in trained.output
@@ -28,7 +28,7 @@ def test_train_tiny_list_show_evaluate(
     assert card["task"] == "semantic-segmentation" and card["seed"] == 42
     assert len(card["training_data"]["fingerprint"]) == 64 and card["code_version"]
     assert 0 <= card["metrics"]["pixel.iou"] <= 1
-    listed = json.loads(run.invoke(app, ["models", "list", "--json"]).output)
+    listed = json.loads(run.invoke(app, ["models", "list", "--json"]).stdout)
     names = {(m["name"], m["version"], m["shipped"]) for m in listed}
     # trained here, and the defaults shipped in the repository
     assert ("encroachment-unet", "v1", False) in names
@@ -38,6 +38,6 @@ def test_train_tiny_list_show_evaluate(
     again = run.invoke(app, ["models", "evaluate", "encroachment-unet"])
     assert again.exit_code == 0, again.output
     # the same weights on the same held-out scenes: the same scores
-    assert json.loads(again.output)["pixel.iou"] == pytest.approx(card["metrics"]["pixel.iou"])
+    assert json.loads(again.stdout)["pixel.iou"] == pytest.approx(card["metrics"]["pixel.iou"])
     unknown = run.invoke(app, ["models", "train", "nonsense"])
     assert unknown.exit_code != 0 and "encroachment, crops" in unknown.output

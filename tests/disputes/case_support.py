@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
+from pathlib import Path
 
+from security_support import code_for
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from landgov.demo.accounts import DemoAccount, read_accounts
+from landgov.domain import totp
+from landgov.security import Actor, login
 
 ON = date.today()  # the steps' date, fixed once: the officers are those posted on it
 
@@ -47,3 +54,34 @@ def status_of(engine: Engine, case_id: int) -> str:
                 text("SELECT status FROM dispute_case WHERE id = :i"), {"i": case_id}
             ).scalar_one()
         )
+
+
+def sign_in(engine: Engine, account: DemoAccount) -> Actor:
+    """Signs a demo account in with the password of the demo's accounts file and, if it has
+    one, a TOTP code of its secret at the first time step its database has not used."""
+    with engine.connect() as conn:
+        last = conn.execute(
+            text("SELECT totp_last_step FROM app_user WHERE username = :u"),
+            {"u": account.username},
+        ).scalar()
+    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
+    code = code_for(account.totp_secret, at) if account.totp_secret else None
+    return login(engine, account.username, account.password, code, channel="cli", now=at)
+
+
+def officer(engine: Engine, demo_dir: Path, cnic: str) -> Actor:
+    """The signed-in demo account of the officer with ``cnic`` (accounts.txt's password)."""
+    with engine.connect() as conn:
+        username = conn.execute(
+            text(
+                "SELECT u.username FROM app_user u JOIN officer o ON o.id = u.officer_id"
+                " WHERE o.cnic = :c"
+            ),
+            {"c": cnic},
+        ).scalar_one()
+    return sign_in(engine, read_accounts(demo_dir)[username])
+
+
+def staff_member(engine: Engine, demo_dir: Path, username: str) -> Actor:
+    """A demo staff account (``admin``, ``analyst``, ``auditor``), signed in."""
+    return sign_in(engine, read_accounts(demo_dir)[username])

@@ -1,30 +1,27 @@
-"""The dispute case workflow on the demo district: transitions, refusals, audit, queue."""
+"""The dispute case workflow on the demo district: transitions, refusals, audit, queue.
+
+Officers act through their demo accounts, signed in with the password and TOTP code of
+the demo's accounts file."""
 
 from __future__ import annotations
 
 import threading
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from case_support import ON, first_case, posted
+from case_support import ON, first_case, officer, posted, staff_member
+from security_support import owner_engine, service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.disputes import cases
 from landgov.disputes.scan import scan
-from landgov.errors import CaseActionRefused, DomainError
+from landgov.errors import AuthenticationFailed, CaseActionRefused, DomainError
+from landgov.security import Actor, logout
 from landgov.storage.lookup import NotFound
-
-PAST = ON - timedelta(days=200)
-
-
-def officer_id(engine: Engine, cnic: str) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(text("SELECT id FROM officer WHERE cnic = :c"), {"c": cnic}).one()[0]
-        )
 
 
 def case_row(engine: Engine, case_id: int) -> dict[str, Any]:
@@ -58,25 +55,29 @@ def snapshot(engine: Engine) -> tuple[Any, ...]:
 
 @pytest.fixture
 def scanned(demo_copy: Engine) -> Engine:
-    scan(demo_copy)
+    scan(demo_copy, actor=service_actor(demo_copy, "disputes"))
     return demo_copy
 
 
+POSTS = {
+    "tehsildar": ("tehsildar", "Sheikhupura"),
+    "naib_tehsildar": ("naib_tehsildar", "Sheikhupura"),
+    "assistant_commissioner": ("assistant_commissioner", "Sheikhupura"),
+    "girdawar": ("girdawar", "Kot Rehmat"),
+    "patwari": ("patwari", "Burj Karam Singh"),
+    "outsider": ("tehsildar", "Muridke"),  # another tehsil
+}
+
+
 @pytest.fixture
-def staff(scanned: Engine) -> dict[str, str]:
-    """One CNIC per role: tehsil officers, the girdawar and both patwaris, an outsider."""
-    return {
-        "tehsildar": posted(scanned, "tehsildar", "Sheikhupura"),
-        "naib_tehsildar": posted(scanned, "naib_tehsildar", "Sheikhupura"),
-        "assistant_commissioner": posted(scanned, "assistant_commissioner", "Sheikhupura"),
-        "girdawar": posted(scanned, "girdawar", "Kot Rehmat"),
-        "patwari": posted(scanned, "patwari", "Burj Karam Singh"),
-        "outsider": posted(scanned, "tehsildar", "Muridke"),  # another tehsil
-    }
+def staff(scanned: Engine, demo_dir: Path) -> dict[str, Actor]:
+    """One signed-in officer per role, posted today: tehsil officers, the girdawar, a
+    patwari, and an outsider (the tehsildar of another tehsil)."""
+    return {k: officer(scanned, demo_dir, posted(scanned, *v)) for k, v in POSTS.items()}
 
 
 def test_review_confirm_refer_sets_every_field_and_audits_each_step(
-    scanned: Engine, staff: dict[str, str]
+    scanned: Engine, staff: dict[str, Actor]
 ) -> None:
     cid = first_case(scanned)
     before = case_audit(scanned, cid)
@@ -86,14 +87,14 @@ def test_review_confirm_refer_sets_every_field_and_audits_each_step(
     assert (step.from_status, step.to_status, step.on) == ("open", "under_review", ON)
     row = case_row(scanned, cid)
     assert row["status"] == "under_review"
-    assert row["reviewed_by"] == officer_id(scanned, staff["girdawar"])
+    assert row["reviewed_by"] == staff["girdawar"].officer_id
     assert row["reviewed_on"] == ON
     assert row["decided_by"] is None and row["decided_on"] is None
 
     cases.confirm(scanned, cid, staff["tehsildar"], on=ON, note="  owners over-allocated  ")
     row = case_row(scanned, cid)
     assert (row["status"], row["decided_on"]) == ("confirmed", ON)
-    assert row["decided_by"] == officer_id(scanned, staff["tehsildar"])
+    assert row["decided_by"] == staff["tehsildar"].officer_id
     assert row["reason"] == "owners over-allocated"
 
     step = cases.refer(scanned, cid, staff["assistant_commissioner"], on=ON)
@@ -102,7 +103,7 @@ def test_review_confirm_refer_sets_every_field_and_audits_each_step(
     assert row["referred_on"] == ON
     assert row["decide_by"] == ON + timedelta(days=90) == step.decide_by
     assert cases.COMMITTEE_DAYS == 90
-    assert row["decided_by"] == officer_id(scanned, staff["tehsildar"])  # the decision stays
+    assert row["decided_by"] == staff["tehsildar"].officer_id  # the decision stays
 
     steps = case_audit(scanned, cid)[1:]
     assert [a["action"] for a in steps] == [
@@ -110,11 +111,14 @@ def test_review_confirm_refer_sets_every_field_and_audits_each_step(
         "dispute case confirm",
         "dispute case refer",
     ]
-    assert [a["actor"] for a in steps] == [
-        staff["girdawar"],
-        staff["tehsildar"],
-        staff["assistant_commissioner"],
+    assert [a["actor"] for a in steps] == [  # the accounts, user:girdawar.N...
+        staff["girdawar"].label,
+        staff["tehsildar"].label,
+        staff["assistant_commissioner"].label,
     ]
+    assert steps[0]["actor"].startswith("user:girdawar.")
+    assert steps[0]["details"]["officer"] == f"{staff['girdawar'].full_name} (girdawar)"
+    assert "backdated" not in steps[0]["details"]
     assert [(a["details"]["from"], a["details"]["to"]) for a in steps] == [
         ("open", "under_review"),
         ("under_review", "confirmed"),
@@ -127,7 +131,7 @@ def test_review_confirm_refer_sets_every_field_and_audits_each_step(
 
 
 def test_dismiss_with_a_reason_from_open_or_under_review(
-    scanned: Engine, staff: dict[str, str]
+    scanned: Engine, staff: dict[str, Actor]
 ) -> None:
     open_case = first_case(scanned, "Kot Pindi Das")
     cases.dismiss(
@@ -139,7 +143,7 @@ def test_dismiss_with_a_reason_from_open_or_under_review(
         "boundary already corrected",
         ON,
     )
-    assert row["decided_by"] == officer_id(scanned, staff["naib_tehsildar"])
+    assert row["decided_by"] == staff["naib_tehsildar"].officer_id
     (audit_row,) = case_audit(scanned, open_case)[1:]
     assert audit_row["action"] == "dispute case dismiss"
     assert audit_row["details"]["reason"] == "boundary already corrected"
@@ -176,6 +180,12 @@ REFUSALS = [
     ("outsider dismisses", "open",
      lambda e, c, s: cases.dismiss(e, c, s["outsider"], "not ours", on=ON),
      "officer_jurisdiction"),
+    ("outsider dates it back", "open",
+     lambda e, c, s: cases.review(e, c, s["outsider"], on=ON - timedelta(days=2)),
+     "officer_jurisdiction"),
+    ("beyond the back-dating window", "open",
+     lambda e, c, s: cases.review(e, c, s["tehsildar"], on=ON - timedelta(days=8)),
+     "backdate_window"),
     ("dated tomorrow", "open",
      lambda e, c, s: cases.review(e, c, s["tehsildar"], on=date.today() + timedelta(days=1)),
      "case_date"),
@@ -188,7 +198,7 @@ REFUSALS = [
 ]  # fmt: skip
 
 
-def bring_to(engine: Engine, case_id: int, status: str, staff: dict[str, str]) -> None:
+def bring_to(engine: Engine, case_id: int, status: str, staff: dict[str, Actor]) -> None:
     if status in ("under_review", "confirmed"):
         cases.review(engine, case_id, staff["girdawar"], on=ON)
     if status == "confirmed":
@@ -199,7 +209,7 @@ def bring_to(engine: Engine, case_id: int, status: str, staff: dict[str, str]) -
     ("label", "status", "call", "rule"), REFUSALS, ids=[r[0] for r in REFUSALS]
 )
 def test_a_refused_step_names_its_rule_and_writes_nothing(
-    scanned: Engine, staff: dict[str, str], label: str, status: str, call: Any, rule: str
+    scanned: Engine, staff: dict[str, Actor], label: str, status: str, call: Any, rule: str
 ) -> None:
     cid = first_case(scanned)
     bring_to(scanned, cid, status, staff)
@@ -211,23 +221,64 @@ def test_a_refused_step_names_its_rule_and_writes_nothing(
     assert case_row(scanned, cid)["status"] == status
 
 
-def test_unknown_case_or_officer_is_not_found_and_writes_nothing(
-    scanned: Engine, staff: dict[str, str]
+def test_unknown_case_or_ended_session_writes_nothing(
+    scanned: Engine, staff: dict[str, Actor], demo_dir: Path
 ) -> None:
     cid = first_case(scanned)
     before = snapshot(scanned)
     with pytest.raises(NotFound, match="no dispute case with id 999999"):
         cases.review(scanned, 999_999, staff["tehsildar"], on=ON)
-    with pytest.raises(NotFound, match="no officer with CNIC 99999-9999999-9"):
-        cases.review(scanned, cid, "99999-9999999-9", on=ON)
-    with pytest.raises(NotFound):
-        cases.refer(scanned, cid, "not-a-cnic", on=ON)
     with scanned.connect() as conn, pytest.raises(NotFound):
         cases.case_detail(conn, 999_999)
+    # a signed-out officer's actor is refused by the database itself (landgov_act_as)
+    gone = officer(scanned, demo_dir, posted(scanned, "tehsildar", "Sheikhupura"))
+    logout(scanned, gone.token)
+    with pytest.raises(AuthenticationFailed, match="session has ended"):
+        cases.review(scanned, cid, gone, on=ON)
+    # staff who hold no officer posting cannot work cases
+    for username in ("auditor", "admin"):
+        with pytest.raises(CaseActionRefused) as refused:
+            cases.review(scanned, cid, staff_member(scanned, demo_dir, username), on=ON)
+        assert refused.value.rule == "officer_designation"
     assert snapshot(scanned) == before
 
 
-def test_default_date_is_today(scanned: Engine, staff: dict[str, str]) -> None:
+def test_a_step_dated_back_within_the_window_is_allowed_and_marked(
+    scanned: Engine, staff: dict[str, Actor]
+) -> None:
+    cid = first_case(scanned)
+    three_days_ago = ON - timedelta(days=3)
+    step = cases.review(scanned, cid, staff["girdawar"], on=three_days_ago)
+    assert (step.on, case_row(scanned, cid)["reviewed_on"]) == (three_days_ago, three_days_ago)
+    assert case_audit(scanned, cid)[-1]["details"]["backdated"] is True
+
+
+def test_a_newly_posted_officer_cannot_reach_back_before_his_posting(
+    scanned: Engine, staff: dict[str, Actor]
+) -> None:
+    """Posted then and now: a tehsildar posted two days ago may act today, and back-date
+    within his posting, but not to a day before it (though inside the window)."""
+    cid = first_case(scanned)
+    tehsildar = staff["tehsildar"]
+    with owner_engine(scanned).begin() as conn:  # as if he had arrived two days ago
+        conn.execute(
+            text(
+                "UPDATE officer_jurisdiction SET valid_from = :d WHERE officer_id = :o"
+                " AND valid_to IS NULL"
+            ),
+            {"d": ON - timedelta(days=2), "o": tehsildar.officer_id},
+        )
+    before = snapshot(scanned)
+    with pytest.raises(CaseActionRefused) as refused:
+        cases.review(scanned, cid, tehsildar, on=ON - timedelta(days=5))
+    assert refused.value.rule == "posting_then_and_now"
+    assert snapshot(scanned) == before
+    assert cases.review(scanned, cid, tehsildar, on=ON - timedelta(days=1)).to_status == (
+        "under_review"
+    )
+
+
+def test_default_date_is_today(scanned: Engine, staff: dict[str, Actor]) -> None:
     cid = first_case(scanned)
     before = date.today()
     step = cases.review(scanned, cid, staff["tehsildar"])
@@ -236,7 +287,7 @@ def test_default_date_is_today(scanned: Engine, staff: dict[str, str]) -> None:
 
 
 def test_queue_is_sorted_by_risk_and_limited_to_the_jurisdiction(
-    scanned: Engine, staff: dict[str, str]
+    scanned: Engine, staff: dict[str, Actor], demo_dir: Path
 ) -> None:
     with scanned.connect() as conn:
         every = cases.case_queue(conn, on=ON)
@@ -249,9 +300,11 @@ def test_queue_is_sorted_by_risk_and_limited_to_the_jurisdiction(
                 )
             ).scalars()
         }
-        patwari = cases.case_queue(conn, officer_cnic=staff["patwari"], on=ON)
-        girdawar = cases.case_queue(conn, officer_cnic=staff["girdawar"], on=ON)
-        outsider = cases.case_queue(conn, officer_cnic=staff["outsider"], on=ON)
+        patwari = cases.case_queue(conn, actor=staff["patwari"], on=ON)
+        girdawar = cases.case_queue(conn, actor=staff["girdawar"], on=ON)
+        outsider = cases.case_queue(conn, actor=staff["outsider"], on=ON)
+        by_id = cases.case_queue(conn, officer_id=staff["patwari"].officer_id, on=ON)
+        auditor = cases.case_queue(conn, actor=staff_member(scanned, demo_dir, "auditor"), on=ON)
         n_cases = conn.execute(text("SELECT count(*) FROM dispute_case")).scalar_one()
     assert len(every) == n_cases > 0
     risks = [r["risk"] for r in every]
@@ -259,15 +312,17 @@ def test_queue_is_sorted_by_risk_and_limited_to_the_jurisdiction(
     assert circle == {"Burj Karam Singh"}
     assert patwari == [r for r in every if r["mouza"] in circle]  # same order, same rows
     assert 0 < len(patwari) < len(every)
+    assert by_id == patwari
     assert girdawar == every  # the qanungo halqa covers both circles
     assert outsider == []
+    assert auditor == every  # no posting: an auditor reads every mouza's cases
     top = every[0]
     assert top["open_flags"] >= 1 and top["rules"] and top["status"] == "open"
     assert top["subject_label"].startswith(top["subject"].replace("_", " "))
     assert top["overdue"] is False and top["decide_by"] is None
 
 
-def test_queue_filters_and_labels(scanned: Engine, staff: dict[str, str]) -> None:
+def test_queue_filters_and_labels(scanned: Engine, staff: dict[str, Actor]) -> None:
     cid = first_case(scanned)
     cases.review(scanned, cid, staff["tehsildar"], on=ON)
     with scanned.connect() as conn:
@@ -276,12 +331,10 @@ def test_queue_filters_and_labels(scanned: Engine, staff: dict[str, str]) -> Non
         live = cases.case_queue(conn, statuses=cases.LIVE_STATUSES, on=ON)
         every = cases.case_queue(conn, on=ON)
         one_mouza = cases.case_queue(conn, mouza_ids=[mouza_id], on=ON)
-        outside = cases.case_queue(conn, officer_cnic=staff["patwari"], mouza_ids=[mouza_id], on=ON)
+        outside = cases.case_queue(conn, actor=staff["patwari"], mouza_ids=[mouza_id], on=ON)
         labels = {r["subject"]: r["subject_label"] for r in cases.case_queue(conn, on=ON)}
         with pytest.raises(DomainError, match="unknown case status closed"):
             cases.case_queue(conn, statuses=["closed"])
-        with pytest.raises(NotFound):
-            cases.case_queue(conn, officer_cnic="99999-9999999-9")
     assert [r["id"] for r in under] == [cid]
     assert live == every  # nothing is dismissed yet
     assert one_mouza and {r["mouza"] for r in one_mouza} == {"Chak Mehr Wala"}
@@ -291,19 +344,18 @@ def test_queue_filters_and_labels(scanned: Engine, staff: dict[str, str]) -> Non
     assert labels["jamabandi"].removeprefix("jamabandi ").isdigit()
 
 
-def test_a_referral_past_its_deadline_is_overdue(scanned: Engine) -> None:
+def test_a_referral_past_its_deadline_is_overdue(scanned: Engine, staff: dict[str, Actor]) -> None:
     cid = first_case(scanned)
-    tehsildar = posted(scanned, "tehsildar", "Sheikhupura", PAST)
-    cases.review(scanned, cid, tehsildar, on=PAST)
-    cases.confirm(scanned, cid, tehsildar, on=PAST)
-    cases.refer(scanned, cid, tehsildar, on=PAST)
-    deadline = PAST + timedelta(days=90)
+    cases.review(scanned, cid, staff["girdawar"], on=ON)
+    cases.confirm(scanned, cid, staff["tehsildar"], on=ON)
+    cases.refer(scanned, cid, staff["tehsildar"], on=ON)
+    deadline = ON + timedelta(days=90)
     with scanned.connect() as conn:
-        (late,) = cases.case_queue(conn, statuses=["referred"], on=ON)
         (in_time,) = cases.case_queue(conn, statuses=["referred"], on=deadline)
-        (last_day,) = cases.case_queue(conn, statuses=["referred"], on=deadline + timedelta(1))
+        (late,) = cases.case_queue(conn, statuses=["referred"], on=deadline + timedelta(1))
+        (today,) = cases.case_queue(conn, statuses=["referred"], on=ON)
     assert late["id"] == cid and late["decide_by"] == deadline
-    assert (late["overdue"], in_time["overdue"], last_day["overdue"]) == (True, False, True)
+    assert (today["overdue"], in_time["overdue"], late["overdue"]) == (False, False, True)
 
 
 def test_case_detail_of_an_overlap_has_geometry_and_both_parcels(scanned: Engine) -> None:
@@ -329,7 +381,7 @@ def test_case_detail_of_an_overlap_has_geometry_and_both_parcels(scanned: Engine
 
 
 def test_case_detail_of_a_khewat_names_its_mutations_in_the_chain(
-    scanned: Engine, staff: dict[str, str]
+    scanned: Engine, staff: dict[str, Actor]
 ) -> None:
     with scanned.connect() as conn:
         cid = conn.execute(
@@ -367,7 +419,7 @@ def test_case_detail_of_a_khewat_names_its_mutations_in_the_chain(
 
 
 def test_two_officers_at_once_are_serialised_by_the_row_lock(
-    scanned: Engine, staff: dict[str, str]
+    scanned: Engine, staff: dict[str, Actor]
 ) -> None:
     """While one transaction holds the case row, a step waits; once the other has
     dismissed the case, the waiting review sees it and is refused (no lost update)."""
@@ -401,10 +453,9 @@ def test_two_officers_at_once_are_serialised_by_the_row_lock(
         holder.execute(
             text(
                 "UPDATE dispute_case SET status = 'dismissed', reason = 'duplicate',"
-                " decided_by = (SELECT id FROM officer WHERE cnic = :c), decided_on = :d"
-                " WHERE id = :i"
+                " decided_by = :o, decided_on = :d WHERE id = :i"
             ),
-            {"c": staff["tehsildar"], "d": ON, "i": cid},
+            {"o": staff["tehsildar"].officer_id, "d": ON, "i": cid},
         )
         tx.commit()
     worker.join(timeout=60)

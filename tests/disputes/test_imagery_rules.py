@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from security_support import service_actor
 from shapely.geometry import box
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -35,7 +36,7 @@ def test_model_outputs_become_flags_and_cases(demo_copy: Engine) -> None:
             conn, erun, 1, [store.Candidate(square.wkb, 0.95), ], seen_on=date(2026, 3, 1),
             before_scene_id=None, after_scene_id=None)  # fmt: skip
     assert len(cases) == 1
-    report = scan(demo_copy, mouza=1)
+    report = scan(demo_copy, mouza=1, actor=service_actor(demo_copy, "disputes"))
     assert report.found["girdawari_vs_satellite"] == 1  # the unsure one is not flagged
     assert report.found["structure_on_state_land"] == 1
     with demo_copy.connect() as conn:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from case_support import ON, officer, posted
+from security_support import owner_engine, service_actor
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -15,6 +18,9 @@ from typer.testing import CliRunner
 from landgov.cli.main import app
 from landgov.disputes import scoring
 from landgov.disputes.scan import risk_breakdown, scan
+from landgov.errors import AccessDenied, SanctionRefused
+from landgov.records import mutations as mut
+from landgov.security.accounts import provision_services
 from landgov.storage import engine as engine_module
 
 
@@ -70,8 +76,9 @@ def test_omitted_heir_names_the_daughter(scanned_demo: Engine, demo_dir: Path) -
 
 
 def test_rescan_does_not_duplicate_and_cases_explain_risk(demo_copy: Engine) -> None:
-    first = scan(demo_copy)
-    again = scan(demo_copy)
+    disputes = service_actor(demo_copy, "disputes")
+    first = scan(demo_copy, actor=disputes)
+    again = scan(demo_copy, actor=disputes)
     assert first.new_flags > 0 and again.new_flags == 0 and again.new_cases == 0
     with demo_copy.connect() as conn:
         n_flags = conn.execute(text("SELECT count(*) FROM dispute_flag")).scalar_one()
@@ -83,6 +90,23 @@ def test_rescan_does_not_duplicate_and_cases_explain_risk(demo_copy: Engine) -> 
     assert n_flags == first.new_flags and audited == first.new_cases == len(cases)
     assert cases[0].risk == pytest.approx(sum(b["points"] for b in breakdown))
     assert all(b["title_ur"] for b in breakdown)
+    with demo_copy.connect() as conn:
+        actors = conn.execute(
+            text("SELECT DISTINCT actor FROM audit_log WHERE action = 'open dispute case'")
+        ).scalars()
+        assert list(actors) == ["service:disputes"]
+
+
+def test_only_a_scanning_service_may_scan(demo_copy: Engine, demo_dir: Path) -> None:
+    tehsildar = officer(demo_copy, demo_dir, posted(demo_copy, "tehsildar", "Sheikhupura"))
+    for who in (tehsildar, service_actor(demo_copy, "valuation")):
+        with pytest.raises(AccessDenied) as refused:
+            scan(demo_copy, actor=who)
+        assert refused.value.rule == "role" and "scan for disputes" in refused.value.message
+    with demo_copy.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM dispute_scan")).scalar_one() == 0
+    # the demo's own service may (make demo runs the scan as part of the build)
+    assert scan(demo_copy, actor=service_actor(demo_copy, "demo"), mouza=1).new_flags > 0
 
 
 def test_cli_scan_json(
@@ -91,7 +115,13 @@ def test_cli_scan_json(
     monkeypatch.setenv("LANDGOV_DATABASE_URL",
                        demo_copy.url.render_as_string(hide_password=False))  # fmt: skip
     monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
+    monkeypatch.setenv("LANDGOV_SESSION_FILE", str(tmp_path / "no-session.json"))
     engine_module._engine_for.cache_clear()
+    # nobody signed in and no service key readable: the job refuses to run
+    keyless = CliRunner().invoke(app, ["disputes", "scan", "--mouza", "Chak Mehr Wala"])
+    assert keyless.exit_code == 1 and "'disputes' service" in " ".join(keyless.output.split())
+    # the deployer's key files (as `landgov db migrate` writes them): it runs as the service
+    provision_services(owner_engine(demo_copy), tmp_path / "secrets")
     result = CliRunner().invoke(app, ["disputes", "scan", "--mouza", "Chak Mehr Wala", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -130,7 +160,8 @@ def test_cli_score(
 
 
 def test_sanction_volume_spike_compares_an_officer_with_himself(demo_copy: Engine) -> None:
-    with demo_copy.begin() as conn:
+    disputes = service_actor(demo_copy, "disputes")
+    with owner_engine(demo_copy).begin() as conn:  # rewriting history: not the app's to do
         officer, day = conn.execute(text(
             "SELECT officer_id, max(decided_on) FROM mutation WHERE status = 'sanctioned'"
             " GROUP BY officer_id ORDER BY count(*) DESC LIMIT 1")).one()  # fmt: skip
@@ -141,7 +172,7 @@ def test_sanction_volume_spike_compares_an_officer_with_himself(demo_copy: Engin
         # eleven more of his mutations decided on his last day of sanctions: 12 that day
         conn.execute(text("UPDATE mutation SET decided_on = :d WHERE id = ANY(:i)"),
                      {"d": day, "i": list(ids)})  # fmt: skip
-    report = scan(demo_copy)
+    report = scan(demo_copy, actor=disputes)
     assert report.found["sanction_volume_spike"] == 12
     with demo_copy.connect() as conn:
         flags = _flags(conn, "sanction_volume_spike")
@@ -152,4 +183,155 @@ def test_sanction_volume_spike_compares_an_officer_with_himself(demo_copy: Engin
             text("UPDATE dispute_rule SET thresholds = thresholds || CAST(:t AS jsonb)"
                  " WHERE id = 'sanction_volume_spike'"), {"t": '{"min_count": 13}'},
         )  # fmt: skip
-    assert scan(demo_copy).found["sanction_volume_spike"] == 0
+    assert scan(demo_copy, actor=disputes).found["sanction_volume_spike"] == 0
+
+
+def test_the_demo_has_no_back_dated_step_and_no_unchecked_import(scanned_demo: Engine) -> None:
+    """Loaded history is stamped with the load time (sql/018) but has no account behind
+    it: not a back-dated step. The demo's decisions are all by deciding officers posted
+    there (its planted outsiders' sanctions are officer_outside_jurisdiction's)."""
+    with scanned_demo.connect() as conn:
+        found = conn.execute(
+            text("SELECT summary -> 'found' FROM dispute_scan ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+        loaded_late = conn.execute(
+            text(
+                "SELECT count(*) FROM mutation WHERE CAST(decided_recorded_at AS date)"
+                " - decided_on >= 1"
+            )
+        ).scalar_one()
+    assert found["backdated_action"] == 0 and loaded_late > 1000
+    assert found["imported_decision_unchecked"] == 0 and found["officer_outside_jurisdiction"] > 0
+
+
+def _sanction_back_dated(engine: Engine, demo_dir: Path, verify_on: Any, decide_on: Any) -> int:
+    """Verifies an entered demo mutation through the records engine as the girdawar on
+    ``verify_on`` and sanctions it as the tehsildar on ``decide_on``; returns its id (the
+    first entered mutation of the tehsil whose sanction the record's rules allow)."""
+    girdawar = officer(engine, demo_dir, posted(engine, "girdawar", "Kot Rehmat"))
+    tehsildar = officer(engine, demo_dir, posted(engine, "tehsildar", "Sheikhupura"))
+    with engine.connect() as conn:
+        entered = conn.execute(
+            text("SELECT id FROM mutation WHERE status = 'entered' ORDER BY entered_on DESC, id")
+        ).scalars().all()  # fmt: skip
+    for mutation_id in entered:
+        mut.verify(engine, mutation_id, actor=girdawar, on=verify_on)
+        try:
+            mut.sanction(engine, mutation_id, actor=tehsildar, on=decide_on)
+        except SanctionRefused:
+            continue  # a planted anomaly the record's rules refuse: try the next one
+        return int(mutation_id)
+    raise AssertionError("no entered demo mutation could be sanctioned")
+
+
+def test_backdated_action_lists_steps_dated_before_the_day_they_were_recorded(
+    demo_copy: Engine, demo_dir: Path
+) -> None:
+    disputes = service_actor(demo_copy, "disputes")
+    back = _sanction_back_dated(demo_copy, demo_dir, ON - timedelta(4), ON - timedelta(2))
+    today = _sanction_back_dated(demo_copy, demo_dir, ON, ON)  # dated the day recorded
+    report = scan(demo_copy, actor=disputes)
+    assert report.found["backdated_action"] == 1
+    with demo_copy.connect() as conn:
+        (flag,) = _flags(conn, "backdated_action")
+        khewats = conn.execute(
+            text("SELECT DISTINCT khewat_id FROM mutation_line WHERE mutation_id = :m"),
+            {"m": back},
+        ).scalars().all()  # fmt: skip
+        subjects = conn.execute(
+            text(
+                "SELECT c.subject, c.subject_id FROM dispute_case c JOIN dispute_case_flag cf"
+                " ON cf.case_id = c.id WHERE cf.flag_id = :f"
+            ),
+            {"f": flag["id"]},
+        ).all()
+        rule = conn.execute(
+            text("SELECT title_ur, explain_ur FROM dispute_rule WHERE id = 'backdated_action'")
+        ).one()
+    assert flag["mutation_id"] == back != today
+    assert (flag["measure"], flag["threshold"]) == (4.0, 1.0)
+    steps = {s["step"]: s for s in flag["evidence"]["steps"]}
+    assert set(steps) == {"verify", "decide"}
+    assert steps["verify"]["dated"] == (ON - timedelta(4)).isoformat()
+    assert steps["verify"]["recorded_on"] == ON.isoformat()
+    assert (steps["verify"]["days_back"], steps["decide"]["days_back"]) == (4, 2)
+    assert steps["verify"]["by"].startswith("user:girdawar.")
+    assert steps["decide"]["by"].startswith("user:tehsildar.")
+    assert sorted(subjects) == sorted(("khewat", k) for k in khewats) and subjects
+    assert all(rule)
+    # a higher threshold keeps the flag for its 4-day verification alone
+    with demo_copy.begin() as conn:
+        conn.execute(text("UPDATE dispute_rule SET thresholds = '{\"days\": 3}'"
+                          " WHERE id = 'backdated_action'"))  # fmt: skip
+    scan(demo_copy, actor=disputes)
+    with demo_copy.connect() as conn:
+        (flag,) = _flags(conn, "backdated_action")
+    assert [s["step"] for s in flag["evidence"]["steps"]] == ["verify"]
+
+
+def test_imported_steps_get_the_rank_and_posting_checks(demo_copy: Engine) -> None:
+    """Loaded steps (no account behind them): a sanction by a patwari, a rejection by the
+    other tehsil's tehsildar and a verification by him are flagged; a sanction by that
+    outsider is officer_outside_jurisdiction's alone; a verification by the girdawar
+    posted then passes; a decision made through landgov is not checked again."""
+    with demo_copy.connect() as conn:
+        sanctioned = conn.execute(
+            text("SELECT id, verified_on FROM mutation WHERE status = 'sanctioned'"
+                 " AND verified_on IS NOT NULL ORDER BY id LIMIT 5")
+        ).all()  # fmt: skip
+        rejected = conn.execute(
+            text("SELECT id, decided_on FROM mutation WHERE status = 'rejected' ORDER BY id"
+                 " LIMIT 1")
+        ).one()  # fmt: skip
+
+        def posted_on(designation: str, unit: str, day: Any) -> int:
+            return int(conn.execute(
+                text("SELECT o.id FROM officer o JOIN officer_jurisdiction j"
+                     " ON j.officer_id = o.id JOIN admin_unit a ON a.id = j.admin_unit_id"
+                     " WHERE o.designation = :d AND a.name = :u AND j.valid_from <= :on"
+                     " AND (j.valid_to IS NULL OR j.valid_to > :on) LIMIT 1"),
+                {"d": designation, "u": unit, "on": day},
+            ).scalar_one())  # fmt: skip
+
+        patwari = posted_on("patwari", "Burj Karam Singh", ON)
+        outsider = posted_on("tehsildar", "Muridke", rejected.decided_on)
+        girdawar = posted_on("girdawar", "Kot Rehmat", sanctioned[4].verified_on)
+        outside_verifier = posted_on("tehsildar", "Muridke", sanctioned[3].verified_on)
+        user_id = conn.execute(text("SELECT min(id) FROM app_user WHERE kind = 'person'"))
+        user_id = user_id.scalar_one()
+    by_patwari, by_outsider, engine_made, verified_outside, verified_ok = (
+        int(r.id) for r in sanctioned
+    )
+    with owner_engine(demo_copy).begin() as conn:  # as an imported register would have it
+
+        def set_(column: str, value: int, ids: list[int]) -> None:
+            conn.execute(text(f"UPDATE mutation SET {column} = :v WHERE id = ANY(:m)"),
+                         {"v": value, "m": ids})  # fmt: skip
+
+        set_("officer_id", patwari, [by_patwari, engine_made])
+        set_("officer_id", outsider, [by_outsider, rejected.id])
+        set_("decided_by_user", user_id, [engine_made])
+        set_("verified_by", outside_verifier, [verified_outside])
+        set_("verified_by", girdawar, [verified_ok])
+    scan(demo_copy, actor=service_actor(demo_copy, "disputes"))
+    with demo_copy.connect() as conn:
+        flags = {f["mutation_id"]: f for f in _flags(conn, "imported_decision_unchecked")}
+        outside = {f["mutation_id"] for f in _flags(conn, "officer_outside_jurisdiction")}
+        on_cases = conn.execute(
+            text(
+                "SELECT count(DISTINCT f.id) FROM dispute_case_flag cf JOIN dispute_flag f"
+                " ON f.id = cf.flag_id WHERE f.rule_id = 'imported_decision_unchecked'"
+            )
+        ).scalar_one()
+
+    def problems(mutation_id: int) -> list[tuple[str, str]]:
+        return [(s["step"], s["problem"]) for s in flags[mutation_id]["evidence"]["steps"]]
+
+    assert set(flags) == {by_patwari, rejected.id, verified_outside}
+    assert problems(by_patwari) == [("decision", "designation")]
+    assert flags[by_patwari]["evidence"]["steps"][0]["officer"].endswith("(patwari)")
+    assert problems(rejected.id) == [("decision", "jurisdiction")]
+    assert flags[rejected.id]["evidence"]["status"] == "rejected"
+    assert problems(verified_outside) == [("verification", "jurisdiction")]
+    assert by_outsider in outside and by_outsider not in flags  # flagged once, not twice
+    assert on_cases == 3  # each on a case of the khewats its lines touch

@@ -1,4 +1,8 @@
-"""Spatial detectors (landgov.disputes.spatial) on hand-made parcels and the demo district."""
+"""Spatial detectors (landgov.disputes.spatial) on hand-made parcels and the demo district.
+
+The hand-made parcels are seeded with the owner role (the record tables' row-level
+security refuses the application role's writes without a bound officer); the detectors
+read through the application role, as a scan does."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 from pathlib import Path
 
 from pyproj import Transformer
+from security_support import owner_engine
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -47,7 +52,7 @@ def _khasra(
     record_m2: float | None = None,
 ) -> None:
     rec = round((record_m2 if record_m2 is not None else poly.area * record_factor) / SARSAI_M2)
-    with engine.begin() as conn:
+    with owner_engine(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO khasra (id, mouza_id, number, main_number, land_class,"

@@ -15,8 +15,6 @@ from rasterio.warp import transform as warp_transform
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from landgov.storage import engine as engine_module
-
 LON, LAT = 73.98, 31.71
 S2_BANDS_10 = ("B02", "B03", "B04", "B08")
 S2_BANDS_20 = ("B8A", "B11", "SCL")
@@ -101,7 +99,12 @@ def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
 
-def use_db(engine: Engine, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LANDGOV_HOME", str(home))
-    engine_module._engine_for.cache_clear()
+def use_db(
+    engine: Engine, home: Path, monkeypatch: pytest.MonkeyPatch, *, service: bool = True
+) -> None:
+    """The CLI on ``engine``'s database with ``home``; the imagery service's key readable
+    there unless ``service`` is False."""
+    from cli_support import use_database
+
+    use_database(engine, home / ".cli", monkeypatch, home=home,
+                 services=("imagery",) if service else ())  # fmt: skip

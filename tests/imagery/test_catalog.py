@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from catalog_support import LANDSAT_ID, LAT, LON, counts, landsat_scene, s2_scene, use_db
+from security_support import service_actor
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from imagery.catalog import asset_path, get_item, search
 from imagery.ingest import ingest
 from landgov.cli import app
-from landgov.errors import LandgovError
+from landgov.errors import AccessDenied, LandgovError
 
 runner = CliRunner()
 JAN15 = "S2_T43RCQ_20250115T054211_L2A"
@@ -24,9 +26,14 @@ FEB14 = "S2_T43RCQ_20250214T054211_L2A"
 @pytest.fixture
 def catalogued(engine: Engine, tmp_path: Path) -> Engine:
     home = tmp_path / "home"
-    ingest(engine, s2_scene(tmp_path / "a"), home=home, actor="t")
-    ingest(engine, s2_scene(tmp_path / "b", stamp="20250214T054211"), home=home, actor="t")
-    ingest(engine, landsat_scene(tmp_path / "c"), home=home, actor="t")
+    ingest(engine, s2_scene(tmp_path / "a"), home=home, actor=service_actor(engine, "imagery"))
+    ingest(
+        engine,
+        s2_scene(tmp_path / "b", stamp="20250214T054211"),
+        home=home,
+        actor=service_actor(engine, "imagery"),
+    )
+    ingest(engine, landsat_scene(tmp_path / "c"), home=home, actor=service_actor(engine, "imagery"))
     return engine
 
 
@@ -64,10 +71,17 @@ def test_cli_ingest_list_show(
 ) -> None:
     use_db(engine, tmp_path / "home", monkeypatch)
     files = [str(p) for p in s2_scene(tmp_path / "in")]
-    result = runner.invoke(app, ["imagery", "ingest", *files, "--actor", "patwari"])
+    result = runner.invoke(app, ["imagery", "ingest", *files])
     assert result.exit_code == 0, result.output
     assert JAN15 in result.output
     assert (tmp_path / "home" / "imagery" / "sentinel-2-l2a" / JAN15 / "B04.tif").is_file()
+    with engine.connect() as conn:  # the job ran as the imagery service, not as a name typed
+        actors = (
+            conn.execute(text("SELECT actor FROM audit_log WHERE action = 'ingest imagery'"))
+            .scalars()
+            .all()
+        )
+    assert actors == ["service:imagery"]
 
     again = runner.invoke(app, ["imagery", "ingest", *files])
     assert again.exit_code == 0 and "already catalogued" in again.output
@@ -82,6 +96,25 @@ def test_cli_ingest_list_show(
     assert shown.exit_code == 0 and json.loads(shown.output)["properties"]["eo:cloud_cover"] == 25
     missing = runner.invoke(app, ["imagery", "show", "nope"])
     assert missing.exit_code == 1 and "no scene 'nope'" in missing.output
+
+
+def test_cli_ingest_needs_the_imagery_service_or_a_session(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_db(engine, tmp_path / "home", monkeypatch, service=False)
+    files = [str(p) for p in s2_scene(tmp_path / "in")]
+    result = runner.invoke(app, ["imagery", "ingest", *files])
+    assert result.exit_code == 1
+    assert "runs as the 'imagery' service" in result.output and "Traceback" not in result.output
+    assert counts(engine) == (0, 0, 0)
+    assert not (tmp_path / "home" / "imagery").exists()
+    # a person without imagery.write is refused even with a key elsewhere: ingest checks too
+    from security_support import staff_actor
+
+    with pytest.raises(AccessDenied, match="may not ingest and process imagery"):
+        ingest(engine, [Path(f) for f in files], home=tmp_path / "home",
+               actor=staff_actor(engine, "revenue_analyst"))  # fmt: skip
+    assert counts(engine) == (0, 0, 0)
 
 
 def test_cli_rejects_bad_file_cleanly(

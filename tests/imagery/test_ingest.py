@@ -17,6 +17,7 @@ from catalog_support import (
     s2_scene,
     write_raster,
 )
+from security_support import service_actor
 from shapely.geometry import Point, shape
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -38,7 +39,9 @@ def _is_cog(path: Path) -> bool:
 
 def test_sentinel2_band_set_is_one_scene(engine: Engine, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    report = ingest(engine, s2_scene(tmp_path / "in"), home=home, actor="test")
+    report = ingest(
+        engine, s2_scene(tmp_path / "in"), home=home, actor=service_actor(engine, "imagery")
+    )
     assert report.ingested == [S2_ID]
     item = get_item(engine, S2_ID)
     assert item is not None
@@ -67,16 +70,23 @@ def test_sentinel2_band_set_is_one_scene(engine: Engine, tmp_path: Path) -> None
 def test_reingest_is_a_noop(engine: Engine, tmp_path: Path) -> None:
     home = tmp_path / "home"
     files = s2_scene(tmp_path / "in")
-    ingest(engine, files, home=home, actor="test")
+    ingest(engine, files, home=home, actor=service_actor(engine, "imagery"))
     before, data = counts(engine), files_under(home)
-    report = ingest(engine, list(reversed(files)), home=home, actor="test")
+    report = ingest(
+        engine, list(reversed(files)), home=home, actor=service_actor(engine, "imagery")
+    )
     assert report.ingested == [] and report.skipped == [(S2_ID, "already catalogued")]
     assert "already catalogued" in report.summary()
     assert counts(engine) == before and files_under(home) == data
 
 
 def test_landsat_scene(engine: Engine, tmp_path: Path) -> None:
-    report = ingest(engine, landsat_scene(tmp_path / "in"), home=tmp_path / "h", actor="t")
+    report = ingest(
+        engine,
+        landsat_scene(tmp_path / "in"),
+        home=tmp_path / "h",
+        actor=service_actor(engine, "imagery"),
+    )
     assert report.ingested == [LANDSAT_ID]
     item = get_item(engine, LANDSAT_ID)
     assert item is not None and item.properties["landgov:sensor"] == "landsat-9"
@@ -90,7 +100,7 @@ def test_orthophoto_rgbn_by_descriptions(engine: Engine, tmp_path: Path) -> None
         descriptions=["Red", "Green", "Blue", "NIR"],
     )  # fmt: skip
     home = tmp_path / "home"
-    [sid] = ingest(engine, [src], home=home, actor="t").ingested
+    [sid] = ingest(engine, [src], home=home, actor=service_actor(engine, "imagery")).ingested
     item = get_item(engine, sid)
     assert item is not None and item.properties["landgov:sensor"] == "orthophoto"
     assert sorted(item.assets) == ["blue", "green", "nir", "red"]
@@ -101,7 +111,13 @@ def test_orthophoto_rgbn_by_descriptions(engine: Engine, tmp_path: Path) -> None
 
 def test_orthophoto_by_kind_in_web_mercator(engine: Engine, tmp_path: Path) -> None:
     src = write_raster(tmp_path / "ortho.tif", count=3, res=1.0, crs="EPSG:3857", dtype="uint8")
-    [sid] = ingest(engine, [src], home=tmp_path / "h", kind="orthophoto", actor="t").ingested
+    [sid] = ingest(
+        engine,
+        [src],
+        home=tmp_path / "h",
+        kind="orthophoto",
+        actor=service_actor(engine, "imagery"),
+    ).ingested
     item = get_item(engine, sid)
     assert item is not None and sorted(item.assets) == ["blue", "green", "red"]
     assert item.properties["proj:code"] == "EPSG:3857"
@@ -110,7 +126,9 @@ def test_orthophoto_by_kind_in_web_mercator(engine: Engine, tmp_path: Path) -> N
 
 def test_plain_geotiff_is_other(engine: Engine, tmp_path: Path) -> None:
     src = write_raster(tmp_path / "dem.tif", dtype="float32", crs="EPSG:4326", res=0.0001)
-    [sid] = ingest(engine, [src], home=tmp_path / "h", actor="t").ingested
+    [sid] = ingest(
+        engine, [src], home=tmp_path / "h", actor=service_actor(engine, "imagery")
+    ).ingested
     item = get_item(engine, sid)
     assert item is not None and item.properties["landgov:sensor"] == "other"
 
@@ -150,12 +168,14 @@ def test_bad_file_rejects_everything(
     engine: Engine, tmp_path: Path, make: Callable[[Path], Path], reason: str
 ) -> None:
     home = tmp_path / "home"
-    ingest(engine, landsat_scene(tmp_path / "ls"), home=home, actor="t")  # something already
+    ingest(
+        engine, landsat_scene(tmp_path / "ls"), home=home, actor=service_actor(engine, "imagery")
+    )  # something already
     before, data = counts(engine), files_under(home)
     bad = make(tmp_path / "in")
     files = [*s2_scene(tmp_path / "in"), bad]
     with pytest.raises(ImportRejected) as exc:
-        ingest(engine, files, home=home, actor="t")
+        ingest(engine, files, home=home, actor=service_actor(engine, "imagery"))
     assert str(bad) in str(exc.value) and reason in str(exc.value)
     assert counts(engine) == before and files_under(home) == data
 
@@ -165,7 +185,13 @@ def test_orthophoto_unknown_description(engine: Engine, tmp_path: Path) -> None:
         tmp_path / "o.tif", count=3, dtype="uint8", descriptions=["red", "green", "thermal"]
     )
     with pytest.raises(ImportRejected, match="unknown band 'thermal'"):
-        ingest(engine, [src], home=tmp_path / "h", kind="orthophoto", actor="t")
+        ingest(
+            engine,
+            [src],
+            home=tmp_path / "h",
+            kind="orthophoto",
+            actor=service_actor(engine, "imagery"),
+        )
     assert counts(engine) == (0, 0, 0)
 
 
@@ -180,7 +206,7 @@ def test_failed_transaction_removes_cogs(
     monkeypatch.setattr(mod.audit, "append", boom)
     home = tmp_path / "home"
     with pytest.raises(RuntimeError):
-        ingest(engine, s2_scene(tmp_path / "in"), home=home, actor="t")
+        ingest(engine, s2_scene(tmp_path / "in"), home=home, actor=service_actor(engine, "imagery"))
     assert counts(engine) == (0, 0, 0)
     assert files_under(home / "imagery") == []
 
@@ -190,14 +216,21 @@ def test_changed_content_refused_unless_replace(engine: Engine, tmp_path: Path) 
 
     home = tmp_path / "home"
     first = s2_scene(tmp_path / "a")
-    ingest(engine, first, home=home, kind="sentinel-2")
+    ingest(engine, first, home=home, kind="sentinel-2", actor=service_actor(engine, "imagery"))
     b04 = next(p for p in first if "_B04_" in p.name)
     write_raster(b04, data=np.full((1, 20, 20), 2222, dtype="uint16"))  # regenerated band
     before = counts(engine)
     with pytest.raises(ImportRejected, match="different content"):
-        ingest(engine, first, home=home, kind="sentinel-2")
+        ingest(engine, first, home=home, kind="sentinel-2", actor=service_actor(engine, "imagery"))
     assert counts(engine) == before
-    report = ingest(engine, first, home=home, kind="sentinel-2", replace=True)
+    report = ingest(
+        engine,
+        first,
+        home=home,
+        kind="sentinel-2",
+        replace=True,
+        actor=service_actor(engine, "imagery"),
+    )
     assert report.ingested == [S2_ID] and report.replaced == [S2_ID]
     assert "replacing older content" in report.summary()
     scenes, assets_, audits = counts(engine)
@@ -223,14 +256,18 @@ def test_regenerated_orthophoto_replaces_the_old_scene(engine: Engine, tmp_path:
                             descriptions=["red", "green", "blue", "nir"])  # fmt: skip
 
     home = tmp_path / "home"
-    [old] = ingest(engine, [ortho(10)], home=home).ingested
+    [old] = ingest(engine, [ortho(10)], home=home, actor=service_actor(engine, "imagery")).ingested
     # without replace a regenerated file is a second scene (its id carries its digest)
-    report = ingest(engine, [ortho(20)], home=home, replace=True)
+    report = ingest(
+        engine, [ortho(20)], home=home, replace=True, actor=service_actor(engine, "imagery")
+    )
     [new] = report.ingested
     assert new != old and report.replaced == [old]
     with engine.connect() as conn:
         ids = conn.execute(text("SELECT id FROM imagery_scene")).scalars().all()
     assert ids == [new]
     assert not list((home / "imagery").glob(f"*/{old}")) and get_item(engine, old) is None
-    again = ingest(engine, [ortho(20)], home=home, replace=True)
+    again = ingest(
+        engine, [ortho(20)], home=home, replace=True, actor=service_actor(engine, "imagery")
+    )
     assert again.ingested == [] and again.replaced == []

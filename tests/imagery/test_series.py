@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from catalog_support import origin, use_db, write_raster
 from pyproj import Transformer
+from security_support import owner_engine, service_actor
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -51,7 +52,7 @@ def _write_scenes(folder: Path) -> list[Path]:
 def _setup(engine: Engine, tmp_path: Path) -> Path:
     x, y = origin()
     to_ll = Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True)
-    with engine.begin() as conn:
+    with owner_engine(engine).begin() as conn:  # seeding records: the owner, not the app
         conn.execute(text(
             "INSERT INTO admin_unit (id, level, name, parent_id) VALUES"
             " (1, 'province', 'Punjab', NULL), (2, 'district', 'Sheikhupura', 1),"
@@ -73,7 +74,9 @@ def _setup(engine: Engine, tmp_path: Path) -> Path:
                 {"id": kid, "no": str(kid), "area": poly.area, "wkt": geom.wkt},
             )
     home = tmp_path / "home"
-    ingest(engine, _write_scenes(tmp_path / "in"), home=home, actor="test")
+    ingest(
+        engine, _write_scenes(tmp_path / "in"), home=home, actor=service_actor(engine, "imagery")
+    )
     return home
 
 

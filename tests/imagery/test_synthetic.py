@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.features import rasterize
+from security_support import service_actor
 from sqlalchemy import text
 
 from imagery import synthetic as syn
@@ -42,7 +43,9 @@ def test_ingest_as_sentinel2(engine, scenes, tmp_path):
     from imagery.ingest import ingest
 
     files = sorted(scenes.glob("T43RCQ_20260219*.tif"))
-    report = ingest(engine, files, home=tmp_path, kind="sentinel-2", actor="test")
+    report = ingest(
+        engine, files, home=tmp_path, kind="sentinel-2", actor=service_actor(engine, "imagery")
+    )
     assert len(report.ingested) == 1
     with engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM imagery_scene")).mappings().one()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.features import rasterize
+from security_support import service_actor
 from shapely import wkb
 from sqlalchemy import text
 
@@ -97,7 +98,13 @@ def test_nir_lower_on_buildings_than_fields(demo_engine, ortho):
 def test_ingest_as_orthophotos(engine, ortho, tmp_path):
     from imagery.ingest import ingest
 
-    report = ingest(engine, ortho.images, home=tmp_path, kind="orthophoto", actor="test")
+    report = ingest(
+        engine,
+        ortho.images,
+        home=tmp_path,
+        kind="orthophoto",
+        actor=service_actor(engine, "imagery"),
+    )
     assert len(report.ingested) == 2
     with engine.connect() as conn:
         sensors = conn.execute(text("SELECT sensor FROM imagery_scene")).scalars().all()

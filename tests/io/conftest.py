@@ -10,21 +10,32 @@ import shapely
 from io_testdata import (
     ASLAM,
     BUSHRA,
+    GIRDAWAR,
     MUTATION_HEADER,
     OFFICER,
+    OUTSIDER,
+    PATWARI,
+    POSTED_FROM,
     TARIQ,
     ParcelRows,
     World,
+    owner_of,
     to_file,
 )
+from security_support import officer_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 
 @pytest.fixture
 def world(engine: Engine) -> World:
-    """Punjab > Sheikhupura > Ferozewala > mouzas Kot Nau (117) and Jandiala (118)."""
-    with engine.begin() as conn:
+    """Punjab > Sheikhupura > Ferozewala > mouzas Kot Nau (117) and Jandiala (118), and
+    Sheikhupura > Muridke > mouza Dhamke (201); officers posted as io_testdata says.
+
+    Seeded with the owner role (the application role writes the record tables only for
+    a bound actor); the patwari of Ferozewala is signed in as ``world.actor``.
+    """
+    with owner_of(engine).begin() as conn:
 
         def one(sql: str, **params: object) -> int:
             return int(conn.execute(text(sql + " RETURNING id"), params).scalar_one())
@@ -33,9 +44,11 @@ def world(engine: Engine) -> World:
         province = one(admin, level="province", name="Punjab", parent=None)
         district = one(admin, level="district", name="Sheikhupura", parent=province)
         tehsil = one(admin, level="tehsil", name="Ferozewala", parent=district)
+        muridke = one(admin, level="tehsil", name="Muridke", parent=district)
         mouza = "INSERT INTO mouza (tehsil_id, name, hadbast_number) VALUES (:t, :name, :h)"
         kot_nau = one(mouza, t=tehsil, name="Kot Nau", h=117)
         jandiala = one(mouza, t=tehsil, name="Jandiala", h=118)
+        dhamke = one(mouza, t=muridke, name="Dhamke", h=201)
         person = (
             "INSERT INTO party (kind, cnic, name, guardian_relation, guardian_name, gender)"
             " VALUES ('person', :cnic, :name, :rel, :guardian, :gender)"
@@ -70,18 +83,29 @@ def world(engine: Engine) -> World:
                 " VALUES ('state', 'irrigation', 'Irrigation Department')"
             ),
         }
-        one(
-            "INSERT INTO officer (name, designation, cnic)"
-            " VALUES ('Naveed Akhtar', 'tehsildar', :cnic)",
-            cnic=OFFICER,
+        officer = "INSERT INTO officer (name, designation, cnic) VALUES (:name, :d, :cnic)"
+        posting = (
+            "INSERT INTO officer_jurisdiction (officer_id, admin_unit_id, valid_from)"
+            " VALUES (:o, :u, :f)"
         )
+        officers = {}
+        for cnic, name, designation, unit in (
+            (OFFICER, "Naveed Akhtar", "tehsildar", tehsil),
+            (PATWARI, "Muhammad Akram", "patwari", tehsil),
+            (GIRDAWAR, "Sajid Ali", "girdawar", tehsil),
+            (OUTSIDER, "Khalid Mahmood", "tehsildar", muridke),
+        ):
+            officers[cnic] = one(officer, name=name, d=designation, cnic=cnic)
+            conn.execute(text(posting), {"o": officers[cnic], "u": unit, "f": POSTED_FROM})
         khewat = "INSERT INTO khewat (mouza_id, number) VALUES (:m, :n)"
         khewats = {
             ("Kot Nau", 1): one(khewat, m=kot_nau, n=1),
             ("Kot Nau", 2): one(khewat, m=kot_nau, n=2),
             ("Jandiala", 1): one(khewat, m=jandiala, n=1),
+            ("Dhamke", 1): one(khewat, m=dhamke, n=1),
         }
-    return World(engine, kot_nau, jandiala, khewats, parties)
+    actor = officer_actor(engine, PATWARI)
+    return World(engine, kot_nau, jandiala, khewats, parties, actor, officers, dhamke)
 
 
 @pytest.fixture

@@ -3,6 +3,10 @@
 The mouza "Kot Nau" (hadbast 117) lies in tehsil Ferozewala, district Sheikhupura,
 near 73.94°E 31.72°N (UTM zone 43N). Parcels are drawn in EPSG:32643 metres from the
 origin below, 50 m x 40 m each (2,000 m², 712 standard sarsai = 3-19-1).
+
+Officers, all posted since 2000-01-01: the patwari Muhammad Akram (who imports), the
+girdawar Sajid Ali and the tehsildar Naveed Akhtar over tehsil Ferozewala (Kot Nau,
+Jandiala); the tehsildar Khalid Mahmood over tehsil Muridke (mouza Dhamke) only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from landgov.config import load_settings
+from landgov.security import Actor
+from landgov.storage.engine import get_engine
+
 UTM43 = 32643
 ORIGIN = (400_000.0, 3_510_000.0)  # 73.9445°E 31.7210°N
 WIDTH, HEIGHT = 50.0, 40.0
@@ -24,18 +32,25 @@ WIDTH, HEIGHT = 50.0, 40.0
 ASLAM = "35401-1234567-1"  # Muhammad Aslam s/o Ghulam Rasool
 BUSHRA = "35401-7654321-2"  # Bushra Bibi d/o Ghulam Rasool
 TARIQ = "35401-1111111-3"  # Tariq Mehmood s/o Muhammad Aslam
-OFFICER = "35401-9999999-1"  # Naveed Akhtar, tehsildar
+OFFICER = "35401-9999999-1"  # Naveed Akhtar, tehsildar, Ferozewala
+PATWARI = "35401-5555555-1"  # Muhammad Akram, patwari, Ferozewala: imports
+GIRDAWAR = "35401-6666666-1"  # Sajid Ali, girdawar, Ferozewala
+OUTSIDER = "35401-7777777-1"  # Khalid Mahmood, tehsildar, Muridke only
+POSTED_FROM = "2000-01-01"
 
 COUNTED_TABLES = ("khasra", "mutation", "mutation_line", "audit_log")
 
 
 @dataclass(frozen=True)
 class World:
-    engine: Engine
+    engine: Engine  # the application role, as the CLI
     mouza_id: int
     other_mouza_id: int
     khewats: dict[tuple[str, int], int]  # (mouza name, khewat number) -> id
     parties: dict[str, int]  # CNIC or custodian code -> id
+    actor: Actor  # the patwari of Ferozewala, signed in
+    officers: dict[str, int]  # CNIC -> officer id
+    far_mouza_id: int  # Dhamke, in tehsil Muridke
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -43,6 +58,12 @@ class World:
                 t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
                 for t in COUNTED_TABLES
             }
+
+
+def owner_of(engine: Engine) -> Engine:
+    """The owner role's engine of ``engine``'s database, for seeding rows directly (as
+    conftest.owner_engine; a conftest cannot import another conftest reliably)."""
+    return get_engine(load_settings(), str(engine.url.database), "owner")
 
 
 def rect(i: int, *, dx: float = 0.0, dy: float = 0.0) -> shapely.Polygon:
@@ -93,6 +114,8 @@ MUTATION_HEADER = (
     "rejection_reason,deed_number,deed_date,sub_registrar,consideration_rs,"
     "statutory_value_rs,fees_rs,khewat_no,line_no,transferor,transferee,share,right_type"
 )
+VERIFIER_HEADER = MUTATION_HEADER + ",verifier_cnic"
+"""The register with its optional column (rows then pass ``verifier=``)."""
 
 
 def mutation_row(
@@ -118,6 +141,7 @@ def mutation_row(
     transferee: str = TARIQ,
     share: str = "1/4",
     right: str = "",
+    verifier: str | None = None,
 ) -> str:
     cells = [
         mouza,
@@ -142,4 +166,6 @@ def mutation_row(
         share,
         right,
     ]
+    if verifier is not None:  # for VERIFIER_HEADER
+        cells.append(verifier)
     return ",".join(f'"{c}"' if "," in str(c) else str(c) for c in cells)

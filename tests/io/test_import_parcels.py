@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 import shapely
-from io_testdata import ORIGIN, UTM43, World, bow_tie, overshoot, rect, to_file
+from io_testdata import ORIGIN, OUTSIDER, UTM43, World, bow_tie, overshoot, owner_of, rect, to_file
 from pyproj import Transformer
 from rich.console import Console
 from rich.progress import Progress
+from security_support import officer_actor, service_actor, staff_actor
 from sqlalchemy import text
 
-from landgov.errors import ImportRejected, RowProblem
+from landgov.errors import AccessDenied, ImportRejected, RowProblem
 from landgov.io import ImportReport, import_parcels
 from landgov.storage import NotFound
 
@@ -82,7 +83,7 @@ def write_good(write_parcels: WritePar, name: str) -> Path:
 def test_good_file_imports_every_khasra(world: World, write_parcels: WritePar, name: str) -> None:
     path = write_good(write_parcels, name)
 
-    report = import_parcels(world.engine, path, mouza="Kot Nau", actor="patwari:akram")
+    report = import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
 
     assert isinstance(report, ImportReport)
     assert report.counts == {"khasra": 3}
@@ -116,22 +117,30 @@ def test_good_file_imports_every_khasra(world: World, write_parcels: WritePar, n
     assert 73.9 < expected[0] < 74.0 and 31.7 < expected[1] < 31.8
 
 
-def test_import_writes_one_audit_row(world: World, write_parcels: WritePar) -> None:
+def test_import_writes_its_audit_rows_as_the_actor(world: World, write_parcels: WritePar) -> None:
+    """One import row, and the database's own row of the inserted khasras, both naming
+    the signed-in patwari."""
+    with world.engine.connect() as conn:
+        before = conn.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar_one()
     path = write_good(write_parcels, "parcels.gpkg")
-    import_parcels(world.engine, path, mouza="117", actor="patwari:akram")
+    import_parcels(world.engine, path, mouza="117", actor=world.actor)
     with world.engine.connect() as conn:
         audit = conn.execute(
-            text("SELECT actor, action, entity, entity_id, details FROM audit_log")
+            text(
+                "SELECT actor, action, entity, entity_id, details FROM audit_log"
+                " WHERE id > :b ORDER BY id"
+            ),
+            {"b": before},
         )
         rows = audit.mappings().all()
-    assert len(rows) == 1
-    row = rows[0]
-    assert (row["actor"], row["action"], row["entity"], row["entity_id"]) == (
-        "patwari:akram",
-        "import parcels",
-        "mouza",
-        str(world.mouza_id),
-    )
+    assert [(r["actor"], r["action"], r["entity"]) for r in rows] == [
+        (world.actor.label, "db.insert", "khasra"),
+        (world.actor.label, "import parcels", "mouza"),
+    ]
+    assert world.actor.label.startswith("user:")
+    assert rows[0]["details"]["rows"] == 3
+    row = rows[1]
+    assert row["entity_id"] == str(world.mouza_id)
     assert row["details"]["file"] == "parcels.gpkg"
     assert row["details"]["count"] == 3
     assert row["details"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -145,7 +154,7 @@ def test_zipped_shapefile(world: World, write_parcels: WritePar, tmp_path: Path)
             if part.suffix != ".zip":
                 zf.write(part, part.name)
     assert shp.exists()
-    report = import_parcels(world.engine, archive, mouza="Kot Nau")
+    report = import_parcels(world.engine, archive, mouza="Kot Nau", actor=world.actor)
     assert report.counts == {"khasra": 3}
 
 
@@ -157,7 +166,7 @@ def test_numbers_in_a_numeric_column_and_3d_geometry(world: World, write_parcels
         [{"khasra_no": 7, "land_class": "barani"}, {"khasra_no": 8, "land_class": "barani"}],
         geoms,
     )
-    import_parcels(world.engine, path, mouza="Kot Nau")
+    import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
     rows = stored(world)
     assert list(rows) == ["7", "8"]
     with world.engine.connect() as conn:
@@ -174,17 +183,19 @@ def test_layer_must_be_named_when_the_file_has_several(
     to_file(path, [{"khasra_no": "2", "land_class": "nehri"}], [rect(1)], layer="old_parcels")
 
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau")
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
     assert exc.value.problems == [
         RowProblem(None, None, "has 2 layers (parcels, old_parcels); name the one to import")
     ]
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau", layer="new")
+        import_parcels(world.engine, path, mouza="Kot Nau", layer="new", actor=world.actor)
     assert exc.value.problems == [
         RowProblem(None, None, "has no layer 'new'; its layers: parcels, old_parcels")
     ]
 
-    report = import_parcels(world.engine, path, mouza="Kot Nau", layer="old_parcels")
+    report = import_parcels(
+        world.engine, path, mouza="Kot Nau", layer="old_parcels", actor=world.actor
+    )
     assert report.counts == {"khasra": 1}
     assert list(stored(world)) == ["2"]
 
@@ -234,7 +245,7 @@ def test_invalid_but_repairable_geometry_is_repaired(
     rows = [{"khasra_no": "5", "land_class": "nehri"}]
     path = write_parcels("parcels.gpkg", rows, [geom], crs=crs)
 
-    import_parcels(world.engine, path, mouza="Kot Nau")
+    import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
 
     row = stored(world)["5"]
     assert (row["valid"], row["type"], row["parts"]) == (True, "MULTIPOLYGON", parts)
@@ -245,7 +256,7 @@ def test_bow_tie_is_refused_with_its_validity_reason(world: World, write_parcels
     """Two equal lobes: shoelace area 0 against 1,000 m2 repaired: the intent is unknown."""
     path = write_parcels("parcels.gpkg", [{"khasra_no": "5", "land_class": "nehri"}], [bow_tie(0)])
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau")
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
     (problem,) = exc.value.problems
     assert (problem.row, problem.field) == (1, "geometry")
     assert problem.reason.startswith("invalid geometry (Self-intersection at (73.94")
@@ -261,7 +272,7 @@ def test_a_hole_outside_its_shell_is_refused(world: World, write_parcels: WriteP
     geom = shapely.Polygon(shell.exterior.coords, [far_hole.exterior.coords])
     path = write_parcels("parcels.gpkg", [{"khasra_no": "5", "land_class": "nehri"}], [geom])
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau")
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
     (problem,) = exc.value.problems
     assert problem.reason.startswith("invalid geometry (Hole lies outside shell at (")
     assert "would change its area by 9.5% (more than 1%)" in problem.reason  # 200 of 2,100 m2
@@ -286,7 +297,7 @@ def test_all_row_problems_are_collected(world: World, write_parcels: WritePar) -
     path = write_parcels("parcels.gpkg", rows, geoms)
 
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau")
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
 
     found = [(p.row, p.field) for p in exc.value.problems]
     assert found == [
@@ -330,13 +341,13 @@ def test_all_row_problems_are_collected(world: World, write_parcels: WritePar) -
 def test_unknown_mouza(world: World, write_parcels: WritePar) -> None:
     path = write_good(write_parcels, "parcels.gpkg")
     with pytest.raises(NotFound, match="no mouza 'Nowhere'"):
-        import_parcels(world.engine, path, mouza="Nowhere")
+        import_parcels(world.engine, path, mouza="Nowhere", actor=world.actor)
 
 
 def test_database_refusal_becomes_a_rejection(world: World, write_parcels: WritePar) -> None:
     """A failure only the database sees (here a trigger standing in for a concurrent
     insert) rolls everything back and is reported as a rejection."""
-    with world.engine.begin() as conn:
+    with owner_of(world.engine).begin() as conn:
         conn.execute(
             text(
                 "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
@@ -353,7 +364,7 @@ def test_database_refusal_becomes_a_rejection(world: World, write_parcels: Write
     path = write_good(write_parcels, "parcels.gpkg")
     before = world.counts()
     with pytest.raises(ImportRejected) as exc:
-        import_parcels(world.engine, path, mouza="Kot Nau")
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
     (problem,) = exc.value.problems
     assert (problem.row, problem.field) == (None, None)
     assert problem.reason.startswith("the database refused it: khasra 13/1 was taken meanwhile")
@@ -363,7 +374,50 @@ def test_database_refusal_becomes_a_rejection(world: World, write_parcels: Write
 def test_progress_is_reported(world: World, write_parcels: WritePar) -> None:
     path = write_good(write_parcels, "parcels.gpkg")
     with Progress(console=Console(file=io.StringIO())) as progress:
-        import_parcels(world.engine, path, mouza="Kot Nau", progress=progress)
+        import_parcels(world.engine, path, mouza="Kot Nau", progress=progress, actor=world.actor)
     done = {t.description: (t.completed, t.total) for t in progress.tasks}
     assert done["Checking parcels.gpkg"] == (3, 3)
     assert done["Writing parcels.gpkg"] == (1, 1)
+
+
+# --- who may import ---------------------------------------------------------------------
+
+
+def test_import_outside_the_actors_jurisdiction_is_refused(
+    world: World, write_parcels: WritePar
+) -> None:
+    """The patwari of Ferozewala cannot import into Dhamke (tehsil Muridke), nor can the
+    tehsildar of Muridke import into Kot Nau; an analyst cannot import at all."""
+    path = write_good(write_parcels, "parcels.gpkg")
+    before = world.counts()
+    with pytest.raises(AccessDenied) as exc:
+        import_parcels(world.engine, path, mouza="Dhamke", actor=world.actor)
+    assert exc.value.rule == "jurisdiction"
+    assert "is not posted over mouza Dhamke today" in str(exc.value)
+    outsider = officer_actor(world.engine, OUTSIDER)
+    with pytest.raises(AccessDenied) as exc:
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=outsider)
+    assert exc.value.rule == "jurisdiction"
+    analyst = staff_actor(world.engine, "revenue_analyst")
+    with pytest.raises(AccessDenied) as exc:
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=analyst)
+    assert exc.value.rule == "role"
+    assert world.counts() == before
+    # where posted, the same file imports
+    report = import_parcels(world.engine, path, mouza="Dhamke", actor=outsider)
+    assert report.counts == {"khasra": 3}
+
+
+def test_the_demo_loader_imports_anywhere(world: World, write_parcels: WritePar) -> None:
+    path = write_good(write_parcels, "parcels.gpkg")
+    demo = service_actor(world.engine, "demo")
+    report = import_parcels(world.engine, path, mouza="Dhamke", actor=demo)
+    assert report.counts == {"khasra": 3}
+    with world.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT actor, action FROM audit_log"
+                " WHERE entity = 'khasra' OR action = 'import parcels' ORDER BY id"
+            )
+        ).all()
+    assert rows == [("service:demo", "db.insert"), ("service:demo", "import parcels")]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_support import use_database
+from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -17,7 +19,6 @@ from imagery.series import parcel_series
 from imagery.synthetic import synthesize_s2
 from landgov.cli.main import app
 from landgov.jobs.crops import predict_mouza
-from landgov.storage import engine as engine_module
 from models.crops import CropConfig, crop_tensors, hyperparameters, train_crop_model
 from models.features import load_training_table
 from models.registry import ModelCard, save_model
@@ -33,7 +34,9 @@ def stored(demo_copy: Engine, tmp_path: Path):
     home = tmp_path / "home"
     days = [date(2025, 11, 1) + timedelta(days=10 * i) for i in range(18)]
     files = synthesize_s2(demo_copy, tmp_path / "s2", dates=days, mouza="Kot Pindi Das")
-    ingest(demo_copy, files, home=home, kind="sentinel-2")
+    ingest(
+        demo_copy, files, home=home, kind="sentinel-2", actor=service_actor(demo_copy, "imagery")
+    )
     for ix in INDICES:
         parcel_series(demo_copy, mouza=1, index=ix, home=home)
     truth = tmp_path / "s2" / "ground_truth.csv"
@@ -53,7 +56,13 @@ def test_predictions_stored_rerun_replaces_missing_series_refused(
     demo_copy: Engine, stored, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home, truth = stored
-    report, table = predict_mouza(demo_copy, mouza="Kot Pindi Das", season=SEASON, home=home)
+    report, table = predict_mouza(
+        demo_copy,
+        mouza="Kot Pindi Das",
+        season=SEASON,
+        home=home,
+        actor=service_actor(demo_copy, "models"),
+    )
     with demo_copy.connect() as conn:
         live = conn.execute(text(
             "SELECT count(*) FROM khasra WHERE mouza_id = 1 AND (created_on IS NULL OR"
@@ -81,22 +90,24 @@ def test_predictions_stored_rerun_replaces_missing_series_refused(
     # through the CLI, twice: the second run replaces the first (one fixture: it is slow)
     with demo_copy.begin() as conn:
         conn.execute(text("DELETE FROM detection_run"))
-    monkeypatch.setenv("LANDGOV_DATABASE_URL",
-                       demo_copy.url.render_as_string(hide_password=False))  # fmt: skip
-    monkeypatch.setenv("LANDGOV_HOME", str(home))
-    engine_module._engine_for.cache_clear()
+    use_database(demo_copy, home / ".cli", monkeypatch, home=home, services=("models",))
     for _ in range(2):
         result = CliRunner().invoke(app, ["models", "predict", "--mouza", "1", "--season",
                                           SEASON, "--json"])  # fmt: skip
         assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["reused"] is True  # the second run found the first stored and up to date
     forced = CliRunner().invoke(app, ["models", "predict", "--mouza", "1", "--season", SEASON,
                                       "--force", "--json"])  # fmt: skip
-    assert forced.exit_code == 0 and json.loads(forced.output)["reused"] is False
+    assert forced.exit_code == 0 and json.loads(forced.stdout)["reused"] is False
     with demo_copy.connect() as conn:
         n = conn.execute(text("SELECT count(*) FROM crop_prediction")).scalar_one()
         runs = conn.execute(text("SELECT count(*) FROM detection_run")).scalar_one()
     assert n == data["parcels"] and runs == 2  # one crops run and one yield run
+    with demo_copy.connect() as conn:  # stored runs name who stored them: first the direct
+        actors = conn.execute(text(   # call, then the CLI's first and forced runs
+            "SELECT actor FROM audit_log WHERE action = 'predict crops and yields'"
+            " ORDER BY seq")).scalars().all()  # fmt: skip
+    assert actors == ["service:models"] * 3
     other = CliRunner().invoke(app, ["models", "predict", "--mouza", "2", "--season", SEASON])
     assert other.exit_code != 0 and "batch --mouza 2 --index ndvi" in " ".join(other.output.split())

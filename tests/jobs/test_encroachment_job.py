@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from cli_support import use_database
+from security_support import service_actor, staff_actor
 from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -23,8 +25,8 @@ from typer.testing import CliRunner
 from imagery.ingest import ingest
 from imagery.synthetic_ortho import synthesize_orthophotos
 from landgov.cli.main import app
+from landgov.errors import AccessDenied
 from landgov.jobs import encroachment as job
-from landgov.storage import engine as engine_module
 from models.encroachment import SegConfig, build_model, hyperparameters
 from models.registry import ModelCard, save_model
 
@@ -33,7 +35,13 @@ from models.registry import ModelCard, save_model
 def scene(demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     home = tmp_path / "home"
     res = synthesize_orthophotos(demo_copy, tmp_path / "ortho", mouza=1, size_m=200)
-    ingest(demo_copy, res.images, home=home, kind="orthophoto")
+    ingest(
+        demo_copy,
+        res.images,
+        home=home,
+        kind="orthophoto",
+        actor=service_actor(demo_copy, "imagery"),
+    )
     model = build_model(hyperparameters(SegConfig.tiny()))
     card = ModelCard(name="encroachment-unet", task="semantic-segmentation",
                      classes=["background", "structure"],
@@ -68,7 +76,8 @@ def _expected(res) -> list[dict[str, str]]:
 def test_new_structures_on_state_land_become_cases(demo_copy: Engine, scene) -> None:
     home, res = scene
     report = job.detect_encroachment(demo_copy, mouza=1, before=date(2024, 3, 1),
-                                     after=date(2026, 3, 1), home=home)  # fmt: skip
+                                     after=date(2026, 3, 1), home=home,
+                                     actor=service_actor(demo_copy, "models"))  # fmt: skip
     expected = _expected(res)
     assert expected, "the 200 m window has new structures on state land"
     cases = report.cases
@@ -92,7 +101,8 @@ def test_new_structures_on_state_land_become_cases(demo_copy: Engine, scene) -> 
 
 def test_rerun_replaces_and_bad_dates_are_clean_errors(demo_copy: Engine, scene) -> None:
     home, _ = scene
-    args = {"mouza": 1, "before": date(2024, 3, 1), "after": date(2026, 3, 1), "home": home}
+    args = {"mouza": 1, "before": date(2024, 3, 1), "after": date(2026, 3, 1), "home": home,
+            "actor": service_actor(demo_copy, "models")}  # fmt: skip
     first = job.detect_encroachment(demo_copy, **args)
     again = job.detect_encroachment(demo_copy, **args)
     with demo_copy.connect() as conn:
@@ -106,20 +116,27 @@ def test_rerun_replaces_and_bad_dates_are_clean_errors(demo_copy: Engine, scene)
         job.detect_encroachment(demo_copy, **(args | {"before": date(2020, 1, 1)}))
     with pytest.raises(job.LandgovError, match="later than"):
         job.detect_encroachment(demo_copy, **(args | {"after": date(2024, 3, 1)}))
+    with pytest.raises(AccessDenied, match="may not train models, predict and detect"):
+        job.detect_encroachment(demo_copy, **(args | {"force": True,
+                                "actor": staff_actor(demo_copy, "revenue_analyst")}))  # fmt: skip
+    with demo_copy.connect() as conn:  # refused: the stored run and its cases are kept
+        assert conn.execute(text("SELECT count(*) FROM encroachment_case")).scalar_one() == n
 
 
 def test_cli_json(demo_copy: Engine, scene, monkeypatch: pytest.MonkeyPatch) -> None:
     home, res = scene
-    monkeypatch.setenv("LANDGOV_DATABASE_URL",
-                       demo_copy.url.render_as_string(hide_password=False))  # fmt: skip
-    monkeypatch.setenv("LANDGOV_HOME", str(home))
-    engine_module._engine_for.cache_clear()
+    use_database(demo_copy, home / ".cli", monkeypatch, home=home, services=("models",))
     result = CliRunner().invoke(app, ["detect", "encroachment", "--mouza", "Kot Pindi Das",
                                       "--before", "2024-03-01", "--after", "2026-03-01",
                                       "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["model"] == "encroachment-unet:v1"
+    with demo_copy.connect() as conn:  # the job ran as the models service
+        actors = conn.execute(text(
+            "SELECT actor FROM audit_log WHERE action = 'detect encroachment'"
+            " AND entity_id = :r"), {"r": str(data["run_id"])}).scalars().all()  # fmt: skip
+    assert actors == ["service:models"]
     assert {c["category"] for c in data["cases"]} >= {s["state_land_category"]
                                                       for s in _expected(res)}  # fmt: skip
     bad = CliRunner().invoke(app, ["detect", "encroachment", "--mouza", "1", "--before",

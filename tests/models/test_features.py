@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from security_support import service_actor
 from sqlalchemy.engine import Engine
 
 from models.features import (
@@ -111,7 +112,7 @@ def test_training_table_from_ingested_scenes(demo_copy: Engine, tmp_path: Path) 
     dates = [date(2025, 11, 1) + timedelta(days=20 * k) for k in range(9)]  # rabi, coarse
     paths = synthesize_s2(demo_copy, tmp_path / "s2", mouza=1, dates=dates, window_m=400)
     home = tmp_path / "home"
-    ingest(demo_copy, paths, home=home, actor="test")
+    ingest(demo_copy, paths, home=home, actor=service_actor(demo_copy, "imagery"))
     x, lab = load_training_table(demo_copy, [1], tmp_path / "s2" / "ground_truth.csv",
                                  indices=("ndvi",), home=home)  # fmt: skip
     assert len(x) == len(lab) > 0 and set(lab["season"]) == {"rabi 2025-26"}

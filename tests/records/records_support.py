@@ -15,6 +15,14 @@ Khewats (each holding its own khasra, a ~100 m x 60 m rectangle; khewat 5 holds 
  4    ESA 1/2, FARAH 1/2                     4
  5    ESA 2/3, FARAH 1/3                     5, 6
 ====  ====================================  ===================================
+
+The records are written with the owner's engine (the application role, which the tests'
+``engine`` connects as, may write record tables only for a bound actor in its
+jurisdiction). Officers act through real accounts and sessions
+(:func:`officer`, ``security_support.officer_actor``): password and TOTP. The world's
+office allows back-dating to before the settlement (``backdate_window_days`` set wide by
+:func:`build`), so the engine's historical dates stay valid; the tests of the window set
+it back with :func:`set_window` and use dates around the database's today.
 """
 
 from __future__ import annotations
@@ -25,11 +33,13 @@ from fractions import Fraction
 from typing import Any
 
 import shapely
+from security_support import officer_actor, owner_engine, superuser_engine
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.domain import areas_m2
 from landgov.records import mutations as mut
+from landgov.security import Actor
 
 SETTLED = date(2002, 1, 1)
 MOUZA = "Kot A"
@@ -78,12 +88,43 @@ KHEWATS: dict[int, dict[str, Fraction]] = {
 }
 KHASRAS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 5}  # khasra number -> khewat number
 RECORD_SARSAI = 1441  # odd, so a split in halves must round
+WIDE_WINDOW_DAYS = 20_000  # back to the 1970s: the tests' historical dates stay valid
 
 
 def rectangle(i: int) -> Any:
     """Khasra ``i``: a 0.001° x 0.0006° rectangle (about 95 m x 67 m) near Sheikhupura."""
     x0, y0 = 73.98 + 0.0012 * i, 31.71
     return shapely.MultiPolygon([shapely.box(x0, y0, x0 + 0.001, y0 + 0.0006)])
+
+
+def point_cli_at(engine: Engine, monkeypatch: Any, folder: Any) -> None:
+    """Points the ``landgov`` command at ``engine``'s database: the application's URL,
+    and the owner's and superuser's (so that :func:`owner_engine` and the account helpers
+    still reach those roles once ``LANDGOV_DATABASE_URL`` is set), the session file
+    (nobody signed in yet) and the audit checkpoints in ``folder``."""
+    from landgov.storage import engine as engine_module
+
+    urls = {
+        "LANDGOV_OWNER_DATABASE_URL": owner_engine(engine),
+        "LANDGOV_ADMIN_DATABASE_URL": superuser_engine(engine),
+        "LANDGOV_DATABASE_URL": engine,
+    }
+    for name, eng in urls.items():
+        monkeypatch.setenv(name, eng.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LANDGOV_SESSION_FILE", str(folder / "session.json"))
+    monkeypatch.setenv("LANDGOV_AUDIT_CHECKPOINTS", str(folder / "checkpoints.jsonl"))
+    monkeypatch.setenv("LANDGOV_AUDIT_KEY", str(folder / "keys" / "audit-signing.key"))
+    engine_module._engine_for.cache_clear()
+
+
+def sign_in(engine: Engine, cnic: str) -> Actor:
+    """``landgov login`` as the officer with ``cnic``: writes the session file the CLI
+    reads (``LANDGOV_SESSION_FILE``, :func:`point_cli_at`)."""
+    from landgov.cli._shell import save_session
+
+    actor = officer(engine, cnic)
+    save_session(actor.token, actor.username)
+    return actor
 
 
 @dataclass
@@ -97,10 +138,12 @@ class World:
 
 
 def build(engine: Engine, *, khewats: dict[int, dict[str, Fraction]] | None = None) -> World:
-    """Writes the hand-made mouza (or the given khewats, each with one khasra)."""
+    """Writes the hand-made mouza (or the given khewats, each with one khasra) with the
+    owner's engine, and widens the back-dating window (module notes)."""
     khewats = KHEWATS if khewats is None else khewats
     khasras = KHASRAS if khewats is KHEWATS else {n: n for n in khewats}
-    with engine.begin() as conn:
+    set_window(engine, WIDE_WINDOW_DAYS)
+    with owner_engine(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO admin_unit (id, level, name) VALUES (1, 'province', 'Punjab');"
@@ -188,6 +231,26 @@ def _ids(engine: Engine, conn: Any) -> World:
     return World(engine, party, khewat, {}, officer, 1)
 
 
+def set_window(engine: Engine, days: int) -> None:
+    """Sets ``security_setting.backdate_window_days`` (as an administrator would)."""
+    with owner_engine(engine).begin() as conn:
+        conn.execute(
+            text("UPDATE security_setting SET value = :d WHERE name = 'backdate_window_days'"),
+            {"d": days},
+        )
+
+
+def db_today(engine: Engine) -> date:
+    """The database's date, the one the date rules judge by."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT current_date")).scalar_one()  # type: ignore[no-any-return]
+
+
+def officer(engine: Engine, cnic: str) -> Actor:
+    """The signed-in account of the officer with ``cnic`` (made on first use)."""
+    return officer_actor(engine, cnic)
+
+
 def draft(
     mtype: str,
     lines: list[tuple[int, str | None, str | None, Fraction | str]],
@@ -212,9 +275,14 @@ def draft(
 def entered_and_verified(
     engine: Engine, d: mut.MutationDraft, *, verified: date | None = None
 ) -> int:
-    """Enters ``d`` and has the girdawar verify it (default: two days after entry)."""
-    mid = mut.enter(engine, d, actor="patwari")
-    mut.verify(engine, mid, officer_cnic=GIRDAWAR, on=verified or d.entered_on.replace(day=12))
+    """The patwari enters ``d`` and the girdawar verifies it (default: on the 12th)."""
+    mid = mut.enter(engine, d, actor=officer(engine, PATWARI))
+    mut.verify(
+        engine,
+        mid,
+        actor=officer(engine, GIRDAWAR),
+        on=verified or d.entered_on.replace(day=12),
+    )
     return mid
 
 

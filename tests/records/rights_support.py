@@ -14,22 +14,23 @@ Punjab > Sheikhupura district > Sheikhupura tehsil; two mouzas, settled on 2002-
 Jamabandi rows of Kot Test: 2006 attested on 2006-07-01, 2010 never attested, 2014
 attested on 2014-06-15.
 
+Officers (with postings, for the checks of who reads and issues): TEHSILDAR (Tariq
+Mehmood) over the tehsil since 2000; PATWARI_CHAK (Parveen) of the patwar circle of Chak
+Do only. Records are written with the owner's engine (the application role writes record
+tables only for a bound actor); reading and issuing go through signed-in accounts
+(``security_support``).
+
 :func:`backdate_sale` changes the records retroactively: a court decree dated 2004-01-01
 moves BUSHRA's 1/2 of khewat 5 to KAMRAN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
-import psycopg
+from records_support import owner_engine
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-
-from landgov.config import Settings
-from landgov.storage.engine import get_engine
 
 SETTLED = date(2002, 3, 1)
 SALE_DAY = date(2010, 5, 1)
@@ -40,6 +41,7 @@ ASLAM, BUSHRA, KAMRAN, NOBODY = (
     "35401-3333333-3",
     "35401-4444444-5",
 )
+TEHSILDAR, PATWARI_CHAK = "35202-2000001-1", "35202-2000009-1"
 
 # a 100 m x 80 m rectangle near Sheikhupura; the record area is what counts here
 _SQUARE = "MULTIPOLYGON(((73.98 31.71,73.981 31.71,73.981 31.7107,73.98 31.7107,73.98 31.71)))"
@@ -48,11 +50,17 @@ _SQL = f"""
 INSERT INTO admin_unit (id, level, name, name_ur, parent_id) VALUES
   (1, 'province', 'Punjab', 'پنجاب', NULL),
   (2, 'district', 'Sheikhupura', 'شیخوپورہ', 1),
-  (3, 'tehsil', 'Sheikhupura', 'شیخوپورہ', 2);
-INSERT INTO mouza (id, tehsil_id, name, name_ur, hadbast_number) VALUES
-  (1, 3, 'Kot Test', 'کوٹ ٹیسٹ', 17), (2, 3, 'Chak Do', 'چک دو', 18);
+  (3, 'tehsil', 'Sheikhupura', 'شیخوپورہ', 2),
+  (4, 'patwar_circle', 'Chak Do', NULL, 3);
+SELECT setval(pg_get_serial_sequence('admin_unit', 'id'), 10);
+INSERT INTO mouza (id, tehsil_id, patwar_circle_id, name, name_ur, hadbast_number) VALUES
+  (1, 3, NULL, 'Kot Test', 'کوٹ ٹیسٹ', 17), (2, 3, 4, 'Chak Do', 'چک دو', 18);
 INSERT INTO officer (id, name, designation, cnic) VALUES
-  (1, 'Tariq Mehmood', 'tehsildar', '35202-2000001-1');
+  (1, 'Tariq Mehmood', 'tehsildar', '{TEHSILDAR}'),
+  (2, 'Parveen', 'patwari', '{PATWARI_CHAK}');
+SELECT setval(pg_get_serial_sequence('officer', 'id'), 10);
+INSERT INTO officer_jurisdiction (officer_id, admin_unit_id, valid_from) VALUES
+  (1, 3, '2000-01-01'), (2, 4, '2000-01-01');
 INSERT INTO party (id, kind, cnic, name, name_ur, guardian_relation, guardian_name, gender)
 VALUES
   (1, 'person', '{ASLAM}', 'Muhammad Aslam', 'محمد اسلم', 'son_of', 'Ghulam Rasool', 'male'),
@@ -96,15 +104,15 @@ SELECT setval(pg_get_serial_sequence('party', 'id'), 10);
 
 
 def build(engine: Engine) -> None:
-    """Writes the records described in the module docstring."""
-    with engine.begin() as conn:
+    """Writes the records described in the module docstring (as the owner)."""
+    with owner_engine(engine).begin() as conn:
         conn.exec_driver_sql(_SQL)
 
 
 def backdate_sale(engine: Engine) -> None:
     """A retroactive change: a court decree dated 2004-01-01 moves BUSHRA's 1/2 of
-    khewat 5 (Kot Test) to KAMRAN."""
-    with engine.begin() as conn:
+    khewat 5 (Kot Test) to KAMRAN, written by the owner behind the engine."""
+    with owner_engine(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO mutation (id, mouza_id, number, type, status, entered_on,"
@@ -124,25 +132,3 @@ def backdate_sale(engine: Engine) -> None:
                 " created_by_mutation_id) VALUES (1, 3, 1, 2, '2004-01-01', 9)"
             )
         )
-
-
-@contextmanager
-def demo_copy(demo_engine: Engine, settings: Settings, name: str) -> Iterator[Engine]:
-    """A throwaway copy of the demo database, for tests that write (the demo is read-only).
-
-    The demo engine's pooled connections are closed first: PostgreSQL copies a template
-    only while nobody is connected to it.
-    """
-    admin_url = settings.url("postgres").replace("postgresql+psycopg://", "postgresql://", 1)
-    source = demo_engine.url.database
-    demo_engine.dispose()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-    engine = get_engine(settings, name)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

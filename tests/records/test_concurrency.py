@@ -27,6 +27,7 @@ from records_support import (
     build,
     draft,
     entered_and_verified,
+    officer,
     open_shares,
 )
 from sqlalchemy import create_engine, text
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Engine
 
 from landgov.errors import SanctionConflict, SanctionRefused
 from landgov.records import mutations as mut
+from landgov.security import Actor
 
 ON = date(2024, 2, 1)
 OWN = "ownership"
@@ -46,6 +48,7 @@ def test_two_officers_at_the_same_moment_one_wins_one_conflicts(world: World) ->
     gets a conflict, writing nothing. Run again after the first committed, it is refused
     because Ali no longer holds the share."""
     e, p = world.engine, world.party
+    tehsildar, naib = officer(e, TEHSILDAR), officer(e, NAIB)
     first = entered_and_verified(e, draft("sale", [(1, ALI, GUL, "1/2")]))
     second = entered_and_verified(e, draft("sale", [(1, ALI, HINA, "1/2")]))
     locked, release = threading.Event(), threading.Event()
@@ -57,7 +60,7 @@ def test_two_officers_at_the_same_moment_one_wins_one_conflicts(world: World) ->
 
     def officer_one() -> None:
         try:
-            outcome["one"] = mut.sanction(e, first, officer_cnic=TEHSILDAR, on=ON, hold=hold)
+            outcome["one"] = mut.sanction(e, first, actor=tehsildar, on=ON, hold=hold)
         except Exception as exc:  # pragma: no cover - reported by the assertion below
             outcome["one"] = exc
 
@@ -66,7 +69,7 @@ def test_two_officers_at_the_same_moment_one_wins_one_conflicts(world: World) ->
     try:
         assert locked.wait(30)
         with pytest.raises(SanctionConflict, match="khewat 1 is being changed by another"):
-            mut.sanction(e, second, officer_cnic=NAIB, on=ON)
+            mut.sanction(e, second, actor=naib, on=ON)
     finally:
         release.set()
         thread.join(30)
@@ -75,7 +78,7 @@ def test_two_officers_at_the_same_moment_one_wins_one_conflicts(world: World) ->
         status = conn.execute(text("SELECT status FROM mutation WHERE id = :m"), {"m": second})
         assert status.scalar() == "verified"  # the conflict wrote nothing
     with pytest.raises(SanctionRefused) as info:
-        mut.sanction(e, second, officer_cnic=NAIB, on=date(2024, 2, 2))
+        mut.sanction(e, second, actor=naib, on=date(2024, 2, 2))
     assert info.value.rule == "transferor_holds_share"
     assert open_shares(e, world.khewat[1]) == {
         (p[GUL], OWN): Fraction(1, 2),
@@ -86,6 +89,7 @@ def test_two_officers_at_the_same_moment_one_wins_one_conflicts(world: World) ->
 
 def test_the_same_mutation_sanctioned_twice_at_once(world: World) -> None:
     e = world.engine
+    tehsildar, naib = officer(e, TEHSILDAR), officer(e, NAIB)
     mid = entered_and_verified(e, draft("sale", [(1, ALI, GUL, "1/2")]))
     locked, release = threading.Event(), threading.Event()
     done: list[object] = []
@@ -95,13 +99,13 @@ def test_the_same_mutation_sanctioned_twice_at_once(world: World) -> None:
         release.wait(30)
 
     thread = threading.Thread(
-        target=lambda: done.append(mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=ON, hold=hold))
+        target=lambda: done.append(mut.sanction(e, mid, actor=tehsildar, on=ON, hold=hold))
     )
     thread.start()
     try:
         assert locked.wait(30)
         with pytest.raises(SanctionConflict, match="being decided by another officer"):
-            mut.sanction(e, mid, officer_cnic=NAIB, on=ON)
+            mut.sanction(e, mid, actor=naib, on=ON)
     finally:
         release.set()
         thread.join(30)
@@ -114,6 +118,7 @@ def test_racing_officers_with_a_barrier_exactly_one_wins(world: World) -> None:
     sees, exactly one succeeds; the other is a conflict (it came while the winner held
     the lock) or refused (it came after: same date, or the share is gone)."""
     e = world.engine
+    sanctioning = (officer(e, TEHSILDAR), officer(e, NAIB))
     holder = ALI
     outcomes: Counter[str] = Counter()
     day = ON
@@ -132,20 +137,20 @@ def test_racing_officers_with_a_barrier_exactly_one_wins(world: World) -> None:
 
         def run(
             mid: int,
-            officer: str,
+            actor: Actor,
             on: date = day,
             barrier: threading.Barrier = barrier,
             results: dict[int, object] = results,
         ) -> None:
             barrier.wait()
             try:
-                results[mid] = mut.sanction(e, mid, officer_cnic=officer, on=on)
+                results[mid] = mut.sanction(e, mid, actor=actor, on=on)
             except (SanctionConflict, SanctionRefused) as exc:
                 results[mid] = exc
 
         threads = [
-            threading.Thread(target=run, args=(mid, officer))
-            for mid, officer in zip(ids, (TEHSILDAR, NAIB), strict=True)
+            threading.Thread(target=run, args=(mid, actor))
+            for mid, actor in zip(ids, sanctioning, strict=True)
         ]
         for t in threads:
             t.start()
@@ -283,7 +288,7 @@ def test_hundreds_of_random_concurrent_sanctions_keep_every_khewat_whole(
     outcomes: Counter[str] = Counter()
     conflicted: set[int] = set()
     succeeded: list[tuple[int, mut.SanctionResult]] = []
-    officers = [TEHSILDAR, NAIB]
+    officers = [officer(engine, TEHSILDAR), officer(engine, NAIB)]
     day = date(2023, 2, 1)
     wave = 0
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
@@ -297,11 +302,11 @@ def test_hundreds_of_random_concurrent_sanctions_keep_every_khewat_whole(
             barrier = threading.Barrier(len(batch))
 
             def run(
-                mid: int, officer: str, on: date, barrier: threading.Barrier = barrier
+                mid: int, actor: Actor, on: date, barrier: threading.Barrier = barrier
             ) -> tuple[int, object]:
                 barrier.wait()
                 try:
-                    return mid, mut.sanction(pooled, mid, officer_cnic=officer, on=on)
+                    return mid, mut.sanction(pooled, mid, actor=actor, on=on)
                 except (SanctionConflict, SanctionRefused) as exc:
                     return mid, exc
 

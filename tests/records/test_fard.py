@@ -1,4 +1,5 @@
-"""Fard PDFs (English and Urdu), their verification codes, and the fard CLI (issue 4).
+"""Fard PDFs (English and Urdu), their verification codes, and the fard CLI (issue 4);
+who may issue one and the access log of issues (issue 14).
 
 The rendered pages are saved as PNGs under ``$LANDGOV_HOME/test-artifacts/`` (fard-en.png,
 fard-ur.png and the khewat fards) so a person can look at them.
@@ -14,7 +15,20 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 from fpdf.enums import TextDirection
-from rights_support import ASLAM, BUSHRA, KAMRAN, MOUZA, NOBODY, backdate_sale, build
+from records_support import point_cli_at, sign_in
+from rights_support import (
+    ASLAM,
+    BUSHRA,
+    KAMRAN,
+    MOUZA,
+    NOBODY,
+    OTHER_MOUZA,
+    PATWARI_CHAK,
+    TEHSILDAR,
+    backdate_sale,
+    build,
+)
+from security_support import officer_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +36,7 @@ from typer.testing import CliRunner
 
 from landgov.cli import app
 from landgov.config import load_settings
+from landgov.errors import AccessDenied
 from landgov.records.fard import (
     FardError,
     issue_fard,
@@ -31,7 +46,7 @@ from landgov.records.fard import (
 )
 from landgov.records.fonts import fard_fonts
 from landgov.records.rights import khewat_holding, person_holdings
-from landgov.storage import engine as engine_module
+from landgov.security import Actor
 from landgov.storage.lookup import NotFound
 
 runner = CliRunner()
@@ -42,6 +57,11 @@ ON = date(2016, 1, 1)
 def records(engine: Engine) -> Engine:
     build(engine)
     return engine
+
+
+def issuer(engine: Engine) -> Actor:
+    """Tariq Mehmood, tehsildar over both mouzas, signed in."""
+    return officer_actor(engine, TEHSILDAR)
 
 
 @pytest.fixture
@@ -91,7 +111,7 @@ def test_person_fard_in_english(records: Engine, tmp_path: Path, artifacts: Path
         as_of=ON,
         language="en",
         out=tmp_path / "fard.pdf",
-        actor="patwari",
+        actor=issuer(records),
         purpose="bank loan",
     )
     assert issued.path.is_file() and issued.path.read_bytes().startswith(b"%PDF")
@@ -127,7 +147,7 @@ def test_khewat_fard_masks_co_owners(records: Engine, tmp_path: Path, artifacts:
         as_of=ON,
         language="en",
         out=tmp_path / "khewat.pdf",
-        actor="patwari",
+        actor=issuer(records),
     )
     words = pdf_text(issued.path)
     assert "Khewat" in words and "5" in words
@@ -150,7 +170,7 @@ def test_urdu_fard_is_shaped_right_to_left(
     records: Engine, tmp_path: Path, artifacts: Path
 ) -> None:
     issued = issue_fard(
-        records, cnic=ASLAM, as_of=ON, language="ur", out=tmp_path / "ur.pdf", actor="patwari"
+        records, cnic=ASLAM, as_of=ON, language="ur", out=tmp_path / "ur.pdf", actor=issuer(records)
     )
     fonts = pdf_fonts(issued.path)
     assert "NotoNastaliqUrdu" in fonts
@@ -179,7 +199,12 @@ def test_urdu_fard_is_shaped_right_to_left(
 
 def test_both_languages_in_one_pdf(records: Engine, tmp_path: Path, artifacts: Path) -> None:
     issued = issue_fard(
-        records, khewat=("17", 5), as_of=ON, language="both", out=tmp_path / "b.pdf", actor="t"
+        records,
+        khewat=("17", 5),
+        as_of=ON,
+        language="both",
+        out=tmp_path / "b.pdf",
+        actor=issuer(records),
     )
     words = pdf_text(issued.path)
     assert "FARD-E-MALKIYAT" in words
@@ -194,7 +219,12 @@ def test_both_languages_in_one_pdf(records: Engine, tmp_path: Path, artifacts: P
 
 def test_nil_fard_of_a_person_without_land(records: Engine, tmp_path: Path) -> None:
     issued = issue_fard(
-        records, cnic=NOBODY, as_of=ON, language="en", out=tmp_path / "nil.pdf", actor="t"
+        records,
+        cnic=NOBODY,
+        as_of=ON,
+        language="en",
+        out=tmp_path / "nil.pdf",
+        actor=issuer(records),
     )
     assert "no land held by this person" in pdf_text(issued.path)
     assert verify_fard(records, issued.code).matches
@@ -202,7 +232,7 @@ def test_nil_fard_of_a_person_without_land(records: Engine, tmp_path: Path) -> N
 
 def test_issue_is_registered_immutably_and_audited(records: Engine, tmp_path: Path) -> None:
     issued = issue_fard(
-        records, cnic=KAMRAN, as_of=ON, language="en", out=tmp_path / "k.pdf", actor="clerk"
+        records, cnic=KAMRAN, as_of=ON, language="en", out=tmp_path / "k.pdf", actor=issuer(records)
     )
     with records.connect() as conn:
         row = conn.execute(
@@ -215,8 +245,16 @@ def test_issue_is_registered_immutably_and_audited(records: Engine, tmp_path: Pa
         audit = conn.execute(
             text("SELECT actor, details FROM audit_log WHERE action = 'fard issue'")
         ).one()
-    assert tuple(row) == ("person", KAMRAN, ON, "en", issued.snapshot_sha256, "clerk")
-    assert audit.actor == "clerk" and audit.details["short_code"] == issued.short_code
+    label = issuer(records).label
+    assert tuple(row) == ("person", KAMRAN, ON, "en", issued.snapshot_sha256, label)
+    assert audit.actor == label and audit.details["short_code"] == issued.short_code
+    assert issued.issued_by == label and label in pdf_text(issued.path)
+    with records.connect() as conn:
+        access = conn.execute(
+            text("SELECT actor, action, subject_kind, subject, details FROM access_log")
+        ).one()
+    assert tuple(access)[:4] == (label, "fard.issue", "party", KAMRAN)
+    assert access.details["short_code"] == issued.short_code
     for sql in ("UPDATE fard_issue SET as_of = '2000-01-01'", "DELETE FROM fard_issue"):
         with (
             pytest.raises(DBAPIError, match="register of issued certificates"),
@@ -228,20 +266,45 @@ def test_issue_is_registered_immutably_and_audited(records: Engine, tmp_path: Pa
 def test_refusals(records: Engine, tmp_path: Path) -> None:
     out = tmp_path / "x.pdf"
     with pytest.raises(FardError, match="of a person"):
-        issue_fard(records, as_of=ON, out=out, actor="t")
+        issue_fard(records, as_of=ON, out=out, actor=issuer(records))
     with pytest.raises(FardError, match="of a person"):
-        issue_fard(records, cnic=ASLAM, khewat=(MOUZA, 5), as_of=ON, out=out, actor="t")
+        issue_fard(records, cnic=ASLAM, khewat=(MOUZA, 5), as_of=ON, out=out, actor=issuer(records))
     with pytest.raises(FardError, match="language"):
-        issue_fard(records, cnic=ASLAM, as_of=ON, out=out, actor="t", language="fr")  # type: ignore[arg-type]
+        issue_fard(records, cnic=ASLAM, as_of=ON, out=out, actor=issuer(records), language="fr")  # type: ignore[arg-type]
     with pytest.raises(FardError, match="future"):
-        issue_fard(records, cnic=ASLAM, as_of=date(2999, 1, 1), out=out, actor="t")
+        issue_fard(records, cnic=ASLAM, as_of=date(2999, 1, 1), out=out, actor=issuer(records))
     with pytest.raises(NotFound, match="no khewat 77"):
-        issue_fard(records, khewat=(MOUZA, 77), as_of=ON, out=out, actor="t")
+        issue_fard(records, khewat=(MOUZA, 77), as_of=ON, out=out, actor=issuer(records))
     with pytest.raises(NotFound, match="no person"):
-        issue_fard(records, cnic="35401-9999999-9", as_of=ON, out=out, actor="t")
+        issue_fard(records, cnic="35401-9999999-9", as_of=ON, out=out, actor=issuer(records))
     assert not out.exists() and list(tmp_path.iterdir()) == []
     with records.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM fard_issue")).scalar_one() == 0
+
+
+def test_who_may_issue(records: Engine, tmp_path: Path) -> None:
+    """The patwari of Chak Do issues fards of his mouza only: not of Kot Test, nor of a
+    person who also holds land there; an analyst issues none. A refusal leaves no PDF,
+    no register row, no access row."""
+    out = tmp_path / "x.pdf"
+    patwari = officer_actor(records, PATWARI_CHAK)
+    refusals = [
+        ("jurisdiction", dict(khewat=(MOUZA, 5), actor=patwari)),
+        ("jurisdiction", dict(cnic=ASLAM, actor=patwari)),  # Chak Do and Kot Test
+        ("role", dict(khewat=(OTHER_MOUZA, 3), actor=staff_actor(records, "revenue_analyst"))),
+    ]
+    for rule, kwargs in refusals:
+        with pytest.raises(AccessDenied) as info:
+            issue_fard(records, as_of=ON, out=out, **kwargs)  # type: ignore[arg-type]
+        assert info.value.rule == rule, (kwargs, info.value)
+    assert list(tmp_path.iterdir()) == []
+    with records.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM fard_issue")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM access_log")).scalar_one() == 0
+    issued = issue_fard(records, khewat=(OTHER_MOUZA, 3), as_of=ON, out=out, actor=patwari)
+    assert issued.issued_by == patwari.label and out.is_file()
+    # a nil fard: an issuer posted somewhere today
+    issue_fard(records, cnic=NOBODY, as_of=ON, out=tmp_path / "nil.pdf", actor=patwari)
 
 
 # --- verification --------------------------------------------------------------------------
@@ -249,13 +312,23 @@ def test_refusals(records: Engine, tmp_path: Path) -> None:
 
 def test_verify_matches_until_the_records_change(records: Engine, tmp_path: Path) -> None:
     khewat = issue_fard(
-        records, khewat=(MOUZA, 5), as_of=ON, language="ur", out=tmp_path / "k.pdf", actor="t"
+        records,
+        khewat=(MOUZA, 5),
+        as_of=ON,
+        language="ur",
+        out=tmp_path / "k.pdf",
+        actor=issuer(records),
     )
     person = issue_fard(
-        records, cnic=BUSHRA, as_of=ON, language="en", out=tmp_path / "p.pdf", actor="t"
+        records, cnic=BUSHRA, as_of=ON, language="en", out=tmp_path / "p.pdf", actor=issuer(records)
     )
     other = issue_fard(
-        records, khewat=("Chak Do", 3), as_of=ON, language="en", out=tmp_path / "o.pdf", actor="t"
+        records,
+        khewat=("Chak Do", 3),
+        as_of=ON,
+        language="en",
+        out=tmp_path / "o.pdf",
+        actor=issuer(records),
     )
     for code in (khewat.code, khewat.short_code, khewat.short_code.lower().replace("-", "")):
         result = verify_fard(records, code)
@@ -276,7 +349,12 @@ def test_verify_matches_until_the_records_change(records: Engine, tmp_path: Path
     assert verify_fard(records, other.code).matches
     # the same khewat issued again now matches the changed records
     again = issue_fard(
-        records, khewat=(MOUZA, 5), as_of=ON, language="en", out=tmp_path / "k2.pdf", actor="t"
+        records,
+        khewat=(MOUZA, 5),
+        as_of=ON,
+        language="en",
+        out=tmp_path / "k2.pdf",
+        actor=issuer(records),
     )
     assert again.code != khewat.code and verify_fard(records, again.code).matches
 
@@ -317,9 +395,10 @@ def test_the_code_covers_the_issue_not_only_the_snapshot(records: Engine) -> Non
 
 
 @pytest.fixture
-def on_records(records: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", records.url.render_as_string(hide_password=False))
-    engine_module._engine_for.cache_clear()
+def on_records(records: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
+    """The CLI on the records, signed in as the tehsildar."""
+    point_cli_at(records, monkeypatch, tmp_path)
+    sign_in(records, TEHSILDAR)
     return records
 
 
@@ -366,4 +445,17 @@ def test_cli_issue_refusals(on_records: Engine, tmp_path: Path) -> None:
         assert message in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["fard", "issue", "--cnic", ASLAM, "--out", out])
     assert result.exit_code == 0, result.output
-    assert ASLAM in result.output
+    assert ASLAM in result.output  # a person fard goes to its owner, in full
+    sign_in(on_records, PATWARI_CHAK)
+    result = runner.invoke(app, ["fard", "issue", "--mouza", MOUZA, "--khewat", "5", "--out", out])
+    assert result.exit_code == 1 and "refused by rule jurisdiction" in result.output
+
+
+def test_cli_issue_needs_a_signed_in_person(
+    on_records: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LANDGOV_SESSION_FILE", str(tmp_path / "nobody.json"))
+    out = tmp_path / "x.pdf"
+    result = runner.invoke(app, ["fard", "issue", "--cnic", ASLAM, "--out", str(out)])
+    assert result.exit_code == 1 and "not signed in" in result.output
+    assert not out.exists()

@@ -17,11 +17,13 @@ from records_support import (
     GIRDAWAR,
     GUL,
     MOUZA,
+    PATWARI,
     TEHSILDAR,
     World,
     build,
     draft,
     entered_and_verified,
+    officer,
     open_shares,
     rectangle,
     snapshot,
@@ -102,22 +104,23 @@ def test_largest_remainder_breaks_ties_in_order() -> None:
 
 
 def _partition(world: World, khewat_no: int, khasra_no: str) -> int:
+    e = world.engine
     mid = enter_partition(
-        world.engine,
+        e,
         mouza=MOUZA,
         khewat_no=khewat_no,
         khasra_no=khasra_no,
         entered_on=date(2024, 2, 1),
-        actor="patwari",
+        actor=officer(e, PATWARI),
     )
-    mut.verify(world.engine, mid, officer_cnic=GIRDAWAR, on=date(2024, 2, 5))
+    mut.verify(e, mid, actor=officer(e, GIRDAWAR), on=date(2024, 2, 5))
     return mid
 
 
 def test_partition_of_the_only_khasra_closes_the_joint_khewat(world: World) -> None:
     e, p = world.engine, world.party
     mid = _partition(world, 4, "4")
-    mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=ON)
+    mut.sanction(e, mid, actor=officer(e, TEHSILDAR), on=ON)
     with e.connect() as conn:
         parent = conn.execute(
             text(
@@ -173,7 +176,7 @@ def test_partition_in_unequal_shares_keeps_the_old_khewat_for_its_other_khasra(
 ) -> None:
     e, p = world.engine, world.party
     mid = _partition(world, 5, "6")
-    mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=ON)
+    mut.sanction(e, mid, actor=officer(e, TEHSILDAR), on=ON)
     assert open_shares(e, world.khewat[5]) == {
         (p[ESA], OWN): Fraction(2, 3),
         (p[FARAH], OWN): Fraction(1, 3),
@@ -200,7 +203,7 @@ def test_a_second_partition_numbers_its_tatimas_below_the_first(engine: Engine) 
     world = build(engine, khewats={1: {ESA: Fraction(1, 2), FARAH: Fraction(1, 4),
                                        GUL: Fraction(1, 4)}})  # fmt: skip
     e = world.engine
-    mut.sanction(e, _partition(world, 1, "1"), officer_cnic=TEHSILDAR, on=ON)
+    mut.sanction(e, _partition(world, 1, "1"), actor=officer(e, TEHSILDAR), on=ON)
     with e.connect() as conn:
         numbers = [n for (n,) in conn.execute(text("SELECT number FROM khasra ORDER BY id"))]
         esa_khewat = conn.execute(
@@ -215,13 +218,13 @@ def test_a_second_partition_numbers_its_tatimas_below_the_first(engine: Engine) 
     sale = entered_and_verified(
         e, draft("sale", [(esa_khewat, ESA, ALI, "1/2")], entered=date(2024, 4, 1))
     )
-    mut.sanction(e, sale, officer_cnic=TEHSILDAR, on=date(2024, 5, 1))
+    mut.sanction(e, sale, actor=officer(e, TEHSILDAR), on=date(2024, 5, 1))
     mid = enter_partition(
         e, mouza=MOUZA, khewat_no=esa_khewat, khasra_no="1/1", entered_on=date(2024, 6, 1),
-        actor="patwari",
+        actor=officer(e, PATWARI),
     )  # fmt: skip
-    mut.verify(e, mid, officer_cnic=GIRDAWAR, on=date(2024, 6, 2))
-    mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=date(2024, 7, 1))
+    mut.verify(e, mid, actor=officer(e, GIRDAWAR), on=date(2024, 6, 2))
+    mut.sanction(e, mid, actor=officer(e, TEHSILDAR), on=date(2024, 7, 1))
     with e.connect() as conn:
         kids = conn.execute(
             text("SELECT number FROM khasra WHERE number LIKE '1/1/%' ORDER BY number")
@@ -234,10 +237,10 @@ def test_partition_refused_when_the_owners_changed_since_entry(world: World) -> 
     e = world.engine
     mid = _partition(world, 4, "4")
     sale = entered_and_verified(e, draft("sale", [(4, FARAH, GUL, "1/2")]))
-    mut.sanction(e, sale, officer_cnic=TEHSILDAR, on=date(2024, 2, 20))
+    mut.sanction(e, sale, actor=officer(e, TEHSILDAR), on=date(2024, 2, 20))
     before = snapshot(e)
     with pytest.raises(SanctionRefused) as info:
-        mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=ON)
+        mut.sanction(e, mid, actor=officer(e, TEHSILDAR), on=ON)
     # Farah's closing line now transfers what she no longer holds
     assert info.value.rule in ("partition_owners", "transferor_holds_share")
     assert snapshot(e) == before
@@ -249,10 +252,10 @@ def test_partition_refused_while_mortgaged(world: World) -> None:
     mortgage = entered_and_verified(
         e, draft("mortgage", [(5, ESA, GUL, "1/3")], right="mortgage_with_possession")
     )
-    mut.sanction(e, mortgage, officer_cnic=TEHSILDAR, on=date(2024, 2, 20))
+    mut.sanction(e, mortgage, actor=officer(e, TEHSILDAR), on=date(2024, 2, 20))
     before = snapshot(e)
     with pytest.raises(SanctionRefused) as info:
-        mut.sanction(e, mid, officer_cnic=TEHSILDAR, on=ON)
+        mut.sanction(e, mid, actor=officer(e, TEHSILDAR), on=ON)
     assert info.value.rule == "partition_encumbered"
     assert snapshot(e) == before
 
@@ -260,6 +263,10 @@ def test_partition_refused_while_mortgaged(world: World) -> None:
 def test_partition_entry_needs_a_joint_khewat_and_its_khasra(world: World) -> None:
     e = world.engine
     with pytest.raises(mut.MutationInvalid, match="1 owner"):
-        enter_partition(e, mouza=MOUZA, khewat_no=3, khasra_no="3", entered_on=ON, actor="p")
+        enter_partition(
+            e, mouza=MOUZA, khewat_no=3, khasra_no="3", entered_on=ON, actor=officer(e, PATWARI)
+        )
     with pytest.raises(mut.MutationInvalid, match="not held by khewat 4"):
-        enter_partition(e, mouza=MOUZA, khewat_no=4, khasra_no="5", entered_on=ON, actor="p")
+        enter_partition(
+            e, mouza=MOUZA, khewat_no=4, khasra_no="5", entered_on=ON, actor=officer(e, PATWARI)
+        )

@@ -1,4 +1,5 @@
-"""The record of rights as of any date, and the jamabandi snapshot (issue 4).
+"""The record of rights as of any date, and the jamabandi snapshot (issue 4); who may
+read owners and generate a jamabandi, and the access log of those reads (issue 14).
 
 Hand-made records (rights_support) for exact expectations; the demo district, read-only
 or through a throwaway copy, for scale and for the demo's own jamabandi rows.
@@ -9,30 +10,34 @@ from __future__ import annotations
 import json
 from datetime import date
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
+from records_support import owner_engine, point_cli_at, sign_in, superuser_engine
 from rights_support import (
     ASLAM,
     BUSHRA,
     KAMRAN,
     MOUZA,
     NOBODY,
+    OTHER_MOUZA,
+    PATWARI_CHAK,
     SALE_DAY,
     SETTLED,
+    TEHSILDAR,
     backdate_sale,
     build,
-    demo_copy,
 )
+from security_support import officer_actor, service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from landgov.cli import app
-from landgov.config import Settings
-from landgov.domain import RightType, UnitSystem, sarsai_to_m2
-from landgov.errors import InvalidCNIC
+from landgov.domain import RightType, UnitSystem, mask_cnic, sarsai_to_m2
+from landgov.errors import AccessDenied, AuthenticationFailed, InvalidCNIC
 from landgov.records.rights import (
     JamabandiChanged,
     RecordsError,
@@ -40,12 +45,15 @@ from landgov.records.rights import (
     canonical_json,
     generate_jamabandi,
     khewat_holding,
+    mask_cnics,
     mouza_snapshot,
     person_holdings,
+    read_khewat,
+    read_person,
     show_jamabandi,
     snapshot_hash,
 )
-from landgov.storage import engine as engine_module
+from landgov.security import Actor, logout
 from landgov.storage.lookup import NotFound, find_mouza
 
 runner = CliRunner()
@@ -55,6 +63,24 @@ runner = CliRunner()
 def records(engine: Engine) -> Engine:
     build(engine)
     return engine
+
+
+def tehsildar(engine: Engine) -> Actor:
+    """Tariq Mehmood, tehsildar over both mouzas, signed in."""
+    return officer_actor(engine, TEHSILDAR)
+
+
+def access_rows(engine: Engine) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    with engine.connect() as conn:
+        return [
+            (str(a), str(b), str(c), str(d), dict(e))
+            for a, b, c, d, e in conn.execute(
+                text(
+                    "SELECT actor, action, subject_kind, subject, details FROM access_log"
+                    " ORDER BY id"
+                )
+            )
+        ]
 
 
 def _owners(holding: Any) -> dict[tuple[str, str], Fraction]:
@@ -165,6 +191,77 @@ def test_unknown_subjects_are_clear_errors(records: Engine) -> None:
             person_holdings(conn, "12345", date(2020, 1, 1))
 
 
+# --- reading as an actor: checked, logged, masked ----------------------------------------
+
+
+def test_reads_of_owners_are_checked_and_logged(records: Engine) -> None:
+    reader = tehsildar(records)
+    holding = read_khewat(records, actor=reader, mouza=MOUZA, khewat_no=5, as_of=SALE_DAY)
+    assert _owners(holding)[(KAMRAN, "ownership")] == Fraction(1, 4)
+    person = read_person(records, actor=reader, cnic=ASLAM, as_of=date(2016, 1, 1), unmasked=True)
+    assert person.owned_sarsai == 585 + 720
+    rows = access_rows(records)
+    assert [(a, b, c, d) for a, b, c, d, _ in rows] == [
+        (reader.label, "ror.khewat", "khewat", "1:5"),
+        (reader.label, "ror.person", "party", ASLAM),
+    ]
+    assert rows[0][4] == {"as_of": SALE_DAY.isoformat(), "unmasked": False, "holders": 3}
+    assert rows[1][4]["unmasked"] is True and rows[1][4]["mouzas"] == [1, 2]
+    # an analyst reads owners, masked: not in full
+    analyst = staff_actor(records, "revenue_analyst")
+    read_khewat(records, actor=analyst, mouza=MOUZA, khewat_no=5, as_of=SALE_DAY)
+    with pytest.raises(AccessDenied) as info:
+        read_khewat(records, actor=analyst, mouza=MOUZA, khewat_no=5, as_of=SALE_DAY,
+                    unmasked=True)  # fmt: skip
+    assert info.value.rule == "role"
+    # the patwari of Chak Do sees his own mouza in full, not Kot Test, nor Aslam's whole
+    # holding (which is partly in Kot Test)
+    patwari = officer_actor(records, PATWARI_CHAK)
+    read_khewat(records, actor=patwari, mouza=OTHER_MOUZA, khewat_no=3, as_of=SALE_DAY,
+                unmasked=True)  # fmt: skip
+    for call in (
+        lambda: read_khewat(records, actor=patwari, mouza=MOUZA, khewat_no=5, as_of=SALE_DAY,
+                            unmasked=True),
+        lambda: read_person(records, actor=patwari, cnic=ASLAM, as_of=SALE_DAY, unmasked=True),
+    ):  # fmt: skip
+        with pytest.raises(AccessDenied) as info:
+            call()
+        assert info.value.rule == "jurisdiction" and "Kot Test" in str(info.value)
+    # an auditor reads; a batch service does not read owners at all
+    read_person(records, actor=staff_actor(records, "auditor"), cnic=BUSHRA, as_of=SALE_DAY)
+    with pytest.raises(AccessDenied) as info:
+        read_person(records, actor=service_actor(records, "valuation"), cnic=BUSHRA,
+                    as_of=SALE_DAY)  # fmt: skip
+    assert info.value.rule == "role"
+    logged = [(a, b, d, e["unmasked"]) for a, b, _, d, e in access_rows(records)]
+    assert logged[2:] == [
+        (analyst.label, "ror.khewat", "1:5", False),
+        (patwari.label, "ror.khewat", "2:3", True),
+        (staff_actor(records, "auditor").label, "ror.person", BUSHRA, False),
+    ]  # refused reads are not logged: nothing was read
+
+
+def test_a_read_needs_a_live_session(records: Engine) -> None:
+    reader = tehsildar(records)
+    logout(records, reader.token)
+    with pytest.raises(AuthenticationFailed):
+        read_khewat(records, actor=reader, mouza=MOUZA, khewat_no=5, as_of=SALE_DAY)
+    assert access_rows(records) == []
+
+
+def test_mask_cnics_masks_every_cnic_in_text_and_snapshots(records: Engine) -> None:
+    with records.connect() as conn:
+        snap = khewat_holding(conn, 1, 5, SALE_DAY).snapshot()
+    masked = mask_cnics(snap)
+    leaves = [str(leaf) for leaf in _walk(masked)]
+    for cnic in (ASLAM, BUSHRA, KAMRAN):
+        assert cnic not in json.dumps(masked) and mask_cnic(cnic) in leaves
+    assert mask_cnics(f"sold by {ASLAM} to {KAMRAN}.") == (
+        f"sold by {mask_cnic(ASLAM)} to {mask_cnic(KAMRAN)}."
+    )
+    assert mask_cnics({"n": 3, "x": None}) == {"n": 3, "x": None}
+
+
 def test_snapshots_are_canonical_exact_and_stable(records: Engine) -> None:
     with records.connect() as conn:
         one = khewat_holding(conn, 1, 5, date(2012, 1, 1)).snapshot()
@@ -209,7 +306,7 @@ def test_holdings_are_consistent_on_the_demo(demo_engine: Engine) -> None:
 
 
 def test_jamabandi_is_generated_once_and_reproduced_exactly(records: Engine) -> None:
-    first = generate_jamabandi(records, MOUZA, 2006, actor="test")
+    first = generate_jamabandi(records, MOUZA, 2006, actor=tehsildar(records))
     assert first.outcome == "generated"
     assert first.as_of == date(2006, 7, 1)  # the attestation day
     assert [k["khewat"] for k in first.khewats] == [5]  # Chak Do's khewat is elsewhere
@@ -220,13 +317,13 @@ def test_jamabandi_is_generated_once_and_reproduced_exactly(records: Engine) -> 
     assert first.sha256 == snapshot_hash(first.snapshot)
     assert first.attested_by == "Tariq Mehmood"
 
-    again = generate_jamabandi(records, "17", 2006, actor="test")
+    again = generate_jamabandi(records, "17", 2006, actor=tehsildar(records))
     assert again.outcome == "reproduced"
     assert again.sha256 == first.sha256 and again.snapshot == first.snapshot
     assert "reproduced exactly (sha256 " + first.sha256 in again.summary()
 
     shown = show_jamabandi(records, MOUZA, 2006)
-    assert shown.sha256 == first.sha256 and shown.generated_by == "test"
+    assert shown.sha256 == first.sha256 and shown.generated_by == tehsildar(records).label
     with records.connect() as conn:
         actions = (
             conn.execute(
@@ -238,31 +335,53 @@ def test_jamabandi_is_generated_once_and_reproduced_exactly(records: Engine) -> 
     assert actions == ["jamabandi generated", "jamabandi reproduced"]
 
 
+def test_who_may_generate_a_jamabandi(records: Engine) -> None:
+    with pytest.raises(AccessDenied) as info:
+        generate_jamabandi(records, MOUZA, 2006, actor=staff_actor(records, "revenue_analyst"))
+    assert info.value.rule == "role"
+    with records.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM audit_log WHERE entity = 'jamabandi'")
+            ).scalar_one()
+            == 0
+        )
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM jamabandi WHERE snapshot IS NOT NULL")
+            ).scalar_one()
+            == 0
+        )
+    done = generate_jamabandi(records, MOUZA, 2006, actor=officer_actor(records, PATWARI_CHAK))
+    assert done.generated_by == officer_actor(records, PATWARI_CHAK).label
+
+
 def test_unattested_and_new_years_use_1_october(records: Engine) -> None:
-    unattested = generate_jamabandi(records, MOUZA, 2010, actor="test")
+    unattested = generate_jamabandi(records, MOUZA, 2010, actor=tehsildar(records))
     assert unattested.as_of == date(2010, 10, 1) and unattested.attested_on is None
     shares = {r["party"]: r["share"] for r in unattested.khewats[0]["rights"]}
     assert shares == {ASLAM: "1/4", BUSHRA: "1/2", KAMRAN: "1/4"}  # the sale of 2010-05-01
 
-    new = generate_jamabandi(records, MOUZA, 2018, actor="test")  # no row for 2018 yet
+    new = generate_jamabandi(records, MOUZA, 2018, actor=tehsildar(records))  # no row for 2018 yet
     assert new.as_of == date(2018, 10, 1) and new.outcome == "generated"
     with records.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM jamabandi")).scalar_one() == 4
 
     with pytest.raises(RecordsError, match="after today"):
-        generate_jamabandi(records, MOUZA, date.today().year + 1, actor="test")
+        generate_jamabandi(records, MOUZA, date.today().year + 1, actor=tehsildar(records))
     with pytest.raises(NotFound, match="has not been generated"):
         show_jamabandi(records, MOUZA, 2014)
 
 
 def _refused(engine: Engine, sql: str) -> str:
+    """What the database answers ``sql`` with (the application's role unless given)."""
     with pytest.raises(DBAPIError) as info, engine.begin() as conn:
         conn.execute(text(sql))
     return str(info.value.orig)
 
 
 def test_the_database_keeps_a_generated_jamabandi_immutable(records: Engine) -> None:
-    generate_jamabandi(records, MOUZA, 2010, actor="test")
+    generate_jamabandi(records, MOUZA, 2010, actor=tehsildar(records))
     where = " WHERE mouza_id = 1 AND year = 2010"
     assert "immutable" in _refused(records, "UPDATE jamabandi SET snapshot = '{}'" + where)
     assert "immutable" in _refused(
@@ -271,7 +390,8 @@ def test_the_database_keeps_a_generated_jamabandi_immutable(records: Engine) -> 
     assert "immutable" in _refused(records, "UPDATE jamabandi SET as_of = '2010-01-01'" + where)
     assert "immutable" in _refused(records, "UPDATE jamabandi SET year = 2011" + where)
     assert "immutable" in _refused(records, "DELETE FROM jamabandi" + where)
-    assert "TRUNCATE refused" in _refused(records, "TRUNCATE jamabandi CASCADE")
+    assert "permission denied" in _refused(records, "TRUNCATE jamabandi CASCADE")
+    assert "TRUNCATE refused" in _refused(owner_engine(records), "TRUNCATE jamabandi CASCADE")
     # attesting it later is allowed, and does not move its date
     with records.begin() as conn:
         conn.execute(
@@ -279,7 +399,7 @@ def test_the_database_keeps_a_generated_jamabandi_immutable(records: Engine) -> 
         )
         # a jamabandi not generated can still be removed
         conn.execute(text("DELETE FROM jamabandi WHERE mouza_id = 1 AND year = 2014"))
-    again = generate_jamabandi(records, MOUZA, 2010, actor="test")
+    again = generate_jamabandi(records, MOUZA, 2010, actor=tehsildar(records))
     assert again.outcome == "reproduced" and again.as_of == date(2010, 10, 1)
     assert again.attested_on == date(2010, 8, 1)
     # snapshot columns come all together or not at all
@@ -290,10 +410,10 @@ def test_the_database_keeps_a_generated_jamabandi_immutable(records: Engine) -> 
 
 
 def test_a_retroactive_change_is_detected_and_nothing_overwritten(records: Engine) -> None:
-    stored = generate_jamabandi(records, MOUZA, 2006, actor="test")
+    stored = generate_jamabandi(records, MOUZA, 2006, actor=tehsildar(records))
     backdate_sale(records)
     with pytest.raises(JamabandiChanged) as info:
-        generate_jamabandi(records, MOUZA, 2006, actor="test")
+        generate_jamabandi(records, MOUZA, 2006, actor=tehsildar(records))
     assert info.value.differences == ["khewat 5: rights differ"]
     assert "changed retroactively" in str(info.value)
     assert stored.sha256 in str(info.value)
@@ -302,8 +422,8 @@ def test_a_retroactive_change_is_detected_and_nothing_overwritten(records: Engin
 
 
 def test_a_stored_snapshot_altered_behind_the_triggers_is_caught(records: Engine) -> None:
-    generate_jamabandi(records, MOUZA, 2006, actor="test")
-    with records.begin() as conn:  # a superuser bypassing the trigger
+    generate_jamabandi(records, MOUZA, 2006, actor=tehsildar(records))
+    with superuser_engine(records).begin() as conn:  # a superuser bypassing the trigger
         conn.execute(text("ALTER TABLE jamabandi DISABLE TRIGGER jamabandi_snapshot_immutable"))
         conn.execute(
             text(
@@ -315,35 +435,35 @@ def test_a_stored_snapshot_altered_behind_the_triggers_is_caught(records: Engine
     with pytest.raises(SnapshotTampered, match="altered outside landgov"):
         show_jamabandi(records, MOUZA, 2006)
     with pytest.raises(SnapshotTampered):
-        generate_jamabandi(records, MOUZA, 2006, actor="test")
+        generate_jamabandi(records, MOUZA, 2006, actor=tehsildar(records))
 
 
-def test_demo_jamabandi_rows_get_their_snapshot_on_first_generation(
-    demo_engine: Engine, settings: Settings
-) -> None:
-    with demo_copy(demo_engine, settings, f"{demo_engine.url.database}_jamabandi") as copy:
-        with copy.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT m.name, j.year, j.attested_on FROM jamabandi j"
-                    " JOIN mouza m ON m.id = j.mouza_id WHERE j.year = 2018 ORDER BY m.id LIMIT 1"
-                )
-            ).one()
-        first = generate_jamabandi(copy, row.name, 2018, actor="test")
-        assert first.outcome == "generated"
-        assert first.as_of == (row.attested_on or date(2018, 10, 1))
-        assert len(first.khewats) > 100
-        again = generate_jamabandi(copy, row.name, 2018, actor="test")
-        assert again.outcome == "reproduced" and again.sha256 == first.sha256
+def test_demo_jamabandi_rows_get_their_snapshot_on_first_generation(demo_copy: Engine) -> None:
+    copy = demo_copy
+    with copy.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT m.name, j.year, j.attested_on FROM jamabandi j"
+                " JOIN mouza m ON m.id = j.mouza_id WHERE j.year = 2018 ORDER BY m.id LIMIT 1"
+            )
+        ).one()
+    demo = service_actor(copy, "demo")
+    first = generate_jamabandi(copy, row.name, 2018, actor=demo)
+    assert first.outcome == "generated" and first.generated_by == "service:demo"
+    assert first.as_of == (row.attested_on or date(2018, 10, 1))
+    assert len(first.khewats) > 100
+    again = generate_jamabandi(copy, row.name, 2018, actor=demo)
+    assert again.outcome == "reproduced" and again.sha256 == first.sha256
 
 
 # --- CLI -----------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def on_records(records: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", records.url.render_as_string(hide_password=False))
-    engine_module._engine_for.cache_clear()
+def on_records(records: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
+    """The CLI on the records, signed in as the tehsildar (session file in tmp_path)."""
+    point_cli_at(records, monkeypatch, tmp_path)
+    sign_in(records, TEHSILDAR)
     return records
 
 
@@ -354,20 +474,40 @@ def test_cli_ror_and_jamabandi(on_records: Engine) -> None:
     assert result.exit_code == 0, result.output
     assert "1/4" in result.output and "sums to 1" in result.output
     assert "Kamran Aslam s/o Muhammad Aslam" in result.output
+    assert KAMRAN not in result.output and mask_cnic(KAMRAN) in result.output
 
     result = runner.invoke(
         app, ["ror", "khewat", "--mouza", "17", "--khewat", "5", "--as-of", "2012-01-01", "--json"]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["ownership_total"] == "1/1" and len(data["sha256"]) == 64
+    assert data["ownership_total"] == "1/1" and data["sha256"] is None  # masked: no hash
+    assert {r["party"] for r in data["rights"]} == {mask_cnic(c) for c in (ASLAM, BUSHRA, KAMRAN)}
+    result = runner.invoke(
+        app,
+        ["ror", "khewat", "--mouza", "17", "--khewat", "5", "--as-of", "2012-01-01", "--json",
+         "--unmasked"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert KAMRAN in {r["party"] for r in data["rights"]} and len(data["sha256"]) == 64
 
     result = runner.invoke(app, ["ror", "person", "--cnic", ASLAM, "--as-of", "2016-01-01"])
     assert result.exit_code == 0, result.output
     assert "Chak Do" in result.output and "Kot Test" in result.output
-    assert "owned area 7-5-0" in result.output
+    assert "owned area 7-5-0" in result.output and ASLAM not in result.output
     result = runner.invoke(app, ["ror", "person", "--cnic", ASLAM, "--json"])
+    assert json.loads(result.output)["person"]["party"] == mask_cnic(ASLAM)
+    result = runner.invoke(app, ["ror", "person", "--cnic", ASLAM, "--json", "--unmasked"])
     assert json.loads(result.output)["person"]["party"] == ASLAM
+    assert [(b, d, e["unmasked"]) for _, b, _, d, e in access_rows(on_records)] == [
+        ("ror.khewat", "1:5", False),
+        ("ror.khewat", "1:5", False),
+        ("ror.khewat", "1:5", True),
+        ("ror.person", ASLAM, False),
+        ("ror.person", ASLAM, False),
+        ("ror.person", ASLAM, True),
+    ]
 
     result = runner.invoke(app, ["jamabandi", "generate", "--mouza", MOUZA, "--year", "2006"])
     assert result.exit_code == 0, result.output
@@ -376,9 +516,11 @@ def test_cli_ror_and_jamabandi(on_records: Engine) -> None:
     assert result.exit_code == 0 and "reproduced exactly" in result.output
     result = runner.invoke(app, ["jamabandi", "show", "--mouza", MOUZA, "--year", "2006"])
     assert result.exit_code == 0 and "attested by Tariq Mehmood" in result.output
+    assert f"by {tehsildar(on_records).label}" in result.output
     result = runner.invoke(app, ["jamabandi", "show", "--mouza", MOUZA, "--year", "2006", "--json"])
     shown = json.loads(result.output)
     assert shown["as_of"] == "2006-07-01" and shown["snapshot"]["khewats"][0]["khewat"] == 5
+    assert ASLAM not in result.output
 
     backdate_sale(on_records)
     result = runner.invoke(app, ["jamabandi", "generate", "--mouza", MOUZA, "--year", "2006"])
@@ -400,3 +542,33 @@ def test_cli_errors_are_clean(on_records: Engine) -> None:
         assert message in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["ror", "person", "--cnic", ASLAM, "--as-of", "2020-13-01"])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_cli_reads_and_generates_only_for_a_signed_in_person(
+    on_records: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from landgov.cli._shell import save_session
+
+    monkeypatch.setenv("LANDGOV_SESSION_FILE", str(tmp_path / "nobody.json"))
+    for args in (
+        ["ror", "khewat", "--mouza", MOUZA, "--khewat", "5"],
+        ["ror", "person", "--cnic", ASLAM],
+        ["jamabandi", "generate", "--mouza", MOUZA, "--year", "2006"],
+        ["jamabandi", "show", "--mouza", MOUZA, "--year", "2006"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "not signed in" in result.output and "Traceback" not in result.output
+    # the patwari of Chak Do may not see Kot Test's CNICs in full
+    patwari = officer_actor(on_records, PATWARI_CHAK)
+    save_session(patwari.token, patwari.username)
+    result = runner.invoke(app, ["ror", "khewat", "--mouza", MOUZA, "--khewat", "5", "--unmasked"])
+    assert result.exit_code == 1 and "refused by rule jurisdiction" in result.output
+    assert access_rows(on_records) == []
+    with on_records.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM audit_log WHERE entity = 'jamabandi'")
+            ).scalar_one()
+            == 0
+        )

@@ -1,4 +1,10 @@
-"""The hash-chained audit log: chaining, concurrency, tamper detection, the backfill."""
+"""The hash-chained audit log: chaining, concurrency, tamper detection, the backfill.
+
+``engine`` is the application role: it may append rows, never change them (the grants);
+the owner, who may, is still refused by the append-only trigger; tampering below is done
+as the owner with the table's triggers switched off, as only the owner or a superuser
+could.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from security_support import owner_engine
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -17,6 +24,13 @@ from sqlalchemy.exc import DBAPIError
 from landgov.storage import audit, migrate
 
 ZEROS = "0" * 64
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checkpoint file and signing key of this test only (none written: chain checks)."""
+    monkeypatch.setenv("LANDGOV_AUDIT_CHECKPOINTS", str(tmp_path / "audit" / "checkpoints.jsonl"))
+    monkeypatch.setenv("LANDGOV_AUDIT_KEY", str(tmp_path / "secrets" / "audit-signing.key"))
 
 
 def _append_many(engine: Engine, n: int, entity: str = "mouza") -> None:
@@ -41,7 +55,7 @@ def _chain(engine: Engine) -> list[tuple[int, str, str]]:
 @contextmanager
 def tampering(engine: Engine) -> Iterator[Connection]:
     """As the table's owner: user triggers off (append-only and chaining), then on again."""
-    with engine.begin() as conn:
+    with owner_engine(engine).begin() as conn:
         conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         yield conn
         conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
@@ -174,7 +188,7 @@ def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
     assert report.rows == total
 
 
-def test_update_delete_truncate_are_refused(engine: Engine) -> None:
+def test_the_application_role_may_not_update_delete_or_truncate(engine: Engine) -> None:
     _append_many(engine, 3)
     for sql in (
         "UPDATE audit_log SET details = '{}' WHERE seq = 2",
@@ -182,7 +196,23 @@ def test_update_delete_truncate_are_refused(engine: Engine) -> None:
         "DELETE FROM audit_log WHERE seq = 3",
         "TRUNCATE audit_log",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        with pytest.raises(DBAPIError) as info, engine.begin() as conn:
+            conn.execute(text(sql))
+        assert getattr(info.value.orig, "sqlstate", None) == "42501", sql  # no privilege
+        assert "permission denied for table audit_log" in str(info.value.orig)
+    assert len(_chain(engine)) == 3 and audit.verify(engine).ok
+
+
+def test_the_owner_is_refused_by_the_append_only_trigger(engine: Engine) -> None:
+    _append_many(engine, 3)
+    owner = owner_engine(engine)
+    for sql in (
+        "UPDATE audit_log SET details = '{}' WHERE seq = 2",
+        "UPDATE audit_log SET row_hash = prev_hash",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "TRUNCATE audit_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), owner.begin() as conn:
             conn.execute(text(sql))
     assert len(_chain(engine)) == 3 and audit.verify(engine).ok
 
@@ -207,7 +237,7 @@ def test_changed_details_are_reported_as_tampered(ten: Engine) -> None:
     assert (report.rows, report.last_seq) == (5, 4)
     assert "seq 5" in report.summary() and "tampered" in report.summary()
     # the database refuses changes again once the triggers are back
-    with pytest.raises(DBAPIError, match="append-only"), ten.begin() as conn:
+    with pytest.raises(DBAPIError, match="append-only"), owner_engine(ten).begin() as conn:
         conn.execute(text("UPDATE audit_log SET details = '{}' WHERE seq = 5"))
 
 

@@ -1,4 +1,8 @@
-"""Constraints that do real work: the database refuses what the domain forbids."""
+"""Constraints that do real work: the database refuses what the domain forbids.
+
+Rows are written as the application role with the demo service bound (the one actor
+row-level security lets write in every mouza), as the demo loader writes them.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 import pytest
+from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from landgov.domain import records
+from landgov.security import bind
 
 SQUARE = "MULTIPOLYGON(((73.98 31.71,73.981 31.71,73.981 31.711,73.98 31.711,73.98 31.71)))"
 BOWTIE = "MULTIPOLYGON(((73.98 31.71,73.981 31.711,73.981 31.71,73.98 31.711,73.98 31.71)))"
@@ -20,7 +26,9 @@ BOWTIE = "MULTIPOLYGON(((73.98 31.71,73.981 31.711,73.981 31.71,73.98 31.711,73.
 @pytest.fixture
 def conn(engine: Engine) -> Iterator[Connection]:
     """A connection with one mouza, khewat and person, inside a rolled-back transaction."""
+    actor = service_actor(engine, "demo")
     with engine.connect() as c:
+        bind(c, actor)
         c.execute(
             text(
                 "INSERT INTO admin_unit (id, level, name) VALUES (1, 'province', 'Punjab');"
@@ -140,9 +148,11 @@ def test_khewat_khasra_cannot_cross_mouzas(conn: Connection) -> None:
 
 def test_audit_log_is_append_only(conn: Connection) -> None:
     conn.execute(text("INSERT INTO audit_log (actor, action, entity) VALUES ('t', 'x', 'y')"))
-    assert "append-only" in refused(conn, "UPDATE audit_log SET actor = 'evil'")
-    assert "append-only" in refused(conn, "DELETE FROM audit_log")
-    assert "append-only" in refused(conn, "TRUNCATE audit_log")
+    # the application role holds no UPDATE, DELETE or TRUNCATE on the log at all (the
+    # owner's refusal by the append-only trigger: tests/storage/test_audit.py)
+    assert "permission denied" in refused(conn, "UPDATE audit_log SET actor = 'evil'")
+    assert "permission denied" in refused(conn, "DELETE FROM audit_log")
+    assert "permission denied" in refused(conn, "TRUNCATE audit_log")
 
 
 ENUM_COLUMNS: list[tuple[str, str, type[StrEnum]]] = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from security_support import owner_engine
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from landgov.errors import MigrationError
 from landgov.storage import migrate
@@ -16,7 +18,17 @@ def test_template_is_fully_migrated(engine: Engine) -> None:
     versions = migrate.applied(engine)
     assert sorted(versions) == [m.version for m in migrate.discover()]
     assert migrate.pending(engine) == []
-    assert migrate.migrate(engine) == []  # a second run applies nothing
+    assert migrate.migrate(owner_engine(engine)) == []  # a second run applies nothing
+
+
+def test_only_the_owner_migrates(engine: Engine) -> None:
+    """The application role can read which migrations ran, but not record or run one."""
+    with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO schema_migration (version, name, checksum) VALUES (999, 'x', 'y')")
+        )
+    with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t_app (id int)"))
 
 
 def test_schema_has_the_record_entities(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -41,11 +42,11 @@ def trained(
 ) -> Iterator[tuple[Engine, AppraisalSet]]:
     """A demo copy with DC rates and one trained set of models (shared by the module:
     tests only read it, or write what they remove)."""
-    from tests.conftest import _copy_demo, _drop
+    from database_support import _copy_demo, _drop
 
     eng = _copy_demo(settings, demo_engine)
-    load_dc_rates(eng, demo_dir / "dc_rates.csv")
-    yield eng, train(eng, AS_OF)
+    load_dc_rates(eng, demo_dir / "dc_rates.csv", actor=service_actor(eng, "demo"))
+    yield eng, train(eng, AS_OF, actor=service_actor(eng, "valuation"))
     eng.dispose()
     _drop(settings, str(eng.url.database))
 
@@ -165,7 +166,7 @@ def test_models_beat_the_dc_table_out_of_fold(trained: tuple[Engine, AppraisalSe
 
 def test_training_again_finds_the_stored_set(trained: tuple[Engine, AppraisalSet]) -> None:
     eng, aset = trained
-    again = train(eng, AS_OF)
+    again = train(eng, AS_OF, actor=service_actor(eng, "valuation"))
     assert again.reused and again.fingerprint == aset.fingerprint
     assert {c: m.id for c, m in again.models.items()} == {c: m.id for c, m in aset.models.items()}
     assert again.models["nehri"].booster_text == aset.models["nehri"].booster_text
@@ -242,8 +243,8 @@ def test_model_roll_uses_models_and_keeps_dc_for_the_rest(
     trained: tuple[Engine, AppraisalSet],
 ) -> None:
     eng, aset = trained
-    statutory = run_roll(eng, AS_OF)
-    roll = run_roll(eng, AS_OF, method="model")
+    statutory = run_roll(eng, AS_OF, actor=service_actor(eng, "valuation"))
+    roll = run_roll(eng, AS_OF, method="model", actor=service_actor(eng, "valuation"))
     assert roll.method == "model" and roll.fingerprint != statutory.fingerprint
     by = roll.summary["valued_by"]
     assert by["model"] > 1500 and by["statutory"] > 0 and roll.unvalued == 0
@@ -276,7 +277,7 @@ def test_model_roll_uses_models_and_keeps_dc_for_the_rest(
             explain_roll_value(conn, banjar)
         with pytest.raises(AppraisalError, match="the roll is statutory"):
             explain_roll_value(conn, kid, statutory.id)
-    assert run_roll(eng, AS_OF, method="model").reused
+    assert run_roll(eng, AS_OF, method="model", actor=service_actor(eng, "valuation")).reused
 
 
 def test_under_declared_against_the_model(
@@ -319,19 +320,18 @@ def test_cli_train_run_explain(
 ) -> None:
     import json
 
+    from cli_support import use_database
     from typer.testing import CliRunner
 
     from landgov.cli.main import app
     from landgov.storage import engine as engine_module
 
     eng, aset = trained
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", eng.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
-    engine_module._engine_for.cache_clear()
+    use_database(eng, tmp_path, monkeypatch, services=("valuation",))
     try:
         res = CliRunner().invoke(app, ["valuation", "train", "--as-of", "2026-11-15", "--json"])
         assert res.exit_code == 0, res.output
-        data = json.loads(res.output)
+        data = json.loads(res.stdout)
         assert data["reused"] and data["fingerprint"] == aset.fingerprint
         assert data["models"]["nehri"]["ratio_study"]["n"] == aset.models["nehri"].n_sales
         text_out = CliRunner().invoke(app, ["valuation", "train", "--as-of", "2026-11-15"])
@@ -341,7 +341,7 @@ def test_cli_train_run_explain(
             app, ["valuation", "run", "--as-of", "2026-11-15", "--method", "model", "--json"]
         )
         assert res.exit_code == 0, res.output
-        roll = json.loads(res.output)
+        roll = json.loads(res.stdout)
         assert roll["method"] == "model" and roll["summary"]["valued_by"]["model"] > 0
         with eng.connect() as conn:
             mouza, number = conn.execute(
@@ -355,7 +355,7 @@ def test_cli_train_run_explain(
         args = ["valuation", "explain", "--mouza", mouza, "--khasra", number]
         res = CliRunner().invoke(app, [*args, "--json"])
         assert res.exit_code == 0, res.output
-        ex = json.loads(res.output)
+        ex = json.loads(res.stdout)
         assert ex["roll"] == roll["roll"] and abs(ex["value_rs"] - ex["roll_value_rs"]) <= 100
         factors = math.prod(c["factor"] for c in ex["contributions"])
         assert ex["base_rs_per_acre"] * factors == pytest.approx(ex["rs_per_acre"], rel=1e-3)
@@ -374,4 +374,4 @@ def test_cli_train_run_explain(
 
 def test_training_without_sales_says_so(engine: Engine) -> None:
     with pytest.raises(AppraisalError, match="no validated sales"):
-        train(engine, AS_OF)
+        train(engine, AS_OF, actor=service_actor(engine, "valuation"))

@@ -8,10 +8,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from security_support import service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from landgov.errors import ImportRejected, NoRateInForce, RowProblem
+from landgov.errors import AccessDenied, ImportRejected, NoRateInForce, RowProblem
 from landgov.valuation.rates import (
     dc_rate_on,
     load_dc_rates,
@@ -49,7 +50,7 @@ def test_fbr_bad_rows_name_row_and_field_and_store_nothing(engine: Engine, tmp_p
         "Lahore,Model Town,residential,20000,2024-13-01,,SRO 1\n",
     )
     with pytest.raises(ImportRejected) as info:
-        load_fbr_values(engine, path)
+        load_fbr_values(engine, path, actor=service_actor(engine, "demo"))
     problems = info.value.problems
     assert [(p.row, p.field) for p in problems] == [
         (2, "category"), (3, "rs_per_sq_yd"), (4, "valid_from"),
@@ -65,7 +66,7 @@ def test_overlapping_periods_refused(engine: Engine, tmp_path: Path) -> None:
         "Lahore,DHA,residential,25000,2024-07-01,2025-07-01\n"
         "Lahore,DHA,residential,28000,2025-07-01,\n",
     )
-    assert load_fbr_values(engine, ok).rows == 2
+    assert load_fbr_values(engine, ok, actor=service_actor(engine, "demo")).rows == 2
     clash = write(
         tmp_path,
         "city,locality,category,rs_per_sq_yd,valid_from\n"
@@ -73,7 +74,7 @@ def test_overlapping_periods_refused(engine: Engine, tmp_path: Path) -> None:
         "lahore, dha ,residential,26000,2025-01-01\n",
     )
     with pytest.raises(ImportRejected) as info:
-        load_fbr_values(engine, clash)
+        load_fbr_values(engine, clash, actor=service_actor(engine, "demo"))
     (problem,) = info.value.problems
     assert (problem.row, problem.field) == (2, "valid_from")
     assert "overlaps" in problem.reason
@@ -89,7 +90,7 @@ def test_overlap_within_one_file_refused(engine: Engine, tmp_path: Path) -> None
     )
     before = count(engine, "tax_rule")
     with pytest.raises(ImportRejected) as info:
-        load_tax_rules(engine, path)
+        load_tax_rules(engine, path, actor=service_actor(engine, "demo"))
     assert [(p.row, p.field) for p in info.value.problems] == [(2, "valid_from")]
     assert count(engine, "tax_rule") == before
 
@@ -102,8 +103,9 @@ def test_tax_rules_load_and_are_audited(engine: Engine, tmp_path: Path) -> None:
         "236K,federal,,1.5,taxable_value,buyer,2024-07-01,50000000,,typo\n"
         "cvt,district,Lahore,0.02,taxable_value,buyer,2024-07-01,,,x\n",
     )
+    seeded = count(engine, "tax_rule")
     with pytest.raises(ImportRejected) as info:
-        load_tax_rules(engine, path)
+        load_tax_rules(engine, path, actor=service_actor(engine, "demo"))
     assert info.value.problems == [
         RowProblem(2, "rate", "1.5 is not a fraction in 0-1 (write 0.015 or 1.5% for 1.5 %)"),
         RowProblem(3, "area", "no single district named 'Lahore'"),
@@ -112,23 +114,31 @@ def test_tax_rules_load_and_are_audited(engine: Engine, tmp_path: Path) -> None:
         "code,level,rate,base,payer,valid_from,valid_to,upper_rs\n"
         "236K,federal,3%,taxable_value,buyer,2024-07-01,2025-07-01,50000000\n"
     )
-    report = load_tax_rules(engine, path, actor="tester")
+    with pytest.raises(AccessDenied, match="may not load rate tables"):  # an analyst may not
+        load_tax_rules(engine, path, actor=staff_actor(engine, "revenue_analyst"))
+    assert count(engine, "tax_rule") == seeded
+    admin = staff_actor(engine, "administrator")
+    report = load_tax_rules(engine, path, actor=admin)
     assert report.rows == 1
     with engine.connect() as conn:
         rate = conn.execute(text("SELECT rate FROM tax_rule WHERE upper_rs = 50000000 AND "
                                  "valid_to = '2025-07-01'")).scalar_one()  # fmt: skip
-        action = conn.execute(
-            text("SELECT action FROM audit_log WHERE seq = :s"), {"s": report.audit_seq}
-        ).scalar_one()
+        action, actor = conn.execute(
+            text("SELECT action, actor FROM audit_log WHERE seq = :s"), {"s": report.audit_seq}
+        ).one()
     assert rate == Decimal("0.03")
-    assert action == "load_tax_rules"
+    assert action == "load_tax_rules" and actor == admin.label
 
 
 def test_missing_file_and_empty_file_rejected(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ImportRejected):
-        load_fbr_values(engine, tmp_path / "nope.csv")
+        load_fbr_values(engine, tmp_path / "nope.csv", actor=service_actor(engine, "demo"))
     with pytest.raises(ImportRejected, match="no data rows"):
-        load_fbr_values(engine, write(tmp_path, "city,locality,category,rs_per_sq_yd,valid_from\n"))
+        load_fbr_values(
+            engine,
+            write(tmp_path, "city,locality,category,rs_per_sq_yd,valid_from\n"),
+            actor=service_actor(engine, "demo"),
+        )
 
 
 def test_dc_rates_mouza_row_wins_over_district(demo_copy: Engine, tmp_path: Path) -> None:
@@ -138,7 +148,7 @@ def test_dc_rates_mouza_row_wins_over_district(demo_copy: Engine, tmp_path: Path
         ",district,Sheikhupura,nehri,1440000,acre,2020-01-01,\n"
         "Kot Pindi Das,,,nehri,100,marla,2020-01-01,2021-01-01\n",
     )
-    assert load_dc_rates(demo_copy, path).rows == 2
+    assert load_dc_rates(demo_copy, path, actor=service_actor(demo_copy, "demo")).rows == 2
     with demo_copy.connect() as conn:
         assert conn.execute(text("SELECT name FROM mouza WHERE id = 1")).scalar() == "Kot Pindi Das"
         own = dc_rate_on(conn, 1, "nehri", date(2020, 6, 1))
@@ -169,6 +179,7 @@ def test_urban_property_tax_from_the_rental_table(
 ) -> None:
     import json
 
+    from cli_support import use_database
     from typer.testing import CliRunner
 
     from landgov.cli.main import app
@@ -180,7 +191,7 @@ def test_urban_property_tax_from_the_rental_table(
         "city,locality,category,rs_per_sq_ft_per_year,valid_from,valid_to,notification\n"
         "Lahore,Gulberg,residential,36.50,2025-07-01,,PVT 2025 (demo)\n"
     ))  # fmt: skip
-    load_rental_values(engine, path)
+    load_rental_values(engine, path, actor=service_actor(engine, "demo"))
     with engine.connect() as conn:
         result = urban_property_tax(
             conn, province="Punjab", city="lahore", locality="Gulberg", category="residential",
@@ -195,9 +206,7 @@ def test_urban_property_tax_from_the_rental_table(
     assert [t.code for t in result.taxes] == ["property_tax"]
     assert result.total_rs == 4_106  # 5 % (seeded Punjab rule), rounded half up
 
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
-    engine_module._engine_for.cache_clear()
+    use_database(engine, tmp_path, monkeypatch)  # a read: no session, no service key
     try:
         args = ["tax", "property", "--city", "Lahore", "--locality", "Gulberg",
                 "--area-sq-ft", "2250", "--on", "2026-01-01"]  # fmt: skip

@@ -11,9 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_support import service_key, use_database
+from security_support import service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from landgov.security import Actor
 from landgov.valuation.rates import load_dc_rates, statutory_value
 from landgov.valuation.roll import current_roll, run_roll, value_chunk
 
@@ -23,8 +26,12 @@ AUDIT_LOCK = 441295057  # the audit chain's advisory lock (sql/005): taken at pu
 
 @pytest.fixture
 def rated(demo_copy: Engine, demo_dir: Path) -> Engine:
-    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=service_actor(demo_copy, "demo"))
     return demo_copy
+
+
+def _valuer(engine: Engine) -> Actor:
+    return service_actor(engine, "valuation")
 
 
 def _visible(engine: Engine) -> list[tuple[int, int, int]]:
@@ -36,7 +43,7 @@ def _visible(engine: Engine) -> list[tuple[int, int, int]]:
 
 
 def test_roll_values_every_live_parcel_at_its_statutory_value(rated: Engine) -> None:
-    roll = run_roll(rated, AS_OF)
+    roll = run_roll(rated, AS_OF, actor=_valuer(rated))
     assert not roll.reused and roll.unvalued == 0
     with rated.connect() as conn:
         live = conn.execute(text(
@@ -54,10 +61,12 @@ def test_roll_values_every_live_parcel_at_its_statutory_value(rated: Engine) -> 
 
 
 def test_same_inputs_same_roll_new_inputs_new_version(rated: Engine) -> None:
-    first = run_roll(rated, AS_OF)
-    again = run_roll(rated, AS_OF)
+    first = run_roll(rated, AS_OF, actor=_valuer(rated))
+    again = run_roll(rated, AS_OF, actor=_valuer(rated))
     assert again.reused and (again.id, again.fingerprint) == (first.id, first.fingerprint)
-    later = run_roll(rated, date(2026, 11, 20))  # same parcels and rates, another date
+    later = run_roll(
+        rated, date(2026, 11, 20), actor=_valuer(rated)
+    )  # same parcels and rates, another date
     assert later.id != first.id and later.fingerprint != first.fingerprint
     with rated.begin() as conn:  # a new notification for nehri from 2026-11-18
         conn.execute(
@@ -70,7 +79,7 @@ def test_same_inputs_same_roll_new_inputs_new_version(rated: Engine) -> None:
             "INSERT INTO dc_rate (admin_unit_id, land_class, rs_per_unit, unit, valid_from)"
             " SELECT admin_unit_id, land_class, rs_per_unit * 2, unit, '2026-11-18'"
             " FROM dc_rate WHERE land_class = 'nehri' AND valid_to = '2026-11-18'"))  # fmt: skip
-    dearer = run_roll(rated, date(2026, 11, 20))
+    dearer = run_roll(rated, date(2026, 11, 20), actor=_valuer(rated))
     assert not dearer.reused and dearer.total_value_rs > later.total_value_rs
     with rated.connect() as conn:
         current = current_roll(conn)
@@ -84,9 +93,25 @@ def test_parcels_without_a_rate_are_counted_not_guessed(rated: Engine) -> None:
             "SELECT count(*) FROM khasra WHERE land_class = 'forest'"
             " AND (created_on IS NULL OR created_on <= :d)"
             " AND (retired_on IS NULL OR retired_on > :d)"), {"d": AS_OF}).scalar_one()  # fmt: skip
-    roll = run_roll(rated, AS_OF)
+    roll = run_roll(rated, AS_OF, actor=_valuer(rated))
     assert forests > 0 and roll.unvalued == forests
     assert sum(roll.summary["no_rate_in_force"].values()) == forests
+
+
+def test_only_who_may_run_valuations_publishes_a_roll(rated: Engine) -> None:
+    from landgov.errors import AccessDenied
+
+    before = _visible(rated)
+    with pytest.raises(AccessDenied, match="may not train models and run rolls"):
+        run_roll(rated, AS_OF, actor=staff_actor(rated, "auditor"))
+    assert _visible(rated) == before
+    analyst = staff_actor(rated, "revenue_analyst")  # an analyst may: the roll names him
+    roll = run_roll(rated, AS_OF, actor=analyst)
+    with rated.connect() as conn:
+        actor = conn.execute(text(
+            "SELECT actor FROM audit_log WHERE action = 'publish valuation roll'"
+            " AND entity_id = :r"), {"r": str(roll.id)}).scalar_one()  # fmt: skip
+    assert actor == analyst.label == f"user:{analyst.username}"
 
 
 def test_value_chunk_is_exact() -> None:
@@ -103,13 +128,15 @@ def test_kill_9_during_publication_leaves_no_partial_roll(rated: Engine) -> None
     url = rated.url.render_as_string(hide_password=False)
     code = (
         "import sys; from datetime import date; from sqlalchemy import create_engine;"
-        "from landgov.valuation.roll import run_roll;"
-        f"run_roll(create_engine(sys.argv[1]), date({AS_OF.year}, {AS_OF.month}, {AS_OF.day}))"
+        "from landgov.security import service_login; from landgov.valuation.roll import run_roll;"
+        "e = create_engine(sys.argv[1]); actor = service_login(e, 'valuation', sys.argv[2]);"
+        f"run_roll(e, date({AS_OF.year}, {AS_OF.month}, {AS_OF.day}), actor=actor)"
     )
     holder = rated.connect()
     trans = holder.begin()
     holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
-    proc = subprocess.Popen([sys.executable, "-c", code, url], env=os.environ.copy())
+    key = service_key(rated, "valuation")
+    proc = subprocess.Popen([sys.executable, "-c", code, url, key], env=os.environ.copy())
     try:
         deadline = time.monotonic() + 120
         blocked = False
@@ -143,7 +170,7 @@ def test_kill_9_during_publication_leaves_no_partial_roll(rated: Engine) -> None
             break
         time.sleep(0.1)
     assert _visible(rated) == before
-    roll = run_roll(rated, AS_OF)
+    roll = run_roll(rated, AS_OF, actor=_valuer(rated))
     assert not roll.reused and _visible(rated) == [*before, (roll.id, roll.parcels, roll.parcels)]
 
 
@@ -155,12 +182,18 @@ def test_cli_run(rated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     from landgov.cli.main import app
     from landgov.storage import engine as engine_module
 
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", rated.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LANDGOV_HOME", str(tmp_path))
-    engine_module._engine_for.cache_clear()
+    use_database(rated, tmp_path, monkeypatch)  # no service key, nobody signed in
+    refused = CliRunner().invoke(app, ["valuation", "run", "--as-of", "2026-11-15"])
+    assert refused.exit_code == 1 and "runs as the 'valuation' service" in refused.output
+    use_database(rated, tmp_path, monkeypatch, services=("valuation",))
     first = CliRunner().invoke(app, ["valuation", "run", "--as-of", "2026-11-15", "--json"])
     assert first.exit_code == 0, first.output
-    data = json.loads(first.output)
+    data = json.loads(first.stdout)
+    with rated.connect() as conn:
+        actors = conn.execute(text(
+            "SELECT actor FROM audit_log WHERE action = 'publish valuation roll'"
+            " AND entity_id = :r"), {"r": str(data["roll"])}).scalars().all()  # fmt: skip
+    assert actors == ["service:valuation"]
     again = CliRunner().invoke(app, ["valuation", "run", "--as-of", "2026-11-15"])
     assert again.exit_code == 0 and "already published" in again.output
     assert data["parcels"] > 2000 and not data["reused"]

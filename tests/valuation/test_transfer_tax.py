@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import sign_in, use_database
+from security_support import service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -22,14 +24,13 @@ runner = CliRunner()
 
 @pytest.fixture
 def rated(demo_copy: Engine, demo_dir: Path) -> Engine:
-    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv")
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=service_actor(demo_copy, "demo"))
     return demo_copy
 
 
 @pytest.fixture
-def on_db(rated: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("LANDGOV_DATABASE_URL", rated.url.render_as_string(hide_password=False))
-    engine_module._engine_for.cache_clear()
+def on_db(rated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    use_database(rated, tmp_path, monkeypatch, services=("demo",))
     yield rated
     engine_module._engine_for.cache_clear()
 
@@ -84,7 +85,7 @@ def test_under_declared_sales_and_revenue_at_stake(rated: Engine, tmp_path: Path
         "code,level,area,rate,base,payer,valid_from,source\n"
         "stamp_duty,district,Sheikhupura,1%,taxable_value,buyer,2002-01-01,test\n"
     )
-    load_tax_rules(rated, path)
+    load_tax_rules(rated, path, actor=service_actor(rated, "demo"))
     with rated.connect() as conn:
         report = under_declared(conn)
     assert report.sales, "the demo plants under-declared sales"
@@ -136,14 +137,47 @@ def test_same_table_again_is_a_no_op_another_overlapping_one_is_refused(
 ) -> None:
     with rated.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM dc_rate")).scalar_one()
-    again = load_dc_rates(rated, demo_dir / "dc_rates.csv")  # make demo runs it each time
+    # make demo loads it on every run
+    again = load_dc_rates(rated, demo_dir / "dc_rates.csv", actor=service_actor(rated, "demo"))
     assert again.already_loaded and again.rows == 0
     edited = tmp_path / "dc_rates.csv"  # the same periods with other figures
     edited.write_text((demo_dir / "dc_rates.csv").read_text(encoding="utf-8") + "\n",
                       encoding="utf-8")  # fmt: skip
     with pytest.raises(ImportRejected) as info:
-        load_dc_rates(rated, edited)
+        load_dc_rates(rated, edited, actor=service_actor(rated, "demo"))
     assert all(p.field == "valid_from" and "overlaps" in p.reason for p in info.value.problems)
     assert info.value.problems[0].row == 1
     with rated.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM dc_rate")).scalar_one() == before
+
+
+def test_cli_rates_load_acts_as_the_signed_in_administrator(
+    rated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tax.csv"
+    path.write_text(
+        "code,level,rate,base,payer,valid_from,valid_to,upper_rs\n"
+        "236K,federal,3%,taxable_value,buyer,2030-07-01,2031-07-01,50000000\n",
+        encoding="utf-8",
+    )
+    use_database(rated, tmp_path, monkeypatch)  # no service key: only a person may
+    sign_in(rated, staff_actor(rated, "revenue_analyst").username)
+    refused = runner.invoke(app, ["rates", "load", "tax", str(path)])
+    assert refused.exit_code == 1
+    said = " ".join(refused.output.split())
+    assert "refused by rule role" in said and "may not load rate tables" in said
+    admin = staff_actor(rated, "administrator")
+    sign_in(rated, admin.username)
+    done = runner.invoke(app, ["rates", "load", "tax", str(path)])
+    assert done.exit_code == 0, done.output
+    assert " ".join(done.output.split()).endswith(f"as {admin.label}")
+    with rated.connect() as conn:
+        actors = (
+            conn.execute(text("SELECT actor FROM audit_log WHERE action = 'load_tax_rules'"))
+            .scalars()
+            .all()
+        )
+        rules = conn.execute(
+            text("SELECT count(*) FROM tax_rule WHERE valid_from = '2030-07-01'")
+        ).scalar_one()
+    assert actors == [admin.label] and rules == 1
