@@ -92,12 +92,11 @@ def person_actor(
             ).scalar_one()
         exists = conn.execute(
             text(
-                "SELECT username, totp_secret, totp_last_step FROM app_user"
+                "SELECT username, totp_secret FROM app_user"
                 " WHERE username = :u OR (CAST(:o AS bigint) IS NOT NULL AND officer_id = :o)"
             ),
             {"u": username, "o": officer_id},
         ).one_or_none()
-        last = None
         if exists is None:
             secret = new_totp_secret()
             create_person(
@@ -110,7 +109,7 @@ def person_actor(
                 totp_secret=secret,
             )
         else:
-            username, secret, last = exists
+            username, secret = exists
             if secret is None or (str(engine.url.database), username) not in _secrets:
                 secret = secret or new_totp_secret()
                 conn.execute(
@@ -122,12 +121,22 @@ def person_actor(
                 )
     _secrets[(str(engine.url.database), username)] = secret
     _secrets[key] = secret  # also under the name asked for
-    # a code is spent once used (a copied database keeps its last step): sign in at the
-    # first step after the last one used
-    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
-    actor = login(engine, username, PASSWORD, code_for(secret, at), channel="cli", now=at)
+    actor = sign_in(engine, username, PASSWORD, secret)
     _cache[key] = actor
     return actor
+
+
+def sign_in(engine: Engine, username: str, password: str, secret: str | None) -> Actor:
+    """A new sign-in of ``username`` with ``password`` and, given the TOTP ``secret``, the
+    code of the first time step the account has not used (a code is spent once used, and
+    a copied database keeps its last step), through the real :func:`login`."""
+    with owner_engine(engine).connect() as conn:
+        last = conn.execute(
+            text("SELECT totp_last_step FROM app_user WHERE username = :u"), {"u": username}
+        ).scalar()
+    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
+    code = code_for(secret, at) if secret else None
+    return login(engine, username, password, code, channel="cli", now=at)
 
 
 _hash: list[str] = []
@@ -165,6 +174,7 @@ __all__ = [
     "person_actor",
     "secrets_dir",
     "service_actor",
+    "sign_in",
     "staff_actor",
     "superuser_engine",
     "totp_secret",

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import shutil
 import stat
-import time
 from pathlib import Path
 
 import pytest
 from security_support import code_for, service_actor
+from security_support import sign_in as sign_in_as
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.demo.accounts import STAFF, DemoAccount, create_demo_accounts, read_accounts
-from landgov.domain import totp
 from landgov.errors import AccessDenied, AuthenticationFailed
 from landgov.security import Actor, login, policy
 
 
 def sign_in(engine: Engine, account: DemoAccount) -> Actor:
-    """Signs ``account`` in with the file's password and, if it has one, a TOTP code of
-    its secret, at the first time step its database has not used yet."""
-    with engine.connect() as conn:
-        last = conn.execute(
-            text("SELECT totp_last_step FROM app_user WHERE username = :u"),
-            {"u": account.username},
-        ).scalar()
-    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
-    code = code_for(account.totp_secret, at) if account.totp_secret else None
-    return login(engine, account.username, account.password, code, channel="cli", now=at)
+    """Signs a demo account in with the accounts file's password (and TOTP secret)."""
+    return sign_in_as(engine, account.username, account.password, account.totp_secret)
 
 
 def mode(path: Path) -> int:

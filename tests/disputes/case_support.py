@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
-from security_support import code_for
+from security_support import sign_in as sign_in_as
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.demo.accounts import DemoAccount, read_accounts
-from landgov.domain import totp
-from landgov.security import Actor, login
+from landgov.security import Actor
 
 ON = date.today()  # the steps' date, fixed once: the officers are those posted on it
 
@@ -57,16 +55,8 @@ def status_of(engine: Engine, case_id: int) -> str:
 
 
 def sign_in(engine: Engine, account: DemoAccount) -> Actor:
-    """Signs a demo account in with the password of the demo's accounts file and, if it has
-    one, a TOTP code of its secret at the first time step its database has not used."""
-    with engine.connect() as conn:
-        last = conn.execute(
-            text("SELECT totp_last_step FROM app_user WHERE username = :u"),
-            {"u": account.username},
-        ).scalar()
-    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
-    code = code_for(account.totp_secret, at) if account.totp_secret else None
-    return login(engine, account.username, account.password, code, channel="cli", now=at)
+    """Signs a demo account in with the accounts file's password (and TOTP secret)."""
+    return sign_in_as(engine, account.username, account.password, account.totp_secret)
 
 
 def officer(engine: Engine, demo_dir: Path, cnic: str) -> Actor:

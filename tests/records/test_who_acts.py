@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -38,12 +37,12 @@ from records_support import (
     set_window,
     snapshot,
 )
-from security_support import PASSWORD, code_for, totp_secret
+from security_support import PASSWORD, sign_in, totp_secret
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from landgov.domain import areas_m2, totp
+from landgov.domain import areas_m2
 from landgov.errors import AccessDenied, AuthenticationFailed
 from landgov.records import mutations as mut
 from landgov.security import Actor, authenticate, bind, login
@@ -181,14 +180,7 @@ def test_a_naib_tehsildar_cannot_sanction_or_reject_what_he_verified(world: Worl
 
 def _sign_in_again(engine: Engine, username: str) -> Actor:
     """A new sign-in of ``username`` (password + the next unused TOTP code)."""
-    secret = totp_secret(engine, username)
-    assert secret is not None
-    with owner_engine(engine).connect() as conn:
-        last = conn.execute(
-            text("SELECT totp_last_step FROM app_user WHERE username = :u"), {"u": username}
-        ).scalar()
-    at = max(time.time(), ((last or 0) + 1) * totp.STEP_SECONDS)
-    return login(engine, username, PASSWORD, code_for(secret, at), channel="cli", now=at)
+    return sign_in(engine, username, PASSWORD, totp_secret(engine, username))
 
 
 def test_the_patwari_who_entered_cannot_verify_it(world: World) -> None:

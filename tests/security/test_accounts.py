@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from security_support import PASSWORD, code_for, owner_engine, staff_actor, totp_secret
+from security_support import PASSWORD, sign_in, staff_actor, totp_secret
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from landgov.domain import totp
 from landgov.errors import AccessDenied, AuthenticationFailed
-from landgov.security import authenticate, login
+from landgov.security import Actor, authenticate
 from landgov.security.accounts import AccountError, change_password, link_oidc
 from landgov.security.passwords import WeakPassword
 from landgov.security.sessions import oidc_login
@@ -17,16 +16,9 @@ from landgov.security.sessions import oidc_login
 NEW = "a much better passphrase 7"
 
 
-def _login(engine: Engine, username: str, password: str) -> object:
-    """Signs in with a TOTP code of the step after the last one used."""
-    with owner_engine(engine).connect() as conn:
-        last = conn.execute(
-            text("SELECT totp_last_step FROM app_user WHERE username = :u"), {"u": username}
-        ).scalar_one()
-    at = (last + 1) * totp.STEP_SECONDS
-    secret = totp_secret(engine, username)
-    assert secret is not None
-    return login(engine, username, password, code_for(secret, at), now=at)
+def _login(engine: Engine, username: str, password: str) -> Actor:
+    """Signs in with the account's TOTP code of the next unused step."""
+    return sign_in(engine, username, password, totp_secret(engine, username))
 
 
 def test_a_person_changes_his_password_and_other_sessions_end(engine: Engine) -> None:
@@ -42,10 +34,10 @@ def test_a_person_changes_his_password_and_other_sessions_end(engine: Engine) ->
     change_password(engine, analyst, PASSWORD, NEW)
     with pytest.raises(AuthenticationFailed):
         _login(engine, analyst.username, PASSWORD)
-    assert _login(engine, analyst.username, NEW).user_id == analyst.user_id  # type: ignore[attr-defined]
+    assert _login(engine, analyst.username, NEW).user_id == analyst.user_id
     assert authenticate(engine, analyst.token).user_id == analyst.user_id  # this one stays
     with pytest.raises(AuthenticationFailed):
-        authenticate(engine, other.token)  # type: ignore[attr-defined]
+        authenticate(engine, other.token)
     with engine.connect() as conn:
         flag, actions = conn.execute(
             text(
