@@ -9,20 +9,19 @@ TOTP code of a step not used before (:func:`next_code`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import shapely
-from security_support import PASSWORD, code_for, totp_secret
+from security_support import PASSWORD, code_for, owner_engine, staff_actor, totp_secret
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from landgov.config import load_settings
 from landgov.domain import UnitSystem, area_m2, m2_to_sarsai, totp
 from landgov.security import Actor
-from landgov.storage.engine import get_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "app" / "dashboard.py"
@@ -33,9 +32,8 @@ def database_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def owner(engine: Engine) -> Engine:
-    """The owner role's engine of ``engine``'s database (seeding, as a migration would)."""
-    return get_engine(load_settings(), str(engine.url.database), "owner")
+owner = owner_engine
+"""The owner role's engine of ``engine``'s database (seeding, as a migration would)."""
 
 
 def next_code(engine: Engine, username: str, secret: str | None = None) -> str:
@@ -74,6 +72,16 @@ def sign_in(engine: Engine, actor: Actor, *, timeout: float = 60) -> AppTest:
     at = fill_sign_in(at, actor.username, PASSWORD, next_code(engine, actor.username))
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+def staff_app(
+    engine: Engine, point_app_at: Callable[[str], None], role: str
+) -> tuple[Actor, AppTest]:
+    """The dashboard pointed at ``engine``'s database, signed in as a new account holding
+    the staff ``role``: the account and the signed-in app session."""
+    actor = staff_actor(engine, role)
+    point_app_at(database_url(engine))
+    return actor, sign_in(engine, actor)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from dashboard_support import (
     demo_login,
     fill_sign_in,
     owner,
-    sign_in,
     sign_in_demo,
+    staff_app,
 )
 from security_support import PASSWORD, staff_actor
 from sqlalchemy import text
@@ -144,9 +144,7 @@ def test_a_wrong_password_or_code_shows_only_the_generic_failure(
 def test_sign_in_shows_who_then_sign_out_ends_the_session(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    analyst = staff_actor(engine, "revenue_analyst")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, analyst)
+    analyst, at = staff_app(engine, point_app_at, "revenue_analyst")
     assert_no_exception(at)
     assert [el.value for el in at.title] == ["Mouza map and record of rights"]
     sidebar = "".join(el.value for el in at.sidebar.markdown)
@@ -182,9 +180,7 @@ def test_sign_in_shows_who_then_sign_out_ends_the_session(
 def test_an_expired_session_returns_to_the_sign_in_page(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    analyst = staff_actor(engine, "revenue_analyst")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, analyst)
+    _, at = staff_app(engine, point_app_at, "revenue_analyst")
     assert [el.value for el in at.title] == ["Mouza map and record of rights"]
     with owner(engine).begin() as conn:  # the idle time ran out
         conn.execute(
@@ -230,9 +226,7 @@ def test_a_page_run_without_a_permitted_actor_is_refused(
 
 
 def test_empty_database_shows_how_to_get_data(engine: Engine, point_app_at: PointAt) -> None:
-    analyst = staff_actor(engine, "revenue_analyst")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, analyst)
+    _, at = staff_app(engine, point_app_at, "revenue_analyst")
     assert_no_exception(at)
     assert any("run `landgov demo` or import parcels" in el.value for el in at.info)
     assert not at.get("deck_gl_json_chart")
@@ -261,9 +255,7 @@ def test_unmigrated_database_says_to_migrate(settings: Settings, point_app_at: P
 def test_tiny_mouza_map_and_khasra_panel(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    analyst = staff_actor(engine, "revenue_analyst")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, analyst)
+    analyst, at = staff_app(engine, point_app_at, "revenue_analyst")
     assert_no_exception(at)
 
     mouza = at.sidebar.selectbox(key="mouza_id")
@@ -333,9 +325,7 @@ def test_tiny_mouza_map_and_khasra_panel(
 def test_khasra_outside_any_khewat(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    auditor = staff_actor(engine, "auditor")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, auditor)
+    _, at = staff_app(engine, point_app_at, "auditor")
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("45//12/1").run()
     assert_no_exception(at)
     page = texts(at)
@@ -348,9 +338,7 @@ def test_khasra_outside_any_khewat(
 def test_as_of_before_the_shares_shows_no_owner(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    auditor = staff_actor(engine, "auditor")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, auditor)
+    _, at = staff_app(engine, point_app_at, "auditor")
     at.sidebar.date_input(key="as_of").set_value(pd.Timestamp("2019-06-30").date())
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("12").run()
     assert_no_exception(at)
@@ -363,9 +351,7 @@ def test_as_of_before_the_shares_shows_no_owner(
 def test_an_administrator_sees_the_map_but_no_owners_and_no_forms(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
-    admin = staff_actor(engine, "administrator")
-    point_app_at(database_url(engine))
-    at = sign_in(engine, admin)
+    _, at = staff_app(engine, point_app_at, "administrator")
     assert pages(at) == {"Parcels"}  # nothing that changes the record
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
     assert_no_exception(at)
