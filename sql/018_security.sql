@@ -273,6 +273,11 @@ CREATE TRIGGER mutation_record_times BEFORE INSERT OR UPDATE ON mutation
 -- whoever makes it (the application, the owner, a superuser at a psql prompt): who
 -- (the bound actor, else the database user), how many rows, their ids, a digest of the
 -- rows' content and, for small changes, the rows before and after.
+-- The key of a changed row as JSON: its id, or khewat_khasra's composite primary key.
+CREATE FUNCTION record_row_key(r jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN coalesce(r -> 'id', jsonb_build_array(r -> 'khewat_id', r -> 'khasra_id', r -> 'valid_from'));
+
 CREATE FUNCTION record_change_audit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -281,50 +286,32 @@ DECLARE
     digest text;
     changes jsonb;
     who text := coalesce(landgov_acting_label(), 'db:' || session_user);
+    -- each changed row as (k: key, b: before, a: after); an update pairs old and new rows
+    -- by key in one hash join (the transition tables are visible to EXECUTE)
+    changed text := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT record_row_key(to_jsonb(x)) AS k, NULL::jsonb AS b,'
+                           ' to_jsonb(x) AS a FROM new_rows x'
+        WHEN 'DELETE' THEN 'SELECT record_row_key(to_jsonb(x)) AS k, to_jsonb(x) AS b,'
+                           ' NULL::jsonb AS a FROM old_rows x'
+        ELSE 'SELECT nw.k, od.j AS b, nw.j AS a FROM (SELECT record_row_key(to_jsonb(x)) AS k,'
+             ' to_jsonb(x) AS j FROM new_rows x) nw LEFT JOIN (SELECT'
+             ' record_row_key(to_jsonb(y)) AS k, to_jsonb(y) AS j FROM old_rows y) od'
+             ' ON od.k = nw.k'
+    END;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        SELECT count(*), jsonb_agg(r.id ORDER BY r.id) FILTER (WHERE r.rn <= 50),
-               encode(sha256(convert_to(coalesce(string_agg(r.j::text, E'\n' ORDER BY r.id), ''),
-                                        'UTF8')), 'hex'),
-               CASE WHEN count(*) <= 20 THEN jsonb_agg(jsonb_build_object('after', r.j)
-                                                       ORDER BY r.id) END
-          INTO n, ids, digest, changes
-          FROM (SELECT to_jsonb(x) AS j, to_jsonb(x) -> 'id' AS id,
-                       row_number() OVER () AS rn FROM new_rows x) r;
-    ELSIF TG_OP = 'DELETE' THEN
-        SELECT count(*), jsonb_agg(r.id ORDER BY r.id) FILTER (WHERE r.rn <= 50),
-               encode(sha256(convert_to(coalesce(string_agg(r.j::text, E'\n' ORDER BY r.id), ''),
-                                        'UTF8')), 'hex'),
-               CASE WHEN count(*) <= 20 THEN jsonb_agg(jsonb_build_object('before', r.j)
-                                                       ORDER BY r.id) END
-          INTO n, ids, digest, changes
-          FROM (SELECT to_jsonb(x) AS j, to_jsonb(x) -> 'id' AS id,
-                       row_number() OVER () AS rn FROM old_rows x) r;
-    ELSE
-        -- old and new rows paired by their key (id; the composite key of khewat_khasra)
-        SELECT count(*), jsonb_agg(r.id ORDER BY r.id) FILTER (WHERE r.rn <= 50),
-               encode(sha256(convert_to(coalesce(string_agg(r.j::text, E'\n' ORDER BY r.id), ''),
-                                        'UTF8')), 'hex'),
-               CASE WHEN count(*) <= 20 THEN jsonb_agg(jsonb_build_object(
-                        'before', r.o, 'after', r.j) ORDER BY r.id) END
-          INTO n, ids, digest, changes
-          FROM (SELECT to_jsonb(x) AS j, o.j AS o,
-                       coalesce(to_jsonb(x) -> 'id', jsonb_build_array(
-                           to_jsonb(x) -> 'khewat_id', to_jsonb(x) -> 'khasra_id',
-                           to_jsonb(x) -> 'valid_from')) AS id,
-                       row_number() OVER () AS rn
-                  FROM new_rows x
-                  LEFT JOIN LATERAL (SELECT to_jsonb(y) AS j FROM old_rows y
-                       WHERE coalesce(to_jsonb(y) -> 'id', jsonb_build_array(
-                           to_jsonb(y) -> 'khewat_id', to_jsonb(y) -> 'khasra_id',
-                           to_jsonb(y) -> 'valid_from'))
-                           = coalesce(to_jsonb(x) -> 'id', jsonb_build_array(
-                           to_jsonb(x) -> 'khewat_id', to_jsonb(x) -> 'khasra_id',
-                           to_jsonb(x) -> 'valid_from')) LIMIT 1) o ON true) r;
-    END IF;
+    EXECUTE format($q$
+        SELECT count(*), jsonb_agg(k ORDER BY k) FILTER (WHERE rn <= 50),
+               encode(sha256(convert_to(coalesce(string_agg(coalesce(a, b)::text, E'\n'
+                                                            ORDER BY k), ''), 'UTF8')), 'hex'),
+               CASE WHEN count(*) <= 20 THEN jsonb_agg(jsonb_build_object('before', b,
+                                                                          'after', a)
+                                                       ORDER BY k) END
+          FROM (SELECT c.*, row_number() OVER () AS rn FROM (%s) c) r$q$, changed)
+      INTO n, ids, digest, changes;
     IF n = 0 THEN
         RETURN NULL;
     END IF;
+    -- (jsonb_strip_nulls drops the missing before of an insert and after of a delete)
     INSERT INTO audit_log (actor, action, entity, entity_id, details)
     VALUES (who, 'db.' || lower(TG_OP), TG_TABLE_NAME,
             CASE WHEN n = 1 THEN ids ->> 0 END,
