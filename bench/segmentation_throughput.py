@@ -1,8 +1,9 @@
-"""Benchmark: encroachment U-Net scene inference throughput vs. the arithmetic limit.
+"""Benchmark: structure-model scene inference throughput vs. the arithmetic limit.
 
-Times :func:`models.encroachment.predict_scene` (tiled, Hann-blended, strip-wise) over a
-seeded random RGBN scene written to a temporary GeoTIFF, and sets it beside the limit the
-hardware's matmul speed would allow:
+Times :func:`models.encroachment.predict_scene` (tiled, Hann-blended, strip-wise) with a
+registered structure model (default: the newest ``encroachment-unet``, the shipped one)
+over a seeded random scene with the model's bands, written to a temporary GeoTIFF, and
+sets it beside the limit the hardware's matmul speed would allow:
 
 * model FLOPs per tile, counted with ``torch.utils.flop_counter.FlopCounterMode`` on one
   forward pass (a multiply-add = 2 FLOPs), times the tiles needed per scene pixel (overlap
@@ -12,24 +13,20 @@ hardware's matmul speed would allow:
 
 ``limit MP/s = matmul FLOP/s ÷ FLOPs per scene pixel``; efficiency = measured ÷ limit.
 Convolutions with few channels (16–32 at full resolution) are memory-bound, so expect a
-fraction of the limit on CPU. Uses the trained weights when present (weights do not change
-the FLOPs, only realism), else a randomly initialised network of the full configuration.
+fraction of the limit on CPU. Each device present is measured (CPU, and CUDA when there).
 
-    .venv/bin/python bench/segmentation_throughput.py [--size 1536] [--threads 2]
+    .venv/bin/python bench/segmentation_throughput.py [--model encroachment-unet:v1]
+        [--size 1536] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS = ROOT / ".landgov" / "encroachment_full.safetensors"
 
 
 def matmul_flops(device: str, n: int = 2048, reps: int = 5) -> float:
@@ -48,46 +45,45 @@ def matmul_flops(device: str, n: int = 2048, reps: int = 5) -> float:
     return 2 * n**3 / best
 
 
-def model_and_hp():
+def model_and_hp(ref: str):
+    """A registered structure model (``NAME[:VERSION]``) in eval mode, its card's settings."""
     import torch
 
-    from models.encroachment import SegConfig, build_model, hyperparameters
+    from models.encroachment import build_model
+    from models.registry import load_model
 
-    hp = hyperparameters(SegConfig.full())
-    meta = WEIGHTS.with_suffix(".json")
-    if meta.exists():
-        hp = json.loads(meta.read_text())["hyperparameters"]
-    model = build_model(hp)
-    if WEIGHTS.exists():
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(WEIGHTS)))
+    name, _, version = ref.partition(":")
+    tensors, card = load_model(name, version or None)
+    model = build_model(card.hyperparameters)
+    model.load_state_dict(tensors)
     torch.manual_seed(0)
-    return model.eval(), hp, WEIGHTS.exists()
+    return model.eval(), card.hyperparameters, f"{card.name}:{card.version}"
 
 
 def tile_flops(model, tile: int) -> int:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from models.encroachment.infer import model_in_channels
+
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 4, tile, tile))
+        model(torch.zeros(1, model_in_channels(model), tile, tile))
     return int(counter.get_total_flops())
 
 
-def write_scene(path: Path, size: int) -> None:
+def write_scene(path: Path, size: int, bands: int) -> None:
     import rasterio
     from rasterio.transform import from_origin
 
     rng = np.random.default_rng(42)
-    data = rng.integers(1, 255, (4, size, size), dtype=np.uint8)
+    data = rng.integers(1, 255, (bands, size, size), dtype=np.uint8)
     with rasterio.open(
         path,
         "w",
         driver="GTiff",
         width=size,
         height=size,
-        count=4,
+        count=bands,
         dtype="uint8",
         crs="EPSG:32643",
         transform=from_origin(400_000, 3_500_000, 0.5, 0.5),
@@ -102,6 +98,11 @@ def main() -> None:
     ap.add_argument("--overlap", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (torch)")
+    ap.add_argument(
+        "--model",
+        default="encroachment-unet",
+        help="registered structure model NAME[:VERSION] (default: the newest)",
+    )
     args = ap.parse_args()
 
     import torch
@@ -110,36 +111,37 @@ def main() -> None:
     from models.encroachment.infer import tile_origins
 
     torch.set_num_threads(args.threads)
-    model, hp, trained = model_and_hp()
+    model, hp, ref = model_and_hp(args.model)
+    bands = int(hp.get("in_channels", 4))
+    res = float(hp.get("resolution_m", 0.5))
     params = sum(p.numel() for p in model.parameters())
+    arch = hp.get("arch", "unet")
+    arch += f" {hp.get('encoder')}" if arch == "smp-unet" else f" base={hp.get('base')}"
     per_tile = tile_flops(model, args.tile)
     stride = args.tile - args.overlap
     n_tiles = len(tile_origins(args.size, args.tile, stride)) ** 2
     per_px = per_tile * n_tiles / args.size**2  # FLOPs per *scene* pixel, overlap included
 
-    print(
-        f"model: U-Net base={hp['base']} depth={hp['depth']}, {params / 1e6:.2f} M params, "
-        f"{'trained' if trained else 'random'} weights"
-    )
+    print(f"model: {ref} ({arch}), {params / 1e6:.2f} M params, {bands} bands, trained weights")
     print(
         f"tile {args.tile} px, overlap {args.overlap}: {per_tile / args.tile**2 / 1e3:.1f} "
         f"kFLOP/px per tile, {n_tiles} tiles → {per_px / 1e3:.1f} kFLOP per scene px"
     )
     print(
         f"scene {args.size}×{args.size} px = {args.size**2 / 1e6:.2f} MP "
-        f"({args.size * 0.5 / 1000:.2f} km side at 0.5 m); CPU threads {args.threads}\n"
+        f"({args.size * res / 1000:.2f} km side at {res:g} m); CPU threads {args.threads}\n"
     )
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         scene = Path(tmp) / "scene.tif"
-        write_scene(scene, args.size)
+        write_scene(scene, args.size, bands)
         for dev in devices:
             flops = matmul_flops(dev)
             # warm-up on a small crop (allocator, cuDNN autotune), then time the full scene
             small = Path(tmp) / "small.tif"
-            write_scene(small, args.tile)
+            write_scene(small, args.tile, bands)
             opts = {"tile": args.tile, "overlap": args.overlap, "batch_size": args.batch_size,
                     "device": dev}  # fmt: skip
             predict_scene(model, small, Path(tmp) / "w.tif", **opts)

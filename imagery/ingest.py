@@ -8,6 +8,14 @@ catalog and the data directory as they were. COGs are written to a temporary fol
 under ``$LANDGOV_HOME/imagery`` and moved into place inside the database transaction;
 if the transaction fails they are removed again. Ingesting the same content twice (the
 same SHA-256 over the sorted band files' contents) is a no-op.
+
+Orthophotos come as users hold them: one file with 3 (RGB) or 4 (RGBN) bands, or RGBA
+(the alpha band becomes each band COG's internal mask, so no real DN is sacrificed as a
+nodata value), 8- or 16-bit (stored as they come: a stretch at ingest would lose the
+radiometry for good), GeoTIFF or JPEG/PNG georeferenced by a world file plus ``.prj`` or by
+a ``.aux.xml``, in any CRS (kept; the catalog footprint is computed from it). Bands are
+named by :func:`imagery.georef.band_names`, which :mod:`models.encroachment.imagery`
+shares, so the catalog and the models agree on which band is which.
 """
 
 from __future__ import annotations
@@ -30,15 +38,29 @@ import pystac
 import rasterio
 import rasterio.shutil
 from affine import Affine
+from pyproj import Geod
 from pystac.extensions.eo import EOExtension
 from pystac.extensions.projection import ProjectionExtension
+from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.io import MemoryFile
 from rasterio.warp import transform as warp_transform
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from imagery import bands as vocab
+from imagery.georef import (
+    GEOREF_HINT,
+    ORTHO_BANDS,
+    VrtBand,
+    band_alias,
+    band_names,
+    georeference,
+    is_unnamed,
+    mask_source,
+    vrt_xml,
+)
 from landgov.errors import ImportRejected, LandgovError, RowProblem
 from landgov.storage import audit
 
@@ -92,6 +114,8 @@ class _Scene:
     footprint: dict | None = None
     cloud_cover: float | None = None
     sha256: str = ""
+    crs_obj: CRS | None = None  # the CRS, possibly from a .prj sidecar
+    mask: tuple[Path, str] | None = None  # a single file's alpha or per-dataset mask
 
 
 def _reject(path: Path, reason: str) -> ImportRejected:
@@ -121,9 +145,12 @@ def _open(path: Path) -> rasterio.DatasetReader:
         raise _reject(path, f"not a readable raster (corrupt or unsupported): {exc}") from exc
 
 
-def _check_georef(path: Path, src: rasterio.DatasetReader) -> None:
-    if src.crs is None or src.transform == Affine.identity():
-        raise _reject(path, "missing georeferencing (no CRS or no geotransform)")
+def _check_georef(path: Path, src: rasterio.DatasetReader) -> tuple[CRS, Affine]:
+    crs, transform = georeference(path, src)
+    if crs is None or transform is None:
+        missing = "no CRS" if transform is not None else "no geotransform"
+        raise _reject(path, f"missing georeferencing ({missing}): {GEOREF_HINT}")
+    return crs, transform
 
 
 def _read_all(path: Path, src: rasterio.DatasetReader, indexes: list[int]) -> list[np.ndarray]:
@@ -140,7 +167,7 @@ def _read_all(path: Path, src: rasterio.DatasetReader, indexes: list[int]) -> li
         raise _reject(path, f"cannot read the pixel data (truncated or corrupt): {exc}") from exc
 
 
-def _footprint(src: rasterio.DatasetReader) -> dict:
+def _footprint(src: rasterio.DatasetReader, crs: CRS) -> dict:
     """The raster's outline in EPSG:4326, densified along its edges, as GeoJSON."""
     w, h, t = src.width, src.height, src.transform
     n = 20
@@ -152,19 +179,37 @@ def _footprint(src: rasterio.DatasetReader) -> dict:
     )
     xs = [t.a * c + t.b * r + t.c for c, r in pts]
     ys = [t.d * c + t.e * r + t.f for c, r in pts]
-    lon, lat = warp_transform(src.crs, "EPSG:4326", xs, ys)
+    lon, lat = warp_transform(crs, "EPSG:4326", xs, ys)
     ring = [[round(x, 8), round(y, 8)] for x, y in zip(lon, lat, strict=True)]
     ring.append(ring[0])
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def _resolution(src: rasterio.DatasetReader, nominal: float | None) -> float | None:
+def _resolution(
+    src: rasterio.DatasetReader, nominal: float | None, crs: CRS | None = None
+) -> float | None:
+    """Ground pixel size in metres: nominal, else the grid's (metric CRSs), else measured.
+
+    A geographic or Mercator grid's units are not ground metres, so its pixel sides are
+    measured on the ellipsoid at the image centre (geometric mean of the two sides).
+    """
     if nominal is not None:
         return nominal
-    units = (src.crs.linear_units or "").lower() if src.crs else ""
-    if units in ("metre", "meter", "m"):
+    crs = crs or src.crs
+    if crs is None:
+        return None
+    units = (crs.linear_units or "").lower()
+    mercator = "+proj=merc" in (crs.to_proj4() or "")
+    if crs.is_projected and units in ("metre", "meter", "m") and not mercator:
         return round(abs(src.res[0]), 6)
-    return None
+    t = src.transform
+    c, r = src.width / 2, src.height / 2
+    pts = [t * (c, r), t * (c + 1, r), t * (c, r + 1)]
+    lon, lat = warp_transform(crs, "EPSG:4326", [p[0] for p in pts], [p[1] for p in pts])
+    geod = Geod(ellps="WGS84")
+    _, _, dx = geod.inv(lon[0], lat[0], lon[1], lat[1])
+    _, _, dy = geod.inv(lon[0], lat[0], lon[2], lat[2])
+    return round(float(np.sqrt(dx * dy)), 4)
 
 
 def _group(paths: Iterable[Path], kind: str | None) -> list[_Scene]:
@@ -199,41 +244,60 @@ def _group(paths: Iterable[Path], kind: str | None) -> list[_Scene]:
 
 
 def _tiff_datetime(src: rasterio.DatasetReader, path: Path) -> datetime:
-    tag = src.tags().get("TIFFTAG_DATETIME")
-    if tag:
-        try:
-            return datetime.strptime(tag.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
-        except ValueError:
-            pass
+    """The TIFF or EXIF (JPEG) acquisition time stamp, else the file's modification time."""
+    tags = src.tags()
+    for key in ("TIFFTAG_DATETIME", "EXIF_DateTimeOriginal", "EXIF_DateTime"):
+        tag = tags.get(key)
+        if tag:
+            try:
+                return datetime.strptime(tag.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
+            except ValueError:
+                pass
     return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
 
 
-def _validate(scene: _Scene) -> None:
+def _sidecars(path: Path, src: rasterio.DatasetReader) -> list[Path]:
+    """Files besides ``path`` that hold its georeference (world file, .aux.xml, .prj)."""
+    found = {Path(f) for f in src.files} - {path, path.resolve()}
+    for prj in (path.with_suffix(".prj"), path.with_name(path.name + ".prj")):
+        if prj.is_file():
+            found.add(prj)
+    return sorted(f for f in found if f.is_file())
+
+
+def _validate(scene: _Scene, acquired: datetime | None = None) -> None:
     """Opens and reads every file of the scene; fills in the scene's metadata."""
     best: float | None = None
     for bf in list(scene.files):
         with _open(bf.path) as src:
-            _check_georef(bf.path, src)
+            crs, _ = _check_georef(bf.path, src)
             if scene.sensor in ("", "orthophoto"):  # a single file: work out its bands
                 _single_file(scene, bf, src)
+                if acquired is not None:
+                    scene.datetime = acquired
             elif src.count != 1:
                 raise _reject(bf.path, f"a {scene.sensor} band file has {src.count} bands")
             arrays = _read_all(bf.path, src, list(range(1, src.count + 1)))
             sha = _file_sha(bf.path)
+            sidecars = _sidecars(bf.path, src)
+            if sidecars:  # a corrected world file or .prj is new content
+                parts = [sha, *(f"{p.name}:{_file_sha(p)}" for p in sidecars)]
+                sha = hashlib.sha256("\n".join(parts).encode()).hexdigest()
             for f in scene.files:
                 if f.path == bf.path:
                     f.dtype = src.dtypes[(f.source_band or 1) - 1]
-                    f.nodata = src.nodata
-                    f.resolution_m = _resolution(src, f.resolution_m)
+                    f.nodata = None if scene.mask is not None else src.nodata
+                    f.resolution_m = _resolution(src, f.resolution_m, crs)
                     f.sha256 = sha
-            res = _resolution(src, bf.resolution_m) or float("inf")
+            res = _resolution(src, bf.resolution_m, crs) or float("inf")
             if best is None or res < best:
                 best = res
-                scene.crs = src.crs.to_string()
-                scene.epsg = src.crs.to_epsg()
+                scene.crs_obj = crs
+                scene.crs = crs.to_string()
+                scene.epsg = crs.to_epsg()
                 scene.shape = (src.height, src.width)
                 scene.transform = src.transform
-                scene.footprint = _footprint(src)
+                scene.footprint = _footprint(src, crs)
             if arrays and bf.band == "SCL":
                 scl = arrays[0]
                 valid = int(np.count_nonzero(scl != 0))
@@ -252,45 +316,74 @@ def _validate(scene: _Scene) -> None:
 
 
 def _single_file(scene: _Scene, bf: _BandFile, src: rasterio.DatasetReader) -> None:
-    """Names the bands of a lone GeoTIFF: an orthophoto (red/green/blue[/nir]) or other."""
-    descs = [vocab.ortho_band(d) for d in src.descriptions]
-    named = [d for d in src.descriptions if d]
+    """Names the bands of a lone raster: an orthophoto (red/green/blue[/nir]) or other.
+
+    Without ``--kind orthophoto`` a file is an orthophoto only when every band is
+    described red/green/blue/nir(/alpha): a plain 3-band GeoTIFF may be anything.
+    """
+    described = [band_alias(d) for d in src.descriptions]
+    data_names = {d for d in described if d != "alpha"}
     is_ortho = scene.sensor == "orthophoto" or (
-        src.count in (3, 4) and all(descs) and len(set(descs)) == src.count
+        all(described)
+        and len(set(described)) == src.count
+        and {"red", "green", "blue"} <= data_names <= set(ORTHO_BANDS)
     )
     if is_ortho:
-        if src.count not in (3, 4):
-            raise _reject(bf.path, f"an orthophoto has 3 or 4 bands, this file has {src.count}")
-        if named:
-            unknown = [d for d, b in zip(src.descriptions, descs, strict=True) if d and not b]
-            if unknown:
-                raise _reject(
-                    bf.path,
-                    f"unknown band '{unknown[0]}' (orthophoto bands: red, green, blue, nir)",
-                )
-        if not all(descs):
-            descs = ["red", "green", "blue", "nir"][: src.count]
-        if len(set(descs)) != src.count:
+        unknown = [d for d, a in zip(src.descriptions, described, strict=True)
+                   if not is_unnamed(d) and not a]  # fmt: skip
+        if unknown:
+            raise _reject(
+                bf.path,
+                f"unknown band '{unknown[0]}' (orthophoto bands: red, green, blue, nir, alpha)",
+            )
+        all_names = band_names(src)
+        named = [(i, n) for i, n in enumerate(all_names, start=1) if n != "alpha"]
+        names = [n for _, n in named]
+        if len(set(all_names)) != len(all_names):
             raise _reject(bf.path, "two bands have the same name")
+        missing = [b for b in ("red", "green", "blue") if b not in names]
+        if missing:
+            raise _reject(
+                bf.path,
+                f"an orthophoto needs red, green and blue bands (nir optional); this file has"
+                f" {src.count} band(s) ({', '.join(all_names)}): no {', '.join(missing)}",
+            )
+        extra = [n for n in names if n not in ORTHO_BANDS]
+        if extra:
+            raise _reject(
+                bf.path,
+                f"{', '.join(extra)}: not red, green, blue, nir or alpha; name the bands"
+                " with band descriptions",
+            )
         scene.sensor, scene.collection = "orthophoto", "orthophoto"
-        names = [str(d) for d in descs]
+        spec = mask_source(src, all_names)
+        scene.mask = (bf.path, spec) if spec is not None else None
     else:
         scene.sensor, scene.collection = "other", "other"
-        names = [f"b{i}" for i in range(1, src.count + 1)]
+        named = [(i, f"b{i}") for i in range(1, src.count + 1)]
     scene.datetime = _tiff_datetime(src, bf.path)
     common = {b.name: b.common_name for b in vocab.ORTHOPHOTO.values()}
-    scene.files = [
-        _BandFile(bf.path, name, i, None, common.get(name)) for i, name in enumerate(names, start=1)
-    ]
+    scene.files = [_BandFile(bf.path, name, i, None, common.get(name)) for i, name in named]
 
 
-def _write_cog(bf: _BandFile, dst: Path) -> None:
+def _write_cog(bf: _BandFile, dst: Path, scene: _Scene) -> None:
+    """One band as a COG; a single file's band goes through a VRT that adds the CRS of a
+    ``.prj`` sidecar and the file's alpha or mask as the COG's internal mask."""
     try:
         if bf.source_band is None:
             rasterio.shutil.copy(str(bf.path), str(dst), driver="COG", compress="DEFLATE")
-        else:
-            with rasterio.open(f"vrt://{bf.path.resolve()}?bands={bf.source_band}") as src:
-                rasterio.shutil.copy(src, str(dst), driver="COG", compress="DEFLATE")
+            return
+        assert scene.crs_obj is not None and scene.transform is not None
+        xml = vrt_xml(
+            [VrtBand(bf.path, bf.source_band, bf.band, bf.dtype, bf.nodata)],
+            width=scene.shape[1],
+            height=scene.shape[0],
+            crs=scene.crs_obj,
+            transform=scene.transform,
+            mask=scene.mask,
+        )
+        with MemoryFile(xml.encode(), ext=".vrt") as mem:
+            rasterio.shutil.copy(mem.name, str(dst), driver="COG", compress="DEFLATE")
     except RasterioError as exc:
         raise _reject(bf.path, f"cannot convert to a Cloud-Optimized GeoTIFF: {exc}") from exc
 
@@ -352,8 +445,13 @@ def ingest(
     kind: str | None = None,
     actor: Actor,
     replace: bool = False,
+    acquired: datetime | None = None,
 ) -> IngestReport:
     """Validates, converts and catalogs the raster files ``paths``; see the module doc.
+
+    ``acquired``: the acquisition time of single-file scenes (orthophotos), for files
+    that do not carry one (a JPEG without EXIF, a GeoTIFF without ``TIFFTAG_DATETIME``
+    would otherwise be dated by their modification time). Naive times are UTC.
 
     ``actor`` must hold ``imagery.write`` (the imagery or demo service); it is bound to
     the cataloguing transaction and named by each scene's audit row.
@@ -374,8 +472,10 @@ def ingest(
     if not files:
         raise LandgovError("no files to ingest")
     scenes = _group(files, kind)
+    if acquired is not None and acquired.tzinfo is None:
+        acquired = acquired.replace(tzinfo=UTC)
     for scene in scenes:
-        _validate(scene)
+        _validate(scene, acquired)
 
     report = IngestReport()
     todo: list[_Scene] = []
@@ -429,7 +529,7 @@ def ingest(
                 rel = f"{_slug(scene.collection)}/{_slug(scene.id)}/{bf.band}.tif"
                 dst = tmp / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                _write_cog(bf, dst)
+                _write_cog(bf, dst, scene)
                 hrefs[bf.band] = rel
             items.append((scene, _item(scene, hrefs)))
         try:

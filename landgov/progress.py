@@ -21,7 +21,10 @@ from rich.progress import (
 T = TypeVar("T")
 
 
-def progress_bar() -> Progress:
+def progress_bar(*, stderr: bool = False) -> Progress:
+    """A bar per task; ``stderr=True`` keeps stdout clean for ``--json`` output."""
+    from rich.console import Console
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -29,6 +32,7 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         transient=False,
+        console=Console(stderr=True) if stderr else None,
     )
 
 

@@ -50,7 +50,9 @@ def encroachment_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
     """New structures between two orthophotos that stand on state land or a right-of-way
-    (runs as the models service)."""
+    (runs as the models service). The orthophotos may be RGB or RGBN, 8- or 16-bit, at
+    any resolution and in any CRS: each is read with the bands the model's card names and
+    resampled to its working resolution."""
     from landgov.config import load_settings
     from landgov.jobs.encroachment import detect_encroachment
 

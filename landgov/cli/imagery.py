@@ -25,19 +25,44 @@ from landgov.cli._shell import out as _out  # noqa: E402
 @app.command("ingest")
 @_clean_errors
 def ingest_cmd(
-    paths: _Annotated[list[_Path], typer.Argument(help="GeoTIFF/COG/JP2 band files.")],
+    paths: _Annotated[
+        list[_Path],
+        typer.Argument(
+            help="GeoTIFF/COG/JP2 band files; orthophotos also as JPEG/PNG with a world file"
+            " (+ .prj) or .aux.xml."
+        ),
+    ],
     kind: _Annotated[
         str | None, typer.Option(help="sentinel-2, landsat or orthophoto (default: guess).")
+    ] = None,
+    acquired: _Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Acquisition date (YYYY-MM-DD or ISO time, UTC) of single-file orthophotos"
+            " whose files carry none (else the TIFF/EXIF time stamp, else the file's time).",
+        ),
     ] = None,
 ) -> None:
     """Validate raster files, store them as COGs and catalog each scene as a STAC item
     (runs as the imagery service)."""
+    from datetime import datetime
+
     from imagery.ingest import ingest
     from landgov.cli._shell import checkpoint_after_job, job_actor
     from landgov.config import load_settings
 
+    when = None
+    if acquired is not None:
+        try:
+            when = datetime.fromisoformat(acquired)
+        except ValueError as exc:
+            msg = f"{acquired!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
+            raise typer.BadParameter(msg, param_hint="--date") from exc
     actor = job_actor("imagery", "imagery.write")
-    report = ingest(_engine(), paths, home=load_settings().home, kind=kind, actor=actor)
+    report = ingest(
+        _engine(), paths, home=load_settings().home, kind=kind, actor=actor, acquired=when
+    )
     _out.print(report.summary(), highlight=False, markup=False)
     checkpoint_after_job(actor)
 

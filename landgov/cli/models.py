@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -55,6 +56,43 @@ _HEADLINE = {
 _TARGETS = ("encroachment", "crops")
 
 
+_RASTER_SUFFIXES = {".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".vrt", ".img"}
+
+
+def expand_images(values: list[str]) -> list[Path]:
+    """``--images`` values: files, folders (their rasters) or quoted glob patterns."""
+    import glob
+
+    found: list[Path] = []
+    for v in values:
+        p = Path(v)
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.suffix.lower() in _RASTER_SUFFIXES)
+        elif any(ch in v for ch in "*?["):
+            found += sorted(Path(f) for f in glob.glob(v))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise typer.BadParameter(f"{v}: no such file or folder", param_hint="--images")
+    if not found:
+        raise typer.BadParameter("no raster found in " + ", ".join(values), param_hint="--images")
+    return found
+
+
+def _stage_bar(progress: Any) -> Any:
+    """``progress(stage, done, total, text)`` onto one rich task per stage."""
+    tasks: dict[str, Any] = {}
+
+    def tick(stage: str, done: int, total: int, text: str = "") -> None:
+        key = stage.split(" (")[0]
+        if key not in tasks:
+            tasks[key] = progress.add_task(stage, total=total)
+        progress.update(tasks[key], completed=done, total=total,
+                        description=stage + (f" · {text}" if text else ""))  # fmt: skip
+
+    return tick
+
+
 @app.command("train")
 @clean_errors
 def train_cmd(
@@ -64,20 +102,113 @@ def train_cmd(
     ship: Annotated[
         bool, typer.Option("--ship", help="Register in models/weights (shipped in the repo).")
     ] = False,
+    images: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--images",
+            help="Orthophoto file, folder or quoted glob; repeat. Trains"
+            " on these with --labels instead of the demo's synthetic imagery.",
+        ),
+    ] = None,
+    labels: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--labels", help="Building footprints (.gpkg/.geojson/.shp, any CRS); repeat."
+        ),
+    ] = None,
+    block_m: Annotated[
+        float,
+        typer.Option(help="Side of the blocks of ground the split holds out whole, in metres."),
+    ] = 100.0,
+    holdout: Annotated[float, typer.Option(help="Share of pixels held out for scoring.")] = 0.25,
+    with_synthetic: Annotated[
+        bool,
+        typer.Option(
+            "--with-synthetic",
+            help="Add the demo's synthetic orthophotos (mouza 1, both dates) to the training side.",
+        ),
+    ] = False,
+    score_synthetic: Annotated[
+        bool,
+        typer.Option(
+            "--score-synthetic/--no-score-synthetic",
+            help="Also score on the"
+            " demo's synthetic orthophotos of held-out mouza 3 (needs the demo"
+            " district in the database).",
+        ),
+    ] = True,
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Registered model scored on the same held-out"
+            " blocks; repeat (default: encroachment-unet:v1)."
+        ),
+    ] = None,
+    note: Annotated[
+        list[str] | None,
+        typer.Option(help="Data source, licence, attribution for the card; repeat."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Registered name (with --images).")] = (
+        "encroachment-unet"
+    ),
+    device: Annotated[str | None, typer.Option(help="cpu, cuda… (default: CUDA if present).")] = (
+        None
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Output the scores as JSON.")] = False,
 ) -> None:
-    """Train on the demo district's synthetic imagery, score on a held-out mouza, register
-    (runs as the models service)."""
+    """Train on your own orthophotos and footprints (--images/--labels: split by blocks of
+    ground, scored on the held-out blocks beside a baseline), or on the demo district's
+    synthetic imagery (held-out mouza). Registers the model (runs as the models service)."""
     from landgov.cli._shell import engine, job_actor
     from landgov.config import load_settings
-    from landgov.jobs import training
+    from landgov.jobs import structure_models, training
     from landgov.progress import progress_bar
     from models.registry import REPO_WEIGHTS
 
     if target not in _TARGETS:
         raise typer.BadParameter(f"choose one of {', '.join(_TARGETS)}", param_hint="TARGET")
+    if (images or labels) and target != "encroachment":
+        raise typer.BadParameter("--images/--labels train the encroachment model only")
+    if bool(images) != bool(labels):
+        raise typer.BadParameter("give both --images and --labels", param_hint="--labels")
     job_actor("models", "models.write")
     home = load_settings().home
     root = REPO_WEIGHTS if ship else None
+    if images and labels:
+        files = expand_images(images)
+        synthetic = None
+        if with_synthetic:
+            eng = engine()
+            folder = training._orthophotos(eng, home, 1, 200.0 if preset == "tiny" else 1200.0,
+                                           seed)  # fmt: skip
+            synthetic = list(zip(sorted(folder.glob("ortho_*.tif")),
+                                 sorted(folder.glob("buildings_*.tif")), strict=True))  # fmt: skip
+        synthetic_test = None
+        if score_synthetic:
+            synthetic_test = training._orthophotos(
+                engine(), home, 3, 200.0 if preset == "tiny" else 1200.0, seed
+            )
+        with progress_bar(stderr=as_json) as progress:
+            path, card, report = structure_models.train_encroachment_on_labels(
+                files, list(labels), preset=preset, seed=seed, name=name, block_m=block_m,
+                holdout=holdout, synthetic=synthetic, synthetic_test=synthetic_test,
+                compare=compare, data_notes=note,
+                device=device, root=root, home=home, progress=_stage_bar(progress),
+            )  # fmt: skip
+        if as_json:
+            typer.echo(json.dumps({"registered": f"{card.name}:{card.version}", "path": str(path),
+                                   **report}, indent=1))  # fmt: skip
+            return
+        out.print(f"registered {card.name}:{card.version} → {path}", highlight=False)
+        _print_scores({k: v["overall"] for k, v in report.items() if "overall" in v},
+                      "held-out blocks")  # fmt: skip
+        if "held_out_synthetic" in report:
+            syn = report["held_out_synthetic"]
+            out.print(f"synthetic held-out mouza: pixel IoU {syn.get('pixel.iou', 0):.3f},"
+                      " recall of new structures on state land"
+                      f" {syn.get('change.object_recall_state_land.recall', float('nan')):.3f}",
+                      highlight=False)  # fmt: skip
+        return
     if target == "encroachment":
         with progress_bar() as progress:
             task = progress.add_task("training U-Net", total=None)
@@ -95,6 +226,27 @@ def train_cmd(
         shown = {k: v for k, v in card.metrics.items() if isinstance(v, int | float)}
         out.print(f"registered {card.name}:{card.version} → {path}", highlight=False)
         out.print(json.dumps(dict(list(shown.items())[:12]), indent=1), highlight=False)
+
+
+def _print_scores(rows: dict[str, dict[str, Any]], title: str) -> None:
+    """One row per model or image: pixel IoU/F1 and building P/R/F1 at IoU ≥ 0.5.
+
+    Pixel precision and recall are in ``--json``; the names never wrap (an image name cut in
+    two is unreadable), the figures do.
+    """
+    table = Table(title_justify="left", caption="building: one-to-one match at IoU ≥ 0.5")
+    table.add_column(title, no_wrap=True)
+    for head in ("px IoU", "px F1", "bldg P", "bldg R", "bldg F1", "TP/FP/FN"):
+        table.add_column(head, justify="right")
+    for key, s in rows.items():
+        px, b = s["pixel"], s["building"]
+        table.add_row(
+            key,
+            *(f"{px[k]:.3f}" for k in ("iou", "f1")),
+            *(f"{b[k]:.3f}" for k in ("precision", "recall", "f1")),
+            f"{b['tp']}/{b['fp']}/{b['fn']}",
+        )
+    out.print(table)
 
 
 @app.command("show")
@@ -162,13 +314,67 @@ def predict_cmd(
 def evaluate_cmd(
     name: Annotated[str, typer.Argument(help="Model NAME or NAME:VERSION.")],
     test_mouza: Annotated[str, typer.Option(help="Held-out mouza id or name.")] = "3",
+    images: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--images",
+            help="Orthophoto file, folder or quoted glob; repeat. Scores"
+            " a structure model on these against --labels.",
+        ),
+    ] = None,
+    labels: Annotated[
+        list[Path] | None, typer.Option("--labels", help="Building footprints; repeat.")
+    ] = None,
+    held_out: Annotated[
+        bool,
+        typer.Option(
+            "--held-out",
+            help="Only the blocks the model's card held out (the same images it was trained with).",
+        ),
+    ] = False,
+    fill: Annotated[
+        list[str] | None,
+        typer.Option(help="Stand-in for a band the images lack, e.g. nir=green; repeat."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda… (default: CUDA if present).")] = (
+        None
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """Score a registered model on the held-out mouza; prints JSON metrics."""
-    from landgov.cli._shell import engine
+    """Score a registered model: a structure model on your orthophotos and footprints
+    (--images/--labels: pixel and building scores per image and overall), or any model on
+    the demo's held-out mouza (JSON)."""
     from landgov.config import load_settings
-    from landgov.jobs.training import evaluate_registered
 
     model, _, version = name.partition(":")
-    metrics = evaluate_registered(engine(), home=load_settings().home, name=model,
+    home = load_settings().home
+    if images or labels:
+        from landgov.jobs.structure_models import evaluate_on_labels
+        from landgov.progress import progress_bar
+
+        if not (images and labels):
+            raise typer.BadParameter("give both --images and --labels", param_hint="--labels")
+        stand_in = {}
+        for f in fill or []:
+            band, sep, other = f.partition("=")
+            if not sep or not band or not other:
+                raise typer.BadParameter(f"{f!r}: write BAND=STAND_IN, e.g. nir=green",
+                                         param_hint="--fill")  # fmt: skip
+            stand_in[band.strip().lower()] = other.strip().lower()
+        with progress_bar(stderr=as_json) as progress:
+            result = evaluate_on_labels(name, expand_images(images), list(labels), home=home,
+                                        held_out=held_out, fill=stand_in, device=device,
+                                        progress=_stage_bar(progress))  # fmt: skip
+        if as_json:
+            typer.echo(json.dumps(result, indent=1))
+            return
+        out.print(f"{result['model']} on {result['windows']} at {result['resolution_m']:g} m"
+                  f" ({', '.join(result['bands'])})", highlight=False)  # fmt: skip
+        _print_scores(result["images"] | {"OVERALL": result["overall"]}, "image")
+        return
+    from landgov.cli._shell import engine
+    from landgov.jobs.training import evaluate_registered
+
+    metrics = evaluate_registered(engine(), home=home, name=model,
                                   version=version or None, test_mouza=test_mouza)  # fmt: skip
     typer.echo(json.dumps(metrics, indent=1, default=str))

@@ -5,11 +5,16 @@ Steps (each a function of :mod:`models.encroachment`, :mod:`imagery` or
 
 1. pick the latest orthophoto of the mouza taken on or before ``before`` and the latest
    taken after it and on or before ``after``;
-2. stack each scene's band COGs (red, green, blue, nir) into one 4-band GeoTIFF, block by
-   block (memory does not grow with the scene);
-3. segment both with the registered U-Net by overlapping, blended sliding windows;
-4. new structures = after AND NOT (dilated) before; polygons, cleaned (minimum area,
-   simplified), each with its mean after-date probability as confidence;
+2. take from each scene the band COGs the model's card names (``bands``, in order;
+   red, green, blue, nir for cards that predate the field) and put them, block by
+   block, onto the model's working grid (``resolution_m``, 0.5 m when absent) as uint8
+   (:func:`models.encroachment.imagery.prepare_image`: any CRS, resolution and bit depth
+   the catalog holds; memory does not grow with the scene);
+3. segment both with the registered network by overlapping, blended sliding windows;
+4. new structures = after AND NOT (dilated) before, only where both images saw the
+   ground (a place the earlier flight did not cover has no "before" to be new against);
+   polygons, cleaned (minimum area, simplified), each with its mean after-date
+   probability as confidence;
 5. in one transaction: replace any earlier run with the same inputs, intersect the
    polygons with the state land grown by ``encroachment_zone`` widths (in SQL, indexed),
    store the cases and their before/after image chips (PNG, under ``$LANDGOV_HOME``).
@@ -32,6 +37,9 @@ if TYPE_CHECKING:
     from landgov.security import Actor
 
 ORTHO_BANDS = ("red", "green", "blue", "nir")
+"""Bands of cards written before ``bands`` was recorded (the synthetic RGBN model)."""
+DEFAULT_RESOLUTION_M = 0.5
+"""Working resolution of cards written before ``resolution_m`` was recorded."""
 DEFAULT_MODEL = "encroachment-unet"
 CHIP_MARGIN_M = 15.0
 
@@ -83,56 +91,81 @@ def _scene_on_or_before(
     return found[-1]
 
 
-def stack_bands(item: Any, home: Path, out: Path, block_rows: int = 512) -> Path:
-    """The scene's red, green, blue, nir COGs as one 4-band uint8 GeoTIFF, in row blocks."""
+def scene_image(
+    item: Any,
+    home: Path,
+    out: Path,
+    *,
+    bands: tuple[str, ...] | list[str] = ORTHO_BANDS,
+    resolution_m: float = DEFAULT_RESOLUTION_M,
+) -> Path:
+    """The scene's ``bands`` on the model's working grid as one uint8 GeoTIFF ``out``.
+
+    The band COGs are stacked by a VRT beside ``out`` (no pixel copy; it names the bands
+    and carries the COGs' nodata or internal mask), which
+    :func:`~models.encroachment.imagery.prepare_image` warps and converts.
+
+    Raises:
+        LandgovError: the scene lacks a band the model needs, or its bands are not on one
+            grid.
+    """
     import rasterio
-    from rasterio.windows import Window
 
     from imagery.catalog import asset_path
+    from imagery.georef import VrtBand, mask_source, vrt_xml
+    from models.encroachment.imagery import prepare_image
 
-    missing = [b for b in ORTHO_BANDS if b not in item.assets]
+    missing = [b for b in bands if b not in item.assets]
     if missing:
-        raise LandgovError(f"orthophoto {item.id} has no {', '.join(missing)} band")
-    paths = [asset_path(home, item.assets[b].href) for b in ORTHO_BANDS]
-    srcs = [rasterio.open(p) for p in paths]
-    try:
-        first = srcs[0]
-        if any((s.shape, s.transform, s.crs) != (first.shape, first.transform, first.crs)
-               for s in srcs):  # fmt: skip
-            raise LandgovError(f"orthophoto {item.id}: its bands are not on one grid")
-        profile = {"driver": "GTiff", "width": first.width, "height": first.height,
-                   "count": 4, "dtype": "uint8", "crs": first.crs,
-                   "transform": first.transform, "tiled": True, "compress": "deflate"}  # fmt: skip
-        with rasterio.open(out, "w", **profile) as dst:
-            for row in range(0, first.height, block_rows):
-                win = Window(0, row, first.width, min(block_rows, first.height - row))
-                for i, src in enumerate(srcs, start=1):
-                    dst.write(src.read(1, window=win).astype("uint8"), i, window=win)
-    finally:
-        for s in srcs:
-            s.close()
-    return out
+        have = ", ".join(sorted(item.assets))
+        raise LandgovError(
+            f"orthophoto {item.id} has no {', '.join(missing)} band (it has {have}); the"
+            f" model needs {', '.join(bands)}"
+        )
+    paths = [asset_path(home, item.assets[b].href) for b in bands]
+    layers: list[VrtBand] = []
+    first: tuple[Any, Any, Any] | None = None  # (shape, transform, crs) of the first band
+    spec: str | None = None
+    for band, path in zip(bands, paths, strict=True):
+        with rasterio.open(path) as src:
+            grid = (src.shape, src.transform, src.crs)
+            if first is None:
+                first, spec = grid, mask_source(src, [band])
+            elif grid != first:
+                raise LandgovError(f"orthophoto {item.id}: its bands are not on one grid")
+            nodata = None if spec is not None else src.nodata
+            layers.append(VrtBand(path, 1, band, src.dtypes[0], nodata))
+    assert first is not None
+    (height, width), transform, crs = first
+    vrt = out.with_name(f"{out.stem}_source.vrt")
+    vrt.write_text(vrt_xml(layers, width=width, height=height, crs=crs, transform=transform,
+                           mask=(paths[0], spec) if spec is not None else None),
+                   encoding="utf-8")  # fmt: skip
+    return prepare_image(vrt, out, bands=list(bands), resolution_m=resolution_m)
 
 
-def _on_grid_of(prob_path: Path, like: Path) -> np.ndarray:
-    """``prob_path`` resampled onto ``like``'s grid (identity when they match)."""
+def _valid(image: Path, like: Path) -> np.ndarray:
+    """Where ``image`` saw the ground (its dataset mask), on ``like``'s grid; False outside."""
     import rasterio
     from rasterio.warp import Resampling, reproject
 
-    with rasterio.open(prob_path) as src, rasterio.open(like) as ref:
-        scale = 255.0 if src.dtypes[0] == "uint8" else 1.0
-        values = src.read(1).astype(np.float32) / scale
+    with rasterio.open(image) as src, rasterio.open(like) as ref:
+        mask = src.dataset_mask()
         if (src.shape, src.transform, src.crs) == (ref.shape, ref.transform, ref.crs):
-            return values
-        out = np.zeros(ref.shape, np.float32)
-        reproject(values, out, src_transform=src.transform, src_crs=src.crs,
+            return mask > 0
+        out = np.zeros(ref.shape, np.uint8)
+        reproject(mask, out, src_transform=src.transform, src_crs=src.crs,
                   dst_transform=ref.transform, dst_crs=ref.crs,
-                  resampling=Resampling.bilinear)  # fmt: skip
-        return out
+                  resampling=Resampling.nearest)  # fmt: skip
+        return out > 0
 
 
 def chip(image: Path, geom_utm: Any, out: Path, margin_m: float = CHIP_MARGIN_M) -> Path:
-    """An RGB PNG of ``image`` around ``geom_utm`` (scene CRS) with its outline in yellow."""
+    """An RGB PNG of ``image`` around ``geom_utm`` (image CRS) with its outline in yellow.
+
+    The red, green and blue bands are found by their descriptions (a prepared image has
+    the model's bands in the card's order), else bands 1–3.
+    """
     import rasterio
     from PIL import Image, ImageDraw
     from rasterio.windows import from_bounds
@@ -141,7 +174,10 @@ def chip(image: Path, geom_utm: Any, out: Path, margin_m: float = CHIP_MARGIN_M)
         x0, y0, x1, y1 = geom_utm.bounds
         win = from_bounds(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m,
                           src.transform).round_offsets().round_lengths()  # fmt: skip
-        rgb = src.read([1, 2, 3], window=win, boundless=True, fill_value=0)
+        names = [(d or "").lower() for d in src.descriptions]
+        rgb_idx = ([names.index(b) + 1 for b in ("red", "green", "blue")]
+                   if {"red", "green", "blue"} <= set(names) else [1, 2, 3])  # fmt: skip
+        rgb = src.read(rgb_idx, window=win, boundless=True, fill_value=0)
         wt = src.window_transform(win)
     img = Image.fromarray(np.moveaxis(rgb, 0, -1)).resize(
         (rgb.shape[2] * 4, rgb.shape[1] * 4), Image.Resampling.NEAREST
@@ -238,19 +274,26 @@ def detect_encroachment(
                 )  # fmt: skip
     # the network stack (torch, torchgeo, Lightning) takes seconds to import: only now
     from models.encroachment import change_mask, polygonize, predict_scene
+    from models.encroachment.infer import probability_on_grid
 
     model, card = load_segmentation_model(model_name, card.version, home=home)
     run_dir = home / "detections" / "encroachment" / hashlib.sha1(run_key.encode()).hexdigest()[:12]
     run_dir.mkdir(parents=True, exist_ok=True)
-    images = [stack_bands(it, home, run_dir / f"{tag}.tif")
-              for it, tag in ((first, "before"), (second, "after"))]  # fmt: skip
     hp = card.hyperparameters
+    bands = tuple(hp.get("bands") or ORTHO_BANDS)
+    resolution_m = float(hp.get("resolution_m") or DEFAULT_RESOLUTION_M)
+    images = [scene_image(it, home, run_dir / f"{tag}.tif", bands=bands,
+                          resolution_m=resolution_m)
+              for it, tag in ((first, "before"), (second, "after"))]  # fmt: skip
     tile, overlap = int(hp.get("tile", 256)), int(hp.get("overlap", 64))
     probs = [predict_scene(model, img, run_dir / f"prob_{tag}.tif", tile=tile, overlap=overlap,
-                           device=device)
+                           device=device, bands=len(bands))
              for img, tag in zip(images, ("before", "after"), strict=True)]  # fmt: skip
-    p_after = _on_grid_of(probs[1], probs[1])
-    p_before = _on_grid_of(probs[0], probs[1])  # scenes of two flights need not share a grid
+    p_after = probability_on_grid(probs[1], probs[1])
+    # scenes of two flights need not share a grid
+    p_before = probability_on_grid(probs[0], probs[1])
+    seen = _valid(images[1], images[1]) & _valid(images[0], images[1])
+    p_after = np.where(seen, p_after, 0.0).astype(np.float32)
     new = change_mask(p_before, p_after, threshold=threshold)
     with rasterio.open(images[1]) as src:
         transform, crs = src.transform, src.crs

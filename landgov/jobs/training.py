@@ -186,7 +186,8 @@ def evaluate_registered(
             model.eval(), sorted(te.glob("ortho_*.tif")), sorted(te.glob("buildings_*.tif")),
             new_structures=te / "new_structures.tif", structures_csv=te / "structures.csv",
             threshold=float(hp.get("threshold", 0.5)), tile=int(hp.get("tile", 256)),
-            overlap=int(hp.get("overlap", 64)),
+            overlap=int(hp.get("overlap", 64)), bands=hp.get("bands"),
+            resolution_m=hp.get("resolution_m"),
         )  # fmt: skip
         return {"model": f"{card.name}:{card.version}", **_scalars(metrics)}
     from models.crops import build_crop_model, evaluate_crops, predict_crops

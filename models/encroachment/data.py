@@ -61,15 +61,18 @@ def normalize(image: Tensor) -> Tensor:
     return image.float() / 255.0
 
 
-def check_image(path: str | Path) -> None:
-    """Raises :class:`BadImagery` unless ``path`` is a readable raster with ≥ 4 uint8 bands."""
+def check_image(path: str | Path, bands: int = 4) -> None:
+    """Raises :class:`BadImagery` unless ``path`` is a readable raster with ≥ ``bands``
+    uint8 bands (a model reads the first ``bands``; see
+    :func:`models.encroachment.imagery.prepare_image` for any other imagery)."""
     p = Path(path)
     if not p.is_file():
         raise BadImagery(f"{p}: no such image")
     with rasterio.open(p) as src:
-        if src.count < 4:
-            raise BadImagery(f"{p}: {src.count} band(s); need 4 (red, green, blue, nir)")
-        if src.dtypes[0] != "uint8":
+        if src.count < bands:
+            names = ", ".join(BANDS) if bands == len(BANDS) else f"{bands} bands"
+            raise BadImagery(f"{p}: {src.count} band(s); need {bands} ({names})")
+        if any(src.dtypes[i] != "uint8" for i in range(bands)):
             raise BadImagery(f"{p}: dtype {src.dtypes[0]}; need uint8 DN")
 
 

@@ -15,3 +15,11 @@ class BadImagery(EncroachmentError, ValueError):
 
 class GridMismatch(EncroachmentError, ValueError):
     """Rasters that must share one pixel grid (CRS, transform, shape) do not."""
+
+
+class MissingBands(BadImagery):
+    """An image lacks a band the model needs (e.g. an RGB photo for an RGBN model)."""
+
+
+class NotGeoreferenced(BadImagery):
+    """An image has no CRS or no geotransform, so it cannot be put on a ground grid."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from torch import nn
 
 from models.encroachment.change import change_mask
 from models.encroachment.data import PathList, check_same_grid, pair_files
-from models.encroachment.infer import predict_scene, read_probability
+from models.encroachment.imagery import prepare_image
+from models.encroachment.infer import predict_scene, probability_on_grid
 from models.encroachment.metrics import Confusion, object_recall, read_structures
 from models.encroachment.polygons import polygonize
 
@@ -58,6 +60,8 @@ def evaluate(
     batch_size: int = 8,
     device: str | torch.device | None = None,
     work_dir: str | Path | None = None,
+    bands: Sequence[str] | None = None,
+    resolution_m: float | None = None,
 ) -> dict[str, Any]:
     """Runs scene inference on every image and scores it against its mask.
 
@@ -71,6 +75,11 @@ def evaluate(
         threshold, dilate_px: see :func:`~models.encroachment.change.change_mask`.
         tile, overlap, batch_size, device: see :func:`~models.encroachment.infer.predict_scene`.
         work_dir: where probability rasters are kept (default: a temporary folder, deleted).
+        bands, resolution_m: the model's input bands and working resolution (its card's);
+            when given, each image is first brought onto that grid
+            (:func:`~models.encroachment.imagery.prepare_image`) and the probabilities are
+            warped back onto the mask's grid, so a 0.3 m RGB model is scored on 0.5 m RGBN
+            orthophotos against their own masks.
 
     Returns:
         ``{"pixel": {iou, precision, recall, f1}, "per_image": {name: {...}}, "change": {...}}``;
@@ -89,10 +98,20 @@ def evaluate(
         out_dir.mkdir(parents=True, exist_ok=True)
         for img, msk in pairs:
             out = out_dir / f"{img.parent.name}_{img.stem}_prob.tif"
+            src_img = img
+            if bands is not None and resolution_m is not None:
+                src_img = prepare_image(img, out_dir / f"{img.parent.name}_{img.stem}_in.tif",
+                                        bands=bands, resolution_m=resolution_m)  # fmt: skip
             predict_scene(
-                model, img, out, tile=tile, overlap=overlap, batch_size=batch_size, device=device
+                model,
+                src_img,
+                out,
+                tile=tile,
+                overlap=overlap,
+                batch_size=batch_size,
+                device=device,
             )
-            p = read_probability(out)
+            p = probability_on_grid(out, msk)
             with rasterio.open(msk) as src:
                 truth = src.read(1) > 0
             per_image[f"{img.parent.name}/{img.name}"] = (

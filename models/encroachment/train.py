@@ -29,10 +29,10 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from models.encroachment.data import PathList, make_dataset, normalize, pair_files, train_loader
-from models.encroachment.unet import UNet, build_unet
+from models.encroachment.unet import UNet
 from models.registry import data_fingerprint
 
 
@@ -118,9 +118,15 @@ def hyperparameters(config: SegConfig) -> dict[str, Any]:
     return hp
 
 
-def build_model(hp: dict[str, Any]) -> UNet:
-    """Rebuilds the (untrained) network from card hyperparameters; then load a state_dict."""
-    return build_unet(hp)
+def build_model(hp: dict[str, Any]) -> nn.Module:
+    """Rebuilds the (untrained) network of any structure card; then load a state_dict.
+
+    Cards of the project's own U-Net (``arch="unet"``, this module's synthetic-imagery
+    training) and of :mod:`models.encroachment.fit` (``"smp-unet"`` too) alike.
+    """
+    from models.encroachment.fit import build_network
+
+    return build_network(hp)
 
 
 def _dice_loss(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:

@@ -29,15 +29,19 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class UNet(nn.Module):
-    """U-Net: ``depth`` max-pool down-samplings, channels ``base·2^level``, 1 output logit.
+    """U-Net: ``depth`` max-pool down-samplings, channels ``base·2^level``.
 
     Input: float ``(B, in_channels, H, W)`` scaled to [0, 1] with H and W multiples of
-    ``2**depth``. Output: logits ``(B, 1, H, W)`` (apply ``sigmoid`` for probabilities).
+    ``2**depth``. Output: logits ``(B, out_channels, H, W)`` (``sigmoid`` for
+    probabilities): channel 0 structure, channel 1 (when present) contact border.
     """
 
-    def __init__(self, in_channels: int = 4, base: int = 16, depth: int = 4) -> None:
+    def __init__(
+        self, in_channels: int = 4, base: int = 16, depth: int = 4, out_channels: int = 1
+    ) -> None:
         super().__init__()
         self.in_channels, self.base, self.depth = in_channels, base, depth
+        self.out_channels = out_channels
         ch = [base * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList([_block(in_channels, ch[0])])
         self.down.extend(_block(ch[i], ch[i + 1]) for i in range(depth))
@@ -46,7 +50,7 @@ class UNet(nn.Module):
             nn.ConvTranspose2d(ch[i + 1], ch[i], 2, stride=2) for i in reversed(range(depth))
         )
         self.dec = nn.ModuleList(_block(2 * ch[i], ch[i]) for i in reversed(range(depth)))
-        self.head = nn.Conv2d(ch[0], 1, 1)
+        self.head = nn.Conv2d(ch[0], out_channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         skips = []
@@ -71,6 +75,7 @@ def model_hyperparameters(model: UNet) -> dict[str, Any]:
         "in_channels": model.in_channels,
         "base": model.base,
         "depth": model.depth,
+        "out_channels": model.out_channels,
     }
 
 
@@ -81,4 +86,9 @@ def build_unet(hp: dict[str, Any]) -> UNet:
         from models.encroachment.errors import EncroachmentError
 
         raise EncroachmentError(f"unknown architecture {arch!r}; expected 'unet'")
-    return UNet(int(hp.get("in_channels", 4)), int(hp.get("base", 16)), int(hp.get("depth", 4)))
+    return UNet(
+        int(hp.get("in_channels", 4)),
+        int(hp.get("base", 16)),
+        int(hp.get("depth", 4)),
+        int(hp.get("out_channels", 1)),
+    )

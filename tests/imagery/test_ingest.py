@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pystac
 import pytest
 import rasterio
 from catalog_support import (
@@ -271,3 +272,178 @@ def test_regenerated_orthophoto_replaces_the_old_scene(engine: Engine, tmp_path:
         engine, [ortho(20)], home=home, replace=True, actor=service_actor(engine, "imagery")
     )
     assert again.ingested == [] and again.replaced == []
+
+
+# --- orthophotos as users hold them: JPEG/PNG with sidecars, 16-bit, any CRS ----------
+
+
+def _aux_xml(path: Path, crs: str, res: float) -> Path:
+    """A ``.aux.xml`` with the CRS and geotransform (what QGIS/GDAL write beside a JPEG)."""
+    from xml.sax.saxutils import escape
+
+    from catalog_support import origin
+    from rasterio.crs import CRS
+
+    x, y = origin(crs)
+    aux = path.with_name(path.name + ".aux.xml")
+    aux.write_text(
+        f"<PAMDataset><SRS>{escape(CRS.from_string(crs).to_wkt())}</SRS>"
+        f"<GeoTransform>{x!r}, {res!r}, 0, {y!r}, 0, {-res!r}</GeoTransform></PAMDataset>"
+    )
+    return aux
+
+
+def _world_file(path: Path, crs: str, res: float, suffix: str) -> Path:
+    """A world file (centre of the top-left pixel) plus an ESRI ``.prj``."""
+    from catalog_support import origin
+    from pyproj import CRS
+
+    x, y = origin(crs)
+    wld = path.with_suffix(suffix)
+    wld.write_text(f"{res}\n0\n0\n{-res}\n{x + res / 2}\n{y - res / 2}\n")
+    path.with_suffix(".prj").write_text(CRS.from_string(crs).to_wkt("WKT1_ESRI"))
+    return wld
+
+
+def _ingest_one(engine: Engine, path: Path, home: Path, **kw: object) -> pystac.Item:
+    actor = service_actor(engine, "imagery")
+    [sid] = ingest(engine, [path], home=home, kind="orthophoto", actor=actor, **kw).ingested  # type: ignore[arg-type]
+    item = get_item(engine, sid)
+    assert item is not None and item.properties["landgov:sensor"] == "orthophoto"
+    return item
+
+
+def test_orthophoto_rgb_jpeg_with_aux_xml(engine: Engine, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    src = write_raster(tmp_path / "mouza.jpg", count=3, size=32, dtype="uint8",
+                       georef=False, driver="JPEG")  # fmt: skip
+    _aux_xml(src, "EPSG:32643", 0.25)
+    home = tmp_path / "home"
+    when = datetime(2025, 2, 3, 4, 5, 6, tzinfo=UTC)
+    item = _ingest_one(engine, src, home, acquired=when)
+    assert sorted(item.assets) == ["blue", "green", "red"]
+    assert item.properties["proj:code"] == "EPSG:32643" and item.datetime == when
+    assert shape(item.geometry).buffer(0.0005).contains(Point(LON, LAT))
+    assert item.assets["red"].extra_fields["gsd"] == 0.25
+    cog_path = asset_path(home, item.assets["green"].href)
+    with rasterio.open(cog_path) as cog, rasterio.open(src) as s:
+        assert cog.crs.to_epsg() == 32643 and cog.transform == s.transform
+        assert (cog.read(1) == s.read(2)).all()
+
+
+def test_orthophoto_rgba_png_with_world_file_and_prj(engine: Engine, tmp_path: Path) -> None:
+    import numpy as np
+
+    data = np.random.default_rng(1).integers(0, 255, (4, 24, 24)).astype("uint8")
+    data[3] = 255
+    data[3, :6] = 0  # transparent top rows
+    src = write_raster(tmp_path / "ortho.png", count=4, size=24, dtype="uint8", data=data,
+                       georef=False, driver="PNG")  # fmt: skip
+    _world_file(src, "EPSG:32643", 0.5, ".pgw")
+    home = tmp_path / "home"
+    item = _ingest_one(engine, src, home)
+    assert sorted(item.assets) == ["blue", "green", "red"]  # the alpha is no band
+    assert item.properties["proj:code"] == "EPSG:32643"  # from the .prj: GDAL ignores it
+    assert shape(item.geometry).buffer(0.0005).contains(Point(LON, LAT))
+    with rasterio.open(asset_path(home, item.assets["blue"].href)) as cog:
+        assert (cog.read(1) == data[2]).all() and cog.nodata is None
+        mask = cog.dataset_mask()  # the alpha, kept as the COG's internal mask
+        assert not mask[:6].any() and mask[6:].all()
+    # a corrected world file is new content, not "already catalogued"
+    _world_file(src, "EPSG:32643", 0.4, ".pgw")
+    report = ingest(engine, [src], home=home, kind="orthophoto",
+                    actor=service_actor(engine, "imagery"))  # fmt: skip
+    assert report.ingested and report.ingested[0] != item.id
+
+
+def test_orthophoto_16bit_rgbn_is_stored_as_it_comes(engine: Engine, tmp_path: Path) -> None:
+    import numpy as np
+
+    data = np.random.default_rng(2).integers(0, 4000, (4, 20, 20)).astype("uint16")
+    src = write_raster(tmp_path / "rgbn16.tif", count=4, res=0.3, dtype="uint16", data=data)
+    home = tmp_path / "home"
+    item = _ingest_one(engine, src, home)
+    assert sorted(item.assets) == ["blue", "green", "nir", "red"]
+    assert item.assets["nir"].extra_fields["raster:bands"][0]["data_type"] == "uint16"
+    with rasterio.open(asset_path(home, item.assets["nir"].href)) as cog:
+        assert cog.dtypes[0] == "uint16" and (cog.read(1) == data[3]).all()  # no stretch
+
+
+def test_orthophoto_in_lonlat_and_in_utm(engine: Engine, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ll = write_raster(tmp_path / "ll.tif", count=3, size=40, res=2e-6, crs="EPSG:4326",
+                      dtype="uint8")  # fmt: skip
+    item = _ingest_one(engine, ll, home)
+    assert item.properties["proj:code"] == "EPSG:4326"
+    footprint = shape(item.geometry)
+    assert footprint.bounds == pytest.approx((LON, LAT - 40 * 2e-6, LON + 40 * 2e-6, LAT))
+    # 2e-6° is 0.19 m east-west and 0.22 m north-south at 31.7°N: measured, not "None"
+    assert item.assets["red"].extra_fields["gsd"] == pytest.approx(0.205, abs=0.005)
+    utm = write_raster(tmp_path / "utm.tif", count=3, size=40, res=0.5, crs="EPSG:32643",
+                       dtype="uint8")  # fmt: skip
+    item = _ingest_one(engine, utm, home)
+    assert item.properties["proj:code"] == "EPSG:32643"
+    assert item.assets["red"].extra_fields["gsd"] == 0.5
+    lon0, _, lon1, lat1 = shape(item.geometry).bounds  # north-up in UTM: turned in lon/lat
+    assert lon0 == pytest.approx(LON, abs=1e-6) and lat1 == pytest.approx(LAT, abs=1e-5)
+    assert (lon1 - lon0) * 111_320 * 0.8508 == pytest.approx(20.0, abs=0.2)  # 40 × 0.5 m
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (
+            lambda d: write_raster(
+                d / "photo.jpg", count=3, dtype="uint8", georef=False, driver="JPEG"
+            ),
+            "missing georeferencing (no geotransform): add a world file (.jgw/.pgw/.tfw/.wld)"
+            " plus a .prj, or a .aux.xml with the CRS",
+        ),
+        (
+            lambda d: write_raster(d / "two.tif", count=2, dtype="uint8"),
+            "an orthophoto needs red, green and blue bands (nir optional); this file has"
+            " 2 band(s) (band1, band2): no red, green, blue",
+        ),
+    ],
+    ids=["ungeoreferenced-jpeg", "two-bands"],
+)
+def test_orthophoto_refusals_register_nothing(
+    engine: Engine, tmp_path: Path, make: Callable[[Path], Path], reason: str
+) -> None:
+    home = tmp_path / "home"
+    ingest(engine, landsat_scene(tmp_path / "ls"), home=home,
+           actor=service_actor(engine, "imagery"))  # fmt: skip
+    before, data = counts(engine), files_under(home)
+    bad = make(tmp_path)
+    with pytest.raises(ImportRejected) as exc:
+        ingest(engine, [bad], home=home, kind="orthophoto",
+               actor=service_actor(engine, "imagery"))  # fmt: skip
+    assert str(bad) in str(exc.value) and reason in str(exc.value)
+    assert counts(engine) == before and files_under(home) == data
+
+
+def test_cli_ingests_a_jpeg_orthophoto_with_its_date(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog_support import use_db
+    from typer.testing import CliRunner
+
+    from landgov.cli.main import app
+
+    home = tmp_path / "home"
+    use_db(engine, home, monkeypatch)
+    src = write_raster(tmp_path / "mouza 7.jpg", count=3, size=16, dtype="uint8",
+                       georef=False, driver="JPEG")  # fmt: skip
+    _aux_xml(src, "EPSG:32643", 0.5)
+    runner = CliRunner()
+    bad = runner.invoke(app, ["imagery", "ingest", "--kind", "orthophoto", "--date", "March",
+                              str(src)])  # fmt: skip
+    assert bad.exit_code != 0 and "not a date" in bad.output
+    result = runner.invoke(app, ["imagery", "ingest", "--kind", "orthophoto", "--date",
+                                 "2024-03-01", str(src)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        sid, when = conn.execute(text("SELECT id, datetime FROM imagery_scene")).one()
+    assert sid.startswith("ortho_mouza_7_") and sid in result.output
+    assert when.isoformat() == "2024-03-01T00:00:00+00:00"
