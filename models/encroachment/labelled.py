@@ -125,27 +125,14 @@ class Scores:
     buildings: dict[str, BuildingCounts] = field(default_factory=dict)
 
     def add(self, name: str, confusion: Confusion, counts: BuildingCounts) -> None:
-        c = self.pixels.setdefault(name, Confusion())
-        c.tp, c.fp, c.fn, c.tn = (
-            c.tp + confusion.tp,
-            c.fp + confusion.fp,
-            c.fn + confusion.fn,
-            c.tn + confusion.tn,
-        )
+        self.pixels[name] = self.pixels.get(name, Confusion()) + confusion
         self.buildings[name] = self.buildings.get(name, BuildingCounts()) + counts
 
     def overall(self) -> dict[str, Any]:
-        total, counts = Confusion(), BuildingCounts()
-        for c in self.pixels.values():
-            total.tp, total.fp, total.fn, total.tn = (
-                total.tp + c.tp,
-                total.fp + c.fp,
-                total.fn + c.fn,
-                total.tn + c.tn,
-            )
-        for b in self.buildings.values():
-            counts = counts + b
-        return _entry(total, counts)
+        return _entry(
+            sum(self.pixels.values(), Confusion()),
+            sum(self.buildings.values(), BuildingCounts()),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """``{"overall": {...}, "images": {name: {...}}}`` with pixel and building scores."""

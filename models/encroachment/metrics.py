@@ -49,6 +49,11 @@ class Confusion:
         self.tn += int(np.count_nonzero(~p & ~t))
         return self
 
+    def __add__(self, other: Confusion) -> Confusion:
+        """Counts of two sets of images together (what micro-averaging sums)."""
+        return Confusion(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn,
+                         self.tn + other.tn)  # fmt: skip
+
     def scores(self) -> dict[str, float]:
         """IoU, precision, recall, F1 (1.0 when there is nothing to find and nothing found)."""
         tp, fp, fn = self.tp, self.fp, self.fn
