@@ -281,16 +281,29 @@ def score_cmd(
         Path | None,
         typer.Option(help="Synthetic imagery with its truth (default: $LANDGOV_HOME/synthetic)."),
     ] = None,
+    after_scan: Annotated[
+        int | None,
+        typer.Option(
+            "--after-scan",
+            help="The scan run before the anomalies were planted: only flags first raised "
+            "after it count as flags, and only flags a later scan saw find an anomaly.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
 ) -> None:
-    """Precision and recall of each rule's stored flags against the demo's planted truth."""
+    """Recall and precision of each rule's stored flags against a planted truth (the
+    demo's, or an adversarial plant's: then also the flags no planted anomaly explains,
+    per 1,000 clean changes, and recall per family of rules)."""
     from landgov.config import load_settings
     from landgov.disputes.scoring import format_table, score_stored
 
     home = load_settings().home
     with engine().connect() as conn:
         result = score_stored(
-            conn, truth or home / "demo" / "ground_truth.csv", imagery or home / "synthetic"
+            conn,
+            truth or home / "demo" / "ground_truth.csv",
+            imagery or home / "synthetic",
+            after_scan=after_scan,
         )
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=1))

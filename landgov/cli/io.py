@@ -27,7 +27,12 @@ def import_parcels_cmd(
     mouza: Annotated[str, typer.Option(help="Mouza name or hadbast number.")],
     layer: Annotated[str | None, typer.Option(help="Layer name (GeoPackage).")] = None,
 ) -> None:
-    """Import khasra parcels into a mouza. Any bad row rejects the whole file."""
+    """Import khasra parcels into a mouza. Any bad row rejects the whole file.
+
+    A khewat_no field attaches each khasra to that khewat of the mouza; without one (or
+    with assignment 'unassigned') a khasra is stored unassigned: mapped, record of rights
+    not yet attached, which is not an orphan.
+    """
     from landgov.io.parcels import import_parcels
     from landgov.progress import progress_bar
 
@@ -37,6 +42,13 @@ def import_parcels_cmd(
             engine(), path, mouza=mouza, layer=layer, actor=actor, progress=progress
         )
     out.print(report.summary(), highlight=False, markup=False)
+    attached, unassigned = report.details["attached"], report.details["unassigned"]
+    out.print(
+        f"{attached:,} attached to khewats (khewat_no), {unassigned:,} unassigned "
+        "(mapped, record of rights not yet attached)",
+        highlight=False,
+        markup=False,
+    )
 
 
 @import_app.command("mutations")

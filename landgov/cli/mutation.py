@@ -392,8 +392,10 @@ def rebuild_cmd(
 ) -> None:
     """Replay a mouza's register and compare with its shares; exit 1 when they differ.
 
-    The sanctioned mutations are replayed from the settlement shares and compared with
-    the stored shares date by date. CNICs in the issues are masked.
+    The sanctioned mutations, imported or sanctioned here, are replayed from the
+    settlement shares and compared with the stored shares date by date; khewats that only
+    lack mutations recorded but not applied (an imported register) are listed, not counted
+    as differences. CNICs in the issues are masked.
     """
     from landgov.records import mutations
 
@@ -409,6 +411,7 @@ def rebuild_cmd(
                     "replayed_rows": report.replayed_rows,
                     "equal": report.equal,
                     "differences": {str(k): v for k, v in report.differences.items()},
+                    "not_applied": {str(k): v for k, v in report.not_applied.items()},
                     "issues": [
                         {"mutation": m, "khewat": k, "rule": r, "message": _masked(msg)}
                         for m, k, r, msg in report.issues
@@ -425,6 +428,11 @@ def rebuild_cmd(
         )
         for m, k, rule, message in report.issues:
             out.print(f"  mutation {m}, khewat {k}: {rule}: {_masked(message)}", highlight=False)
+        for k, numbers in sorted(report.not_applied.items()):
+            listed = ", ".join(map(str, numbers))
+            out.print(f"  khewat {k}: the share table does not reflect mutation(s) {listed}"
+                      " (recorded in the register, e.g. imported, not applied)",
+                      highlight=False)  # fmt: skip
         if report.equal:
             out.print("stored shares equal the replay of the register", highlight=False)
         for k, day in sorted(report.differences.items()):

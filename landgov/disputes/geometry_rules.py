@@ -4,7 +4,9 @@ The detectors return plain dicts (they are SQL and test on their own); this modu
 them into :class:`~landgov.disputes.rules.Finding` objects. A finding's subject is the
 first khasra the detector names (an overlap names both in its evidence and its key; a gap
 names first the parcel sharing its longest edge), so the case lands on a parcel an
-officer can open.
+officer can open. A detector's ``grade`` (overlaps and encroachments: how much land, and
+how large a part of either side, :func:`landgov.disputes.spatial.overlap_grade`) becomes
+the finding's grade; the others grade 1.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _adapt(rule_ids: tuple[str, ...], detector: Any, partitioned: bool) -> None:
             out.append(Finding(
                 rule=d["rule"], mouza_id=int(d["mouza_id"]),
                 khasra_id=named[0] if named else None, measure=d.get("measure"),
-                threshold=d.get("threshold"),
+                threshold=d.get("threshold"), grade=float(d.get("grade", 1.0)),
                 evidence=dict(d.get("evidence") or {}) | {"khasra_ids": ids},
                 geom_wkb=d.get("geom_wkb"),
                 key=f"khasras:{','.join(map(str, ids))}" + (

@@ -223,9 +223,13 @@ def gift_before_death(
 ) -> list[Finding]:
     """§6.4: a gift (hiba) sanctioned within ``window_days`` before the donor's death, by a
     donor aged at least ``min_age``, that gives nothing to a daughter who survived him or
-    her (a daughter's inheritance is defeated by emptying the estate first)."""
-    window = int(thresholds.get("window_days", 365))
-    min_age = float(thresholds.get("min_age", 70))
+    her (a daughter's inheritance is defeated by emptying the estate first).
+
+    ``window_days`` and ``min_age`` are the outer ends of the rule's grade ramps
+    (``dispute_rule.grade``: the older the donor and the nearer the death, the higher),
+    not cliffs: a donor of 69.9 is weighed a little less than one of 70, not ignored."""
+    window = int(thresholds.get("window_days", 730))
+    min_age = float(thresholds.get("min_age", 50))
     rows = conn.execute(
         text(
             "SELECT m.id, m.mouza_id, m.number, m.decided_on, l.transferor_party_id AS donor,"
@@ -262,7 +266,8 @@ def gift_before_death(
             rule="gift_before_death", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
             measure=float((died - r.decided_on).days), threshold=float(window),
             evidence={"mutation_no": r.number, "donor": donor.label(),
-                      "age_at_gift": round(age, 1), "sanctioned_on": r.decided_on.isoformat(),
+                      "age_at_gift": round(age, 2), "sanctioned_on": r.decided_on.isoformat(),
+                      "days_before_death": (died - r.decided_on).days,
                       "died_on": died.isoformat(),
                       "donees": [family.people[d].label() if d in family.people else str(d)
                                  for d in sorted(donees)],

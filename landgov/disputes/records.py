@@ -1,14 +1,11 @@
-"""Rules over the temporal record of rights and the mutation register (domain.md §6).
+"""Rules over the mutation register's dates, deeds and record quality (domain.md §6).
 
-Share sums are computed with exact fractions in Python (the database stores numerator and
-denominator; 1/3 + 2/3 must be exactly 1, which floating point cannot promise).
+The rules over shares read the replayed register and live in :mod:`landgov.disputes.shares`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -18,64 +15,6 @@ from landgov.disputes.rules import Finding, rule
 
 def _since_clause(column: str, since: date | None) -> str:
     return f" AND {column} >= :since" if since is not None else ""
-
-
-@rule("share_total_not_one")
-def share_total_not_one(
-    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
-) -> list[Finding]:
-    """§6.1: on some date a khewat's ownership shares sum to more or less than 1.
-
-    Checked at every date a share row of the khewat starts or ends (the sum is constant in
-    between). One finding per khewat: the first bad date, its exact sum, and every bad
-    period. ``since`` limits the scan to khewats with a share row starting or ending then
-    or later.
-    """
-    tol = Fraction(str(thresholds.get("tolerance", 0)))
-    params: dict[str, Any] = {"m": mouza_ids}
-    recent = ""
-    if since is not None:
-        recent = (" AND k.id IN (SELECT khewat_id FROM share WHERE valid_from >= :since"
-                  " OR valid_to >= :since)")  # fmt: skip
-        params["since"] = since
-    rows = conn.execute(
-        text(
-            "SELECT s.khewat_id, k.mouza_id, k.number, s.numerator, s.denominator,"
-            " s.valid_from, s.valid_to FROM share s JOIN khewat k ON k.id = s.khewat_id"
-            " WHERE k.mouza_id = ANY(:m) AND s.right_type = 'ownership'"
-            + recent
-            + " ORDER BY s.khewat_id, s.valid_from, s.id"
-        ),
-        params,
-    ).all()
-    by_khewat: dict[int, list[Any]] = defaultdict(list)
-    for r in rows:
-        by_khewat[int(r.khewat_id)].append(r)
-    out: list[Finding] = []
-    for khewat_id, shares in by_khewat.items():
-        dates = sorted({r.valid_from for r in shares} | {r.valid_to for r in shares if r.valid_to})
-        bad: list[tuple[date, Fraction]] = []
-        for d in dates:
-            live = [
-                r for r in shares if r.valid_from <= d and (r.valid_to is None or d < r.valid_to)
-            ]
-            if not live:
-                continue  # a khewat closed by partition or consolidation has no owners
-            total = sum((Fraction(r.numerator, r.denominator) for r in live), Fraction(0))
-            if abs(total - 1) > tol:
-                bad.append((d, total))
-        if bad:
-            first_date, first_total = bad[0]
-            worst = max(bad, key=lambda b: abs(b[1] - 1))[1]
-            out.append(Finding(
-                rule="share_total_not_one", mouza_id=int(shares[0].mouza_id),
-                khewat_id=khewat_id, measure=float(worst), threshold=1.0,
-                evidence={"khewat_no": shares[0].number, "first_date": first_date.isoformat(),
-                          "first_total": str(first_total), "worst_total": str(worst),
-                          "over_allocated": worst > 1,
-                          "dates": [(d.isoformat(), str(t)) for d, t in bad[:10]]},
-            ))  # fmt: skip
-    return out
 
 
 @rule("same_day_sanction")
@@ -101,6 +40,7 @@ def same_day_sanction(
         Finding(rule="same_day_sanction", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
                 measure=float((r.decided_on - r.entered_on).days), threshold=float(min_days),
                 evidence={"mutation_no": r.number, "type": r.type,
+                          "days_after_entry": (r.decided_on - r.entered_on).days,
                           "entered_on": r.entered_on.isoformat(),
                           "sanctioned_on": r.decided_on.isoformat(), "officer_id": r.officer_id})
         for r in rows
@@ -168,12 +108,27 @@ def unattested_jamabandi(
 def orphan_khasra(
     conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
 ) -> list[Finding]:
-    """§6.11: a live khasra on the map that no khewat holds today (its owners are missing
-    from the record of rights)."""
+    """§6.11: a live khasra on the map that no khewat holds today (no open
+    ``khewat_khasra`` period) and that is not *unassigned*, i.e. its owners are missing
+    from the record of rights: its holding was lost (a period ended with no successor, a
+    row deleted or edited directly) or the record never held it.
+
+    An unassigned khasra (``khasra.unassigned_since``, sql/023: imported as "mapped,
+    record of rights not yet attached") is a state, not an anomaly, and is skipped; the
+    state ends when a khewat_khasra row attaches the khasra and can never be set again,
+    so it cannot hide a lost holding. Evidence: the last khewat that held the khasra and
+    until when, or ``never_held``.
+    """
     rows = conn.execute(
         text(
-            "SELECT k.id, k.mouza_id, k.number, k.land_class, k.record_area_sarsai FROM khasra k"
+            "SELECT k.id, k.mouza_id, k.number, k.land_class, k.record_area_sarsai,"
+            " last.khewat_no, last.valid_to FROM khasra k"
+            " LEFT JOIN LATERAL (SELECT w.number AS khewat_no, kk.valid_to"
+            "  FROM khewat_khasra kk JOIN khewat w ON w.id = kk.khewat_id"
+            "  WHERE kk.khasra_id = k.id ORDER BY kk.valid_to DESC, kk.valid_from DESC"
+            "  LIMIT 1) last ON true"
             " WHERE k.mouza_id = ANY(:m) AND k.retired_on IS NULL"
+            " AND k.unassigned_since IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM khewat_khasra kk WHERE kk.khasra_id = k.id"
             "  AND kk.valid_to IS NULL) ORDER BY k.id"
         ),
@@ -182,6 +137,9 @@ def orphan_khasra(
     return [
         Finding(rule="orphan_khasra", mouza_id=int(r.mouza_id), khasra_id=int(r.id),
                 evidence={"khasra_no": r.number, "land_class": r.land_class,
-                          "record_area_sarsai": int(r.record_area_sarsai)})
+                          "record_area_sarsai": int(r.record_area_sarsai),
+                          "never_held": r.khewat_no is None,
+                          "last_khewat_no": r.khewat_no,
+                          "held_until": r.valid_to.isoformat() if r.valid_to else None})
         for r in rows
     ]  # fmt: skip

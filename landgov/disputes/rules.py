@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from landgov.records.register import once_per_transaction  # noqa: F401  (for the rules)
+
 SEVERITY_FACTOR = {"low": 0.5, "medium": 1.0, "high": 2.0, "critical": 4.0}
 """Multiplies a rule's weight in the risk score: a critical flag outweighs several low."""
 
@@ -34,6 +36,7 @@ class Finding:
     geom_wkb: bytes | None = None
     subject: tuple[str, int] | None = None  # the case's subject when no khasra/khewat
     key: str = ""  # what makes two findings of one rule the same (default: the ids)
+    grade: float = 1.0  # in (0, 1]: how strongly the evidence points (landgov.disputes.grades)
 
     def fingerprint(self) -> str:
         """Stable id of (rule, subject): a re-scan updates the flag instead of adding one."""

@@ -6,7 +6,8 @@ as resolved. Each flag is attached to a case on its subject (the khewat, or else
 khasra): a mutation's flag goes to the khewats its lines touch. A subject with a live case
 gets the new flags attached, never a second case; a flag already weighed in a dismissed
 case of its subject does not reopen one. Case risk = Σ over its unresolved flags
-of the rule's weight × severity factor (explained by :func:`risk_breakdown`).
+of the rule's weight × severity factor × the flag's grade (explained by
+:func:`risk_breakdown`; grades: :mod:`landgov.disputes.grades`).
 
 A scan runs as a signed-in :class:`~landgov.security.Actor` holding ``disputes.scan``
 (the ``disputes`` batch service, or the demo's): the transaction binds it first and the
@@ -16,7 +17,7 @@ audit rows of the cases it opens name it (``service:disputes``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,9 +25,11 @@ from sqlalchemy import Connection, Engine, text
 
 from landgov.disputes import (  # noqa: F401  (each module registers its rules)
     geometry_rules,
+    grades,
     imagery,
     inheritance,
     records,
+    shares,
     transfers,
 )
 from landgov.disputes.rules import DETECTORS, SEVERITY_FACTOR, Detector, Finding
@@ -93,7 +96,8 @@ def risk_breakdown(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     rows = (
         conn.execute(
             text(
-                "SELECT r.id, r.severity, r.weight, r.title_en, r.title_ur, count(*) AS n"
+                "SELECT r.id, r.severity, r.weight, r.title_en, r.title_ur, count(*) AS n,"
+                " sum(f.grade) AS graded"
                 " FROM dispute_case_flag cf JOIN dispute_flag f ON f.id = cf.flag_id"
                 " JOIN dispute_rule r ON r.id = f.rule_id"
                 " WHERE cf.case_id = :c AND NOT f.resolved GROUP BY r.id ORDER BY r.id"
@@ -104,7 +108,7 @@ def risk_breakdown(conn: Connection, case_id: int) -> list[dict[str, Any]]:
         .all()
     )
     return [{"rule": r["id"], "severity": r["severity"], "flags": int(r["n"]),
-             "points": float(r["weight"]) * SEVERITY_FACTOR[r["severity"]] * int(r["n"]),
+             "points": float(r["weight"]) * SEVERITY_FACTOR[r["severity"]] * float(r["graded"]),
              "title_en": r["title_en"], "title_ur": r["title_ur"]} for r in rows]  # fmt: skip
 
 
@@ -137,8 +141,11 @@ def scan(
         ).scalar_one())  # fmt: skip
         report = ScanReport(scan_id, mouza_ids, since)
         rules = conn.execute(
-            text("SELECT id, thresholds FROM dispute_rule WHERE enabled ORDER BY id")
+            text("SELECT id, thresholds, grade FROM dispute_rule WHERE enabled ORDER BY id")
         ).all()
+        specs = {r.id: dict(r.grade or {}) for r in rules}
+        for spec in specs.values():
+            grades.check_spec(spec)
         touched: set[int] = set()
         # rules sharing a detector (gaps and slivers) run it once, with their thresholds
         groups: dict[Detector, dict[str, dict[str, Any]]] = {}
@@ -150,7 +157,13 @@ def scan(
             groups.setdefault(detector, {})[r.id] = dict(r.thresholds)
         for detector, wanted in groups.items():
             merged = {k: v for th in wanted.values() for k, v in th.items()}
-            findings = [f for f in detector(conn, mouza_ids, since, merged) if f.rule in wanted]
+            findings = []
+            for f in detector(conn, mouza_ids, since, merged):
+                if f.rule not in wanted:
+                    continue
+                g = f.grade * grades.grade(specs[f.rule], f.evidence)
+                if g > 0:  # outside every ramp: no evidence of the signal
+                    findings.append(replace(f, grade=min(1.0, g)))
             for rule_id in wanted:
                 report.found[rule_id] = sum(f.rule == rule_id for f in findings)
             for f in findings:
@@ -158,18 +171,19 @@ def scan(
                 row = conn.execute(
                     text(
                         "INSERT INTO dispute_flag (rule_id, fingerprint, mouza_id, khasra_id,"
-                        " khewat_id, mutation_id, measure, threshold, evidence, geom,"
+                        " khewat_id, mutation_id, measure, threshold, evidence, geom, grade,"
                         " first_scan_id, last_scan_id) VALUES (:r, :fp, :m, :ka, :kw, :mu,"
                         " :me, :th, CAST(:ev AS jsonb),"
-                        " ST_Multi(ST_CollectionExtract(ST_GeomFromWKB(:g, 4326), 3)), :s, :s)"
-                        " ON CONFLICT (fingerprint) DO UPDATE SET last_scan_id = :s,"
-                        " resolved = false, measure = :me, evidence = CAST(:ev AS jsonb)"
+                        " ST_Multi(ST_CollectionExtract(ST_GeomFromWKB(:g, 4326), 3)), :gr,"
+                        " :s, :s) ON CONFLICT (fingerprint) DO UPDATE SET last_scan_id = :s,"
+                        " resolved = false, measure = :me, evidence = CAST(:ev AS jsonb),"
+                        " grade = :gr"
                         " RETURNING id, (xmax = 0) AS inserted"
                     ),
                     {"r": f.rule, "fp": fp, "m": f.mouza_id, "ka": f.khasra_id,
                      "kw": f.khewat_id, "mu": f.mutation_id, "me": f.measure,
                      "th": f.threshold, "ev": f.evidence_json(), "g": f.geom_wkb,
-                     "s": scan_id},
+                     "gr": f.grade, "s": scan_id},
                 ).one()  # fmt: skip
                 report.new_flags += int(bool(row.inserted))
                 for subject, subject_id in _subjects(conn, f):

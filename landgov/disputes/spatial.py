@@ -5,7 +5,17 @@ indexed ``geom`` columns, and every area is measured in the mouza's UTM zone (EP
 or 32643, chosen from the centre of the mouza's boundary, or of its khasras when it has
 none, exactly as :func:`landgov.storage.detections.mouza_utm_srid` does). A finding is a
 dict with the keys ``rule``, ``khasra_ids``, ``mouza_id``, ``measure``, ``threshold``,
-``evidence`` (JSON-able) and ``geom_wkb`` (the offending area as EPSG:4326 WKB, or None).
+``evidence`` (JSON-able), ``geom_wkb`` (the offending area as EPSG:4326 WKB, or None) and,
+for the graded rules, ``grade`` (in (0, 1], see :func:`overlap_grade`).
+
+One notion of "beyond tolerance" serves every rule (issue 16): a piece of land (an
+overlap, an encroachment, a gap, the record-vs-map difference) counts only when its part
+wider than ``tolerance_m`` covers more than ``min_area_m2``. The part wider than the
+tolerance is the piece's morphological opening (shrunk by half the tolerance, grown
+back): a strip thinner than ``tolerance_m`` disappears whole, however long, and a real
+encroachment keeps its area even where digitising noise runs along the rest of the shared
+edge. :func:`wide_part_sql` is the SQL every detector uses, :func:`beyond_tolerance` its
+Python twin. Both figures were measured on a real cadastre (``bench/spatial_tolerances.py``).
 """
 
 from __future__ import annotations
@@ -17,19 +27,31 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from landgov.disputes import grades
+
 Finding = dict[str, Any]
 Detector = Callable[..., list[Finding]]
 
-DEFAULTS: Mapping[str, float] = {
-    "overlap_fraction": 0.01,
+DEFAULTS: Mapping[str, Any] = {
+    "tolerance_m": 0.1,
+    "min_area_m2": 1.0,
     "min_gap_m2": 50.0,
-    "sliver_ratio": 0.5,
-    "min_sliver_m2": 1.0,
+    "sliver_width_m": 1.0,
     "area_tolerance": 0.01,
     "tatima_tolerance": 0.01,
     "buffer_scale": 1.0,
+    "grade_m2": [[1.0, 0.25], [101.0, 1.0]],
+    "grade_pct": [[1.0, 0.25], [10.0, 1.0]],
 }
-"""Default thresholds; any key can be overridden per call (``thresholds``)."""
+"""Default thresholds; any key can be overridden per call (``thresholds``).
+
+``tolerance_m`` and ``min_area_m2`` are the shared tolerance: the width of noise every
+rule ignores and the least area beyond it that counts (bench/spatial_tolerances.py
+measured the noise between the neighbours of a real cadastre: at most 3 mm wide and
+0.13 m², and its coordinates, 7 decimals of a degree, lie 1.1 cm apart). ``sliver_width_m``: a
+gap thinner than this on average (2 × area / perimeter) is a sliver, a wider one a gap
+when above ``min_gap_m2``. ``grade_m2`` and ``grade_pct``: the ramps of
+:func:`overlap_grade`."""
 
 SQFT_M2 = 0.3048**2
 SARSAI_M2 = {"standard": 30.25 * SQFT_M2, "urban": 25.0 * SQFT_M2}
@@ -56,8 +78,69 @@ _SARSAI_SQL = (
     f" ELSE {SARSAI_M2['standard']!r} END"
 )
 
+_HALF_TOL = "(CAST(:tolerance_m AS double precision) / 2)"
 
-def _thresholds(given: Mapping[str, float] | None) -> dict[str, float]:
+
+def wide_part_sql(geom: str) -> str:
+    """SQL: the part of the polygonal geometry ``geom`` (in metres: a UTM zone) wider
+    than ``:tolerance_m``, its opening by that width (mitred joins keep a rectangle's
+    corners), clipped to ``geom``. The shared tolerance of every spatial rule: a piece
+    counts when ``ST_Area`` of this exceeds ``:min_area_m2`` (:func:`tolerance_params`)."""
+    return (
+        f"ST_CollectionExtract(ST_Intersection({geom}, ST_Buffer(ST_Buffer({geom},"
+        f" -{_HALF_TOL}, 'join=mitre'), {_HALF_TOL}, 'join=mitre')), 3)"
+    )
+
+
+def strip_beyond_sql(area: str, length: str) -> str:
+    """SQL: whether an area ``area`` (m²) spread as a strip along a line of ``length``
+    metres is beyond tolerance, i.e. wider than ``:tolerance_m`` (``area / length``) and
+    larger than ``:min_area_m2``: the same test as :func:`wide_part_sql` for a difference
+    that has no shape of its own (record area against map area, along the boundary)."""
+    return f"({area} > :min_area_m2 AND {area} / nullif({length}, 0) > :tolerance_m)"
+
+
+def tolerance_params(t: Mapping[str, Any]) -> dict[str, float]:
+    """The bind parameters of :func:`wide_part_sql` and :func:`strip_beyond_sql`."""
+    return {"tolerance_m": float(t["tolerance_m"]), "min_area_m2": float(t["min_area_m2"])}
+
+
+def wide_part(geom: Any, tolerance_m: float) -> Any:
+    """Python twin of :func:`wide_part_sql` on a shapely geometry in metres (GEOS, the
+    library PostGIS uses, so both give the same figures)."""
+    import shapely
+
+    h = tolerance_m / 2
+    opened = geom.buffer(-h, join_style="mitre").buffer(h, join_style="mitre")
+    return shapely.intersection(geom, opened)
+
+
+def beyond_tolerance(geom: Any, thresholds: Mapping[str, Any] | None = None) -> bool:
+    """Whether a piece of land (shapely, metres) counts for a spatial rule: its part wider
+    than ``tolerance_m`` covers more than ``min_area_m2`` (:data:`DEFAULTS` unless given)."""
+    t = _thresholds(thresholds)
+    return bool(wide_part(geom, float(t["tolerance_m"])).area > float(t["min_area_m2"]))
+
+
+def mean_width(area_m2: float, perimeter_m: float) -> float:
+    """2 × area / perimeter: the width of a long strip of that area and perimeter."""
+    return 2.0 * area_m2 / perimeter_m if perimeter_m > 0 else 0.0
+
+
+def overlap_grade(area_m2: float, pct: float, thresholds: Mapping[str, Any]) -> float:
+    """Grade of an overlap or encroachment: the larger of two monotone ramps (defaults in
+    :data:`DEFAULTS`), over its area in m² (``grade_m2``: 0.25 at 1 m², full at 101 m²,
+    one karam of 5.5 ft along a killa's 198 ft side) and over the larger of the shares
+    it takes of the parcels involved, in % (``grade_pct``: 0.25 at 1 %, the old rule's
+    threshold, full at 10 %). Monotone in both: more land, or a larger part of either
+    parcel, never weighs less. Always in [0.25, 1] with the default ramps."""
+    for name in ("grade_m2", "grade_pct"):
+        grades.check_spec({"factors": [{"evidence": name, "points": thresholds[name]}]})
+    g = max(grades.ramp(area_m2, thresholds["grade_m2"]), grades.ramp(pct, thresholds["grade_pct"]))
+    return round(min(1.0, max(0.0, g)), 4)
+
+
+def _thresholds(given: Mapping[str, Any] | None) -> dict[str, Any]:
     merged = dict(DEFAULTS)
     merged.update(given or {})
     return merged
@@ -75,20 +158,25 @@ def overlaps(
     conn: Connection,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Pairs of live khasras drawn over each other (domain.md §6, signal 9).
 
     Rule ``overlap``: two live khasras (``retired_on IS NULL``) whose interiors meet and
-    whose intersection, measured in the first parcel's mouza UTM zone, is larger than
-    ``overlap_fraction`` (default 0.01) of the smaller parcel's geometric area. Each pair
-    is reported once (lower id first); ``measure`` is intersection / smaller area. Pairs
-    across a mouza boundary are found when either mouza is selected.
+    whose intersection, measured in the first parcel's mouza UTM zone, is beyond the
+    shared tolerance: its part wider than ``tolerance_m`` covers more than
+    ``min_area_m2`` (:func:`wide_part_sql`), whatever share of either parcel that is.
+    Each pair is reported once (lower id first); ``measure`` is the intersection in m².
+    ``evidence`` gives the intersection (m², its mean width, the part beyond tolerance)
+    and the share it takes of each parcel (%); ``grade`` is :func:`overlap_grade` of the
+    intersection's m² and the larger of the two shares. Pairs across a mouza boundary are
+    found when either mouza is selected.
 
     Args:
         conn: An open connection.
         mouza_ids: Mouzas to check (None: all).
-        thresholds: Overrides of :data:`DEFAULTS` (``overlap_fraction``).
+        thresholds: Overrides of :data:`DEFAULTS` (``tolerance_m``, ``min_area_m2``,
+            ``grade_m2``, ``grade_pct``).
 
     Returns:
         One finding per overlapping pair, ordered by khasra ids.
@@ -122,41 +210,56 @@ def overlaps(
         ) s ON true
     ),
     areas AS (
-        SELECT m.*, ST_Area(ST_Transform(m.inter, m.srid)) AS inter_m2,
+        SELECT m.*, ST_Area(u.iu) AS inter_m2, ST_Perimeter(u.iu) AS inter_perim_m,
                ST_Area(ST_Transform(m.ga, m.srid)) AS a_m2,
-               ST_Area(ST_Transform(m.gb, m.srid)) AS b_m2
-        FROM measured m
+               ST_Area(ST_Transform(m.gb, m.srid)) AS b_m2, u.iu
+        FROM measured m CROSS JOIN LATERAL (SELECT ST_Transform(m.inter, m.srid) AS iu) u
+    ),
+    wide AS (
+        SELECT a.*, CASE WHEN a.inter_m2 > :min_area_m2
+                         THEN ST_Area({wide_part_sql("a.iu")}) ELSE 0 END AS wide_m2
+        FROM areas a
     )
-    SELECT a_id, b_id, mouza_id, srid, inter_m2, a_m2, b_m2,
-           inter_m2 / least(a_m2, b_m2) AS share, ST_AsBinary(inter) AS wkb
-    FROM areas
-    WHERE inter_m2 > :frac * least(a_m2, b_m2)
+    SELECT a_id, b_id, mouza_id, srid, inter_m2, inter_perim_m, wide_m2, a_m2, b_m2,
+           ST_AsBinary(inter) AS wkb
+    FROM wide
+    WHERE wide_m2 > :min_area_m2
     ORDER BY a_id, b_id
     """
-    rows = conn.execute(text(sql), {**_params(mouza_ids), "frac": t["overlap_fraction"]})
-    return [
-        {
-            "rule": "overlap",
-            "khasra_ids": [int(r.a_id), int(r.b_id)],
-            "mouza_id": int(r.mouza_id),
-            "measure": float(r.share),
-            "threshold": t["overlap_fraction"],
-            "evidence": {
-                "intersection_m2": round(float(r.inter_m2), 3),
-                "area_m2": [round(float(r.a_m2), 3), round(float(r.b_m2), 3)],
-                "srid": int(r.srid),
-            },
-            "geom_wkb": _wkb(r.wkb),
-        }
-        for r in rows
-    ]
+    rows = conn.execute(text(sql), {**_params(mouza_ids), **tolerance_params(t)})
+    out: list[Finding] = []
+    for r in rows:
+        inter, a_m2, b_m2 = float(r.inter_m2), float(r.a_m2), float(r.b_m2)
+        pct = [100 * inter / a_m2, 100 * inter / b_m2]
+        out.append(
+            {
+                "rule": "overlap",
+                "khasra_ids": [int(r.a_id), int(r.b_id)],
+                "mouza_id": int(r.mouza_id),
+                "measure": inter,
+                "threshold": float(t["min_area_m2"]),
+                "grade": overlap_grade(inter, max(pct), t),
+                "evidence": {
+                    "intersection_m2": round(inter, 3),
+                    "area_m2": [round(a_m2, 3), round(b_m2, 3)],
+                    "pct_of_each": [round(p, 3) for p in pct],
+                    "larger_pct": round(max(pct), 3),
+                    "width_m": round(mean_width(inter, float(r.inter_perim_m)), 3),
+                    "beyond_tolerance_m2": round(float(r.wide_m2), 3),
+                    "tolerance_m": float(t["tolerance_m"]),
+                    "srid": int(r.srid),
+                },
+                "geom_wkb": _wkb(r.wkb),
+            }
+        )
+    return out
 
 
 def gaps(
     conn: Connection,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Holes in a mouza's parcel map, and slivers (domain.md §6, signal 9).
 
@@ -167,11 +270,12 @@ def gaps(
     less any cover lying inside it (an island parcel), and land outside the cover's outer
     rings is never a gap. Areas and perimeters are in the mouza's UTM zone.
 
-    Rules (each gap is reported under one of them):
+    Rules (each gap is reported under one of them), for a gap beyond the shared
+    tolerance (its part wider than ``tolerance_m`` covers more than ``min_area_m2``,
+    :func:`wide_part_sql`; a thinner crack between digitised neighbours is noise):
 
-    * ``sliver``: a thin gap, ``area / perimeter < sliver_ratio`` (metres, default 0.5,
-      i.e. a strip about 1 m wide or less, as left by digitising neighbours apart) and
-      ``area > min_sliver_m2`` (default 1); ``measure`` is the area/perimeter ratio.
+    * ``sliver``: a thin gap, mean width ``2 × area / perimeter < sliver_width_m``
+      (default 1 m, as left by digitising neighbours apart); ``measure`` is the width.
     * ``gap``: any other gap with ``area > min_gap_m2`` (default 50); ``measure`` is the
       area in m².
 
@@ -181,8 +285,8 @@ def gaps(
     Args:
         conn: An open connection.
         mouza_ids: Mouzas to check (None: all).
-        thresholds: Overrides of :data:`DEFAULTS` (``min_gap_m2``, ``sliver_ratio``,
-            ``min_sliver_m2``).
+        thresholds: Overrides of :data:`DEFAULTS` (``tolerance_m``, ``min_area_m2``,
+            ``min_gap_m2``, ``sliver_width_m``).
 
     Returns:
         One finding per gap or sliver, ordered by mouza and area (largest first).
@@ -234,20 +338,22 @@ def gaps(
     candidates AS (
         SELECT g.* FROM gapgeom g
         WHERE NOT ST_IsEmpty(g.g)
-          AND ST_Area(ST_Transform(g.g, g.srid)) > least(:min_sliver, :min_gap)
+          AND ST_Area(ST_Transform(g.g, g.srid)) > :min_area_m2
     ),
     measured AS (
         -- an opening by ~1 mm removes the zero-width spikes a union of digitised parcels
         -- leaves along shared edges: they add no area but inflate the perimeter and reach
         -- parcels the gap does not touch
-        SELECT c.mouza_id, c.srid, o.g, ST_Area(ST_Transform(o.g, c.srid)) AS area_m2,
-               ST_Perimeter(ST_Transform(o.g, c.srid)) AS perimeter_m
+        SELECT c.mouza_id, c.srid, o.g, ST_Area(u.gu) AS area_m2,
+               ST_Perimeter(u.gu) AS perimeter_m,
+               ST_Area({wide_part_sql("u.gu")}) AS wide_m2
         FROM candidates c
         CROSS JOIN LATERAL (SELECT ST_CollectionExtract(ST_Buffer(ST_Buffer(c.g, -1e-8,
             'join=mitre'), 1e-8, 'join=mitre'), 3) AS g) o
+        CROSS JOIN LATERAL (SELECT ST_Transform(o.g, c.srid) AS gu) u
         WHERE NOT ST_IsEmpty(o.g)
     )
-    SELECT m.mouza_id, m.srid, m.area_m2, m.perimeter_m, ST_AsBinary(m.g) AS wkb,
+    SELECT m.mouza_id, m.srid, m.area_m2, m.perimeter_m, m.wide_m2, ST_AsBinary(m.g) AS wkb,
            ST_X(ST_PointOnSurface(m.g)) AS lon, ST_Y(ST_PointOnSurface(m.g)) AS lat,
            ARRAY(SELECT k.id FROM khasra k
                  WHERE k.mouza_id = m.mouza_id AND k.retired_on IS NULL
@@ -256,31 +362,33 @@ def gaps(
                                                     ST_Buffer(m.g, 1e-6))) DESC, k.id
            ) AS neighbours
     FROM measured m
-    WHERE (m.area_m2 > :min_sliver AND m.area_m2 / m.perimeter_m < :ratio)
-       OR m.area_m2 > :min_gap
+    WHERE m.wide_m2 > :min_area_m2
+      AND (2 * m.area_m2 / m.perimeter_m < :sliver_width OR m.area_m2 > :min_gap)
     ORDER BY m.mouza_id, m.area_m2 DESC
     """
     params = {
         **_params(mouza_ids),
-        "min_sliver": t["min_sliver_m2"],
-        "ratio": t["sliver_ratio"],
-        "min_gap": t["min_gap_m2"],
+        **tolerance_params(t),
+        "sliver_width": float(t["sliver_width_m"]),
+        "min_gap": float(t["min_gap_m2"]),
     }
     out: list[Finding] = []
     for r in conn.execute(text(sql), params):
-        ratio = float(r.area_m2) / float(r.perimeter_m)
-        thin = ratio < t["sliver_ratio"] and r.area_m2 > t["min_sliver_m2"]
+        width = mean_width(float(r.area_m2), float(r.perimeter_m))
+        thin = width < float(t["sliver_width_m"])
         out.append(
             {
                 "rule": "sliver" if thin else "gap",
                 "khasra_ids": [int(i) for i in r.neighbours],
                 "mouza_id": int(r.mouza_id),
-                "measure": ratio if thin else float(r.area_m2),
-                "threshold": t["sliver_ratio"] if thin else t["min_gap_m2"],
+                "measure": width if thin else float(r.area_m2),
+                "threshold": float(t["sliver_width_m"] if thin else t["min_gap_m2"]),
                 "evidence": {
                     "area_m2": round(float(r.area_m2), 3),
                     "perimeter_m": round(float(r.perimeter_m), 3),
-                    "area_per_perimeter_m": round(ratio, 4),
+                    "width_m": round(width, 4),
+                    "beyond_tolerance_m2": round(float(r.wide_m2), 3),
+                    "tolerance_m": float(t["tolerance_m"]),
                     "point": [round(float(r.lon), 7), round(float(r.lat), 7)],
                     "srid": int(r.srid),
                 },
@@ -294,21 +402,27 @@ def area_mismatch(
     conn: Connection,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Record area against map area (domain.md §6, signal 9).
 
     Rule ``area_mismatch``: a live khasra whose record area (``record_area_sarsai`` in its
     unit system, 1 sarsai = 30.25 ft² standard or 25 ft² urban) differs from the area of
     its geometry in the mouza's UTM zone by more than ``area_tolerance`` (default 0.01)
-    of the geometric area. ``measure`` is ``|record / geometric - 1|``. Digitised village
-    maps need a looser tolerance (domain.md §6.9): the caller passes it, e.g.
+    of the geometric area, and by more than the shared tolerance: the difference, spread
+    as a strip along the parcel's boundary, is wider than ``tolerance_m`` and larger than
+    ``min_area_m2`` (:func:`strip_beyond_sql`), so a small plot whose record area is off
+    only by the rounding to whole sarsai is not flagged. ``measure`` is ``|record /
+    geometric - 1|``; ``evidence`` gives the difference in m² and as that strip's width
+    (``boundary_shift_m``: how far the whole boundary would have to move). Digitised
+    village maps need a looser tolerance (domain.md §6.9): the caller passes it, e.g.
     ``{"area_tolerance": 0.03}``, for the mouzas whose maps are digitised.
 
     Args:
         conn: An open connection.
         mouza_ids: Mouzas to check (None: all).
-        thresholds: Overrides of :data:`DEFAULTS` (``area_tolerance``).
+        thresholds: Overrides of :data:`DEFAULTS` (``area_tolerance``, ``tolerance_m``,
+            ``min_area_m2``).
 
     Returns:
         One finding per khasra, ordered by id.
@@ -319,41 +433,48 @@ def area_mismatch(
     a AS (
         SELECT k.id, k.mouza_id, k.number, mz.srid, k.record_area_sarsai, k.unit_system,
                k.record_area_sarsai * {_SARSAI_SQL} AS record_m2,
-               ST_Area(ST_Transform(k.geom, mz.srid)) AS geom_m2
+               ST_Area(u.g) AS geom_m2, ST_Perimeter(u.g) AS perimeter_m
         FROM khasra k JOIN mz ON mz.mouza_id = k.mouza_id
+        CROSS JOIN LATERAL (SELECT ST_Transform(k.geom, mz.srid) AS g) u
         WHERE k.retired_on IS NULL
     )
     SELECT *, abs(record_m2 / geom_m2 - 1) AS off FROM a
     WHERE abs(record_m2 / geom_m2 - 1) > :tol
+      AND {strip_beyond_sql("abs(record_m2 - geom_m2)", "perimeter_m")}
     ORDER BY id
     """
-    rows = conn.execute(text(sql), {**_params(mouza_ids), "tol": t["area_tolerance"]})
-    return [
-        {
-            "rule": "area_mismatch",
-            "khasra_ids": [int(r.id)],
-            "mouza_id": int(r.mouza_id),
-            "measure": float(r.off),
-            "threshold": t["area_tolerance"],
-            "evidence": {
-                "number": r.number,
-                "record_area_sarsai": int(r.record_area_sarsai),
-                "unit_system": r.unit_system,
-                "record_area_m2": round(float(r.record_m2), 3),
-                "geom_area_m2": round(float(r.geom_m2), 3),
-                "srid": int(r.srid),
-            },
-            "geom_wkb": None,
-        }
-        for r in rows
-    ]
+    params = {**_params(mouza_ids), **tolerance_params(t), "tol": float(t["area_tolerance"])}
+    out: list[Finding] = []
+    for r in conn.execute(text(sql), params):
+        diff = abs(float(r.record_m2) - float(r.geom_m2))
+        out.append(
+            {
+                "rule": "area_mismatch",
+                "khasra_ids": [int(r.id)],
+                "mouza_id": int(r.mouza_id),
+                "measure": float(r.off),
+                "threshold": float(t["area_tolerance"]),
+                "evidence": {
+                    "number": r.number,
+                    "record_area_sarsai": int(r.record_area_sarsai),
+                    "unit_system": r.unit_system,
+                    "record_area_m2": round(float(r.record_m2), 3),
+                    "geom_area_m2": round(float(r.geom_m2), 3),
+                    "difference_m2": round(diff, 3),
+                    "boundary_shift_m": round(diff / float(r.perimeter_m), 3),
+                    "srid": int(r.srid),
+                },
+                "geom_wkb": None,
+            }
+        )
+    return out
 
 
 def tatima_sum(
     conn: Connection,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Tatima (partition) children that do not add up to their parent (domain.md §6.9).
 
@@ -422,96 +543,149 @@ def tatima_sum(
     return out
 
 
+_STATE_OWNED_SQL = """
+    -- owned only by the state: current ownership shares, every one a state party's
+    EXISTS (SELECT 1 FROM khewat_khasra kk
+            JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
+                         AND sh.right_type = 'ownership'
+            WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM khewat_khasra kk
+            JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
+                         AND sh.right_type = 'ownership'
+            JOIN party pa ON pa.id = sh.party_id
+            WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL AND pa.kind <> 'state')"""
+
+_PRIVATELY_OWNED_SQL = """
+    EXISTS (SELECT 1 FROM khewat_khasra kk
+            JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
+                         AND sh.right_type = 'ownership'
+            JOIN party pa ON pa.id = sh.party_id
+            WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL AND pa.kind <> 'state')"""
+
+
 def private_on_state_land(
     conn: Connection,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Private parcels drawn into state land or a right-of-way buffer (domain.md §6.10).
 
     Rule ``private_on_state_land``: a live khasra that is not itself state land overlaps
     a state land polygon grown by its category's ``encroachment_zone.buffer_m`` (times
-    ``buffer_scale``, default 1) by more than the category's ``min_overlap_m2`` (or the
-    ``min_overlap_m2`` threshold, when given). A khasra counts as state land when a point
-    on its surface lies in a state land polygon, or when all its current owners (shares
-    of its current khewats) are state parties. ``measure`` is the overlap in m² (UTM);
-    ``evidence`` also gives the part inside the state land itself. Note that with a
-    positive buffer, a parcel merely abutting a right-of-way overlaps its buffer strip;
-    pass ``{"buffer_scale": 0}`` to compare with the state land polygons only.
+    ``buffer_scale``, default 1) beyond the shared tolerance (the overlap's part wider
+    than ``tolerance_m`` covers more than ``min_area_m2``, :func:`wide_part_sql`),
+    whatever share of the khasra that is: a khasra lying 65 % or 99 % on shamlat is
+    flagged like one reaching 5 m into a road.
+
+    A khasra is itself state land, and exempt, only when no private party owns any of it
+    and either its current owners (ownership shares of its current khewats) are all state
+    parties, or it is the same ground as a state land polygon (their symmetric difference
+    is within the tolerance): the state land's own khasra, not yet on a khewat. A khasra
+    any person owns is never exempt, however much of it lies in state land; one with
+    no owner that is not the same ground as a state land polygon is not exempt either.
+
+    ``measure`` is the overlap in m² (UTM; with the buffer when positive); ``evidence``
+    gives the intersection with the state land polygon itself (m², % of the khasra, % of
+    the state land polygon), the category and buffer; ``grade`` is :func:`overlap_grade`
+    of the overlap's m² and the larger of the two shares. Note that with a positive
+    buffer, a parcel merely abutting a right-of-way overlaps its buffer strip; pass
+    ``{"buffer_scale": 0}`` (the rule's setting) to compare with the state land polygons
+    only.
 
     Args:
         conn: An open connection.
         mouza_ids: Mouzas to check (None: all).
-        thresholds: Overrides of :data:`DEFAULTS` (``buffer_scale``, ``min_overlap_m2``).
+        thresholds: Overrides of :data:`DEFAULTS` (``buffer_scale``, ``tolerance_m``,
+            ``min_area_m2``, ``grade_m2``, ``grade_pct``).
 
     Returns:
         One finding per (khasra, state land polygon), ordered by khasra and state land id.
     """
     t = _thresholds(thresholds)
+    reach = "(SELECT coalesce(max(buffer_m), 0) * :scale / 50000.0 FROM encroachment_zone)"
     sql = f"""
     WITH {_MOUZA_SRID},
-    cand AS (
-        SELECT k.id AS khasra_id, k.mouza_id, mz.srid, s.id AS state_land_id, s.category,
-               z.buffer_m * :scale AS buffer_m,
-               coalesce(CAST(:min_overlap AS double precision), z.min_overlap_m2) AS min_m2,
-               ST_Transform(k.geom, mz.srid) AS kg, ST_Transform(s.geom, mz.srid) AS sg
+    k AS MATERIALIZED (  -- live khasras near state land that the state alone does not own
+        SELECT k.id, k.mouza_id, mz.srid, k.geom, ST_Transform(k.geom, mz.srid) AS kg,
+               {_PRIVATELY_OWNED_SQL} AS private
         FROM khasra k
         JOIN mz ON mz.mouza_id = k.mouza_id
-        JOIN state_land s ON s.geom && ST_Expand(k.geom,
-            (SELECT max(buffer_m) * :scale / 50000.0 FROM encroachment_zone))
-        JOIN encroachment_zone z ON z.category = s.category
         WHERE k.retired_on IS NULL
-          AND NOT EXISTS (
-              SELECT 1 FROM state_land s2
-              WHERE s2.geom && k.geom AND ST_Intersects(s2.geom, ST_PointOnSurface(k.geom)))
-          AND NOT (
-              EXISTS (SELECT 1 FROM khewat_khasra kk
-                      JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
-                      WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL)
-              AND NOT EXISTS (
-                      SELECT 1 FROM khewat_khasra kk
-                      JOIN share sh ON sh.khewat_id = kk.khewat_id AND sh.valid_to IS NULL
-                      JOIN party pa ON pa.id = sh.party_id
-                      WHERE kk.khasra_id = k.id AND kk.valid_to IS NULL AND pa.kind <> 'state'))
+          AND EXISTS (SELECT 1 FROM state_land s WHERE s.geom && ST_Expand(k.geom, {reach}))
+          AND NOT ({_STATE_OWNED_SQL})
     ),
-    inter AS (
-        SELECT c.*,
-               ST_CollectionExtract(ST_Intersection(c.kg, CASE WHEN c.buffer_m > 0
-                   THEN ST_Buffer(c.sg, c.buffer_m) ELSE c.sg END), 3) AS ov,
-               ST_Area(ST_Intersection(c.kg, c.sg)) AS inside_m2
-        FROM cand c
-        WHERE ST_DWithin(c.kg, c.sg, c.buffer_m)
+    near AS (
+        SELECT k.id AS khasra_id, k.mouza_id, k.srid, k.kg, k.private, s.id AS state_land_id,
+               s.category, z.buffer_m * :scale AS buffer_m, sg.g AS sg,
+               ST_Area(k.kg) AS k_m2, ST_Area(sg.g) AS s_m2,
+               ST_CollectionExtract(ST_Intersection(k.kg, sg.g), 3) AS inside
+        FROM k
+        JOIN state_land s ON s.geom && ST_Expand(k.geom, {reach})
+        JOIN encroachment_zone z ON z.category = s.category
+        CROSS JOIN LATERAL (SELECT ST_Transform(s.geom, k.srid) AS g) sg
+        WHERE ST_DWithin(k.kg, sg.g, z.buffer_m * :scale)
+    ),
+    same AS (  -- unowned khasras that are the same ground as a state land polygon
+        SELECT DISTINCT n.khasra_id FROM near n
+        WHERE NOT n.private
+          AND ST_Area(n.inside) > 0.5 * greatest(n.k_m2, n.s_m2)
+          AND ST_Area({wide_part_sql("ST_CollectionExtract(ST_SymDifference(n.kg, n.sg), 3)")})
+              <= :min_area_m2
+    ),
+    ov AS (
+        SELECT n.*, ST_Area(n.inside) AS inside_m2, o.g AS ov, ST_Area(o.g) AS ov_m2,
+               ST_Perimeter(o.g) AS ov_perim_m
+        FROM near n
+        CROSS JOIN LATERAL (SELECT CASE WHEN n.buffer_m > 0
+            THEN ST_CollectionExtract(ST_Intersection(n.kg, ST_Buffer(n.sg, n.buffer_m)), 3)
+            ELSE n.inside END AS g) o
+        WHERE n.khasra_id NOT IN (SELECT khasra_id FROM same)
+    ),
+    wide AS (
+        SELECT o.*, CASE WHEN o.ov_m2 > :min_area_m2
+                         THEN ST_Area({wide_part_sql("o.ov")}) ELSE 0 END AS wide_m2
+        FROM ov o
     )
-    SELECT khasra_id, mouza_id, srid, state_land_id, category, buffer_m, min_m2, inside_m2,
-           ST_Area(ov) AS ov_m2, ST_AsBinary(ST_Transform(ov, 4326)) AS wkb
-    FROM inter
-    WHERE ST_Area(ov) > min_m2
+    SELECT khasra_id, mouza_id, srid, state_land_id, category, buffer_m, private, k_m2, s_m2,
+           inside_m2, ov_m2, ov_perim_m, wide_m2, ST_AsBinary(ST_Transform(ov, 4326)) AS wkb
+    FROM wide
+    WHERE wide_m2 > :min_area_m2
     ORDER BY khasra_id, state_land_id
     """
-    params = {
-        **_params(mouza_ids),
-        "scale": t["buffer_scale"],
-        "min_overlap": t.get("min_overlap_m2"),
-    }
-    return [
-        {
-            "rule": "private_on_state_land",
-            "khasra_ids": [int(r.khasra_id)],
-            "mouza_id": int(r.mouza_id),
-            "measure": float(r.ov_m2),
-            "threshold": float(r.min_m2),
-            "evidence": {
-                "state_land_id": int(r.state_land_id),
-                "category": r.category,
-                "buffer_m": float(r.buffer_m),
-                "inside_state_land_m2": round(float(r.inside_m2), 3),
-                "srid": int(r.srid),
-            },
-            "geom_wkb": _wkb(r.wkb),
-        }
-        for r in conn.execute(text(sql), params)
-    ]
+    params = {**_params(mouza_ids), **tolerance_params(t), "scale": float(t["buffer_scale"])}
+    out: list[Finding] = []
+    for r in conn.execute(text(sql), params):
+        inside, ov = float(r.inside_m2), float(r.ov_m2)
+        pct_k, pct_s = 100 * inside / float(r.k_m2), 100 * inside / float(r.s_m2)
+        out.append(
+            {
+                "rule": "private_on_state_land",
+                "khasra_ids": [int(r.khasra_id)],
+                "mouza_id": int(r.mouza_id),
+                "measure": ov,
+                "threshold": float(t["min_area_m2"]),
+                "grade": overlap_grade(ov, max(pct_k, pct_s, 100 * ov / float(r.k_m2)), t),
+                "evidence": {
+                    "state_land_id": int(r.state_land_id),
+                    "category": r.category,
+                    "buffer_m": float(r.buffer_m),
+                    "intersection_m2": round(inside, 3),
+                    "pct_of_khasra": round(pct_k, 3),
+                    "pct_of_state_land": round(pct_s, 3),
+                    "encroached_m2": round(ov, 3),
+                    "width_m": round(mean_width(ov, float(r.ov_perim_m)), 3),
+                    "beyond_tolerance_m2": round(float(r.wide_m2), 3),
+                    "tolerance_m": float(t["tolerance_m"]),
+                    "khasra_area_m2": round(float(r.k_m2), 3),
+                    "state_land_area_m2": round(float(r.s_m2), 3),
+                    "owner": "private" if r.private else "none",
+                    "srid": int(r.srid),
+                },
+                "geom_wkb": _wkb(r.wkb),
+            }
+        )
+    return out
 
 
 DETECTORS: Mapping[str, Detector] = {
@@ -537,7 +711,7 @@ def run_partitioned(
     detector: Detector,
     *,
     mouza_ids: list[int] | None = None,
-    thresholds: dict[str, float] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
     workers: int | None = None,
 ) -> list[Finding]:
     """Runs ``detector`` over groups of mouzas on several connections at once.

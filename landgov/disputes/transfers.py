@@ -9,65 +9,15 @@ those checks existed, which is what these rules exist to find).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
-from landgov.disputes.rules import Finding, rule
-
-_HOLDING = (
-    # the transferor's ownership in the khewat just before the mutation took effect: rows
-    # valid on the decision date that this mutation did not itself create (a mortgage or
-    # lease is also bounded by what the mortgagor or lessor owns)
-    "(SELECT coalesce(sum(s.numerator::numeric / s.denominator), 0) FROM share s"
-    " WHERE s.khewat_id = l.khewat_id AND s.party_id = l.transferor_party_id"
-    " AND s.right_type = 'ownership' AND s.valid_from < m.decided_on"
-    " AND (s.valid_to IS NULL OR s.valid_to >= m.decided_on)"
-    " AND s.created_by_mutation_id IS DISTINCT FROM m.id)"
-)
+from landgov.disputes.rules import Finding, once_per_transaction, rule
 
 
 def _params(mouza_ids: list[int], since: date | None, **kw: Any) -> dict[str, Any]:
     return {"m": mouza_ids, "since": since or date(1900, 1, 1), **kw}
-
-
-@rule("transfer_exceeds_holding")
-def transfer_exceeds_holding(
-    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
-) -> list[Finding]:
-    """§6.2: a sanctioned line transfers more than its transferor held on the sanction date
-    (compared with a 1e-9 tolerance on the numeric sum of exact stored fractions)."""
-    # one transferor's lines of one mutation on one khewat are summed: splitting an
-    # over-transfer over several buyers must not hide it
-    rows = conn.execute(
-        text(
-            "SELECT m.id, m.mouza_id, m.number, m.type, m.decided_on, l.khewat_id,"
-            " l.transferor_party_id, sum(l.numerator::numeric / l.denominator) AS moved,"
-            " string_agg(l.numerator || '/' || l.denominator, ' + ' ORDER BY l.line_no)"
-            " AS lines, " + _HOLDING + " AS held"
-            " FROM mutation m JOIN mutation_line l ON l.mutation_id = m.id"
-            " WHERE m.mouza_id = ANY(:m) AND m.status = 'sanctioned'"
-            " AND m.type NOT IN ('inheritance', 'partition', 'redemption')"
-            " AND l.transferor_party_id IS NOT NULL AND m.decided_on >= :since"
-            " GROUP BY m.id, l.khewat_id, l.transferor_party_id, l.right_type"
-            " ORDER BY m.id, l.khewat_id"
-        ),
-        _params(mouza_ids, since),
-    ).all()
-    out: dict[int, Finding] = {}
-    for r in rows:
-        moved = float(r.moved)
-        if moved > float(r.held) + 1e-9 and r.id not in out:
-            out[r.id] = Finding(
-                rule="transfer_exceeds_holding", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
-                khewat_id=int(r.khewat_id), measure=moved, threshold=float(r.held),
-                evidence={"mutation_no": r.number, "type": r.type,
-                          "transferor_party_id": r.transferor_party_id,
-                          "transferred": r.lines,
-                          "held": float(r.held), "sanctioned_on": r.decided_on.isoformat()},
-                key=f"mutation:{r.id}",
-            )  # fmt: skip
-    return list(out.values())
 
 
 @rule("sale_after_death")
@@ -126,30 +76,107 @@ def stale_pending_mutation(
     ]  # fmt: skip
 
 
+class _Valued(NamedTuple):
+    mutation_id: int
+    mouza_id: int
+    number: int
+    declared_rs: int | None
+    statutory_rs: int  # the table's value, or the written one where no rate is in force
+    written_rs: int | None
+    valued_on: date
+    valued_by: str  # "dc_table" or "written_value"
+    tax_at_stake_rs: int | None
+
+
+def _valued_sales(conn: Connection, mouza_ids: list[int], since: date | None) -> list[_Valued]:
+    """Every sanctioned sale with its statutory value from the DC table in force on its
+    valuation date (the deed's date, else the entry date), whatever value is written on
+    the mutation (:func:`landgov.valuation.transfer.transfer_tax`); computed once per scan
+    for both money rules. Where no DC rate covers the sale (no table loaded, a khasra
+    without a rate), the written value is all there is: it is used and said so
+    (``valued_by``)."""
+    from landgov.errors import LandgovError
+    from landgov.valuation.transfer import transfer_tax
+
+    def build() -> list[_Valued]:
+        rows = conn.execute(
+            text(
+                "SELECT id, mouza_id, number, consideration_rs, statutory_value_rs,"
+                " coalesce(deed_date, entered_on) AS valued_on FROM mutation"
+                " WHERE mouza_id = ANY(:m) AND type = 'sale' AND status = 'sanctioned'"
+                " AND decided_on >= :since ORDER BY id"
+            ),
+            _params(mouza_ids, since),
+        ).all()
+        out = []
+        for r in rows:
+            declared = None if r.consideration_rs is None else int(r.consideration_rs)
+            written = None if r.statutory_value_rs is None else int(r.statutory_value_rs)
+            try:
+                t = transfer_tax(conn, int(r.id))
+            except LandgovError:
+                if written is not None:
+                    out.append(_Valued(int(r.id), int(r.mouza_id), int(r.number), declared,
+                                       written, written, r.valued_on, "written_value",
+                                       None))  # fmt: skip
+                continue
+            out.append(_Valued(int(r.id), int(r.mouza_id), int(r.number), declared,
+                               t.statutory_rs, written, t.valuation_date, "dc_table",
+                               t.revenue_at_stake_rs))  # fmt: skip
+        return out
+
+    key = (tuple(sorted(mouza_ids)), since)
+    return once_per_transaction(conn, "valued_sales", key, build)  # type: ignore[no-any-return]
+
+
 @rule("under_declared_price")
 def under_declared_price(
     conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
 ) -> list[Finding]:
-    """§6.8: a sale's declared price below ``min_ratio`` × its statutory (DC) value."""
+    """§6.8: a sale's declared price below ``min_ratio`` × its statutory value, valued at
+    the DC table in force on the deed date, not the value written on the mutation (a low
+    written value would hide the sale; ``statutory_value_misstated`` flags that value)."""
     ratio = float(thresholds.get("min_ratio", 1.0))
-    rows = conn.execute(
-        text(
-            "SELECT id, mouza_id, number, consideration_rs, statutory_value_rs, decided_on"
-            " FROM mutation WHERE mouza_id = ANY(:m) AND type = 'sale'"
-            " AND status = 'sanctioned' AND statutory_value_rs > 0"
-            " AND consideration_rs < :r * statutory_value_rs AND decided_on >= :since"
-            " ORDER BY id"
-        ),
-        _params(mouza_ids, since, r=ratio),
-    ).all()
     return [
-        Finding(rule="under_declared_price", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
-                measure=float(r.consideration_rs / r.statutory_value_rs), threshold=ratio,
-                evidence={"mutation_no": r.number, "declared_rs": int(r.consideration_rs),
-                          "statutory_rs": int(r.statutory_value_rs),
-                          "at_stake_rs": int(r.statutory_value_rs - r.consideration_rs)})
-        for r in rows
+        Finding(rule="under_declared_price", mouza_id=v.mouza_id, mutation_id=v.mutation_id,
+                measure=v.declared_rs / v.statutory_rs, threshold=ratio,
+                evidence={"mutation_no": v.number, "declared_rs": v.declared_rs,
+                          "statutory_rs": v.statutory_rs, "valued_by": v.valued_by,
+                          "written_statutory_rs": v.written_rs,
+                          "valued_on": v.valued_on.isoformat(),
+                          "declared_ratio": round(v.declared_rs / v.statutory_rs, 4),
+                          "at_stake_rs": v.statutory_rs - v.declared_rs,
+                          "tax_at_stake_rs": v.tax_at_stake_rs})
+        for v in _valued_sales(conn, mouza_ids, since)
+        if v.declared_rs is not None and v.statutory_rs > 0
+        and v.declared_rs < ratio * v.statutory_rs
     ]  # fmt: skip
+
+
+@rule("statutory_value_misstated")
+def statutory_value_misstated(
+    conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
+) -> list[Finding]:
+    """§6.8: the statutory value written on a sale differs from the DC table in force on
+    its valuation date by more than ``tolerance`` (a fraction of the table's value): a
+    value copied low lowers the tax base and hides under-declaration."""
+    tol = float(thresholds.get("tolerance", 0.005))
+    out = []
+    for v in _valued_sales(conn, mouza_ids, since):
+        if v.valued_by != "dc_table" or v.written_rs is None or v.statutory_rs <= 0:
+            continue
+        off = v.written_rs / v.statutory_rs - 1
+        if abs(off) <= tol:
+            continue
+        out.append(Finding(
+            rule="statutory_value_misstated", mouza_id=v.mouza_id, mutation_id=v.mutation_id,
+            measure=abs(off), threshold=tol,
+            evidence={"mutation_no": v.number, "written_statutory_rs": v.written_rs,
+                      "table_statutory_rs": v.statutory_rs,
+                      "valued_on": v.valued_on.isoformat(),
+                      "written_below_table": off < 0, "misstated_by": round(abs(off), 4)},
+        ))  # fmt: skip
+    return out
 
 
 @rule("deeds_short_window")
@@ -158,7 +185,7 @@ def deeds_short_window(
 ) -> list[Finding]:
     """§6.3: two registered deeds on the same land within ``window_days``, the buyer of the
     first selling in the second (a quick resale, the usual shape of a fraudulent chain)."""
-    days = int(thresholds.get("window_days", 30))
+    days = int(thresholds.get("window_days", 45))
     rows = conn.execute(
         text(
             "SELECT DISTINCT ON (b.id) b.id, b.mouza_id, b.number, b.deed_number, b.deed_date,"
@@ -180,6 +207,7 @@ def deeds_short_window(
                 khewat_id=int(r.khewat_id),
                 measure=float((r.deed_date - r.first_date).days), threshold=float(days),
                 evidence={"mutation_no": r.number, "deed": r.deed_number,
+                          "days_between_deeds": (r.deed_date - r.first_date).days,
                           "deed_date": r.deed_date.isoformat(), "first_mutation_no": r.first_no,
                           "first_deed": r.first_deed, "first_deed_date": r.first_date.isoformat()},
                 key=f"mutation:{r.id}")
@@ -191,8 +219,15 @@ def deeds_short_window(
 def officer_outside_jurisdiction(
     conn: Connection, mouza_ids: list[int], since: date | None, thresholds: dict[str, Any]
 ) -> list[Finding]:
-    """§6.7: a mutation sanctioned by an officer with no jurisdiction, on the decision date,
-    over the mouza's tehsil or patwar circle or any admin unit above them."""
+    """§6.7: a mutation sanctioned by an officer who could not sanction it on the decision
+    date: no posting over the mouza's tehsil or patwar circle or any admin unit above them
+    (``jurisdiction``), or a designation without the power to sanction (``designation``: a
+    patwari or girdawar; the powers are the engine's, :mod:`landgov.security.policy`).
+    Every sanction is checked, whichever way it entered the register; a sanction naming no
+    officer fails both."""
+    from landgov.security import policy
+
+    may = set(policy.capability("mutation.sanction").roles)
     rows = conn.execute(
         text(
             "WITH RECURSIVE up(mouza_id, id, parent_id) AS ("
@@ -201,24 +236,30 @@ def officer_outside_jurisdiction(
             "  UNION SELECT up.mouza_id, a.id, a.parent_id FROM admin_unit a"
             "   JOIN up ON a.id = up.parent_id)"
             " SELECT mu.id, mu.mouza_id, mu.number, mu.decided_on, o.id AS officer_id, o.name,"
-            " o.designation FROM mutation mu JOIN officer o ON o.id = mu.officer_id"
-            " WHERE mu.mouza_id = ANY(:m) AND mu.status = 'sanctioned' AND mu.decided_on >= :since"
-            " AND NOT EXISTS (SELECT 1 FROM officer_jurisdiction j JOIN up"
+            " o.designation, EXISTS (SELECT 1 FROM officer_jurisdiction j JOIN up"
             "  ON up.id = j.admin_unit_id AND up.mouza_id = mu.mouza_id"
             "  WHERE j.officer_id = o.id AND j.valid_from <= mu.decided_on"
-            "  AND (j.valid_to IS NULL OR j.valid_to > mu.decided_on))"
+            "  AND (j.valid_to IS NULL OR j.valid_to > mu.decided_on)) AS posted"
+            " FROM mutation mu LEFT JOIN officer o ON o.id = mu.officer_id"
+            " WHERE mu.mouza_id = ANY(:m) AND mu.status = 'sanctioned' AND mu.decided_on >= :since"
             " ORDER BY mu.id"
         ),
         _params(mouza_ids, since),
     ).all()
-    return [
-        Finding(rule="officer_outside_jurisdiction", mouza_id=int(r.mouza_id),
-                mutation_id=int(r.id),
-                evidence={"mutation_no": r.number, "officer_id": r.officer_id,
-                          "officer": f"{r.name} ({r.designation})",
-                          "sanctioned_on": r.decided_on.isoformat()})
-        for r in rows
-    ]  # fmt: skip
+    out = []
+    for r in rows:
+        problems = ([] if r.posted else ["jurisdiction"]) + (
+            [] if r.designation in may else ["designation"])  # fmt: skip
+        if not problems:
+            continue
+        out.append(Finding(
+            rule="officer_outside_jurisdiction", mouza_id=int(r.mouza_id), mutation_id=int(r.id),
+            evidence={"mutation_no": r.number, "officer_id": r.officer_id,
+                      "officer": f"{r.name} ({r.designation})" if r.officer_id else None,
+                      "problems": problems, "may_sanction": sorted(may),
+                      "sanctioned_on": r.decided_on.isoformat()},
+        ))  # fmt: skip
+    return out
 
 
 @rule("sanction_volume_spike")
@@ -362,12 +403,11 @@ def imported_decision_unchecked(
     failed: dict[int, list[dict[str, Any]]] = {}
     first: dict[int, Any] = {}
     for r in rows:
-        deciding = r.step == "decision"
+        if r.step == "decision" and r.status == "sanctioned":
+            continue  # a sanction's rank and posting are officer_outside_jurisdiction's
         if r.designation not in may[r.step]:
             problem = "designation"
-        elif (deciding and r.status == "sanctioned") or int(r.mouza_id) in posted_there(
-            int(r.officer_id), r.on_day
-        ):
+        elif int(r.mouza_id) in posted_there(int(r.officer_id), r.on_day):
             continue
         else:
             problem = "jurisdiction"

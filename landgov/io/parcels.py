@@ -21,7 +21,41 @@ field             required  meaning
                             whole sarsai
 ``unit_system``   no        ``standard`` or ``urban``; default: the mouza's
 ``source``        no        provenance text; default ``import:<file name>``
+``khewat_no``     no        the khewat of the mouza that holds the khasra, e.g. ``12``: the
+                            khasra is attached to it, whole, from the import date (see
+                            below); empty only with ``assignment`` ``unassigned``
+``assignment``    no        ``unassigned`` (any case): import the khasra without a khewat;
+                            empty: what ``khewat_no`` says
 ================  ========  ==============================================================
+
+Where a khasra belongs
+----------------------
+A parcel can be on the map before the record of rights holds it (a digitised aks-shajra, a
+new survey). Each imported khasra is either
+
+- *attached*: ``khewat_no`` names a khewat of the mouza. One ``khewat_khasra`` row gives
+  that khewat the khasra's whole record area from the import date (the database's
+  ``current_date``), open-ended, as the settlement and the partition engine write them. A
+  number that is not a whole number, names no khewat of the mouza, names several
+  (``12,14``: which part of the area each holds is not in the file) or names a closed
+  khewat (it had owners and none holds a share today) is a problem of the row's
+  ``khewat_no`` field; or
+- *unassigned*: stored with ``khasra.unassigned_since`` = the import date, meaning "mapped,
+  record of rights not yet attached". That is a state, not an anomaly: the dispute rule
+  ``orphan_khasra`` does not flag it. It ends when any ``khewat_khasra`` row attaches the
+  khasra (a database trigger clears it, whichever path writes the row) and can never be
+  set again (``sql/023_khasra_assignment.sql``), so an orphan, a khasra whose holding was
+  lost, cannot be hidden as unassigned.
+
+A file without a ``khewat_no`` column says nothing about the record of rights: every
+feature is imported unassigned. A file with one claims to say where its khasras belong, so
+an empty cell there is more likely a gap than a decision, and since the unassigned state
+silences the orphan signal it is never given by default: the row needs ``assignment``
+``unassigned``, else its ``khewat_no`` is a problem ("missing khewat number"). A khewat
+number together with ``assignment`` ``unassigned`` contradicts itself and is refused
+(field ``assignment``), as is any other ``assignment`` value. The report
+(:class:`~landgov.io.reports.ImportReport`) counts both: ``details["attached"]`` and
+``details["unassigned"]``, and ``counts["khewat_khasra"]`` the rows written when any.
 
 Geometry
 --------
@@ -68,7 +102,8 @@ needs ``records.import`` in the mouza (an officer posted over it today; the demo
 
 Any problem rejects the whole file (:class:`~landgov.errors.ImportRejected` lists them
 all, by row = feature index + 1); the write is one transaction with one audit_log row
-(and the database's own audit row of the inserted khasras, naming the same actor).
+(and the database's own audit rows of the inserted khasras and, when any is attached,
+khewat_khasra rows, naming the same actor).
 """
 
 from __future__ import annotations
@@ -78,6 +113,7 @@ import operator
 import re
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +164,10 @@ from landgov.storage.bulk import copy_rows, database_reason
 from landgov.storage.lookup import find_mouza
 
 REQUIRED_FIELDS = ("khasra_no", "land_class")
-OPTIONAL_FIELDS = ("area_kms", "unit_system", "source")
+OPTIONAL_FIELDS = ("area_kms", "unit_system", "source", "khewat_no", "assignment")
 _ALIASES = {"unit_syste": "unit_system"}  # DBF field names are at most 10 characters
+UNASSIGNED = "unassigned"
+"""The one value of the ``assignment`` field (module notes, "Where a khasra belongs")."""
 
 SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".zip")
 DRIVERS = {"GPKG": "GeoPackage", "ESRI Shapefile": "Shapefile", "GeoJSON": "GeoJSON"}
@@ -157,6 +195,7 @@ _COLUMNS = (
     "geom_area_m2",
     "geom",  # hex EWKB, SRID 4326
     "source",
+    "unassigned_since",  # the import date, or None when attached to a khewat
 )
 """The khasra columns an import writes, in COPY order."""
 
@@ -239,13 +278,25 @@ def import_parcels(
                     text("SELECT number FROM khasra WHERE mouza_id = :id"), {"id": mouza_id}
                 ).scalars()
             )
-            checker = _Checker(path, _crs_name(gdf.crs), target, default_units, existing)
+            today: date = conn.execute(text("SELECT current_date")).scalar_one()
+            checker = _Checker(
+                path,
+                _crs_name(gdf.crs),
+                target,
+                default_units,
+                existing,
+                _khewats(conn, mouza_id),
+                "khewat_no" in columns,
+            )
             rows = checker.check(gdf, columns, np.asarray(geoms, dtype=object), progress)
             if checker.problems:
                 raise ImportRejected(str(path), clean_problems(checker.problems))
             for row in rows:
                 row["mouza_id"] = mouza_id
+                row["unassigned_since"] = None if row["khewat_id"] else today
             _insert(conn, rows, path, progress)
+            attached = _attach(conn, rows, mouza_id, today)
+            unassigned = len(rows) - attached
             write_audit(
                 conn,
                 actor=actor.label,
@@ -257,18 +308,28 @@ def import_parcels(
                     "layer": layer_name,
                     "sha256": digest,
                     "count": len(rows),
+                    "attached": attached,
+                    "unassigned": unassigned,
                 },
             )
     except DBAPIError as exc:
         raise ImportRejected(
             str(path), [RowProblem(None, None, f"the database refused it: {database_reason(exc)}")]
         ) from exc
+    counts = {"khasra": len(rows)}
+    if attached:
+        counts["khewat_khasra"] = attached
     return ImportReport(
         path=path,
-        counts={"khasra": len(rows)},
+        counts=counts,
         seconds=time.perf_counter() - started,
         target=target,
-        details={"layer": layer_name, "sha256": digest},
+        details={
+            "layer": layer_name,
+            "sha256": digest,
+            "attached": attached,
+            "unassigned": unassigned,
+        },
     )
 
 
@@ -279,6 +340,47 @@ def _insert(conn: Connection, rows: list[dict[str, Any]], path: Path, progress: 
     tracked = track(chunks, f"Writing {path.name}", progress, total=len(chunks))
     values = operator.itemgetter(*_COLUMNS)
     copy_rows(conn, "khasra", _COLUMNS, (values(row) for chunk in tracked for row in chunk))
+
+
+def _khewats(conn: Connection, mouza_id: int) -> dict[int, tuple[int, bool]]:
+    """The mouza's khewats: number -> (id, closed), closed when the khewat had ownership
+    shares and none is open today (its owners partitioned or consolidated it away)."""
+    rows = conn.execute(
+        text(
+            "SELECT w.id, w.number,"
+            " EXISTS (SELECT 1 FROM share s WHERE s.khewat_id = w.id"
+            "         AND s.right_type = 'ownership')"
+            " AND NOT EXISTS (SELECT 1 FROM share s WHERE s.khewat_id = w.id"
+            "         AND s.right_type = 'ownership'"
+            "         AND (s.valid_to IS NULL OR s.valid_to > current_date)) AS closed"
+            " FROM khewat w WHERE w.mouza_id = :m"
+        ),
+        {"m": mouza_id},
+    ).all()
+    return {int(r.number): (int(r.id), bool(r.closed)) for r in rows}
+
+
+def _attach(conn: Connection, rows: list[dict[str, Any]], mouza_id: int, today: date) -> int:
+    """Gives each khasra imported with a khewat number to its khewat, whole, from
+    ``today`` (one statement: the khasras' ids are found by their numbers); returns how
+    many were attached."""
+    pairs = [(row["number"], row["khewat_id"]) for row in rows if row["khewat_id"]]
+    if not pairs:
+        return 0
+    numbers, khewat_ids = zip(*pairs, strict=True)
+    written = conn.execute(
+        text(
+            "INSERT INTO khewat_khasra (khewat_id, khasra_id, mouza_id, area_sarsai, valid_from)"
+            " SELECT f.khewat_id, k.id, k.mouza_id, k.record_area_sarsai, :on"
+            " FROM unnest(CAST(:numbers AS text[]), CAST(:khewats AS bigint[]))"
+            "  AS f(number, khewat_id)"
+            " JOIN khasra k ON k.mouza_id = :m AND k.number = f.number"
+        ),
+        {"numbers": list(numbers), "khewats": list(khewat_ids), "m": mouza_id, "on": today},
+    ).rowcount
+    if written != len(pairs):  # cannot happen: every number was just inserted
+        raise RuntimeError(f"attached {written} of {len(pairs)} khasras to their khewats")
+    return len(pairs)
 
 
 # --- reading -------------------------------------------------------------------------
@@ -529,6 +631,8 @@ class _Checker:
     target: str
     default_units: UnitSystem
     existing: set[str]
+    khewats: dict[int, tuple[int, bool]]  # khewat number -> (id, closed)
+    has_khewat_column: bool  # the file has a khewat_no column (module notes)
 
     def __post_init__(self) -> None:
         self.problems: list[RowProblem] = []
@@ -557,7 +661,8 @@ class _Checker:
         features = track(
             zip(*cells, strict=True), f"Checking {self.path.name}", progress, total=len(gdf)
         )
-        for i, (khasra_no, land_class, area_kms, unit_system, source) in enumerate(features):
+        for i, cell in enumerate(features):
+            khasra_no, land_class, area_kms, unit_system, source, khewat_no, assignment = cell
             row = i + 1
             record: dict[str, Any] = {}
             self._khasra_no(row, khasra_no, record)
@@ -566,6 +671,7 @@ class _Checker:
             self._area(row, area_kms, record)
             if source is not _REFUSED:
                 record["source"] = source or f"import:{self.path.name}"
+            self._assignment(row, khewat_no, assignment, record)
             if i in refused:
                 self.problem(row, "geometry", refused[i])
             rows.append(record)
@@ -657,6 +763,76 @@ class _Checker:
             )
             return
         record["unit_system"] = unit_system
+
+    def _assignment(
+        self, row: int, khewat_no: str | None, assignment: str | None, record: dict[str, Any]
+    ) -> None:
+        """Where the khasra belongs: ``record["khewat_id"]``, None when unassigned (the
+        module's "Where a khasra belongs")."""
+        record["khewat_id"] = None
+        if khewat_no is _REFUSED or assignment is _REFUSED:
+            return
+        unassigned = False
+        if assignment is not None:
+            if assignment.lower() != UNASSIGNED:
+                self.problem(
+                    row,
+                    "assignment",
+                    f"unknown assignment '{_cut(assignment)}'; expected '{UNASSIGNED}' (a "
+                    "khasra mapped before the record of rights holds it), or leave it empty",
+                )
+                return
+            unassigned = True
+        if khewat_no is None:
+            if self.has_khewat_column and not unassigned:
+                self.problem(
+                    row,
+                    "khewat_no",
+                    "missing khewat number: give the khewat that holds the khasra, or write "
+                    f"'{UNASSIGNED}' in the assignment field to import it without one",
+                )
+            return
+        if unassigned:
+            self.problem(
+                row,
+                "assignment",
+                f"'{UNASSIGNED}' but the row names khewat {_cut(khewat_no)}: leave one of "
+                "them empty",
+            )
+            return
+        if re.fullmatch(r"\d+(\s*[,;/&]\s*\d+)+", khewat_no):
+            self.problem(
+                row,
+                "khewat_no",
+                f"'{_cut(khewat_no)}' names several khewats; an import attaches a khasra to "
+                "one (which part of its area each would hold is not in the file): import "
+                f"it with assignment '{UNASSIGNED}'",
+            )
+            return
+        if not (khewat_no.isascii() and khewat_no.isdigit()):
+            self.problem(
+                row,
+                "khewat_no",
+                f"khewat number '{_cut(khewat_no)}' is not a whole number (to import the "
+                f"khasra without a khewat, leave it empty and write '{UNASSIGNED}' in the "
+                "assignment field)",
+            )
+            return
+        number = int(khewat_no)
+        found = self.khewats.get(number)
+        if found is None:
+            self.problem(row, "khewat_no", f"no khewat {number} in {self.target}")
+            return
+        khewat_id, closed = found
+        if closed:
+            self.problem(
+                row,
+                "khewat_no",
+                f"khewat {number} of {self.target} is closed (no owner holds a share of it "
+                "today); a khasra cannot be attached to a closed account",
+            )
+            return
+        record["khewat_id"] = khewat_id
 
     def _area(self, row: int, value: str | None, record: dict[str, Any]) -> None:
         if value is _REFUSED:

@@ -13,6 +13,7 @@ _NOUNS: Mapping[str, tuple[str, str]] = {
     "mutation": ("mutation", "mutations"),
     "mutation_line": ("line", "lines"),
     "mutation_flag": ("flagged for review", "flagged for review"),
+    "khewat_khasra": ("attached to a khewat", "attached to khewats"),
     "ownership": ("ownership row", "ownership rows"),
 }
 

@@ -841,15 +841,20 @@ def _inheritance_differences(conn: Connection, mutation_id: int) -> list[Inherit
     }
     lines = [line for line in _lines(conn, mutation_id) if line.right_type == "ownership"]
     khewats = sorted({line.khewat_id for line in lines})
+    # the estate as the register states it (imported mutations included): just before
+    # the mutation took effect when it is sanctioned, else the register today
+    from landgov.records.register import register_for
+
+    reg = register_for(conn, [_mouza_of(conn, mutation_id)])
     estate: dict[int, Fraction] = {}
-    for kid, num, den in conn.execute(
-        text(
-            "SELECT khewat_id, numerator, denominator FROM share WHERE khewat_id = ANY(:k)"
-            " AND party_id = :p AND right_type = 'ownership' AND valid_to IS NULL"
-        ),
-        {"k": khewats, "p": deceased},
-    ).all():
-        estate[int(kid)] = estate.get(int(kid), Fraction(0)) + Fraction(num, den)
+    for kid in khewats:
+        held = (
+            reg.held_before(mutation_id, kid, deceased)
+            if mutation_id in reg.mutations
+            else reg.holdings_on(kid).get((deceased, "ownership"), Fraction(0))
+        )
+        if held:
+            estate[kid] = held
     state = conn.execute(text("SELECT id FROM party WHERE custodian = 'board_of_revenue'")).scalar()
     expected = ledger.faraid_expected(estate, heirs, school=school, bait_ul_mal_party=state)
     recorded: dict[tuple[int, int], Fraction] = {}
@@ -875,8 +880,10 @@ def _inheritance_differences(conn: Connection, mutation_id: int) -> list[Inherit
 def check_inheritance(engine: Engine, mutation_id: int) -> list[InheritanceDifference]:
     """Where an inheritance mutation's lines differ from faraid for the heirs it names.
 
-    Empty when they agree. The estate is the deceased's ownership today in the khewats
-    the mutation names (module notes).
+    Empty when they agree. The estate is the deceased's ownership in the khewats the
+    mutation names, as the register states it (:mod:`landgov.records.register`, imported
+    mutations included): just before the mutation took effect when it is sanctioned (a
+    sanctioned wirasat has already emptied the deceased's holding), else today.
 
     Raises:
         NotFound: no such mutation. MutationInvalid: not an inheritance mutation.
@@ -1314,12 +1321,16 @@ def show(engine: Engine, mutation_id: int) -> dict[str, Any]:
 
 @dataclass
 class ReplayReport:
-    """A mouza's register replayed (:func:`landgov.domain.ledger.rebuild`) vs its shares.
+    """A mouza's register replayed (:mod:`landgov.records.register`) vs its shares.
 
-    ``differences`` maps khewat numbers whose stored rights differ from the replay to the
-    first date they do (None: the khewat is on one side only). ``issues`` are the rules
-    the register's sanctioned mutations broke, as (mutation number, khewat number, rule,
-    message).
+    ``differences`` maps khewat numbers whose stored rights differ from the register,
+    beyond the mutations not applied to them, to the first date they do (None: the khewat
+    is on one side only): rows written, changed or ended outside any mutation.
+    ``not_applied`` maps khewat numbers whose stored shares lack only sanctioned mutations
+    recorded but never applied to them (an imported register) to those mutations'
+    numbers: the register is the record, so that is not a difference. ``issues`` are the
+    rules the register's sanctioned mutations broke, as (mutation number, khewat number,
+    rule, message).
     """
 
     mouza: str
@@ -1328,6 +1339,7 @@ class ReplayReport:
     replayed_rows: int
     differences: dict[int, date | None] = field(default_factory=dict)
     issues: list[tuple[int, int, str, str]] = field(default_factory=list)
+    not_applied: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def equal(self) -> bool:
@@ -1335,76 +1347,34 @@ class ReplayReport:
 
 
 def replay_mouza(engine: Engine, mouza: str) -> ReplayReport:
-    """Replays every sanctioned mutation of a mouza from its settlement shares and
-    compares the result with the ``share`` table, date by date.
+    """Replays every sanctioned mutation of a mouza, imported or sanctioned here, from its
+    settlement shares (:func:`landgov.records.register.read_register`) and compares the
+    result with the ``share`` table, date by date."""
+    from landgov.records.register import read_register
 
-    The settlement is the share rows no mutation created; the mutations apply in order
-    of sanction date, then id.
-    """
     with engine.connect() as conn:
         mouza_id = find_mouza(conn, mouza)
         name = conn.execute(text("SELECT name FROM mouza WHERE id = :m"), {"m": mouza_id}).scalar()
-        rows = conn.execute(
-            text(
-                "SELECT s.khewat_id, s.party_id, s.right_type, s.numerator, s.denominator,"
-                " s.valid_from, s.valid_to, s.created_by_mutation_id, s.ended_by_mutation_id"
-                " FROM share s JOIN khewat w ON w.id = s.khewat_id WHERE w.mouza_id = :m"
-            ),
-            {"m": mouza_id},
-        ).all()
-        stored = [ledger.SharePeriod(*r) for r in rows]
-        initial = [p._replace(valid_to=None, ended_by=None) for p in stored if p.created_by is None]
-        muts = conn.execute(
-            text(
-                "SELECT id, number, decided_on, type FROM mutation"
-                " WHERE mouza_id = :m AND status = 'sanctioned' ORDER BY decided_on, id"
-            ),
-            {"m": mouza_id},
-        ).all()
-        line_rows = conn.execute(
-            text(
-                "SELECT l.mutation_id, l.khewat_id, l.transferor_party_id,"
-                " l.transferee_party_id, l.numerator, l.denominator, l.right_type"
-                " FROM mutation_line l JOIN mutation m ON m.id = l.mutation_id"
-                " WHERE m.mouza_id = :m AND m.status = 'sanctioned'"
-                " ORDER BY l.mutation_id, l.line_no"
-            ),
-            {"m": mouza_id},
-        ).all()
-        khewat_numbers = {
-            int(i): int(n)
-            for i, n in conn.execute(
-                text("SELECT id, number FROM khewat WHERE mouza_id = :m"), {"m": mouza_id}
-            ).all()
-        }
-    by_mutation: dict[int, list[ledger.Line]] = {}
-    for mid, kid, src, dst, num, den, right in line_rows:
-        by_mutation.setdefault(int(mid), []).append(
-            ledger.Line(int(kid), src, dst, Fraction(int(num), int(den)), str(right))
-        )
-    replay = [
-        ledger.ReplayMutation(int(mid), on, str(mtype), by_mutation.get(int(mid), []))
-        for mid, _, on, mtype in muts
-    ]
-    result = ledger.rebuild(initial, replay)
-    differ = ledger.compare_periods(stored, result.periods)
-    numbers = {int(mid): int(number) for mid, number, _, _ in muts}
-    ids = {int(p) for i in result.issues for p in _PARTY_IN_MESSAGE.findall(i.message)}
-    with engine.connect() as conn:
+        reg = read_register(conn, [mouza_id])
+        ids = {int(p) for i in reg.issues for p in _PARTY_IN_MESSAGE.findall(i.message)}
         refs = _party_refs(conn, ids)
 
     def named(message: str) -> str:
         return _PARTY_IN_MESSAGE.sub(lambda g: refs.get(int(g[1]), g[0]), message)
 
+    khewat_no = {k: n for k, (_, n) in reg.khewat_mouza.items()}
+    number = {i: m.number for i, m in reg.mutations.items()}
     return ReplayReport(
         mouza=str(name),
-        mutations=len(replay),
-        stored_rows=len(stored),
-        replayed_rows=len(result.periods),
-        differences={khewat_numbers.get(k, k): d for k, d in differ.items()},
+        mutations=len(reg.mutations),
+        stored_rows=len(reg.stored),
+        replayed_rows=len(reg.periods),
+        differences={khewat_no.get(k, k): d for k, d in reg.edited.items()},
         issues=[
-            (numbers.get(i.mutation_id, i.mutation_id), khewat_numbers.get(i.khewat_id,
-             i.khewat_id), i.rule, named(i.message))
-            for i in result.issues
+            (number.get(i.mutation_id, i.mutation_id), khewat_no.get(i.khewat_id, i.khewat_id),
+             i.rule, named(i.message))
+            for i in reg.issues
         ],
+        not_applied={khewat_no.get(k, k): [number[m] for m in ms]
+                     for k, ms in reg.not_applied.items()},
     )  # fmt: skip

@@ -186,7 +186,8 @@ PARCEL_CASES = {
         None,
         "land_class",
         "missing column 'land_class'; expected columns: khasra_no, land_class (required), "
-        "area_kms, unit_system, source (optional); the file has: khasra_no, area_kms",
+        "area_kms, unit_system, source, khewat_no, assignment (optional); "
+        "the file has: khasra_no, area_kms",
     ),
     "text-in-area": Case(
         text_in_area, 2, "area_kms", "area 'abc' is not kanal-marla-sarsai: expected whole"

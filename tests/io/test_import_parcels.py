@@ -10,15 +10,33 @@ from pathlib import Path
 
 import pytest
 import shapely
-from io_testdata import ORIGIN, OUTSIDER, UTM43, World, bow_tie, overshoot, owner_of, rect, to_file
+from cli_support import use_database
+from io_testdata import (
+    ASLAM,
+    OFFICER,
+    ORIGIN,
+    OUTSIDER,
+    UTM43,
+    World,
+    bow_tie,
+    overshoot,
+    owner_of,
+    rect,
+    to_file,
+)
 from pyproj import Transformer
 from rich.console import Console
 from rich.progress import Progress
 from security_support import officer_actor, service_actor, staff_actor
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
+from landgov.cli import app
+from landgov.cli._shell import save_session
 from landgov.errors import AccessDenied, ImportRejected, RowProblem
 from landgov.io import ImportReport, import_parcels
+from landgov.security import bind
 from landgov.storage import NotFound
 
 WritePar = Callable[..., Path]
@@ -421,3 +439,269 @@ def test_the_demo_loader_imports_anywhere(world: World, write_parcels: WritePar)
             )
         ).all()
     assert rows == [("service:demo", "db.insert"), ("service:demo", "import parcels")]
+
+
+# --- where a khasra belongs: khewat_no, or unassigned (issue 16) -------------------------
+
+
+def holdings(world: World) -> dict[str, tuple[object, ...]]:
+    """Per imported khasra: (unassigned_since, khewat id, held area, valid_from, valid_to,
+    khewat_khasra.mouza_id), the khewat columns None when no khewat holds it."""
+    with world.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT k.number, k.unassigned_since, kk.khewat_id, kk.area_sarsai,"
+                " kk.valid_from, kk.valid_to, kk.mouza_id FROM khasra k"
+                " LEFT JOIN khewat_khasra kk ON kk.khasra_id = k.id ORDER BY k.id"
+            )
+        ).all()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def today(world: World) -> object:
+    with world.engine.connect() as conn:
+        return conn.execute(text("SELECT current_date")).scalar_one()
+
+
+def test_a_file_without_khewat_no_imports_its_khasras_unassigned(
+    world: World, write_parcels: WritePar
+) -> None:
+    """No khewat_no column: every khasra is mapped and unassigned, none is held, and the
+    report and the audit row say so."""
+    path = write_good(write_parcels, "parcels.gpkg")
+    report = import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
+    assert report.counts == {"khasra": 3}
+    assert (report.details["attached"], report.details["unassigned"]) == (0, 3)
+    day = today(world)
+    assert holdings(world) == {n: (day, None, None, None, None, None) for n in EXPECTED}
+    with world.engine.connect() as conn:
+        details = conn.execute(
+            text("SELECT details FROM audit_log WHERE action = 'import parcels'")
+        ).scalar_one()
+    assert (details["attached"], details["unassigned"]) == (0, 3)
+
+
+def test_khewat_no_attaches_each_khasra_to_its_khewat(
+    world: World, write_parcels: WritePar
+) -> None:
+    """A typed (integer) khewat_no column: each khasra is held whole by its khewat from the
+    import date, open-ended; a row marked unassigned is left unassigned; one statement
+    writes the khewat_khasra rows, audited as the importing patwari."""
+    rows = [
+        {"khasra_no": "1", "land_class": "nehri", "area_kms": "4-7-3", "khewat_no": 1},
+        {"khasra_no": "2", "land_class": "nehri", "khewat_no": 2, "assignment": None},
+        {"khasra_no": "3", "land_class": "nehri", "khewat_no": None, "assignment": "Unassigned"},
+        {"khasra_no": "4", "land_class": "chahi", "khewat_no": 1},
+    ]
+    path = write_parcels("parcels.gpkg", rows, [rect(i) for i in range(4)])
+    report = import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
+
+    assert report.counts == {"khasra": 4, "khewat_khasra": 3}
+    assert (report.details["attached"], report.details["unassigned"]) == (3, 1)
+    day = today(world)
+    one, two, m = world.khewats[("Kot Nau", 1)], world.khewats[("Kot Nau", 2)], world.mouza_id
+    assert holdings(world) == {
+        "1": (None, one, 786, day, None, m),  # 4-7-3 = 786 sarsai, the record area
+        "2": (None, two, 712, day, None, m),  # from the geometry: 2,000 m2
+        "3": (day, None, None, None, None, None),
+        "4": (None, one, 712, day, None, m),
+    }
+    with world.engine.connect() as conn:
+        audit = conn.execute(
+            text("SELECT actor, action, entity, details FROM audit_log ORDER BY id")
+        ).all()
+    assert [(a.actor, a.action, a.entity) for a in audit][-3:] == [
+        (world.actor.label, "db.insert", "khasra"),
+        (world.actor.label, "db.insert", "khewat_khasra"),
+        (world.actor.label, "import parcels", "mouza"),
+    ]
+    assert audit[-2].details["rows"] == 3
+    assert (audit[-1].details["attached"], audit[-1].details["unassigned"]) == (3, 1)
+
+
+def test_khewat_no_in_a_shapefile_text_column(world: World, write_parcels: WritePar) -> None:
+    """A Shapefile with khewat_no as text ("007" is khewat 7's spelling of 7)."""
+    with owner_of(world.engine).begin() as conn:
+        seven = conn.execute(
+            text("INSERT INTO khewat (mouza_id, number) VALUES (:m, 7) RETURNING id"),
+            {"m": world.mouza_id},
+        ).scalar_one()
+    rows = [{"khasra_no": "1", "land_class": "nehri", "khewat_no": "007"}]
+    path = write_parcels("parcels.shp", rows, [rect(0)])
+    report = import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
+    assert report.counts == {"khasra": 1, "khewat_khasra": 1}
+    assert holdings(world)["1"][:2] == (None, seven)
+
+
+def _close_khewat(world: World, number: int) -> None:
+    """Gives khewat ``number`` of Kot Nau an owner from 2020 whose share a sanctioned
+    mutation ended in 2024: the account is closed."""
+    with owner_of(world.engine).begin() as conn:
+        mutation = conn.execute(
+            text(
+                "INSERT INTO mutation (mouza_id, number, type, status, entered_on, decided_on,"
+                " officer_id) VALUES (:m, 1, 'partition', 'sanctioned', '2024-01-01',"
+                " '2024-01-10', :o) RETURNING id"
+            ),
+            {"m": world.mouza_id, "o": world.officers[OFFICER]},
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO share (khewat_id, party_id, numerator, denominator, valid_from,"
+                " valid_to, ended_by_mutation_id) VALUES (:w, :p, 1, 1, '2020-01-01',"
+                " '2024-01-10', :mu)"
+            ),
+            {"w": world.khewats[("Kot Nau", number)], "p": world.parties[ASLAM], "mu": mutation},
+        )
+
+
+def test_khewat_no_problems_refuse_the_whole_file(world: World, write_parcels: WritePar) -> None:
+    """Each wrong khewat_no or assignment is a row problem with its field; nothing is
+    written, not even the good rows' khasras."""
+    _close_khewat(world, 2)
+    rows = [
+        {"khasra_no": "1", "land_class": "nehri", "khewat_no": "1"},  # good
+        {"khasra_no": "2", "land_class": "nehri", "khewat_no": "99"},
+        {"khasra_no": "3", "land_class": "nehri", "khewat_no": "twelve"},
+        {"khasra_no": "4", "land_class": "nehri", "khewat_no": "1,2"},
+        {"khasra_no": "5", "land_class": "nehri", "khewat_no": None},
+        {"khasra_no": "6", "land_class": "nehri", "khewat_no": "1", "assignment": "unassigned"},
+        {"khasra_no": "7", "land_class": "nehri", "khewat_no": None, "assignment": "later"},
+        {"khasra_no": "8", "land_class": "nehri", "khewat_no": "2"},
+        {"khasra_no": "9", "land_class": "nehri", "khewat_no": "-1"},
+    ]
+    path = write_parcels("parcels.gpkg", rows, [rect(i) for i in range(len(rows))])
+    before = world.counts()
+    with pytest.raises(ImportRejected) as exc:
+        import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
+    place = "mouza Kot Nau (hadbast 117)"
+    assert exc.value.problems == [
+        RowProblem(2, "khewat_no", f"no khewat 99 in {place}"),
+        RowProblem(
+            3,
+            "khewat_no",
+            "khewat number 'twelve' is not a whole number (to import the khasra without a "
+            "khewat, leave it empty and write 'unassigned' in the assignment field)",
+        ),
+        RowProblem(
+            4,
+            "khewat_no",
+            "'1,2' names several khewats; an import attaches a khasra to one (which part of "
+            "its area each would hold is not in the file): import it with assignment "
+            "'unassigned'",
+        ),
+        RowProblem(
+            5,
+            "khewat_no",
+            "missing khewat number: give the khewat that holds the khasra, or write "
+            "'unassigned' in the assignment field to import it without one",
+        ),
+        RowProblem(
+            6, "assignment", "'unassigned' but the row names khewat 1: leave one of them empty"
+        ),
+        RowProblem(
+            7,
+            "assignment",
+            "unknown assignment 'later'; expected 'unassigned' (a khasra mapped before the "
+            "record of rights holds it), or leave it empty",
+        ),
+        RowProblem(
+            8,
+            "khewat_no",
+            f"khewat 2 of {place} is closed (no owner holds a share of it today); a khasra "
+            "cannot be attached to a closed account",
+        ),
+        RowProblem(
+            9,
+            "khewat_no",
+            "khewat number '-1' is not a whole number (to import the khasra without a "
+            "khewat, leave it empty and write 'unassigned' in the assignment field)",
+        ),
+    ]
+    assert world.counts() == before
+    with world.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM khewat_khasra")).scalar_one() == 0
+
+
+def test_a_khewat_of_another_mouza_is_not_found(world: World, write_parcels: WritePar) -> None:
+    """Khewat numbers are per mouza: Dhamke's khewat 1 exists, its khewat 2 does not."""
+    rows = [{"khasra_no": "1", "land_class": "nehri", "khewat_no": 2}]
+    path = write_parcels("parcels.gpkg", rows, [rect(0)])
+    demo = service_actor(world.engine, "demo")
+    with pytest.raises(ImportRejected) as exc:
+        import_parcels(world.engine, path, mouza="Dhamke", actor=demo)
+    assert exc.value.problems == [
+        RowProblem(1, "khewat_no", "no khewat 2 in mouza Dhamke (hadbast 201)")
+    ]
+    rows = [{"khasra_no": "1", "land_class": "nehri", "khewat_no": 1}]
+    path = write_parcels("parcels.gpkg", rows, [rect(0)])
+    import_parcels(world.engine, path, mouza="Dhamke", actor=demo)
+    assert holdings(world)["1"][1:3] == (world.khewats[("Dhamke", 1)], 712)
+
+
+def test_the_unassigned_state_ends_when_a_khewat_holds_the_khasra_and_never_returns(
+    world: World, write_parcels: WritePar
+) -> None:
+    """The database keeps the state honest whatever path writes: a khewat_khasra row
+    inserted directly by the application role (a bound patwari) clears it, audited as
+    him; setting it again, even as the owner role, is refused."""
+    path = write_good(write_parcels, "parcels.gpkg")
+    import_parcels(world.engine, path, mouza="Kot Nau", actor=world.actor)
+    with world.engine.begin() as conn:
+        bind(conn, world.actor)
+        conn.execute(
+            text(
+                "INSERT INTO khewat_khasra (khewat_id, khasra_id, mouza_id, area_sarsai,"
+                " valid_from) SELECT :w, id, mouza_id, record_area_sarsai, '2025-01-01'"
+                " FROM khasra WHERE number = '12'"
+            ),
+            {"w": world.khewats[("Kot Nau", 1)]},
+        )
+    day = today(world)
+    states = {n: h[0] for n, h in holdings(world).items()}
+    assert states == {"12": None, "13/1": day, "45//7/2": day}
+    with world.engine.connect() as conn:
+        cleared = conn.execute(
+            text(
+                "SELECT actor, details FROM audit_log WHERE action = 'db.update'"
+                " AND entity = 'khasra'"
+            )
+        ).one()
+    assert cleared.actor == world.actor.label
+    (change,) = cleared.details["rows_changed"]
+    assert change["before"]["unassigned_since"] == str(day)
+    assert "unassigned_since" not in change["after"]  # NULL (the audit strips nulls)
+    # the state can be left, never entered again: not for the khasra just attached, nor
+    # by moving an unassigned khasra's date
+    for number, value in (("12", "2025-06-01"), ("13/1", "2020-01-01")):
+        refused = pytest.raises(DBAPIError, match="the unassigned state is set only when a")
+        with refused, owner_of(world.engine).begin() as conn:
+            conn.execute(
+                text("UPDATE khasra SET unassigned_since = :d WHERE number = :n"),
+                {"d": value, "n": number},
+            )
+    assert {n: h[0] for n, h in holdings(world).items()} == states
+
+
+def test_cli_reports_attached_and_unassigned(
+    world: World, write_parcels: WritePar, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`landgov import parcels`, signed in as the patwari: its output counts both."""
+    use_database(world.engine, tmp_path, monkeypatch)
+    monkeypatch.setenv("COLUMNS", "300")  # no wrapping of rich's messages
+    save_session(world.actor.token, world.actor.username)
+    rows = [
+        {"khasra_no": "1", "land_class": "nehri", "khewat_no": 1},
+        {"khasra_no": "2", "land_class": "nehri", "assignment": "unassigned"},
+    ]
+    path = write_parcels("parcels.gpkg", rows, [rect(0), rect(1)])
+    result = CliRunner().invoke(app, ["import", "parcels", str(path), "--mouza", "117"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-2].startswith(
+        "parcels.gpkg: 2 khasras (1 attached to a khewat) imported into mouza Kot Nau"
+    )
+    assert lines[-1] == (
+        "1 attached to khewats (khewat_no), 1 unassigned (mapped, record of rights not yet "
+        "attached)"
+    )
