@@ -17,7 +17,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from landgov.disputes.rules import Finding, rule
 from landgov.domain import ledger
@@ -63,12 +63,10 @@ def share_total_not_one(
     """
     tol = Fraction(str(thresholds.get("tolerance", 0)))
     reg = register_for(conn, mouza_ids)
-    stored: dict[int, list[ledger.SharePeriod]] = defaultdict(list)
-    for p in reg.stored:
-        stored[p.khewat_id].append(p)
     out: list[Finding] = []
-    for khewat_id in sorted(set(stored) | {p.khewat_id for p in reg.periods}):
-        sources = {"register": reg.khewat_periods(khewat_id), "stored": stored.get(khewat_id, [])}
+    for khewat_id in reg.khewat_ids():
+        sources = {"register": reg.khewat_periods(khewat_id),
+                   "stored": reg.stored_periods(khewat_id)}  # fmt: skip
         if since is not None and not any(
             p.valid_from >= since or (p.valid_to is not None and p.valid_to >= since)
             for ps in sources.values() for p in ps
@@ -118,8 +116,6 @@ def transfer_exceeds_holding(
 
 
 def _exceeds(conn: Connection, reg: Any, m: Any, khewat_id: int) -> Finding:
-    from sqlalchemy import text
-
     lines = conn.execute(
         text(
             "SELECT transferor_party_id AS src, numerator, denominator FROM mutation_line"
@@ -164,7 +160,6 @@ def shares_differ_from_register(
         mouza_id, number = reg.khewat_mouza.get(khewat_id, (None, None))
         if mouza_id is None:
             continue
-        stored = [p for p in reg.stored if p.khewat_id == khewat_id]
 
         def on(periods: list[ledger.SharePeriod], day: date | None) -> dict[str, str]:
             held = holdings_on(periods, day)
@@ -174,7 +169,7 @@ def shares_differ_from_register(
             rule="shares_differ_from_register", mouza_id=mouza_id, khewat_id=khewat_id,
             evidence={"khewat_no": number,
                       "first_date": first.isoformat() if first else None,
-                      "stored": on(stored, first),
+                      "stored": on(reg.stored_periods(khewat_id), first),
                       "register": on(reg.khewat_periods(khewat_id), first)},
             key=f"khewat:{khewat_id}",
         ))  # fmt: skip

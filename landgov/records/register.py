@@ -77,16 +77,27 @@ class Register:
     khewat_mouza: dict[int, tuple[int, int]]
     edited: dict[int, date | None] = field(default_factory=dict)
     not_applied: dict[int, list[int]] = field(default_factory=dict)
-    _by_khewat: dict[int, list[ledger.SharePeriod]] | None = None
+    _grouped: dict[str, dict[int, list[ledger.SharePeriod]]] = field(default_factory=dict)
+
+    def _by_khewat(self, side: str) -> dict[int, list[ledger.SharePeriod]]:
+        if side not in self._grouped:  # grouped once: every rule reads by khewat
+            grouped: dict[int, list[ledger.SharePeriod]] = defaultdict(list)
+            for p in self.periods if side == "register" else self.stored:
+                grouped[p.khewat_id].append(p)
+            self._grouped[side] = dict(grouped)
+        return self._grouped[side]
 
     def khewat_periods(self, khewat_id: int) -> list[ledger.SharePeriod]:
         """The derived periods of one khewat."""
-        if self._by_khewat is None:
-            grouped: dict[int, list[ledger.SharePeriod]] = defaultdict(list)
-            for p in self.periods:
-                grouped[p.khewat_id].append(p)
-            self._by_khewat = dict(grouped)
-        return self._by_khewat.get(khewat_id, [])
+        return self._by_khewat("register").get(khewat_id, [])
+
+    def stored_periods(self, khewat_id: int) -> list[ledger.SharePeriod]:
+        """The stored share rows of one khewat."""
+        return self._by_khewat("stored").get(khewat_id, [])
+
+    def khewat_ids(self) -> list[int]:
+        """Every khewat with a period on either side."""
+        return sorted(self._by_khewat("register").keys() | self._by_khewat("stored").keys())
 
     def held_before(self, mutation_id: int, khewat_id: int, party_id: int,
                     right_type: str = OWNERSHIP) -> Fraction:  # fmt: skip
@@ -207,7 +218,7 @@ def read_register(conn: Connection, mouza_ids: Sequence[int]) -> Register:
     differ = ledger.compare_periods(stored, result.periods)
     if differ:
         applied_only = ledger.rebuild(initial, [r for r in replay if mutations[r.id].applied])
-        touched = {k for k in differ}
+        touched = set(differ)
         edited = ledger.compare_periods(
             [p for p in stored if p.khewat_id in touched],
             [p for p in applied_only.periods if p.khewat_id in touched],
