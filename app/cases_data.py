@@ -10,6 +10,7 @@ and the helpers make no Streamlit calls (tests use them directly). After a workf
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -31,7 +32,18 @@ CASE_KEY: Final = "case_id"
 TABLE_KEY: Final = "case_table"
 OUTCOME_KEY: Final = "case_outcome"
 FLAG_LAYER_ID: Final = "case_flags"
+FLAG_MARKER_LAYER_ID: Final = "case_flag_markers"
 PARCEL_LAYER_ID: Final = "case_parcels"
+
+FLAG_MIN_LINE_PX: Final = 3
+"""Least on-screen width of a flag polygon's outline: a 2 m gap at a view of a few
+hundred metres is under a pixel wide, drawn in its rule colour at least this wide."""
+FLAG_MARKER_PX: Final = 14
+"""Radius of the ring marking each flag (at its representative point), whatever the zoom,
+so even a flag of 1 m² is found at a glance."""
+MIN_VIEW_M: Final = 60.35
+"""Least extent of the case map's first view on its flags, in metres: a killa's side
+(198 ft), so a flag a few metres across shows with the fields around it."""
 
 RULE_COLORS: Final[MappingProxyType[str, RGBA]] = MappingProxyType(
     {
@@ -207,27 +219,74 @@ def _rings(geojson: dict[str, Any]) -> list[list[list[list[float]]]]:
     ]
 
 
+def rule_color(rule: str) -> RGBA:
+    """The fill of a flag of ``rule`` (:data:`RULE_COLORS`, grey for the others)."""
+    return RULE_COLORS.get(rule, OTHER_RULE_COLOR)
+
+
+def mapped_flags(flags: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The flags the case map draws: those with a geometry, unresolved (a resolved flag
+    is no longer on the ground)."""
+    return [f for f in flags if f["geojson"] is not None and not f["resolved"]]
+
+
+def _flag_tooltip(f: dict[str, Any]) -> dict[str, str]:
+    return {
+        "label": f"{f['title_en']} ({f['rule']})",
+        "detail": f"flag {f['id']} · {f['severity']}",
+    }
+
+
 def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """The flags' geometries (overlaps, gaps, encroachments) for a pydeck PolygonLayer.
 
-    Columns ``label`` and ``detail`` (the tooltip), ``rule``, ``fill_color``,
-    ``polygon``. Resolved flags are left out: they are no longer on the ground.
+    Columns ``label`` and ``detail`` (the tooltip), ``rule``, ``fill_color`` (the rule's,
+    translucent), ``line_color`` (the rule's, opaque: drawn at least
+    :data:`FLAG_MIN_LINE_PX` wide, it keeps a strip thinner than a pixel visible in its
+    own colour, where a dark outline read as one more boundary line), ``polygon``.
+    Resolved flags are left out.
     """
     rows = []
-    for f in flags:
-        if f["geojson"] is None or f["resolved"]:
-            continue
+    for f in mapped_flags(flags):
+        color = rule_color(f["rule"])
         for rings in _rings(f["geojson"]):
             rows.append(
                 {
-                    "label": f"{f['title_en']} ({f['rule']})",
-                    "detail": f"flag {f['id']} · {f['severity']}",
+                    **_flag_tooltip(f),
                     "rule": f["rule"],
-                    "fill_color": list(RULE_COLORS.get(f["rule"], OTHER_RULE_COLOR)),
+                    "fill_color": list(color),
+                    "line_color": [*color[:3], 255],
                     "polygon": rings,
                 }
             )
-    return pd.DataFrame(rows, columns=["label", "detail", "rule", "fill_color", "polygon"])
+    return pd.DataFrame(
+        rows, columns=["label", "detail", "rule", "fill_color", "line_color", "polygon"]
+    )
+
+
+def flag_markers(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One marker per mapped flag for a pydeck ScatterplotLayer, at a point inside its
+    geometry (shapely's ``representative_point``, on the surface even for an L-shaped
+    strip, where a centroid may fall on a neighbour).
+
+    Columns ``label``, ``detail``, ``rule``, ``line_color`` (the rule's, opaque),
+    ``position`` ([lon, lat]).
+    """
+    rows = []
+    for f in mapped_flags(flags):
+        geom = shape(f["geojson"])
+        if geom.is_empty:
+            continue
+        point = geom.representative_point()
+        rows.append(
+            {
+                **_flag_tooltip(f),
+                "rule": f["rule"],
+                "line_color": [*rule_color(f["rule"])[:3], 255],
+                "position": [round(point.x, 7), round(point.y, 7)],
+            }
+        )
+    return pd.DataFrame(rows, columns=["label", "detail", "rule", "line_color", "position"])
 
 
 def parcel_polygons(parcels: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -270,6 +329,35 @@ def case_bounds(
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+
+
+def at_least(
+    bbox: tuple[float, float, float, float], metres: float = MIN_VIEW_M
+) -> tuple[float, float, float, float]:
+    """``bbox`` (lon/lat) grown about its centre to at least ``metres`` across each way
+    (a degree of longitude shrinks by the cosine of the latitude), so that the map's view
+    of a flag of a few m² does not zoom in to that flag alone."""
+    x0, y0, x1, y1 = bbox
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_lat = metres / 2 / 111_320.0  # metres per degree of latitude
+    half_lon = half_lat / max(math.cos(math.radians(cy)), 1e-6)
+    return (
+        min(x0, cx - half_lon),
+        min(y0, cy - half_lat),
+        max(x1, cx + half_lon),
+        max(y1, cy + half_lat),
+    )
+
+
+def view_bounds(detail: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """What the case map shows first: its flags' extent, at least :data:`MIN_VIEW_M`
+    across (an overlap, a gap is what the officer must see, and at the extent of the
+    case's parcels a 2 m gap is under a pixel wide); for a case whose flags have no
+    geometry (a record area, a share total), its parcels' extent. None: nothing to map."""
+    flagged = case_bounds(f["geojson"] for f in mapped_flags(detail["flags"]))
+    if flagged is not None:
+        return at_least(flagged)
+    return case_bounds(p["geojson"] for p in detail["parcels"])
 
 
 def padded(

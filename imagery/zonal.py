@@ -30,6 +30,18 @@ strip is about 128 MB), each strip extended downwards to the bottom of the talle
 polygon whose window starts in it; so each polygon is computed from one in-memory array
 and memory stays at about one strip plus the polygon arrays, whatever the raster size.
 An in-memory array is used as it is.
+
+Two kernels, one algorithm: the numba kernels below, compiled on first use (numba's
+``cache=True``: once per source version, in numba's cache directory, ``__pycache__``
+beside this file unless ``NUMBA_CACHE_DIR`` says otherwise), and a numpy twin
+(:func:`_np_kernel`) that makes the same floating-point operations in the same order, so
+both give bit-for-bit the same statistics (tested). Importing numba and loading even
+cached kernels costs about a second per process (compiling them, ~7 s), while the numpy
+twin does a few thousand parcels in tens of milliseconds; so ``kernel="auto"`` takes
+numpy when the polygons' windows hold at most :data:`NUMPY_MAX_CELLS` cells in all and
+numba otherwise (or once this process has loaded it). The twin keeps every sum
+sequential in the kernel's order (``np.bincount`` and ``np.cumsum`` add in input order;
+``np.sum`` would add pairwise and differ in the last bits).
 """
 
 from __future__ import annotations
@@ -37,17 +49,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import shapely
-from numba import njit
 
 from landgov.errors import LandgovError
 
 STATS = ("count", "sum", "mean", "median", "std", "min", "max", "valid_fraction")
 _STRIP_BYTES = 128 * 1024 * 1024
+NUMPY_MAX_CELLS = 2_000_000
+"""Above this many window cells (Σ (rows + 1) × columns of the polygons' windows),
+``kernel="auto"`` loads numba's kernels. Measured on the 2-core machine, the numpy twin
+takes 0.12 to 0.45 µs a cell (small windows cost most), so 0.3 to 0.9 s here: about what
+importing numba and loading its cached kernels cost (0.6 to 1.8 s, the more where Python
+has no bytecode cache), and far less than compiling them (~7 s)."""
+_NP_CHUNK_CELLS = 1_000_000  # cells of one padded numpy block (a few tens of MB)
 
 
 class ZonalError(LandgovError):
@@ -55,9 +73,11 @@ class ZonalError(LandgovError):
 
 
 # --------------------------------------------------------------------------- kernels
+#
+# Plain Python until _numba_kernels() compiles them (numba resolves a kernel's callees
+# among the module's globals when it compiles it, so all are replaced before any runs).
 
 
-@njit(cache=True)
 def _piece(ya, yb, dx, col, h, partial, full):
     """Add one in-column edge piece (window-relative rows) to the accumulators."""
     lo = min(ya, yb)
@@ -87,7 +107,6 @@ def _piece(ya, yb, dx, col, h, partial, full):
         full[r, col] += f
 
 
-@njit(cache=True)
 def _ring(px, py, start, end, mult, r0, c0, h, w, partial, full):
     """Accumulate one closed ring (pixel coordinates) into a window at (r0, c0)."""
     cmax = float(c0 + w)
@@ -120,7 +139,6 @@ def _ring(px, py, start, end, mult, r0, c0, h, w, partial, full):
             k += 1
 
 
-@njit(cache=True)
 def _bboxes(px, py, ring_off, geom_ring_start, geom_ring_end, height, width):
     n = geom_ring_start.shape[0]
     out = np.zeros((n, 4), dtype=np.int64)  # r0, r1, c0, c1 (clipped, half-open)
@@ -150,7 +168,6 @@ def _bboxes(px, py, ring_off, geom_ring_start, geom_ring_end, height, width):
     return out
 
 
-@njit(cache=True)
 def _ring_mults(px, py, ring_off, is_hole):
     """+1/-1 per ring so that shells add coverage and holes subtract it."""
     n = is_hole.shape[0]
@@ -172,7 +189,6 @@ def _ring_mults(px, py, ring_off, is_hole):
     return out
 
 
-@njit(cache=True)
 def _kernel(
     px,
     py,
@@ -281,6 +297,279 @@ def _kernel(
                     break
 
 
+_JITTED = ("_piece", "_ring", "_bboxes", "_ring_mults", "_kernel")
+_numba_loaded = False
+
+
+def _numba_kernels() -> None:
+    """Replaces the kernels with their numba-compiled versions (once per process)."""
+    global _numba_loaded
+    if _numba_loaded:
+        return
+    from numba import njit
+
+    module = globals()
+    for name in _JITTED:
+        module[name] = njit(cache=True)(module[name])
+    _numba_loaded = True
+
+
+# --------------------------------------------------------------------------- numpy twin
+#
+# The same operations as the kernels above, vectorised. Every value a kernel accumulates
+# is generated here in the order the kernel adds it (rings, edges, columns left to right,
+# then the piece above the window before the rows top to bottom) and summed by
+# np.bincount, which adds in input order; a column's running sum from the bottom is a
+# np.cumsum along a padded block, sequential too.
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``range(start, end)`` concatenated: (which range, the index)."""
+    counts = np.maximum(ends - starts, 0)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.cumsum(counts) - counts
+    return owner, np.arange(int(counts.sum())) - first[owner] + starts[owner]
+
+
+def _np_ring_mults(
+    px: np.ndarray, py: np.ndarray, ring_off: np.ndarray, is_hole: np.ndarray
+) -> np.ndarray:
+    """:func:`_ring_mults` in numpy."""
+    n = is_hole.shape[0]
+    ring, i = _ranges(ring_off[:-1], ring_off[1:] - 1)
+    y0 = py[ring_off[ring]]
+    terms = (px[i + 1] - px[i]) * ((py[i] - y0) + (py[i + 1] - y0)) * 0.5
+    s = np.bincount(ring, weights=terms, minlength=n)
+    m = np.where(s > 0, 1.0, np.where(s < 0, -1.0, 0.0))
+    return np.where(is_hole, -m, m)
+
+
+def _np_bboxes(
+    px: np.ndarray,
+    py: np.ndarray,
+    ring_off: np.ndarray,
+    geom_ring_start: np.ndarray,
+    geom_ring_end: np.ndarray,
+    height: int,
+    width: int,
+) -> np.ndarray:
+    """:func:`_bboxes` in numpy (minima and maxima are exact in any order)."""
+    n = geom_ring_start.shape[0]
+    out = np.zeros((n, 4), dtype=np.int64)
+    a = ring_off[geom_ring_start]
+    b = ring_off[geom_ring_end]
+    some = np.nonzero(b > a)[0]
+    if some.size == 0:
+        return out
+    # the vertices of consecutive geometries are consecutive: one reduceat per bound
+    starts = a[some]
+    r0 = np.maximum(np.floor(np.minimum.reduceat(py, starts)), 0)
+    r1 = np.minimum(np.ceil(np.maximum.reduceat(py, starts)), height)
+    c0 = np.maximum(np.floor(np.minimum.reduceat(px, starts)), 0)
+    c1 = np.minimum(np.ceil(np.maximum.reduceat(px, starts)), width)
+    ok = (r1 > r0) & (c1 > c0)
+    out[some[ok]] = np.stack([r0[ok], r1[ok], c0[ok], c1[ok]], axis=1).astype(np.int64)
+    return out
+
+
+def _np_kernel(
+    px: np.ndarray,
+    py: np.ndarray,
+    ring_off: np.ndarray,
+    ring_mult: np.ndarray,
+    geom_ring_start: np.ndarray,
+    geom_ring_end: np.ndarray,
+    bbox: np.ndarray,
+    geoms: np.ndarray,
+    data: np.ndarray,
+    row0: int,
+    nodata: float,
+    has_nodata: bool,
+    mask: np.ndarray,
+    has_mask: bool,
+    want_median: bool,
+    out: np.ndarray,
+) -> None:
+    """:func:`_kernel` in numpy: the same arguments, bit-for-bit the same ``out`` rows.
+
+    Polygons go in blocks of similar window height, each block's window columns padded
+    to its tallest window (at most :data:`_NP_CHUNK_CELLS` cells a block).
+    """
+    bb = bbox[geoms]
+    h = bb[:, 1] - bb[:, 0]
+    w = bb[:, 3] - bb[:, 2]
+    empty = (h <= 0) | (w <= 0)
+    out[geoms[empty], 0] = 0.0
+    out[geoms[empty], 1] = 0.0
+    geoms, h, w = geoms[~empty], h[~empty], w[~empty]
+    order = np.argsort(h, kind="stable")
+    start, cols = 0, 0
+    for k, g in enumerate(order.tolist()):
+        if k > start and (cols + int(w[g])) * (int(h[g]) + 1) > _NP_CHUNK_CELLS:
+            _np_block(px, py, ring_off, ring_mult, geom_ring_start, geom_ring_end, bbox,
+                      geoms[order[start:k]], data, row0, nodata, has_nodata, mask,
+                      has_mask, want_median, out)  # fmt: skip
+            start, cols = k, 0
+        cols += int(w[g])
+    if start < len(order):
+        _np_block(px, py, ring_off, ring_mult, geom_ring_start, geom_ring_end, bbox,
+                  geoms[order[start:]], data, row0, nodata, has_nodata, mask, has_mask,
+                  want_median, out)  # fmt: skip
+
+
+def _np_block(
+    px: np.ndarray,
+    py: np.ndarray,
+    ring_off: np.ndarray,
+    ring_mult: np.ndarray,
+    geom_ring_start: np.ndarray,
+    geom_ring_end: np.ndarray,
+    bbox: np.ndarray,
+    gs: np.ndarray,
+    data: np.ndarray,
+    row0: int,
+    nodata: float,
+    has_nodata: bool,
+    mask: np.ndarray,
+    has_mask: bool,
+    want_median: bool,
+    out: np.ndarray,
+) -> None:
+    """One block of :func:`_np_kernel` (polygons ``gs``, every window non-empty)."""
+    r0 = bbox[gs, 0]
+    c0 = bbox[gs, 2]
+    hs = bbox[gs, 1] - r0
+    ws = bbox[gs, 3] - c0
+    nslots = len(gs)
+    depth = int(hs.max()) + 1  # padded column: rows h (the full row below), h-1, ..., 0
+    col_base = np.cumsum(ws) - ws
+    ncols = int(ws.sum())
+
+    # _ring: every edge of every ring of the block's polygons, in the kernel's order
+    ring_slot, ring = _ranges(geom_ring_start[gs], geom_ring_end[gs])
+    seg_ring, i = _ranges(ring_off[ring], ring_off[ring + 1] - 1)
+    slot = ring_slot[seg_ring]
+    mult = ring_mult[ring[seg_ring]]
+    x0, y0, x1, y1 = px[i], py[i], px[i + 1], py[i + 1]
+    keep = x0 != x1
+    slot, mult, x0, y0, x1, y1 = slot[keep], mult[keep], x0[keep], y0[keep], x1[keep], y1[keep]
+    right = x1 > x0
+    sgn = np.where(right, mult, -mult)
+    xl, yl = np.where(right, x0, x1), np.where(right, y0, y1)
+    xr, yr = np.where(right, x1, x0), np.where(right, y1, y0)
+    with np.errstate(all="ignore"):
+        slope = (yr - yl) / (xr - xl)
+    a = np.maximum(xl, c0[slot].astype(np.float64))
+    b = np.minimum(xr, (c0 + ws)[slot].astype(np.float64))
+    keep = a < b
+    slot, sgn, xl, yl, xr, yr, slope, a, b = (
+        v[keep] for v in (slot, sgn, xl, yl, xr, yr, slope, a, b)
+    )
+    k_first = np.floor(a).astype(np.int64)
+    edge, k = _ranges(k_first, np.ceil(b).astype(np.int64))
+    slot = slot[edge]
+    xa = np.maximum(a[edge], k.astype(np.float64))
+    xb = np.minimum(b[edge], k + 1.0)
+    keep = xb > xa
+    edge, k, slot, xa, xb = edge[keep], k[keep], slot[keep], xa[keep], xb[keep]
+    xl, yl, xr, yr, slope = xl[edge], yl[edge], xr[edge], yr[edge], slope[edge]
+    ya = np.where(xa == xl, yl, yl + (xa - xl) * slope)
+    yb = np.where(xb == xr, yr, yl + (xb - xl) * slope)
+    top = r0[slot].astype(np.float64)
+    ya, yb = ya - top, yb - top
+    dx = (xb - xa) * sgn[edge]
+    col = k - c0[slot]
+
+    # _piece: each piece's contributions, the one above the window first, rows down
+    lo, hi = np.minimum(ya, yb), np.maximum(ya, yb)
+    hp = hs[slot]
+    hpf = hp.astype(np.float64)
+    flat = hi == lo
+    r_lo = np.floor(lo).astype(np.int64)
+    above = ~flat & (hi > hpf)
+    rs = np.maximum(r_lo, 0)
+    re = np.minimum(np.ceil(hi).astype(np.int64), hp)
+    count = np.where(flat, (r_lo >= 0).astype(np.int64), above + np.maximum(re - rs, 0))
+    piece, j = _ranges(np.zeros_like(count), count)
+    f_flat, f_above = flat[piece], above[piece]
+    f_lo, f_hi, f_dx, f_h = lo[piece], hi[piece], dx[piece], hp[piece]
+    r = np.where(f_flat, r_lo[piece], rs[piece] + j - f_above)
+    is_above = f_above & (j == 0)
+    is_row = ~f_flat & ~is_above
+    rf = r.astype(np.float64)
+    with np.errstate(all="ignore"):
+        dy = f_hi - f_lo
+        p = np.maximum(f_lo, rf)
+        q = np.minimum(f_hi, r + 1.0)
+        frac = f_dx * (q - p) / dy
+        v_above = f_dx * (f_hi - np.maximum(f_lo, f_h.astype(np.float64))) / dy
+        v_partial = np.where(f_flat, f_dx * (f_lo - r), frac * ((p + q) * 0.5 - r))
+    v_full = np.where(f_flat, f_dx, np.where(is_above, v_above, frac))
+    to_h = (f_flat & (r >= f_h)) | is_above  # the row below the window: full only
+    live = ~is_row | (q > p)
+    base = (col_base[slot[piece]] + col[piece]) * depth
+    cell = base + np.where(to_h, 0, f_h - r)
+    full = np.bincount(cell[live], weights=v_full[live], minlength=ncols * depth)
+    has_p = live & ~to_h
+    partial = np.bincount(cell[has_p], weights=v_partial[has_p], minlength=ncols * depth)
+    full = full.reshape(ncols, depth)
+    partial = partial.reshape(ncols, depth)
+
+    # the kernel's scan: columns left to right, each from its bottom row up
+    acc = np.cumsum(full, axis=1)
+    cover = partial[:, 1:] + acc[:, :-1]  # position t: row h - t
+    col_h = np.repeat(hs, ws)
+    inside = (np.arange(1, depth)[None, :] <= col_h[:, None]) & (cover > 1e-12)
+    colrow, t = np.nonzero(inside)
+    c = np.minimum(cover[colrow, t], 1.0)
+    cslot = np.repeat(np.arange(nslots), ws)[colrow]
+    rr = r0[cslot] + hs[cslot] - (t + 1)
+    cc = c0[cslot] + colrow - col_base[cslot]
+    total = np.bincount(cslot, weights=c, minlength=nslots)
+    vals = data[rr - row0, cc].astype(np.float64)
+    bad = np.isnan(vals)
+    if has_nodata:
+        bad |= vals == nodata
+    if has_mask:
+        bad |= mask[rr, cc]
+    good = ~bad
+    sv, wv, vv = cslot[good], c[good], vals[good]
+    n = np.bincount(sv, minlength=nslots)
+    cnt = np.bincount(sv, weights=wv, minlength=nslots)
+    s = np.bincount(sv, weights=wv * vv, minlength=nslots)
+    out[gs, 0] = cnt
+    out[gs, 1] = s
+    with np.errstate(all="ignore"):
+        out[gs, 7] = np.where(total > 0, cnt / total, np.nan)
+    ok = (n > 0) & (cnt > 0)
+    if not ok.any():
+        return
+    with np.errstate(all="ignore"):
+        mean = s / cnt
+        d = vv - mean[sv]
+        ss = np.bincount(sv, weights=wv * d * d, minlength=nslots)
+        std = np.sqrt(ss / cnt)
+    firsts = np.cumsum(n) - n
+    vmin = np.full(nslots, np.nan)
+    vmax = np.full(nslots, np.nan)
+    vmin[n > 0] = np.minimum.reduceat(vv, firsts[n > 0])
+    vmax[n > 0] = np.maximum.reduceat(vv, firsts[n > 0])
+    g_ok = gs[ok]
+    out[g_ok, 2] = mean[ok]
+    out[g_ok, 4] = std[ok]
+    out[g_ok, 5] = vmin[ok]
+    out[g_ok, 6] = vmax[ok]
+    if want_median:
+        order = np.lexsort((vv, sv))  # by polygon, then value; stable, as the kernel's
+        vs, ws_sorted = vv[order], wv[order]
+        for slot_i in np.nonzero(ok)[0].tolist():
+            lo_i, hi_i = int(firsts[slot_i]), int(firsts[slot_i] + n[slot_i])
+            running = np.cumsum(ws_sorted[lo_i:hi_i])
+            at = int(np.searchsorted(running, 0.5 * cnt[slot_i], side="left"))
+            if at < hi_i - lo_i:
+                out[gs[slot_i], 3] = vs[lo_i + at]
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -348,6 +637,7 @@ def zonal_stats(
     nodata: float | None = None,
     mask: np.ndarray | None = None,
     strip_rows: int | None = None,
+    kernel: Literal["auto", "numba", "numpy"] = "auto",
 ) -> pd.DataFrame:
     """Coverage-weighted statistics of ``raster`` inside each geometry.
 
@@ -358,8 +648,12 @@ def zonal_stats(
     overrides the raster's own nodata value; ``mask`` is a boolean array of the raster's
     shape, True marking cells to treat as invalid. Returns one row per geometry, in input
     order, with the requested ``stats`` as columns (see the module docstring).
+    ``kernel`` picks the numba kernels or their numpy twin (same results; ``"auto"``
+    takes numpy for small inputs, see the module docstring).
     """
     names = _parse_stats(stats)
+    if kernel not in ("auto", "numba", "numpy"):
+        raise ZonalError(f"unknown kernel {kernel!r}: choose auto, numba or numpy")
     want_median = "median" in names
     src = None
     if isinstance(raster, str | Path):
@@ -410,8 +704,19 @@ def zonal_stats(
         out[:, 0] = 0.0
         out[:, 1] = 0.0
         if n:
-            ring_mult = _ring_mults(px, py, ring_off, is_hole)
-            bbox = _bboxes(px, py, ring_off, g_start, g_end, height, width)
+            use_numba = kernel == "numba" or (kernel == "auto" and _numba_loaded)
+            if use_numba:
+                _numba_kernels()
+                ring_mult = _ring_mults(px, py, ring_off, is_hole)
+                bbox = _bboxes(px, py, ring_off, g_start, g_end, height, width)
+            else:
+                ring_mult = _np_ring_mults(px, py, ring_off, is_hole)
+                bbox = _np_bboxes(px, py, ring_off, g_start, g_end, height, width)
+                cells = int(((bbox[:, 1] - bbox[:, 0] + 1) * (bbox[:, 3] - bbox[:, 2])).sum())
+                if kernel == "auto" and cells > NUMPY_MAX_CELLS:
+                    use_numba = True  # the same bounds and signs as numba's: exact either way
+                    _numba_kernels()
+            stats_of = _kernel if use_numba else _np_kernel
             has_nodata = nodata is not None and not (
                 isinstance(nodata, float) and math.isnan(nodata)
             )
@@ -420,7 +725,7 @@ def zonal_stats(
             live = np.nonzero(bbox[:, 1] > bbox[:, 0])[0]
 
             def run(geoms: np.ndarray, data: np.ndarray, row0: int) -> None:
-                _kernel(
+                stats_of(
                     px, py, ring_off, ring_mult, g_start, g_end, bbox, geoms, data,
                     row0, nd, has_nodata, m, mask is not None, want_median, out,
                 )  # fmt: skip

@@ -55,6 +55,10 @@ class ModelCard:
     created: str = ""
     version: str = ""
     description: str = ""
+    coverage: dict[str, Any] = field(default_factory=dict)
+    """Where and on what the model may serve: ``bbox_lonlat`` [w, s, e, n] of its
+    training ground, ``series`` (the imagery or series kind), years, grid, indices. Used to
+    pick a model per mouza (:func:`models.registry.covering`)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True, default=str)

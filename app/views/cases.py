@@ -25,6 +25,7 @@ from app import cases_data, context, data, imagery, panels
 from app.cases_data import (
     CASE_KEY,
     FLAG_LAYER_ID,
+    FLAG_MARKER_LAYER_ID,
     OUTCOME_KEY,
     PARCEL_LAYER_ID,
     STATUS_KEY,
@@ -144,18 +145,34 @@ def breakdown_panel(detail: dict[str, Any]) -> None:
 
 
 def case_map(url: str, detail: dict[str, Any]) -> None:
-    """Subject parcels and flag geometries over the imagery nearest today."""
-    geometries = [p["geojson"] for p in detail["parcels"]]
-    geometries += [f["geojson"] for f in detail["flags"] if not f["resolved"]]
-    bbox = cases_data.case_bounds(geometries)
-    if bbox is None:
+    """Subject parcels and flag geometries over the imagery nearest today.
+
+    The first view is on the flags (:func:`app.cases_data.view_bounds`: their extent, at
+    least a killa's side across), not on the whole case: fitted to a khasra's
+    neighbourhood, a 2 m wide gap is under a pixel and reads as one more boundary line.
+    Each flag is drawn in its rule's colour with an outline at least
+    :data:`~app.cases_data.FLAG_MIN_LINE_PX` wide and ringed by a marker of fixed
+    on-screen size, so it stays visible however far the officer zooms out. The imagery
+    covers the whole case, so zooming out shows it too."""
+    view = cases_data.view_bounds(detail)
+    if view is None:
         st.info(
             "This case has no geometry to map (e.g. a jamabandi, or a khewat that holds "
             "no khasra today)."
         )
         return
-    view_box = cases_data.padded(bbox)
-    base = imagery.base_layer(url, int(detail["case"]["mouza_id"]), view_box, date.today())
+    geometries = [p["geojson"] for p in detail["parcels"]]
+    geometries += [f["geojson"] for f in cases_data.mapped_flags(detail["flags"])]
+    whole = cases_data.case_bounds(geometries) or view
+    union = (
+        min(whole[0], view[0]),
+        min(whole[1], view[1]),
+        max(whole[2], view[2]),
+        max(whole[3], view[3]),
+    )
+    base = imagery.base_layer(
+        url, int(detail["case"]["mouza_id"]), cases_data.padded(union), date.today()
+    )
     layers: list[pdk.Layer] = [] if base is None else [base]
     parcels = cases_data.parcel_polygons(detail["parcels"])
     layers.append(
@@ -169,25 +186,54 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
         )
     )
     flags = cases_data.flag_polygons(detail["flags"])
-    layers.append(panels.polygon_layer(flags, FLAG_LAYER_ID, line_color=[20, 20, 20, 230]))
-    deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
+    layers.append(
+        panels.polygon_layer(
+            flags,
+            FLAG_LAYER_ID,
+            line_color="line_color",
+            line_width=cases_data.FLAG_MIN_LINE_PX,
+            min_pixels=cases_data.FLAG_MIN_LINE_PX,
+        )
+    )
+    markers = cases_data.flag_markers(detail["flags"])
+    if len(markers):
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                data=markers,
+                id=FLAG_MARKER_LAYER_ID,
+                get_position="position",
+                get_line_color="line_color",
+                filled=False,  # a ring: the flag's own shape stays in sight inside it
+                stroked=True,
+                radius_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+                get_radius=cases_data.FLAG_MARKER_PX,
+                radius_min_pixels=cases_data.FLAG_MARKER_PX,
+                line_width_units=pdk.types.String("pixels"),
+                get_line_width=3,
+                line_width_min_pixels=3,
+                pickable=True,
+            )
+        )
+    deck = panels.offline_deck(layers, view, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
     st.pydeck_chart(
         deck,
         height=MAP_HEIGHT_PX,
         key=f"case_map_{detail['case']['id']}",
         alt="Map of the case: its parcels and the flagged overlaps, gaps and encroachments",
     )
-    legend = {f["rule"]: f["title_en"] for f in detail["flags"] if f["geojson"] is not None}
+    legend = {f["rule"]: f["title_en"] for f in cases_data.mapped_flags(detail["flags"])}
     if legend:
         items = []
         for rule, title in legend.items():
-            r, g, b, _ = cases_data.RULE_COLORS.get(rule, cases_data.OTHER_RULE_COLOR)
+            r, g, b, _ = cases_data.rule_color(rule)
             items.append(
                 f'<span style="display:inline-block;width:0.9em;height:0.9em;'
                 f'background:rgb({r},{g},{b});border:1px solid #333"></span> {escape(title)}'
             )
         st.markdown(
-            "Yellow outline: the case's parcels; orange: parcels a flag names. "
+            "Yellow outline: the case's parcels; orange: parcels a flag names; a ring marks "
+            "each flag, the map opens on them (zoom out for the whole case). "
             + " &nbsp; ".join(items),
             unsafe_allow_html=True,
         )

@@ -1,9 +1,15 @@
-"""What every ``landgov`` command shares: consoles, clean errors, the engine."""
+"""What every ``landgov`` command shares: consoles, clean errors, the engine.
+
+Every command imports this module, so it imports nothing a command without a database
+does not need: SQLAlchemy and psycopg (about 0.4 s, more where Python cannot cache
+bytecode) are imported by the functions that use them, and :func:`clean_errors` asks
+for their exception classes only once they are loaded, as an exception of theirs can
+exist only then.
+"""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import sys
@@ -12,16 +18,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from psycopg import errors as pg_errors
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from landgov.config import load_settings
 from landgov.errors import AuthenticationFailed, LandgovError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from landgov.security import Actor
 
 P = ParamSpec("P")
@@ -43,28 +48,43 @@ def clean_errors(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False,
                       soft_wrap=True)  # fmt: skip
             sys.exit(1)
-        except OperationalError as exc:  # server down, wrong URL or credentials
-            reason = str(exc.orig).strip() if exc.orig else str(exc)
-            err.print(
-                f"[bold red]error:[/] cannot reach the database: {reason}\n"
-                "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
-                markup=True,
-                highlight=False,
-            )
-            sys.exit(1)
-        except ProgrammingError as exc:
-            # a table or column the code expects is missing: migrations not applied
-            if not isinstance(exc.orig, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
+        except Exception as exc:
+            if not _database_error(exc):
                 raise
-            err.print(
-                f"[bold red]error:[/] the database schema is out of date ({exc.orig}).\n"
-                "Run 'landgov db migrate'.",
-                markup=True,
-                highlight=False,
-            )
             sys.exit(1)
 
     return wrapper
+
+
+def _database_error(exc: Exception) -> bool:
+    """Reports ``exc`` and returns True when it is the database's (unreachable, or a
+    schema without the migrations); False for anything else, to be re-raised."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:  # SQLAlchemy never loaded: no exception can be one of its
+        return False
+    if isinstance(exc, sa_exc.OperationalError):  # server down, wrong URL or credentials
+        reason = str(exc.orig).strip() if exc.orig else str(exc)
+        err.print(
+            f"[bold red]error:[/] cannot reach the database: {reason}\n"
+            "Start it with 'landgov db up' or check LANDGOV_DATABASE_URL.",
+            markup=True,
+            highlight=False,
+        )
+        return True
+    if isinstance(exc, sa_exc.ProgrammingError):
+        from psycopg import errors as pg_errors
+
+        # a table or column the code expects is missing: migrations not applied
+        if not isinstance(exc.orig, pg_errors.UndefinedTable | pg_errors.UndefinedColumn):
+            return False
+        err.print(
+            f"[bold red]error:[/] the database schema is out of date ({exc.orig}).\n"
+            "Run 'landgov db migrate'.",
+            markup=True,
+            highlight=False,
+        )
+        return True
+    return False
 
 
 def engine() -> Engine:
@@ -106,6 +126,8 @@ def session_file() -> Path:
     ``LANDGOV_SESSION_FILE`` overrides it. One file per landgov home (and so per
     database), under the user's own state directory.
     """
+    import hashlib
+
     override = os.environ.get("LANDGOV_SESSION_FILE")
     if override:
         return Path(override)

@@ -47,7 +47,8 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Output JSON."
 _HEADLINE = {
     "semantic-segmentation": ("pixel.iou", "pixel.f1",
                               "change.object_recall_state_land.recall"),
-    "crop": ("oa_vs_truth", "oa_vs_girdawari", "flag_precision", "flag_recall"),
+    "crop": ("oa_vs_truth", "oa_vs_girdawari", "flag_precision", "flag_recall", "oa",
+             "macro_f1", "baseline_oa", "baseline_macro_f1"),
     "yield": ("wheat.model_rmse", "wheat.model_r2", "wheat.trend_rmse"),
 }  # fmt: skip
 """Metrics shown by ``models list``, by the first word of the card's task."""
@@ -117,9 +118,35 @@ def train_cmd(
         ),
     ] = None,
     block_m: Annotated[
-        float,
-        typer.Option(help="Side of the blocks of ground the split holds out whole, in metres."),
-    ] = 100.0,
+        float | None,
+        typer.Option(
+            help="Side of the blocks of ground the split holds out whole, in metres"
+            " (default 100 for --images, 10000 for --fields)."
+        ),
+    ] = None,
+    fields: Annotated[
+        Path | None,
+        typer.Option(
+            "--fields", help="Labelled field polygons (.gpkg/.geojson/.shp, any CRS): crops."
+        ),
+    ] = None,
+    series: Annotated[
+        Path | None,
+        typer.Option("--series", help="Field index series CSV: field_id,date,<index>..."),
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="Crop label column of --fields.")] = "crop",
+    id_column: Annotated[str, typer.Option(help="Field id column (both files).")] = "field_id",
+    year_column: Annotated[
+        str, typer.Option(help="Year column of --fields (else the series' median year).")
+    ] = "year",
+    index: Annotated[
+        list[str] | None,
+        typer.Option("--index", help="Index column(s) of --series to use; repeat (default: all)."),
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Spatial folds for --fields.")] = 5,
+    buffer_m: Annotated[
+        float, typer.Option(help="Training fields this close to a held-out one are left out.")
+    ] = 1000.0,
     holdout: Annotated[float, typer.Option(help="Share of pixels held out for scoring.")] = 0.25,
     with_synthetic: Annotated[
         bool,
@@ -148,9 +175,13 @@ def train_cmd(
         list[str] | None,
         typer.Option(help="Data source, licence, attribution for the card; repeat."),
     ] = None,
-    name: Annotated[str, typer.Option(help="Registered name (with --images).")] = (
-        "encroachment-unet"
-    ),
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Registered name (default encroachment-unet with --images,"
+            " crop-type-fields with --fields)."
+        ),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda… (default: CUDA if present).")] = (
         None
     ),
@@ -167,6 +198,18 @@ def train_cmd(
 
     if target not in _TARGETS:
         raise typer.BadParameter(f"choose one of {', '.join(_TARGETS)}", param_hint="TARGET")
+    if fields or series:
+        if target != "crops":
+            raise typer.BadParameter("--fields/--series train the crop model only")
+        if not (fields and series):
+            raise typer.BadParameter("give both --fields and --series", param_hint="--series")
+        _train_crops_on_files(
+            fields, series, label_column=label_column, id_column=id_column,
+            year_column=year_column, indices=index, preset=preset, seed=seed, ship=ship,
+            k=folds, block_m=block_m or 10_000.0, buffer_m=buffer_m,
+            name=name or "crop-type-fields", notes=note or [], device=device, as_json=as_json,
+        )  # fmt: skip
+        return
     if (images or labels) and target != "encroachment":
         raise typer.BadParameter("--images/--labels train the encroachment model only")
     if bool(images) != bool(labels):
@@ -190,7 +233,8 @@ def train_cmd(
             )
         with progress_bar(stderr=as_json) as progress:
             path, card, report = structure_models.train_encroachment_on_labels(
-                files, list(labels), preset=preset, seed=seed, name=name, block_m=block_m,
+                files, list(labels), preset=preset, seed=seed, name=name or "encroachment-unet",
+                block_m=block_m or 100.0,
                 holdout=holdout, synthetic=synthetic, synthetic_test=synthetic_test,
                 compare=compare, data_notes=note,
                 device=device, root=root, home=home, progress=_stage_bar(progress),
@@ -226,6 +270,114 @@ def train_cmd(
         shown = {k: v for k, v in card.metrics.items() if isinstance(v, int | float)}
         out.print(f"registered {card.name}:{card.version} → {path}", highlight=False)
         out.print(json.dumps(dict(list(shown.items())[:12]), indent=1), highlight=False)
+
+
+def _train_crops_on_files(
+    fields: Path,
+    series: Path,
+    *,
+    label_column: str,
+    id_column: str,
+    year_column: str,
+    indices: list[str] | None,
+    preset: str,
+    seed: int,
+    ship: bool,
+    k: int,
+    block_m: float,
+    buffer_m: float,
+    name: str,
+    notes: list[str],
+    device: str | None,
+    as_json: bool,
+) -> None:
+    """Spatial CV of the series model and the boosting baseline, then register the model."""
+    from landgov.cli._shell import job_actor
+    from landgov.progress import progress_bar
+    from models.crops.field_experiment import cross_validate, register_series_model
+    from models.crops.field_files import load_field_data
+    from models.crops.scores import format_scores
+    from models.crops.series_model import SeriesConfig
+    from models.registry import REPO_WEIGHTS
+
+    if preset not in ("tiny", "full"):
+        raise typer.BadParameter("choose tiny or full", param_hint="--preset")
+    job_actor("models", "models.write")
+    data = load_field_data(fields, series, indices=indices, id_column=id_column,
+                           label_column=label_column, year_column=year_column)  # fmt: skip
+    config = SeriesConfig.tiny() if preset == "tiny" else SeriesConfig()
+    with progress_bar(stderr=as_json) as progress:
+        task = progress.add_task("spatial folds", total=k)
+
+        def tick(stage: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, description=stage)
+
+        report = cross_validate(data, config=config, k=k, block_m=block_m, buffer_m=buffer_m,
+                                seed=seed, device=device, progress=tick)  # fmt: skip
+    path, card, full = register_series_model(
+        data, report, name=name, config=config, seed=seed, notes=notes,
+        root=REPO_WEIGHTS if ship else None, device=device,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"registered": f"{card.name}:{card.version}", "path": str(path),
+                               **full}, indent=1, default=str))  # fmt: skip
+        return
+    out.print(f"registered {card.name}:{card.version} → {path}", highlight=False)
+    out.print(f"{report['fields']} fields, {report['refused']} refused (too few observed"
+              f" periods); {k} spatial folds of {block_m:g} m blocks, {buffer_m:g} m buffer;"
+              " scores pooled over the held-out folds", highlight=False)  # fmt: skip
+    typer.echo(format_scores({card.name: report["model"],
+                              "gradient boosting": report["baseline"]}))  # fmt: skip
+
+
+def _evaluate_crops_on_files(
+    model: str,
+    version: str | None,
+    fields: Path,
+    series: Path,
+    label_column: str,
+    id_column: str,
+    folds: int,
+    device: str | None,
+    as_json: bool,
+) -> None:
+    """A registered series model on labelled files: its weights as they are, and its
+    recipe and the boosting baseline under spatial cross-validation, in one run."""
+    from dataclasses import replace
+
+    from models.crops.field_experiment import cross_validate, score_model
+    from models.crops.field_files import load_field_data
+    from models.crops.grid import TimeGrid
+    from models.crops.scores import format_scores
+    from models.crops.series_model import build_series_model
+    from models.registry import data_fingerprint, load_model
+
+    tensors, card = load_model(model, version)
+    built = build_series_model(card.hyperparameters, tensors)
+    data = load_field_data(fields, series, indices=built.indices, id_column=id_column,
+                           label_column=label_column,
+                           grid=TimeGrid.from_dict(card.hyperparameters["grid"]))  # fmt: skip
+    seen = data_fingerprint(data.sources) == card.training_data.get("fingerprint")
+    weights = score_model(built, data)
+    cv = cross_validate(data, config=replace(built.config), k=folds, seed=card.seed,
+                        block_m=float(card.training_data.get("split", {}).get("block_m", 1e4)),
+                        buffer_m=float(card.training_data.get("split", {}).get("buffer_m", 1e3)),
+                        device=device)  # fmt: skip
+    label = "registered weights" + (" (IN-SAMPLE: trained on these files)" if seen else "")
+    result = {"model": f"{card.name}:{card.version}", "weights_trained_on_these_files": seen,
+              "registered_weights": weights, "recipe_cross_validated": cv["model"],
+              "baseline_cross_validated": cv["baseline"], "split": cv["split"],
+              "refused": cv["refused"]}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result, indent=1, default=str))
+        return
+    out.print(f"{result['model']} on {fields.name}: {cv['fields']} fields, {cv['refused']}"
+              " refused; cross-validated over spatial blocks (pooled held-out folds)",
+              highlight=False)  # fmt: skip
+    typer.echo(format_scores({"recipe (spatial CV)": cv["model"],
+                              "gradient boosting (CV)": cv["baseline"]}))  # fmt: skip
+    typer.echo("")
+    typer.echo(f"{label}: OA {weights['oa']:.3f}, macro-F1 {weights['macro_f1']:.3f}")
 
 
 def _print_scores(rows: dict[str, dict[str, Any]], title: str) -> None:
@@ -325,6 +477,15 @@ def evaluate_cmd(
     labels: Annotated[
         list[Path] | None, typer.Option("--labels", help="Building footprints; repeat.")
     ] = None,
+    fields: Annotated[
+        Path | None, typer.Option("--fields", help="Labelled field polygons (crop models).")
+    ] = None,
+    series: Annotated[
+        Path | None, typer.Option("--series", help="Field index series CSV (crop models).")
+    ] = None,
+    label_column: Annotated[str, typer.Option(help="Crop label column of --fields.")] = "crop",
+    id_column: Annotated[str, typer.Option(help="Field id column (both files).")] = "field_id",
+    folds: Annotated[int, typer.Option(help="Spatial folds for the recipe's scores.")] = 5,
     held_out: Annotated[
         bool,
         typer.Option(
@@ -348,6 +509,12 @@ def evaluate_cmd(
 
     model, _, version = name.partition(":")
     home = load_settings().home
+    if fields or series:
+        if not (fields and series):
+            raise typer.BadParameter("give both --fields and --series", param_hint="--series")
+        _evaluate_crops_on_files(model, version or None, fields, series, label_column,
+                                 id_column, folds, device, as_json)  # fmt: skip
+        return
     if images or labels:
         from landgov.jobs.structure_models import evaluate_on_labels
         from landgov.progress import progress_bar

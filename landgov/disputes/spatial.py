@@ -409,13 +409,24 @@ def area_mismatch(
     Rule ``area_mismatch``: a live khasra whose record area (``record_area_sarsai`` in its
     unit system, 1 sarsai = 30.25 ft² standard or 25 ft² urban) differs from the area of
     its geometry in the mouza's UTM zone by more than ``area_tolerance`` (default 0.01)
-    of the geometric area, and by more than the shared tolerance: the difference, spread
-    as a strip along the parcel's boundary, is wider than ``tolerance_m`` and larger than
-    ``min_area_m2`` (:func:`strip_beyond_sql`), so a small plot whose record area is off
-    only by the rounding to whole sarsai is not flagged. ``measure`` is ``|record /
-    geometric - 1|``; ``evidence`` gives the difference in m² and as that strip's width
-    (``boundary_shift_m``: how far the whole boundary would have to move). Digitised
-    village maps need a looser tolerance (domain.md §6.9): the caller passes it, e.g.
+    of the geometric area, by more than the shared tolerance (the difference, spread as a
+    strip along the parcel's boundary, is wider than ``tolerance_m`` and larger than
+    ``min_area_m2``, :func:`strip_beyond_sql`), and by more than half a sarsai of the
+    khasra's unit system (1.41 m² standard, 1.16 m² urban).
+
+    The last test is not a threshold but the record's resolution: a record area held in
+    whole sarsai cannot be more exact than half a sarsai, and a map area rounded to whole
+    sarsai (what an import stores when a file gives no area, or a patwari writes) is off
+    by up to that much. Without it, a parcel of a few m² is flagged for the rounding
+    alone: around so small a parcel 1.4 m² is both over 1 % and a "boundary shift" over
+    0.1 m (8 parcels of the real Épinay cadastre, docs/disputes.md). It is not
+    overridable, so a run "with no tolerance" (``tolerance_m`` and ``min_area_m2`` 0)
+    still does not count the rounding as a mismatch.
+
+    ``measure`` is ``|record / geometric - 1|``; ``evidence`` gives the difference in m²,
+    as that strip's width (``boundary_shift_m``: how far the whole boundary would have
+    to move) and the half sarsai it had to exceed (``rounding_m2``). Digitised village
+    maps need a looser tolerance (domain.md §6.9): the caller passes it, e.g.
     ``{"area_tolerance": 0.03}``, for the mouzas whose maps are digitised.
 
     Args:
@@ -433,6 +444,7 @@ def area_mismatch(
     a AS (
         SELECT k.id, k.mouza_id, k.number, mz.srid, k.record_area_sarsai, k.unit_system,
                k.record_area_sarsai * {_SARSAI_SQL} AS record_m2,
+               0.5 * {_SARSAI_SQL} AS rounding_m2,
                ST_Area(u.g) AS geom_m2, ST_Perimeter(u.g) AS perimeter_m
         FROM khasra k JOIN mz ON mz.mouza_id = k.mouza_id
         CROSS JOIN LATERAL (SELECT ST_Transform(k.geom, mz.srid) AS g) u
@@ -441,6 +453,8 @@ def area_mismatch(
     SELECT *, abs(record_m2 / geom_m2 - 1) AS off FROM a
     WHERE abs(record_m2 / geom_m2 - 1) > :tol
       AND {strip_beyond_sql("abs(record_m2 - geom_m2)", "perimeter_m")}
+      -- the record's resolution: whole sarsai, so up to half a sarsai off by rounding
+      AND abs(record_m2 - geom_m2) > rounding_m2
     ORDER BY id
     """
     params = {**_params(mouza_ids), **tolerance_params(t), "tol": float(t["area_tolerance"])}
@@ -462,6 +476,7 @@ def area_mismatch(
                     "geom_area_m2": round(float(r.geom_m2), 3),
                     "difference_m2": round(diff, 3),
                     "boundary_shift_m": round(diff / float(r.perimeter_m), 3),
+                    "rounding_m2": round(float(r.rounding_m2), 3),
                     "srid": int(r.srid),
                 },
                 "geom_wkb": None,

@@ -16,10 +16,33 @@ log. CSV written for people goes through :mod:`landgov.io.safe_csv`.
   owners to CSV (:mod:`landgov.io.export`).
 """
 
-from landgov.io.export import export_mouza
-from landgov.io.mutations import import_mutations
-from landgov.io.parcels import import_parcels
-from landgov.io.reports import ExportReport, ImportReport
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from landgov.io.export import export_mouza
+    from landgov.io.mutations import import_mutations
+    from landgov.io.parcels import import_parcels
+    from landgov.io.reports import ExportReport, ImportReport
+
+# Lazy (PEP 562): ``landgov.io.safe_csv`` is used by commands that need no database, and
+# the importers pull in SQLAlchemy and the security layer (an argon2 hash at import).
+_WHERE = {
+    "export_mouza": "landgov.io.export",
+    "import_mutations": "landgov.io.mutations",
+    "import_parcels": "landgov.io.parcels",
+    "ExportReport": "landgov.io.reports",
+    "ImportReport": "landgov.io.reports",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'landgov.io' has no attribute {name!r}")
+
 
 __all__ = [
     "ExportReport",

@@ -6,7 +6,8 @@ One feature per khasra, in a GeoPackage (``.gpkg``, one layer or ``layer=``), an
 Shapefile (``.shp`` with its ``.dbf``/``.shx``/``.prj``, or all of them zipped in a
 ``.zip``) or GeoJSON (``.geojson``/``.json``). Field names are read case-insensitively;
 ``unit_syste`` (a Shapefile's 10-character cut of ``unit_system``) is understood. Other
-fields are ignored.
+fields are ignored. A file with other names is read through a mapping (see "Vendor
+files").
 
 ================  ========  ==============================================================
 field             required  meaning
@@ -15,7 +16,8 @@ field             required  meaning
                             canonical form (``012`` is ``12``); unique in the file and new
                             to the mouza
 ``land_class``    yes       one of :class:`~landgov.domain.LandClass` (``nehri``, ``chahi``
-                            ...); case, spaces and dashes are forgiven (``Ghair Mumkin``)
+                            ...); case, spaces and dashes are forgiven (``Ghair Mumkin``);
+                            may be left out given a default land class
 ``area_kms``      no        the record area as kanal-marla-sarsai text, e.g. ``4-7-3``;
                             when empty, the area of the geometry (UTM 42N/43N) rounded to
                             whole sarsai
@@ -27,6 +29,59 @@ field             required  meaning
 ``assignment``    no        ``unassigned`` (any case): import the khasra without a khewat;
                             empty: what ``khewat_no`` says
 ================  ========  ==============================================================
+
+Vendor files: their own field names
+-----------------------------------
+Digitising vendors deliver their own names (``KHASRA_NO``, ``LC_TYPE``...). A
+:class:`FieldMapping` says which column holds which field: ``--field
+khasra_no=KHASRA_NO`` on the command line, or a mapping file (``--mapping vendor.toml``;
+TOML, or YAML as ``.yaml``/``.yml``)::
+
+    default_land_class = "barani"   # optional: rows without a land class
+    [fields]
+    khasra_no = "KHASRA_NO"
+    land_class = "LC_TYPE"
+    khewat_no = ""                  # empty: the file has no such field
+
+- A mapped column is found by its name in any case (``objectid`` finds ``OBJECTID``);
+  a name matching two columns that differ only in case is refused, as is a mapped
+  column the file lacks (a problem of the file, naming the field).
+- A field not mapped is read, as before mappings existed, from the column bearing its
+  name, so a file with these names needs no mapping and imports as before (two columns
+  meaning one field are refused; columns the import does not read may now share a name
+  in different cases: they are not read).
+- A field mapped twice (in one place, or on the command line and in the file), an
+  unknown field, or a column feeding two fields is refused: a column mapped to one field
+  whose own name means another field (``--field khasra_no=khewat_no``) is ambiguous, so
+  the other field must be mapped elsewhere or said absent (``--field khewat_no=``).
+- ``--default-land-class`` (or ``default_land_class``) gives the land class of the rows
+  without one: every row of a file with no ``land_class`` column, the empty cells of one
+  that has it. The report counts them; a cell holding an unknown class is still refused
+  (a code to translate, not a gap).
+- The columns the import does not read are listed, never refused.
+
+Every rejection of a file whose features were read ends with a summary per field
+(:class:`FieldProblems`): how many rows of the field cannot be imported, the first, and
+what to do when the problems share a cause.
+
+A khasra number keeps the domain's form (:func:`~landgov.domain.parse_khasra_number`:
+``123``, ``123/2``, ``45//12/1``): digits, stored as numbers, sorted numerically and
+split into tatimas by mutations. A vendor's parcel identifier such as the French
+cadastre's ``91216000AB0037`` (commune, prefix, section, number) is not one and is
+refused, with the remedy in the summary: map ``khasra_no`` to the column that holds the
+khasra number. Numbers unique only within a section or map sheet (the same cadastre's
+``numero``) repeat in the file and are refused as duplicates: import each section into
+its own mouza (one file per section), or map a column unique in the file. There are no
+mapping expressions: a number made up by a formula would be a khasra number no
+register holds.
+
+Dry run
+-------
+:func:`check_parcels` (``landgov import parcels --check``) reads and checks the file
+against the mouza exactly as an import does, in a transaction that only reads and is
+rolled back, and returns what would be imported (:class:`ParcelCheck`: features,
+attached and unassigned, map and record area, CRS, bounds, where each field comes from)
+with every problem instead of raising them. Nothing is written, not even an audit row.
 
 Where a khasra belongs
 ----------------------
@@ -112,7 +167,10 @@ import functools
 import operator
 import re
 import time
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -137,7 +195,13 @@ from landgov.domain import (
     parse_khasra_number,
     parse_kms,
 )
-from landgov.errors import ImportRejected, InvalidArea, InvalidKhasraNumber, RowProblem
+from landgov.errors import (
+    ImportRejected,
+    InputRejected,
+    InvalidArea,
+    InvalidKhasraNumber,
+    RowProblem,
+)
 from landgov.io._common import (
     LIMIT_VARIABLES,
     Limits,
@@ -165,6 +229,8 @@ from landgov.storage.lookup import find_mouza
 
 REQUIRED_FIELDS = ("khasra_no", "land_class")
 OPTIONAL_FIELDS = ("area_kms", "unit_system", "source", "khewat_no", "assignment")
+TARGET_FIELDS = (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)
+"""Every field a parcel file can hold, the names a mapping maps to."""
 _ALIASES = {"unit_syste": "unit_system"}  # DBF field names are at most 10 characters
 UNASSIGNED = "unassigned"
 """The one value of the ``assignment`` field (module notes, "Where a khasra belongs")."""
@@ -218,6 +284,431 @@ def _cut(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
+@dataclass(frozen=True)
+class FieldMapping:
+    """Which column of a vendor's file holds each field (module notes, "Vendor files").
+
+    Attributes:
+        fields: field -> the file's column (matched case-insensitively), or None: the
+            file has no such field (its column of that name, if any, is not read).
+        default_land_class: the land class of rows without one (no ``land_class``
+            column, or an empty cell), canonical (``ghair_mumkin``); None: required.
+        origins: field (and ``default_land_class``) -> where the user said it
+            (``--field``, ``vendor.toml``), for messages.
+    """
+
+    fields: Mapping[str, str | None] = dataclass_field(default_factory=dict)
+    default_land_class: str | None = None
+    origins: Mapping[str, str] = dataclass_field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        options: Sequence[str] = (),
+        file: Path | None = None,
+        default_land_class: str | None = None,
+    ) -> FieldMapping:
+        """The mapping of ``--field TARGET=COLUMN`` options, a mapping file and
+        ``--default-land-class``, checked together.
+
+        Raises:
+            InputRejected: every problem of the options and the file at once: an unknown
+                field, a field mapped twice (in one place or across both), an option not
+                of the form TARGET=COLUMN, a mapping file that cannot be read or holds
+                other keys, two different default land classes, an unknown land class.
+        """
+        problems: list[str] = []
+        fields: dict[str, str | None] = {}
+        origins: dict[str, str] = {}
+        default = None
+        if file is not None:
+            found, default, file_problems = _read_mapping_file(Path(file))
+            problems += file_problems
+            for target, column in found:
+                _add_field(fields, origins, target, column, Path(file).name, problems)
+            if default is not None:
+                origins["default_land_class"] = Path(file).name
+        for option in options:
+            target, sep, column = option.partition("=")
+            if not sep or not target.strip():
+                problems.append(
+                    f"--field {printable(option)!r}: expected FIELD=COLUMN, e.g. "
+                    "khasra_no=KHASRA_NO (FIELD= alone: the file has no such field)"
+                )
+                continue
+            _add_field(fields, origins, target, column.strip() or None, "--field", problems)
+        if default_land_class is not None:
+            if default is not None and _land_class_key(default) != _land_class_key(
+                default_land_class
+            ):
+                problems.append(
+                    f"two default land classes: '{printable(default)}' "
+                    f"({origins['default_land_class']}) and '{printable(default_land_class)}' "
+                    "(--default-land-class): give one"
+                )
+            default = default_land_class
+            origins.setdefault("default_land_class", "--default-land-class")
+        canonical = None
+        if default is not None:
+            canonical = _LAND_CLASSES.get(_land_class_key(default))
+            if canonical is None:
+                problems.append(
+                    f"default land class '{printable(_cut(default))}' is not a land class; "
+                    f"expected one of: {_LAND_CLASSES_ALLOWED}"
+                )
+        if problems:
+            raise InputRejected("field mapping refused:\n  " + "\n  ".join(problems))
+        return cls(fields=fields, default_land_class=canonical, origins=origins)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing is mapped and no default given: the canonical names rule."""
+        return not self.fields and self.default_land_class is None
+
+
+def _add_field(
+    fields: dict[str, str | None],
+    origins: dict[str, str],
+    target: str,
+    column: str | None,
+    origin: str,
+    problems: list[str],
+) -> None:
+    """Adds one FIELD=COLUMN pair, or the reason it is refused to ``problems``."""
+    key = target.strip().lower()
+    shown = f"{printable(target.strip())}={printable(column or '')}"
+    if key not in TARGET_FIELDS:
+        problems.append(
+            f"unknown field '{printable(_cut(target.strip()))}' ({origin}: {shown}); the "
+            f"fields are: {', '.join(TARGET_FIELDS)}"
+        )
+        return
+    if key in fields:
+        before = fields[key]
+        problems.append(
+            f"field {key} is mapped twice: to {_column_text(before)} ({origins[key]}) and to "
+            f"{_column_text(column)} ({origin}); map each field once"
+        )
+        return
+    if column is not None and has_control(column):
+        problems.append(f"{origin} {shown}: the column name {control_problem(column)}")
+        return
+    fields[key] = column
+    origins[key] = origin
+
+
+def _column_text(column: str | None) -> str:
+    return "no column" if column is None else f"column '{printable(_cut(column))}'"
+
+
+def _land_class_key(value: str) -> str:
+    """A land class as typed, normalised: case, spaces and dashes forgiven."""
+    return "_".join(value.lower().replace("-", " ").split())
+
+
+_MAPPING_MAX_BYTES = 64 * 1024  # a mapping names a handful of columns
+
+
+def _read_mapping_file(path: Path) -> tuple[list[tuple[str, str | None]], str | None, list[str]]:
+    """(field, column) pairs in file order, the default land class and the problems of a
+    TOML (``.toml``) or YAML (``.yaml``/``.yml``) mapping file (module notes)."""
+    name = path.name
+    if not path.is_file():
+        return [], None, [f"mapping file {printable(str(path))}: file not found"]
+    if path.stat().st_size > _MAPPING_MAX_BYTES:
+        return [], None, [f"mapping file {name}: larger than {_MAPPING_MAX_BYTES:,} bytes"]
+    suffix = path.suffix.lower()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], None, [f"mapping file {name}: cannot be read as UTF-8 text ({exc})"]
+    data: object
+    try:
+        if suffix == ".toml":
+            data = tomllib.loads(raw)
+        elif suffix in (".yaml", ".yml"):
+            data = _load_yaml(raw)
+        else:
+            return [], None, [f"mapping file {name}: expected a .toml, .yaml or .yml file"]
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        return [], None, [f"mapping file {name}: not valid {suffix[1:].upper()}: {reason}"]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return [], None, [f"mapping file {name}: expected a table with 'fields'"]
+    problems: list[str] = []
+    other = sorted(str(k) for k in data if k not in ("fields", "default_land_class"))
+    if other:
+        problems.append(
+            f"mapping file {name}: unknown key(s) {', '.join(map(repr, other))}; expected "
+            "'fields' (a table FIELD = COLUMN) and 'default_land_class'"
+        )
+    default = data.get("default_land_class")
+    if default is not None and not isinstance(default, str):
+        problems.append(f"mapping file {name}: default_land_class must be text")
+        default = None
+    table = data.get("fields", {})
+    if table is None:
+        table = {}
+    if not isinstance(table, dict):
+        problems.append(f"mapping file {name}: 'fields' must be a table of FIELD = COLUMN")
+        table = {}
+    pairs: list[tuple[str, str | None]] = []
+    for target, column in table.items():
+        if column is None or (isinstance(column, str) and not column.strip()):
+            pairs.append((str(target), None))
+        elif isinstance(column, str):
+            pairs.append((str(target), column.strip()))
+        else:
+            problems.append(
+                f"mapping file {name}: {target} = {column!r} is not a column name (text; "
+                "quote a name that looks like a number)"
+            )
+    return pairs, default, problems
+
+
+def _load_yaml(raw: str) -> object:
+    """YAML with safe types only, refusing a key given twice (PyYAML keeps the last)."""
+    import yaml  # PyYAML: read mapping files only, so imported on demand
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
+        out: dict[object, object] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if key in out:
+                raise ValueError(f"key {key!r} given twice (line {key_node.start_mark.line + 1})")
+            out[key] = loader.construct_object(value_node)
+        return out
+
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    try:
+        return yaml.load(raw, Loader=_Loader)  # a SafeLoader: plain data only
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class FieldUse:
+    """Where one field's values come from in a file (the import's per-field report).
+
+    Attributes:
+        field: our field name (``khasra_no``...).
+        column: the file's column, or None.
+        how: ``mapped`` (named by the mapping), ``by name`` (the column bears the
+            field's name), ``default`` (none in the file: the default land class),
+            ``absent`` (not in the file: the field's own default applies) or ``none``
+            (the mapping says the file has none).
+        origin: where a mapping or default was given (``--field``, ``vendor.toml``).
+        default: the default land class given, for ``land_class``.
+        defaulted: rows given the default land class (empty cells, or every row).
+    """
+
+    field: str
+    column: str | None
+    how: str
+    origin: str = ""
+    default: str = ""
+    defaulted: int = 0
+
+    def describe(self) -> str:
+        """One line, e.g. ``khasra_no: column 'OBJECTID' (mapped by vendor.toml)``."""
+        if self.how in ("mapped", "by name"):
+            via = f"mapped by {self.origin}" if self.how == "mapped" else "by its name"
+            text_ = f"{self.field}: column '{printable(self.column or '')}' ({via})"
+            if self.default:
+                text_ += f"; {self.defaulted:,} empty cell(s) take the default '{self.default}'"
+            return text_
+        if self.how == "default":
+            return f"{self.field}: no column; every row takes '{self.default}' ({self.origin})"
+        meaning = _ABSENT.get(self.field, "not read")
+        said = " (the mapping says the file has none)" if self.how == "none" else ""
+        return f"{self.field}: not in the file{said}: {meaning}"
+
+
+_ABSENT = {
+    "area_kms": "record area from the geometry",
+    "unit_system": "the mouza's unit system",
+    "source": "source 'import:<file name>'",
+    "khewat_no": "every khasra unassigned",
+    "assignment": "not used",
+}
+"""What a missing optional field means (module notes)."""
+
+
+@dataclass(frozen=True)
+class FieldProblems:
+    """The row problems of one field: how many rows, the first, and what to do.
+
+    Attributes:
+        field: the field (``khasra_no``...) or ``geometry``.
+        column: the file's column it was read from, when one.
+        rows: how many rows have a problem in it.
+        total: rows in the file.
+        first_row: the first such row.
+        first_reason: its reason.
+        hint: what a user can do, when the problems have a common cause.
+    """
+
+    field: str
+    column: str | None
+    rows: int
+    total: int
+    first_row: int
+    first_reason: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        column = f" (column '{printable(self.column)}')" if self.column else ""
+        line = (
+            f"{self.field}{column}: {self.rows:,} of {self.total:,} rows not importable, "
+            f"first row {self.first_row}: {printable(self.first_reason)}"
+        )
+        return f"{line}. {self.hint}" if self.hint else line
+
+
+class ParcelsRejected(ImportRejected):
+    """A parcel file refused: :class:`~landgov.errors.ImportRejected` (the same
+    ``problems``) whose message ends with the per-field summary (``by_field``)."""
+
+    def __init__(self, path: str, problems: list[RowProblem], by_field: list[FieldProblems]):
+        super().__init__(path, problems)
+        self.by_field = by_field
+        if by_field:
+            lines = "\n".join(f"  by field: {s}" for s in by_field)
+            self.args = (f"{self.args[0]}\n{lines}",)
+
+
+@dataclass(frozen=True)
+class ParcelCheck:
+    """What :func:`check_parcels` found: what the import would write, and every problem.
+
+    Attributes:
+        path: the file.
+        layer: the layer read.
+        target: the mouza, e.g. ``mouza Kot Nau (hadbast 117)``.
+        crs: the file's CRS (``EPSG:32643``).
+        features: features in the layer.
+        attached: rows that name a khewat of the mouza (would be attached).
+        unassigned: rows that would be imported unassigned (rows whose khewat number or
+            assignment is refused are neither).
+        area_m2: map area of the features with a storable geometry, m² (each in its
+            UTM zone, as stored).
+        record_area_sarsai: the record areas of the rows that have one, summed.
+        bounds: (min lon, min lat, max lon, max lat) once reprojected to EPSG:4326;
+            None when no feature has a geometry.
+        file_bounds: the same in the file's CRS.
+        fields: where each field comes from (:class:`FieldUse`).
+        ignored: the file's columns the import does not read.
+        problems: every problem, as :class:`~landgov.errors.ImportRejected` lists them.
+        by_field: the row problems summed up per field.
+    """
+
+    path: Path
+    layer: str
+    target: str
+    crs: str
+    features: int
+    attached: int
+    unassigned: int
+    area_m2: float
+    record_area_sarsai: int
+    bounds: tuple[float, float, float, float] | None
+    file_bounds: tuple[float, float, float, float] | None
+    fields: list[FieldUse]
+    ignored: list[str]
+    problems: list[RowProblem]
+    by_field: list[FieldProblems]
+
+    @property
+    def ok(self) -> bool:
+        """True when the import would write every feature."""
+        return not self.problems
+
+
+@dataclass
+class _Opened:
+    """A file read and held to the file-level rules, before any database work."""
+
+    gdf: gpd.GeoDataFrame
+    layer: str
+    columns: dict[str, str]  # field -> the file's column
+    fields: list[FieldUse]
+    ignored: list[str]
+    geoms: np.ndarray  # EPSG:4326, as read (before the checks and repairs)
+    crs: str
+
+
+def _open(path: Path, layer: str | None, mapping: FieldMapping) -> _Opened:
+    """Reads ``path`` and resolves its columns; file-level problems raise together."""
+    limits = import_limits()
+    gdf, layer_name = _read(path, layer, limits)
+    columns, fields, ignored = _check_columns(path, gdf, mapping)
+    _check_vertices(path, gdf, limits)
+    try:
+        geoms = gdf.to_crs(4326).geometry.array
+    except (CRSError, ValueError, RuntimeError) as exc:
+        reason = f"cannot reproject from {_crs_name(gdf.crs)} to EPSG:4326: {exc}"
+        raise file_problem(path, reason) from exc
+    return _Opened(
+        gdf, layer_name, columns, fields, ignored, np.asarray(geoms, dtype=object),
+        _crs_name(gdf.crs),
+    )  # fmt: skip
+
+
+@dataclass
+class _Checked:
+    """A file checked against its mouza: the rows to write and the problems."""
+
+    mouza_id: int
+    target: str
+    today: date
+    rows: list[dict[str, Any]]
+    checker: _Checker
+
+
+def _check_against(
+    conn: Connection,
+    path: Path,
+    opened: _Opened,
+    mouza: str,
+    actor: Actor,
+    mapping: FieldMapping,
+    progress: Progress | None,
+) -> _Checked:
+    """Binds ``actor``, checks the mouza and every feature (no write)."""
+    bind(conn, actor)
+    mouza_id = find_mouza(conn, mouza)
+    authorize_import(conn, actor, [mouza_id])
+    target = mouza_label(conn, mouza_id)
+    default_units = UnitSystem(
+        conn.execute(
+            text("SELECT unit_system FROM mouza WHERE id = :id"), {"id": mouza_id}
+        ).scalar_one()
+    )
+    existing = set(
+        conn.execute(
+            text("SELECT number FROM khasra WHERE mouza_id = :id"), {"id": mouza_id}
+        ).scalars()
+    )
+    today: date = conn.execute(text("SELECT current_date")).scalar_one()
+    checker = _Checker(
+        path,
+        opened.crs,
+        target,
+        default_units,
+        existing,
+        _khewats(conn, mouza_id),
+        "khewat_no" in opened.columns,
+        mapping.default_land_class,
+    )
+    rows = checker.check(opened.gdf, opened.columns, opened.geoms, progress)
+    return _Checked(mouza_id, target, today, rows, checker)
+
+
 def import_parcels(
     engine: Engine,
     path: Path,
@@ -226,6 +717,7 @@ def import_parcels(
     layer: str | None = None,
     actor: Actor,
     progress: Progress | None = None,
+    mapping: FieldMapping | None = None,
 ) -> ImportReport:
     """Imports every feature of ``path`` as a khasra of ``mouza``, or nothing.
 
@@ -238,11 +730,14 @@ def import_parcels(
         actor: who imports: bound to the transaction, named by the audit rows; needs
             ``records.import`` in the mouza (module notes).
         progress: a rich progress bar to advance, or None.
+        mapping: the file's own field names and a default land class (module notes,
+            "Vendor files"); None: the canonical names.
 
     Raises:
         ImportRejected: the file cannot be read, is over a limit, or any feature is bad;
             every problem found is listed with its row (feature index + 1), field and
-            reason.
+            reason (a :class:`ParcelsRejected` with the per-field summary once the
+            features were read).
         NotFound: no such mouza, or the reference is ambiguous.
         AccessDenied: the actor may not import into the mouza.
         AuthenticationFailed: the actor's session has ended.
@@ -250,67 +745,50 @@ def import_parcels(
     """
     started = time.perf_counter()
     path = Path(path)
+    mapping = mapping or FieldMapping()
     check_import_role(actor)
-    limits = import_limits()
-    gdf, layer_name = _read(path, layer, limits)
-    columns = _check_columns(path, gdf)
-    _check_vertices(path, gdf, limits)
-    try:
-        geoms = gdf.to_crs(4326).geometry.array
-    except (CRSError, ValueError, RuntimeError) as exc:
-        reason = f"cannot reproject from {_crs_name(gdf.crs)} to EPSG:4326: {exc}"
-        raise file_problem(path, reason) from exc
+    opened = _open(path, layer, mapping)
     digest = sha256_file(path)
 
     try:
         with engine.begin() as conn:
-            bind(conn, actor)
-            mouza_id = find_mouza(conn, mouza)
-            authorize_import(conn, actor, [mouza_id])
-            target = mouza_label(conn, mouza_id)
-            default_units = UnitSystem(
-                conn.execute(
-                    text("SELECT unit_system FROM mouza WHERE id = :id"), {"id": mouza_id}
-                ).scalar_one()
-            )
-            existing = set(
-                conn.execute(
-                    text("SELECT number FROM khasra WHERE mouza_id = :id"), {"id": mouza_id}
-                ).scalars()
-            )
-            today: date = conn.execute(text("SELECT current_date")).scalar_one()
-            checker = _Checker(
-                path,
-                _crs_name(gdf.crs),
-                target,
-                default_units,
-                existing,
-                _khewats(conn, mouza_id),
-                "khewat_no" in columns,
-            )
-            rows = checker.check(gdf, columns, np.asarray(geoms, dtype=object), progress)
+            checked = _check_against(conn, path, opened, mouza, actor, mapping, progress)
+            rows, checker, mouza_id, today = (
+                checked.rows, checked.checker, checked.mouza_id, checked.today
+            )  # fmt: skip
             if checker.problems:
-                raise ImportRejected(str(path), clean_problems(checker.problems))
+                problems = clean_problems(checker.problems)
+                raise ParcelsRejected(str(path), problems, _by_field(checker, opened))
             for row in rows:
                 row["mouza_id"] = mouza_id
                 row["unassigned_since"] = None if row["khewat_id"] else today
             _insert(conn, rows, path, progress)
             attached = _attach(conn, rows, mouza_id, today)
             unassigned = len(rows) - attached
+            details: dict[str, object] = {
+                "file": path.name,
+                "layer": opened.layer,
+                "sha256": digest,
+                "count": len(rows),
+                "attached": attached,
+                "unassigned": unassigned,
+            }
+            if not mapping.is_empty:  # how the vendor's columns were read, for the record
+                details["fields"] = {
+                    u.field: u.column if u.column is not None else u.how
+                    for u in opened.fields
+                    if u.how != "absent"
+                }
+                if mapping.default_land_class is not None:
+                    details["default_land_class"] = mapping.default_land_class
+                    details["defaulted"] = checker.defaulted
             write_audit(
                 conn,
                 actor=actor.label,
                 action="import parcels",
                 entity="mouza",
                 entity_id=str(mouza_id),
-                details={
-                    "file": path.name,
-                    "layer": layer_name,
-                    "sha256": digest,
-                    "count": len(rows),
-                    "attached": attached,
-                    "unassigned": unassigned,
-                },
+                details=details,
             )
     except DBAPIError as exc:
         raise ImportRejected(
@@ -323,14 +801,174 @@ def import_parcels(
         path=path,
         counts=counts,
         seconds=time.perf_counter() - started,
-        target=target,
+        target=checked.target,
         details={
-            "layer": layer_name,
+            "layer": opened.layer,
             "sha256": digest,
             "attached": attached,
             "unassigned": unassigned,
+            "fields": _fields_with_counts(opened.fields, mapping, checker.defaulted),
+            "ignored": opened.ignored,
         },
     )
+
+
+def check_parcels(
+    engine: Engine,
+    path: Path,
+    *,
+    mouza: str,
+    layer: str | None = None,
+    actor: Actor,
+    progress: Progress | None = None,
+    mapping: FieldMapping | None = None,
+) -> ParcelCheck:
+    """A dry run of :func:`import_parcels`: every check, nothing written.
+
+    The file is read and checked against the mouza exactly as an import would (the
+    same code, in a transaction that only reads and is rolled back): no khasra, no
+    khewat_khasra row, no audit row. Row problems are returned, not raised, so that a
+    user sees what would be imported beside everything to fix.
+
+    Args: as :func:`import_parcels`.
+
+    Raises:
+        ImportRejected: the file itself cannot be imported (unreadable, over a limit, a
+            required or mapped column missing, no CRS): the problems that stop the
+            features being read at all.
+        NotFound, AccessDenied, AuthenticationFailed, InputRejected: as
+            :func:`import_parcels`.
+    """
+    path = Path(path)
+    mapping = mapping or FieldMapping()
+    check_import_role(actor)
+    opened = _open(path, layer, mapping)
+    with engine.connect() as conn:
+        try:
+            checked = _check_against(conn, path, opened, mouza, actor, mapping, progress)
+        finally:
+            conn.rollback()
+    rows, checker = checked.rows, checked.checker
+    stored = [r for r in rows if "geom_area_m2" in r]
+    attached = sum(1 for r in rows if r.get("khewat_id"))
+    # a row whose khewat number or assignment is refused is neither attached nor unassigned
+    undecided = {
+        p.row for p in checker.problems if p.field in ("khewat_no", "assignment") and p.row
+    }
+    present = opened.geoms[~(shapely.is_missing(opened.geoms) | shapely.is_empty(opened.geoms))]
+    bounds = _bounds(shapely.total_bounds(present)) if len(present) else None
+    file_bounds = _bounds(opened.gdf.total_bounds) if len(present) else None
+    return ParcelCheck(
+        path=path,
+        layer=opened.layer,
+        target=checked.target,
+        crs=opened.crs,
+        features=len(rows),
+        attached=attached,
+        unassigned=len(rows) - attached - len(undecided),
+        area_m2=float(sum(r["geom_area_m2"] for r in stored)),
+        record_area_sarsai=int(sum(r.get("record_area_sarsai") or 0 for r in rows)),
+        bounds=bounds,
+        file_bounds=file_bounds,
+        fields=_fields_with_counts(opened.fields, mapping, checker.defaulted),
+        ignored=opened.ignored,
+        problems=clean_problems(checker.problems),
+        by_field=_by_field(checker, opened),
+    )
+
+
+def _bounds(values: Any) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = (float(v) for v in values)
+    return (minx, miny, maxx, maxy)
+
+
+def _fields_with_counts(
+    fields: list[FieldUse], mapping: FieldMapping, defaulted: int
+) -> list[FieldUse]:
+    """The per-field report with the default land class and the rows given it."""
+    if mapping.default_land_class is None:
+        return fields
+    default = mapping.default_land_class
+    return [
+        replace(u, default=default, defaulted=defaulted) if u.field == "land_class" else u
+        for u in fields
+    ]
+
+
+_HINTS = (
+    # (field, a reason contains, the hint)
+    (
+        "khasra_no",
+        ("is not a whole number", "is too large"),
+        "A khasra number is digits, '/' before a tatima and '//' between murabba and "
+        "killa (123, 123/2, 45//12/1); a vendor's parcel id such as 91216000AB0037 is not "
+        "one: map khasra_no to the column holding the khasra number (--field "
+        "khasra_no=COLUMN)",
+    ),
+    (
+        "khasra_no",
+        ("appears twice in the file",),
+        "Khasra numbers are unique in a mouza: if the file numbers its parcels within "
+        "sections or sheets, import each section into its own mouza (one file per "
+        "section), or map khasra_no to a column unique in the file",
+    ),
+    (
+        "land_class",
+        ("unknown land class",),
+        "Translate the file's codes to land classes before importing, or leave those "
+        "cells empty and give --default-land-class",
+    ),
+    (
+        "land_class",
+        ("missing land class",),
+        "Give --default-land-class for the rows without one",
+    ),
+    (
+        "area_kms",
+        ("is less than one sarsai",),
+        "A record area is at least one sarsai: give these parcels their record area in "
+        "an area_kms column (0-0-1 at least; other rows may stay empty)",
+    ),
+)
+
+
+def _by_field(checker: _Checker, opened: _Opened) -> list[FieldProblems]:
+    """The row problems summed up per field, in field order, with a hint where the
+    problems share a cause a user can fix (module notes, "Vendor files")."""
+    rows: dict[str, set[int]] = {}
+    first: dict[str, RowProblem] = {}
+    reasons: dict[str, list[str]] = {}
+    for p in checker.problems:
+        if p.row is None or p.field is None:
+            continue
+        rows.setdefault(p.field, set()).add(p.row)
+        first.setdefault(p.field, p)
+        reasons.setdefault(p.field, []).append(p.reason)
+    order = {name: i for i, name in enumerate((*TARGET_FIELDS, "geometry"))}
+    out = []
+    for name in sorted(rows, key=lambda n: order.get(n, len(order))):
+        hint = next(
+            (
+                h
+                for f, needles, h in _HINTS
+                if f == name
+                and sum(any(n in r for n in needles) for r in reasons[name])
+                > len(reasons[name]) / 2
+            ),
+            "",
+        )
+        out.append(
+            FieldProblems(
+                field=name,
+                column=opened.columns.get(name),
+                rows=len(rows[name]),
+                total=len(opened.gdf),
+                first_row=int(first[name].row or 0),
+                first_reason=first[name].reason,
+                hint=hint,
+            )
+        )
+    return out
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]], path: Path, progress: Any) -> None:
@@ -500,13 +1138,21 @@ def _gdal_reason(exc: BaseException) -> str:
     return f"cannot be read: {message}"
 
 
-def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
-    """Maps our field names to the file's columns; file-level problems are raised together.
+def _check_columns(
+    path: Path, gdf: gpd.GeoDataFrame, mapping: FieldMapping
+) -> tuple[dict[str, str], list[FieldUse], list[str]]:
+    """Finds the file's column of each field; file-level problems are raised together.
 
-    Checks: at least one feature, the required columns, a declared CRS.
+    Returns (field -> the file's column, the per-field report, the columns not read).
+    A field the mapping names is read from that column (its name matched
+    case-insensitively); any other field from the column bearing its name, as before
+    mappings existed. Checks: column names without control characters, no name matching
+    two columns, every mapped column present, no column feeding two fields, at least one
+    feature, the required fields (``land_class`` may come from the default), a declared
+    CRS (module notes, "Vendor files").
     """
     problems: list[RowProblem] = []
-    columns: dict[str, str] = {}
+    by_key: dict[str, list[str]] = {}  # lower-cased name -> the file's columns
     for original in gdf.columns:
         if original == gdf.geometry.name:
             continue
@@ -515,25 +1161,98 @@ def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
             reason = f"the column name '{shown}' {control_problem(str(original))}"
             problems.append(RowProblem(None, None, reason))
             continue
-        key = str(original).strip().lower()
-        key = _ALIASES.get(key, key)
-        if key in columns:
+        by_key.setdefault(str(original).strip().lower(), []).append(str(original))
+    found = ", ".join(printable(str(c)) for c in gdf.columns if c != gdf.geometry.name) or "none"
+    columns: dict[str, str] = {}
+    uses: dict[str, FieldUse] = {}
+    fed: dict[str, str] = {}  # the file's column -> the field it feeds
+    for name, source in mapping.fields.items():
+        origin = mapping.origins.get(name, "the mapping")
+        if source is None:
+            uses[name] = FieldUse(name, None, "none", origin)
+            continue
+        matches = by_key.get(source.strip().lower(), [])
+        if not matches:
             problems.append(
                 RowProblem(
-                    None, key, f"columns '{columns[key]}' and '{original}' both mean '{key}'"
+                    None,
+                    name,
+                    f"mapped to column '{printable(source)}' ({origin}), which the file "
+                    f"does not have; the file has: {found}",
                 )
             )
-        columns[key] = str(original)
+            continue
+        if len(matches) > 1:
+            listed = " and ".join(f"'{printable(c)}'" for c in matches)
+            problems.append(
+                RowProblem(
+                    None,
+                    name,
+                    f"mapped to column '{printable(source)}' ({origin}), which matches the "
+                    f"columns {listed}: they differ only in case; rename one",
+                )
+            )
+            continue
+        (column,) = matches
+        if column in fed:
+            problems.append(
+                RowProblem(
+                    None,
+                    name,
+                    f"column '{printable(column)}' is mapped to both {fed[column]} and {name} "
+                    f"({origin}): a column feeds one field",
+                )
+            )
+            continue
+        fed[column] = name
+        columns[name] = column
+        uses[name] = FieldUse(name, column, "mapped", origin)
+    # the other fields: the column bearing the field's name (or its Shapefile cut)
+    named: dict[str, list[str]] = {}
+    for key, originals in by_key.items():
+        named.setdefault(_ALIASES.get(key, key), []).extend(originals)
+    for name in TARGET_FIELDS:
+        if name in mapping.fields:
+            continue
+        matches = named.get(name, [])
+        if len(matches) > 1:
+            first, second = matches[:2]
+            problems.append(RowProblem(None, name, f"columns '{first}' and '{second}' both "
+                                                   f"mean '{name}'"))  # fmt: skip
+            continue
+        if not matches:
+            continue
+        (column,) = matches
+        if column in fed:
+            problems.append(
+                RowProblem(
+                    None,
+                    name,
+                    f"column '{printable(column)}' is mapped to {fed[column]} "
+                    f"({mapping.origins.get(fed[column], 'the mapping')}) and its name "
+                    f"also means {name}: map {name} to another column, or write "
+                    f"--field {name}= if the file has none",
+                )
+            )
+            continue
+        fed[column] = name
+        columns[name] = column
+        uses[name] = FieldUse(name, column, "by name")
     if len(gdf) == 0:
         problems.append(RowProblem(None, None, "no features: the layer is empty"))
-    found = ", ".join(printable(str(c)) for c in gdf.columns if c != gdf.geometry.name) or "none"
     expected = (
         f"expected columns: {', '.join(REQUIRED_FIELDS)} (required), "
         f"{', '.join(OPTIONAL_FIELDS)} (optional); the file has: {found}"
     )
     for name in REQUIRED_FIELDS:
-        if name not in columns:
-            problems.append(RowProblem(None, name, f"missing column '{name}'; {expected}"))
+        if name in columns or (name == "land_class" and mapping.default_land_class):
+            continue
+        if name in mapping.fields and mapping.fields[name] is not None:
+            continue  # its mapped column is missing: said above
+        remedy = f"map it to the file's column with --field {name}=COLUMN"
+        if name == "land_class":
+            remedy += " or give --default-land-class"
+        problems.append(RowProblem(None, name, f"missing column '{name}'; {expected}; {remedy}"))
     if gdf.crs is None:
         problems.append(
             RowProblem(
@@ -545,7 +1264,15 @@ def _check_columns(path: Path, gdf: gpd.GeoDataFrame) -> dict[str, str]:
         )
     if problems:
         raise ImportRejected(str(path), problems)
-    return columns
+    report = []
+    for name in TARGET_FIELDS:
+        use = uses.get(name) or FieldUse(name, None, "absent")
+        if name == "land_class" and name not in columns:  # a default was given (see above)
+            use = FieldUse(name, None, "default", mapping.origins["default_land_class"])
+        report.append(use)
+    used = set(columns.values())
+    ignored = [str(c) for c in gdf.columns if c != gdf.geometry.name and str(c) not in used]
+    return columns, report, ignored
 
 
 def _crs_name(crs: CRS) -> str:
@@ -633,9 +1360,11 @@ class _Checker:
     existing: set[str]
     khewats: dict[int, tuple[int, bool]]  # khewat number -> (id, closed)
     has_khewat_column: bool  # the file has a khewat_no column (module notes)
+    default_land_class: str | None = None  # for rows without one (module notes)
 
     def __post_init__(self) -> None:
         self.problems: list[RowProblem] = []
+        self.defaulted = 0  # rows given the default land class
         self.seen: dict[str, int] = {}  # canonical khasra number -> first row
         self.all_outside = False  # every feature outside Pakistan: one file-level problem
 
@@ -735,9 +1464,13 @@ class _Checker:
         if value is _REFUSED:
             return
         if value is None:
+            if self.default_land_class is not None:
+                record["land_class"] = self.default_land_class
+                self.defaulted += 1
+                return
             self.problem(row, "land_class", f"missing land class; expected one of: {allowed}")
             return
-        land_class = _LAND_CLASSES.get("_".join(value.lower().replace("-", " ").split()))
+        land_class = _LAND_CLASSES.get(_land_class_key(value))
         if land_class is None:
             self.problem(
                 row,

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 from dashboard_support import Login, database_url, demo_login, sign_in_demo
 from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import cases_data, imagery
+from app import cases_data, data, imagery
 from landgov.disputes.scan import scan
 from tests.disputes.case_support import status_of
 
@@ -40,9 +42,9 @@ def cases_page(engine: Engine, login: Login) -> AppTest:
     return at
 
 
-def deck_layers(at: AppTest) -> list[dict[str, Any]]:
+def deck_spec(at: AppTest) -> dict[str, Any]:
     (spec,) = [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
-    return list(spec["layers"])
+    return dict(spec)
 
 
 def test_the_queue_is_the_mouzas_or_the_officers_jurisdiction(
@@ -98,18 +100,53 @@ def test_a_case_page_shows_the_breakdown_map_and_history(
     assert 'dir="rtl"' in markdown and "خسرہ جات ایک دوسرے پر چڑھے ہوئے" in markdown
     assert "Two live khasras overlap" in markdown
 
-    layers = deck_layers(at)
+    spec = deck_spec(at)
+    layers = spec["layers"]
     assert [layer["id"] for layer in layers] == [
         "imagery",
         cases_data.PARCEL_LAYER_ID,
         cases_data.FLAG_LAYER_ID,
+        cases_data.FLAG_MARKER_LAYER_ID,
     ]
     flags = layers[2]["data"]
+    red = cases_data.RULE_COLORS["overlap"]
     assert flags and all(row["rule"] == "overlap" for row in flags)
-    assert all(row["fill_color"] == list(cases_data.RULE_COLORS["overlap"]) for row in flags)
+    assert all(row["fill_color"] == list(red) for row in flags)
+    # outlined in the rule's own colour, never thinner than FLAG_MIN_LINE_PX on screen
+    assert all(row["line_color"] == [*red[:3], 255] for row in flags)
+    assert layers[2]["lineWidthMinPixels"] == cases_data.FLAG_MIN_LINE_PX >= 2
     assert "(overlap)" in flags[0]["label"]
     roles = {row["role"] for row in layers[1]["data"]}
     assert roles == {"subject", "flagged"}
+    # a ring of fixed on-screen size on each flag, at a point inside the flag
+    markers = layers[3]
+    assert markers["@@type"] == "ScatterplotLayer"
+    assert markers["radiusMinPixels"] == cases_data.FLAG_MARKER_PX >= 8
+    with scanned.connect() as conn:
+        flag_geoms = (
+            conn.execute(
+                text(
+                    "SELECT ST_AsText(f.geom) FROM dispute_flag f JOIN dispute_case_flag cf"
+                    " ON cf.flag_id = f.id WHERE cf.case_id = :c AND f.geom IS NOT NULL"
+                ),
+                {"c": overlap_case},
+            )
+            .scalars()
+            .all()
+        )
+    geoms = [shapely.from_wkt(wkt) for wkt in flag_geoms]
+    assert len(markers["data"]) == len(geoms) >= 1
+    for marker in markers["data"]:
+        assert any(g.buffer(1e-7).contains(shapely.Point(marker["position"])) for g in geoms)
+    # the first view is on the flags (at least a killa's side across), not the case
+    view = spec["initialViewState"]
+    flagged = shapely.union_all(geoms).bounds
+    fitted = data.fit_view(cases_data.at_least(flagged), height_px=480)
+    # (the page reads the flags as GeoJSON of 7 decimals, 1 cm)
+    assert (view["longitude"], view["latitude"]) == pytest.approx(
+        (fitted.longitude, fitted.latitude), abs=1e-6
+    )
+    assert view["zoom"] == pytest.approx(fitted.zoom, abs=1e-3)
 
     evidence = next(f for f in frames if "Evidence" in f.columns)
     assert evidence["Rule"].tolist() == ["overlap"]
@@ -176,3 +213,56 @@ def test_actions_through_the_page_change_the_status(scanned: Engine, demo_dir: P
             .all()
         )
     assert actors == [f"user:{tehsildar.username}"] * 2
+
+
+def test_a_thin_flag_opens_in_view_with_a_marker() -> None:
+    """A 2 m wide L-shaped gap (as on the real cadastre, docs/disputes.md): the map opens
+    on it, wide enough to read at the default size, its marker on the strip itself."""
+    lon0, lat0 = 73.94, 31.72
+    m_lat = 1 / 111_320.0  # degrees per metre
+    m_lon = m_lat / math.cos(math.radians(lat0))
+
+    def rect(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+        return shapely.box(
+            lon0 + x0 * m_lon, lat0 + y0 * m_lat, lon0 + x1 * m_lon, lat0 + y1 * m_lat
+        )
+
+    gap = shapely.union_all([rect(0, 0, 50, 2), rect(48, 0, 50, 30)])  # an L, 2 m wide
+    field = rect(-400, -300, 400, 300)  # the case's parcel: 800 x 600 m
+
+    def flag(geom: shapely.Geometry | None, resolved: bool = False) -> dict[str, Any]:
+        return {
+            "id": 1, "rule": "gap", "title_en": "Gap between parcels", "severity": "low",
+            "resolved": resolved,
+            "geojson": None if geom is None else shapely.geometry.mapping(geom),
+        }  # fmt: skip
+
+    parcel = {"geojson": shapely.geometry.mapping(field)}
+    detail = {"flags": [flag(gap)], "parcels": [parcel]}
+    view = cases_data.view_bounds(detail)
+    assert view is not None
+    x0, y0, x1, y1 = view
+    assert (x1 - x0) / m_lon == pytest.approx(60.35, abs=0.01) and (
+        y1 - y0
+    ) / m_lat == pytest.approx(60.35, abs=0.01)
+    assert shapely.box(*view).contains(gap)
+
+    # at the fitted zoom (deck.gl: the world is 512 * 2^zoom px wide) the strip is at
+    # least 5 px wide, five times as wide as fitted to the case's 800 m parcel
+    def px_per_m(bounds: tuple[float, float, float, float]) -> float:
+        zoom = data.fit_view(bounds, height_px=480).zoom
+        return 512 * 2**zoom / (2 * math.pi * 6_378_137 * math.cos(math.radians(lat0)))
+
+    assert 2 * px_per_m(view) >= 5 and px_per_m(view) > 5 * px_per_m(field.bounds)
+    (marker,) = cases_data.flag_markers(detail["flags"]).to_dict("records")
+    assert gap.buffer(1e-9).contains(shapely.Point(marker["position"]))  # on the L, not its corner
+    assert marker["line_color"] == [*cases_data.RULE_COLORS["gap"][:3], 255]
+    (polygon,) = cases_data.flag_polygons(detail["flags"]).to_dict("records")
+    assert polygon["line_color"] == marker["line_color"]
+    # a large flag keeps its own extent; a resolved one or none: the case's parcels
+    big = rect(-100, -100, 100, 100)
+    assert cases_data.view_bounds({"flags": [flag(big)], "parcels": [parcel]}) == big.bounds
+    for flags in ([flag(gap, resolved=True)], [flag(None)], []):
+        assert cases_data.view_bounds({"flags": flags, "parcels": [parcel]}) == field.bounds
+        assert cases_data.flag_markers(flags).empty
+    assert cases_data.view_bounds({"flags": [], "parcels": []}) is None

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from landgov.disputes import spatial
+from landgov.domain.units import UnitSystem, m2_to_sarsai, sarsai_to_m2
 
 X0, Y0 = 400_000.0, 3_507_000.0  # UTM 43N, near 73.95 E 31.69 N
 TO_LL = Transformer.from_crs("EPSG:32643", "EPSG:4326", always_xy=True)
@@ -53,20 +54,25 @@ def _khasra(
     parent: int | None = None,
     retired: bool = False,
     record_m2: float | None = None,
+    record_sarsai: int | None = None,
+    unit_system: str = "standard",
 ) -> None:
-    rec = round((record_m2 if record_m2 is not None else poly.area * record_factor) / SARSAI_M2)
+    rec = record_sarsai or round(
+        (record_m2 if record_m2 is not None else poly.area * record_factor) / SARSAI_M2
+    )
     with owner_engine(engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO khasra (id, mouza_id, number, main_number, land_class,"
                 " record_area_sarsai, unit_system, geom_area_m2, geom, source, parent_khasra_id,"
-                " retired_on) VALUES (:id, 1, :no, :id, 'nehri', :rec, 'standard', :area,"
+                " retired_on) VALUES (:id, 1, :no, :id, 'nehri', :rec, :unit, :area,"
                 " ST_GeomFromText(:wkt, 4326), 'test', :parent, :retired)"
             ),
             {
                 "id": kid,
                 "no": str(kid),
                 "rec": rec,
+                "unit": unit_system,
                 "area": poly.area,
                 "wkt": _ll(poly),
                 "parent": parent,
@@ -235,24 +241,70 @@ def test_area_mismatch(engine: Engine) -> None:
     _khasra(engine, 2, _cell(1, 0), record_factor=1.03)
     _khasra(engine, 3, _cell(2, 0), record_factor=0.995)
     # a 10 x 10 m plot recorded as 36 sarsai (101.2 m²): 1.2 % off, but only the rounding
-    # to whole sarsai, a 3 cm shift of its boundary: within the tolerance (the old rule
-    # flagged it)
+    # to whole sarsai (1.17 m², under half a sarsai), a 3 cm shift of its boundary (the
+    # old rule flagged it)
     _khasra(engine, 4, _rel(0, 100, 10, 110), record_m2=36 * SARSAI_M2)
     # the same plot recorded as 40 sarsai (112.4 m²): its boundary 31 cm off all round
     _khasra(engine, 5, _rel(20, 100, 30, 110), record_m2=40 * SARSAI_M2)
+    # a 20 x 20 m plot recorded as 145 sarsai (407.5 m², 142.3 drawn): 1.9 % off, 7.5 m²,
+    # a 9.4 cm shift of its boundary, within the 10 cm tolerance
+    _khasra(engine, 6, _rel(40, 100, 60, 120), record_sarsai=145)
     found = _run(engine, spatial.area_mismatch)
     assert [f["khasra_ids"] for f in found] == [[2], [5]]
     assert abs(found[0]["measure"] - 0.03) < 1e-3
     ev = found[1]["evidence"]
     assert abs(ev["difference_m2"] - 12.4) < 0.1 and abs(ev["boundary_shift_m"] - 0.31) < 0.01
+    assert ev["rounding_m2"] == round(SARSAI_M2 / 2, 3)
     assert [f["khasra_ids"] for f in _run(engine, spatial.area_mismatch, area_tolerance=0.05)] == [
         [5]
     ]
+    # a 2 cm tolerance: 6 is beyond it; 4 is not, whatever the tolerance (the rounding)
     assert [f["khasra_ids"] for f in _run(engine, spatial.area_mismatch, tolerance_m=0.02)] == [
         [2],
-        [4],
         [5],
+        [6],
     ]
+    no_tolerance = {"tolerance_m": 0, "min_area_m2": 0}
+    assert [f["khasra_ids"] for f in _run(engine, spatial.area_mismatch, **no_tolerance)] == [
+        [2],
+        [5],
+        [6],
+    ]
+
+
+def test_area_mismatch_ignores_the_rounding_to_whole_sarsai(engine: Engine) -> None:
+    """A record area in whole sarsai is at best half a sarsai exact (1.41 m² standard,
+    1.16 m² urban): a smaller difference is the rounding, not a mismatch, however small
+    the parcel; a larger one is flagged, by half of the unit system's own sarsai."""
+    _setup(engine)
+    standard, urban = UnitSystem.STANDARD, UnitSystem.URBAN
+    assert (round(SARSAI_M2 / 2, 3), round(spatial.SARSAI_M2["urban"] / 2, 3)) == (1.405, 1.161)
+    plots = {
+        # 2 x 2 m (4 m², 1.42 sarsai) with its map area rounded to whole sarsai, as the
+        # import stores it: 1 sarsai (2.81 m²), 1.19 m² under
+        1: (_rel(0, 0, 2, 2), m2_to_sarsai(4.0, standard), standard),
+        # the same plot recorded as 2 sarsai (5.62 m²): 1.62 m² over
+        2: (_rel(10, 0, 12, 2), 2, standard),
+        # 2.025 x 2.025 m (4.10 m²) at 1 sarsai: 1.29 m² under
+        3: (_rel(20, 0, 22.025, 2.025), 1, standard),
+        # 1.9 x 1.9 m (3.61 m²) at 1 urban sarsai (2.32 m²): 1.29 m² under, which is more
+        # than half an urban sarsai
+        4: (_rel(30, 0, 31.9, 1.9), 1, urban),
+    }
+    for kid, (poly, sarsai, system) in plots.items():
+        _khasra(engine, kid, poly, record_sarsai=sarsai, unit_system=system.value)
+        # every one is beyond what the other tests allow: over 1 %, over min_area_m2
+        # (1 m²) and, spread along the boundary, over tolerance_m (0.1 m); the old rule
+        # flagged all four, as it flagged 8 such parcels of the real cadastre
+        diff = abs(sarsai_to_m2(sarsai, system) - poly.area)
+        assert diff / poly.area > 0.01 and diff > 1 and diff / poly.length > 0.1, kid
+    found = {f["khasra_ids"][0]: f["evidence"] for f in _run(engine, spatial.area_mismatch)}
+    assert sorted(found) == [2, 4]
+    assert abs(found[2]["difference_m2"] - 1.62) < 0.01 and found[2]["rounding_m2"] == 1.405
+    assert abs(found[4]["difference_m2"] - 1.29) < 0.01 and found[4]["rounding_m2"] == 1.161
+    # the resolution of the record is no tolerance: it holds with none
+    none = _run(engine, spatial.area_mismatch, tolerance_m=0, min_area_m2=0, area_tolerance=0)
+    assert [f["khasra_ids"] for f in none] == [[2], [4]]
 
 
 def test_tatima_children_must_sum_to_parent(engine: Engine) -> None:
