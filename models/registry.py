@@ -192,3 +192,43 @@ def list_models(*, home: Path | None = None) -> list[tuple[ModelCard, Path]]:
                 card_text = (folder / v / "card.json").read_text(encoding="utf-8")
                 out.append((ModelCard.from_json(card_text), folder / v))
     return out
+
+
+# -- which model serves where -----------------------------------------------------------
+
+BBox = tuple[float, float, float, float]
+"""(west, south, east, north) in degrees (EPSG:4326)."""
+
+
+def covers(card: ModelCard, bbox: BBox) -> bool:
+    """Whether the card's ``coverage.bbox_lonlat`` holds ``bbox`` entirely.
+
+    A card without a coverage box covers nothing: a model says where it may serve, it is
+    never assumed to serve everywhere.
+    """
+    box = card.coverage.get("bbox_lonlat") if card.coverage else None
+    if not box or len(box) != 4:
+        return False
+    w, s, e, n = (float(v) for v in box)
+    return w <= bbox[0] and s <= bbox[1] and bbox[2] <= e and bbox[3] <= n
+
+
+def covering(cards: Iterable[ModelCard], bbox: BBox) -> list[ModelCard]:
+    """The cards that cover ``bbox``, the most local first (smallest box, then name).
+
+    The most local wins because a model trained on the place itself knows its crops and
+    calendar better than one whose box merely includes it.
+    """
+
+    def size(card: ModelCard) -> float:
+        w, s, e, n = (float(v) for v in card.coverage["bbox_lonlat"])
+        return (e - w) * (n - s)
+
+    return sorted((c for c in cards if covers(c, bbox)), key=lambda c: (size(c), c.name))
+
+
+def current_cards(task_prefix: str, *, home: Path | None = None) -> list[ModelCard]:
+    """The card :func:`load_model` would use (no version given) of every model whose task
+    starts with ``task_prefix``."""
+    names = sorted({c.name for c, _ in list_models(home=home) if c.task.startswith(task_prefix)})
+    return [read_card(name, home=home) for name in names]

@@ -34,6 +34,7 @@ CROPS: Final = {
     "fodder": ("fodder", "چارہ"),
     "orchard": ("orchard", "باغ"),
     "fallow": ("fallow", "خالی"),
+    "other": ("another crop", "دوسری فصل"),  # a year model's crop outside the register's list
 }
 LANGUAGES: Final = ("en", "ur")
 

@@ -461,6 +461,82 @@ def predict_cmd(
         )
 
 
+@app.command("assign")
+@clean_errors
+def assign_cmd(
+    model: Annotated[
+        str, typer.Argument(help="Crop model NAME (newest version serves) or NAME:VERSION.")
+    ],
+    mouza: Annotated[list[str], typer.Option(help="Mouza id or name; repeat.")],
+    note: Annotated[str, typer.Option(help="Why (kept with the choice and audited).")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Serve these mouzas with MODEL in 'models predict', overriding the coverage default
+    (an administrator, or the models service)."""
+    from landgov.cli._shell import checkpoint_after_job, engine, job_actor
+    from landgov.config import load_settings
+    from landgov.jobs.model_choice import assign_model
+
+    actor = job_actor("models", "models.assign")
+    eng, home = engine(), load_settings().home
+    done = [assign_model(eng, mouza=m, model=model, note=note, actor=actor, home=home)
+            for m in mouza]  # fmt: skip
+    checkpoint_after_job(actor)
+    if as_json:
+        typer.echo(json.dumps([c.as_json() | {"replaced": b.as_json() if b else None}
+                               for c, b in done], indent=1, default=str))  # fmt: skip
+        return
+    for choice, before in done:
+        was = (
+            f" (was {before.model_name}" + (f":{before.model_version}" if before.model_version
+                                            else "") + ")" if before else ""
+        )  # fmt: skip
+        out.print(f"mouza {choice.mouza_id}: {choice.name}:{choice.version}{was}",
+                  highlight=False)  # fmt: skip
+        for w in choice.warnings:
+            out.print(f"  warning: {w}", highlight=False)
+
+
+@app.command("unassign")
+@clean_errors
+def unassign_cmd(
+    mouza: Annotated[list[str], typer.Option(help="Mouza id or name; repeat.")],
+) -> None:
+    """Remove the mouzas' model choice: they go back to the model whose card covers them."""
+    from landgov.cli._shell import checkpoint_after_job, engine, job_actor
+    from landgov.jobs.model_choice import unassign_model
+
+    actor = job_actor("models", "models.assign")
+    eng = engine()
+    removed = [(m, unassign_model(eng, mouza=m, actor=actor)) for m in mouza]
+    checkpoint_after_job(actor)
+    for m, before in removed:
+        out.print(f"mouza {m}: " + (f"{before.model_name} no longer assigned" if before
+                                    else "had no assigned model"), highlight=False)  # fmt: skip
+
+
+@app.command("serving")
+@clean_errors
+def serving_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Output JSON.")] = False,
+) -> None:
+    """Which crop model 'models predict' uses for every mouza, and why."""
+    from landgov.cli._shell import engine
+    from landgov.config import load_settings
+    from landgov.jobs.model_choice import serving
+
+    rows = serving(engine(), home=load_settings().home)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, default=str))
+        return
+    table = Table("mouza", "crop model", "why")
+    for r in rows:
+        why = r["detail"] + "".join(f"\nwarning: {w}" for w in r.get("warnings", []))
+        table.add_row(f"{r['mouza_id']} {r['mouza']}",
+                      f"{r['name']}:{r['version']}" if r["name"] else "none", why)  # fmt: skip
+    out.print(table)
+
+
 @app.command("evaluate")
 @clean_errors
 def evaluate_cmd(

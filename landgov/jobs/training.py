@@ -131,6 +131,7 @@ def train_crops_and_yield(
         name="crop-type-tcnn", task="crop type per parcel-season", classes=list(cmodel.classes),
         seed=seed, hyperparameters=hyperparameters(cmodel), training_data=data,
         metrics=_scalars(cm), description="Temporal CNN over 5-day NDVI/WDRVI/NDMI series.",
+        coverage=_imagery_coverage(engine, [*train_mouzas, test_mouza], DEFAULT_INDICES),
     )  # fmt: skip
     ycard = ModelCard(
         name="yield-ridge", task="yield t/ha per parcel-season", classes=list(ymodel.crops),
@@ -143,6 +144,39 @@ def train_crops_and_yield(
         (save_model(ccard, crop_tensors(cmodel), root=root), ccard),
         (save_model(ycard, yield_tensors(ymodel), root=root), ycard),
     ]
+
+
+def _imagery_coverage(
+    engine: Engine, mouzas: list[int | str], indices: tuple[str, ...]
+) -> dict[str, Any]:
+    """The season model's ``coverage``: the box of the Sentinel-2 scenes over the mouzas it
+    learnt and was scored on, rounded out by 0.001° (about 100 m), so it serves only the
+    ground whose imagery it knows (:mod:`landgov.jobs.model_choice`)."""
+    import math
+
+    from sqlalchemy import text
+
+    from imagery.series import resolve_mouza
+
+    with engine.connect() as conn:
+        ids = [resolve_mouza(conn, m) for m in mouzas]
+        box = conn.execute(text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT"
+            " ST_Extent(s.footprint) AS b FROM imagery_scene s WHERE s.sensor = 'sentinel-2'"
+            " AND EXISTS (SELECT 1 FROM khasra k WHERE k.mouza_id = ANY(:m)"
+            " AND ST_Intersects(k.geom, s.footprint))) e"
+        ), {"m": ids}).one()  # fmt: skip
+    if box[0] is None:
+        raise LandgovError("no Sentinel-2 scene covers the training mouzas")
+    w, so, e, n = (float(v) for v in box)
+    out = [math.floor(w * 1000 - 1) / 1000, math.floor(so * 1000 - 1) / 1000,
+           math.ceil(e * 1000 + 1) / 1000, math.ceil(n * 1000 + 1) / 1000]  # fmt: skip
+    return {
+        "bbox_lonlat": out,
+        "series": "synthetic Sentinel-2 L2A scenes of the training mouzas (imagery.synthetic),"
+        " rabi and kharif seasons on a 5-day grid",
+        "indices": list(indices),
+    }
 
 
 def _quiet_lightning() -> None:

@@ -101,6 +101,9 @@ CAPABILITIES: Final[dict[str, Capability]] = {
     ),
     "imagery.write": _cap({"svc_imagery", "svc_demo"}, False, "ingest and process imagery"),
     "models.write": _cap({"svc_models", "svc_demo"}, False, "train models, predict and detect"),
+    "models.assign": _cap(
+        {"administrator", "svc_models", "svc_demo"}, False, "choose the model serving a mouza"
+    ),
     "audit.read": _cap({"auditor"}, False, "read and verify the audit and access logs"),
     "audit.checkpoint": _cap(
         ("auditor", *DECIDING, *SERVICE_ROLES), False, "sign a checkpoint of the audit chain"

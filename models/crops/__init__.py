@@ -22,6 +22,11 @@ from models.crops.model import (
     predict_proba,
     train_crop_model,
 )
+from models.crops.seasons import (
+    predict_season_crops,
+    season_of_year_label,
+    season_probabilities,
+)
 from models.crops.series_model import (
     SeriesConfig,
     SeriesCropModel,
@@ -48,6 +53,9 @@ __all__ = [
     "hyperparameters",
     "predict_crops",
     "predict_proba",
+    "predict_season_crops",
+    "season_of_year_label",
+    "season_probabilities",
     "to_grid",
     "train_crop_model",
     "train_series_model",

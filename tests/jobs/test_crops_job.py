@@ -44,8 +44,9 @@ def stored(demo_copy: Engine, tmp_path: Path):
     cmodel, _ = train_crop_model(x, lab["girdawari_crop"], config=CropConfig.tiny(), seed=1)
     ymodel, _ = train_yield_model(x, lab["crop"], lab["yield_t_ha"], seed=1)
     save_model(ModelCard(name="crop-type-tcnn", task="crop type per parcel-season",
-                         hyperparameters=hyperparameters(cmodel)), crop_tensors(cmodel),
-               root=home / "models")  # fmt: skip
+                         hyperparameters=hyperparameters(cmodel),
+                         coverage={"bbox_lonlat": [73.9, 31.6, 74.1, 31.8]}),
+               crop_tensors(cmodel), root=home / "models")  # fmt: skip
     save_model(ModelCard(name="yield-ridge", task="yield t/ha per parcel-season",
                          hyperparameters=yield_hyperparameters(ymodel)), yield_tensors(ymodel),
                root=home / "models")  # fmt: skip

@@ -75,3 +75,34 @@ def test_fingerprint_depends_on_content_not_order(tmp_path: Path) -> None:
     assert fp == registry.data_fingerprint([b, a])
     b.write_bytes(b"three")
     assert registry.data_fingerprint([a, b]) != fp
+
+
+def test_coverage_box_decides_which_cards_cover_the_most_local_first(tmp_path: Path) -> None:
+    district = _card(name="district", task="crop type per parcel-season",
+                     coverage={"bbox_lonlat": [73.9, 31.6, 74.1, 31.8]})  # fmt: skip
+    region = _card(name="region", task="crop type per field-year",
+                   coverage={"bbox_lonlat": [60.0, 25.0, 80.0, 40.0]})  # fmt: skip
+    nowhere = _card(name="nowhere", task="crop type per parcel-season")  # no box: no ground
+    inside = (73.95, 31.69, 74.0, 31.72)
+    assert registry.covers(district, inside) and registry.covers(region, inside)
+    assert not registry.covers(nowhere, inside)
+    # a box only partly inside is not covered: the model never saw the rest
+    assert not registry.covers(district, (74.05, 31.7, 74.2, 31.75))
+    assert [c.name for c in registry.covering([region, nowhere, district], inside)] == [
+        "district",
+        "region",
+    ]
+    assert [c.name for c in registry.covering([region, district], (61, 26, 62, 27))] == ["region"]
+    assert registry.covering([district], (10.0, 10.0, 11.0, 11.0)) == []
+
+    # current_cards: the version load_model would take, for models of the task only
+    root = tmp_path / "models"
+    registry.save_model(_card(name="crop-a", task="crop type per parcel-season"),
+                        {"w": torch.zeros(1)}, root=root)  # fmt: skip
+    registry.save_model(_card(name="crop-a", task="crop type per parcel-season", seed=9),
+                        {"w": torch.zeros(1)}, root=root)  # fmt: skip
+    registry.save_model(_card(name="other-task"), {"w": torch.zeros(1)}, root=root)
+    found = {c.name: c for c in registry.current_cards("crop type", home=tmp_path)}
+    assert found["crop-a"].version == "v2" and found["crop-a"].seed == 9
+    assert "other-task" not in found
+    assert "crop-type-central-asia" in found  # the shipped root is searched too
