@@ -328,6 +328,17 @@ def _train_crops_on_files(
               " scores pooled over the held-out folds", highlight=False)  # fmt: skip
     typer.echo(format_scores({card.name: report["model"],
                               "gradient boosting": report["baseline"]}))  # fmt: skip
+    _print_season_scores(report)
+
+
+def _print_season_scores(report: dict[str, Any]) -> None:
+    """The same held-out predictions read as girdawari season crops (what predict stores)."""
+    typer.echo("")
+    typer.echo("read as girdawari seasons (held out; macro-F1 over crops with >= 50 fields):")
+    for season, sides in report.get("seasons", {}).items():
+        cells = ", ".join(f"{name} OA {s['oa']:.3f} macro-F1 {s['macro_f1']:.3f}"
+                          for name, s in sides.items())  # fmt: skip
+        typer.echo(f"  {season:7} {cells}")
 
 
 def _evaluate_crops_on_files(
@@ -366,7 +377,8 @@ def _evaluate_crops_on_files(
     label = "registered weights" + (" (IN-SAMPLE: trained on these files)" if seen else "")
     result = {"model": f"{card.name}:{card.version}", "weights_trained_on_these_files": seen,
               "registered_weights": weights, "recipe_cross_validated": cv["model"],
-              "baseline_cross_validated": cv["baseline"], "split": cv["split"],
+              "baseline_cross_validated": cv["baseline"], "seasons": cv["seasons"],
+              "split": cv["split"],
               "refused": cv["refused"]}  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result, indent=1, default=str))
@@ -376,6 +388,7 @@ def _evaluate_crops_on_files(
               highlight=False)  # fmt: skip
     typer.echo(format_scores({"recipe (spatial CV)": cv["model"],
                               "gradient boosting (CV)": cv["baseline"]}))  # fmt: skip
+    _print_season_scores(cv)
     typer.echo("")
     typer.echo(f"{label}: OA {weights['oa']:.3f}, macro-F1 {weights['macro_f1']:.3f}")
 

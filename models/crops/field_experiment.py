@@ -71,6 +71,8 @@ def cross_validate(
     support = {c: int((truth_all[ok] == c).sum()) for c in set(truth)}
     pred = {"model": np.full(len(x), None, dtype=object),
             "baseline": np.full(len(x), None, dtype=object)}  # fmt: skip
+    classes = sorted(support)
+    proba = {name: np.zeros((len(x), len(classes))) for name in pred}
     per_fold: list[dict[str, Any]] = []
     timing = {"model_s": 0.0, "baseline_s": 0.0}
     for f in range(k):
@@ -86,8 +88,11 @@ def cross_validate(
             kw: dict[str, Any] = {"device": device} if name == "model" else {}
             m, _ = fit(x.subset(tr), fixed, config=_fixed(config), seed=seed, **kw)
             crop, _, _ = m.predict(x.subset(te))
+            p = m.proba(x.subset(te))
             timing[f"{name}_s"] += time.perf_counter() - t0
             pred[name][te] = crop
+            for j, c in enumerate(m.classes):  # a fold may lack a class: place by name
+                proba[name][np.flatnonzero(te), classes.index(c)] = p[:, j]
             s = classification_scores(truth_all[te].tolist(), crop.tolist(),
                                       labels=sorted(support), support=support,
                                       min_support=min_support)  # fmt: skip
@@ -105,7 +110,14 @@ def cross_validate(
         )
         for name, p in pred.items()
     }
+    seasons = {
+        season: {name: _season_scores(classes, proba[name][done], truth_all[done], season,
+                                      min_support)
+                 for name in proba}
+        for season in ("rabi", "kharif")
+    }  # fmt: skip
     return {
+        "seasons": seasons,
         "split": folds.describe(),
         "class_map": mapping,
         "fields": len(x),
@@ -120,6 +132,21 @@ def cross_validate(
         "seed": seed,
         "train_s": {k_: round(v, 1) for k_, v in timing.items()},
     }
+
+
+def _season_scores(
+    classes: list[str], proba: np.ndarray, truth: np.ndarray, season: str, min_support: int
+) -> dict[str, Any]:
+    """Scores of the held-out predictions read as one girdawari season's crop
+    (:mod:`models.crops.seasons`): what ``landgov models predict`` stores for a mouza."""
+    from models.crops.seasons import season_of_year_label, season_probabilities
+
+    crops, ps = season_probabilities(classes, proba, season)
+    pred = np.array(crops, dtype=object)[ps.argmax(axis=1)] if len(ps) else []
+    true = [season_of_year_label(str(c), season) for c in truth]
+    support = {c: true.count(c) for c in sorted(set(true) | set(crops))}
+    return classification_scores(true, list(pred), labels=sorted(support), support=support,
+                                 min_support=min_support)  # fmt: skip
 
 
 def _fixed(config: SeriesConfig) -> SeriesConfig:

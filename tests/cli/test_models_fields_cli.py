@@ -55,6 +55,13 @@ def test_train_and_evaluate_crops_from_real_files(
     for side in ("model", "baseline"):
         assert 0.5 < cv[side]["oa"] <= 1 and set(cv[side]["per_class"]) >= {"cotton"}
         assert sum(map(sum, cv[side]["confusion"])) == cv["scored"]
+        # the same held-out fields read as girdawari seasons: cotton is kharif, rabi fallow
+        kharif, rabi = cv["seasons"]["kharif"][side], cv["seasons"]["rabi"][side]
+        assert sum(map(sum, kharif["confusion"])) == cv["scored"]
+        assert "cotton" in kharif["per_class"] and "cotton" not in rabi["per_class"]
+        assert (
+            kharif["per_class"]["cotton"]["support"] == cv[side]["per_class"]["cotton"]["support"]
+        )
     card = json.loads((tmp_path / "models/crop-type-fields/v1/card.json").read_text())
     assert card["training_data"]["notes"] == ["CC BY 4.0, Remelgado et al. 2020"]
     assert card["coverage"]["grid"] == {"start": "01-01", "step_days": 16, "n_steps": 23}
