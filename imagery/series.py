@@ -261,6 +261,60 @@ def pending(
     return mid, parcels, [i for i in items if i.id not in done]
 
 
+def read_zonal(
+    conn: Connection,
+    *,
+    khasra_ids: Iterable[int] | None = None,
+    mouza_id: int | None = None,
+    indices: Iterable[str] = ("ndvi",),
+    start: Any = None,
+    end: Any = None,
+) -> pd.DataFrame:
+    """Stored zonal rows (``parcel_zonal`` × scene date): the one read of per-parcel series.
+
+    Give the khasras (``khasra_ids``) or a whole mouza (``mouza_id``). ``start`` / ``end``
+    bound the scene time (a date means the whole day). Where two tiles of one date both
+    hold a parcel, the one that sees more of it (larger ``count``) is kept, so every
+    (khasra, index, date) has one row.
+
+    Returns:
+        DataFrame(khasra_id, index, time (naive UTC), mean, median, std, count,
+        valid_fraction), ordered by khasra, index and time; numbers as float (NaN = none).
+    """
+    from imagery.catalog import _when
+
+    if (khasra_ids is None) == (mouza_id is None):
+        raise LandgovError("read_zonal: give khasra_ids or mouza_id")
+    sql = (
+        "SELECT z.khasra_id, z.index, s.datetime AS time, z.mean, z.median, z.std, z.count,"
+        " z.valid_fraction FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
+        " WHERE z.index = ANY(:ix)"
+    )
+    params: dict[str, Any] = {"ix": [i.lower() for i in indices]}
+    if khasra_ids is not None:
+        sql += " AND z.khasra_id = ANY(:ids)"
+        params["ids"] = [int(k) for k in khasra_ids]
+    else:
+        sql += " AND z.khasra_id IN (SELECT id FROM khasra WHERE mouza_id = :m)"
+        params["m"] = int(mouza_id)  # type: ignore[arg-type]
+    if start is not None:
+        sql += " AND s.datetime >= CAST(:start AS timestamptz)"
+        params["start"] = _when(start, end=False)
+    if end is not None:
+        sql += " AND s.datetime <= CAST(:end AS timestamptz)"
+        params["end"] = _when(end, end=True)
+    cols = ["khasra_id", "index", "time", *STAT_COLUMNS]
+    df = pd.DataFrame(conn.execute(text(sql), params).mappings().all(), columns=cols)
+    if df.empty:
+        return df.astype({"khasra_id": np.int64, "time": "datetime64[ns]",
+                          **{c: np.float64 for c in STAT_COLUMNS}})  # fmt: skip
+    df["time"] = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
+    for c in STAT_COLUMNS:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
+    df = df.sort_values("count").drop_duplicates(["khasra_id", "index", "time"], keep="last")
+    return df.sort_values(["khasra_id", "index", "time"]).reset_index(drop=True)
+
+
 def read_series(
     engine: Engine,
     parcels: gpd.GeoDataFrame,
@@ -269,37 +323,15 @@ def read_series(
     start: Any = None,
     end: Any = None,
 ) -> xr.Dataset:
-    """Stored rows of the parcels as a Dataset (parcel × time)."""
-    from imagery.catalog import _when
-
-    sql = (
-        "SELECT z.khasra_id, s.datetime AS time, z.mean, z.median, z.std, z.count,"
-        " z.valid_fraction FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
-        " WHERE z.index = :i AND z.khasra_id = ANY(:ids)"
-    )
-    params: dict[str, Any] = {"i": index.lower(), "ids": [int(k) for k in parcels["khasra_id"]]}
-    if start is not None:
-        sql += " AND s.datetime >= CAST(:start AS timestamptz)"
-        params["start"] = _when(start, end=False)
-    if end is not None:
-        sql += " AND s.datetime <= CAST(:end AS timestamptz)"
-        params["end"] = _when(end, end=True)
-    with engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(text(sql), params).mappings().all())
+    """Stored rows of the parcels as a Dataset (parcel × time), from :func:`read_zonal`."""
     ids = parcels["khasra_id"].to_numpy(dtype=np.int64)
-    if df.empty:
-        times = np.array([], dtype="datetime64[ns]")
-        df = pd.DataFrame(columns=["khasra_id", "time", *STAT_COLUMNS])
-    else:
-        df["time"] = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
-        # two tiles on one date: keep the one that sees more of the parcel
-        df = df.sort_values("count").drop_duplicates(["khasra_id", "time"], keep="last")
-        times = np.sort(df["time"].unique()).astype("datetime64[ns]")
+    with engine.connect() as conn:
+        df = read_zonal(conn, khasra_ids=ids.tolist(), indices=[index], start=start, end=end)
+    times = np.sort(df["time"].unique()).astype("datetime64[ns]")
     data = {}
     for col in STAT_COLUMNS:
-        vals = pd.to_numeric(df[col], errors="coerce") if not df.empty else df[col]
         wide = (
-            pd.DataFrame({"k": df["khasra_id"], "t": df["time"], "v": vals})
+            pd.DataFrame({"k": df["khasra_id"], "t": df["time"], "v": df[col]})
             .pivot_table(index="k", columns="t", values="v", aggfunc="first", dropna=False)
             .reindex(index=ids, columns=times)
             if not df.empty
