@@ -1,25 +1,28 @@
 """The revenue officer's dashboard: ``streamlit run app/dashboard.py``.
 
-An anonymous visitor sees only the sign-in page (:mod:`app.signin`) and the farmer's own
-sign-in. Every run re-authenticates the session (:mod:`app.auth`); the pages offered are
-those the signed-in actor's roles allow (:data:`landgov.security.policy.CAPABILITIES`):
+An anonymous visitor sees only the sign-in page (:mod:`app.shared.signin`) and the
+farmer's own sign-in. Every run re-authenticates the session (:mod:`app.shared.auth`); the
+pages offered are those the signed-in actor's roles allow
+(:data:`landgov.security.policy.CAPABILITIES`):
 
-- ``views/parcels.py`` (``records.read``): the mouza map; a khasra's owners on the date
+- ``views/parcels/`` (``records.read``): the mouza map; a khasra's owners on the date
   and today (CNICs masked unless the actor may unmask them there; each owner list read
   is an access-log row), its mutation chain back to settlement, and its fard;
-- ``views/mutations.py`` (``mutation.enter|verify|sanction|reject``): the signed-in
+- ``views/mutations/`` (``mutation.enter|verify|sanction|reject``): the signed-in
   officer enters, verifies, sanctions or rejects mutations in the mouzas of their
   jurisdiction today;
-- ``views/cases.py`` (``case.read``): the dispute case queue, riskiest first, and the
+- ``views/cases/`` (``case.read``): the dispute case queue, riskiest first, and the
   case page (evidence on the map; review, confirm, dismiss, refer as the role allows);
-- ``views/valuation.py`` (``valuation.read``): the valuation roll on a map, ratio
+- ``views/valuation/`` (``valuation.read``): the valuation roll on a map, ratio
   studies and the sales declared below their value;
-- ``views/farmer.py``: a farmer's own parcels and advisories, behind a one-time code,
+- ``views/farmer/``: a farmer's own parcels and advisories, behind a one-time code,
   only through "Farmer sign-in" (not for signed-in staff).
 
-The sidebar shows who is signed in, their roles and postings, "Sign out", then the mouza
-and the "as of" date. The data comes from :mod:`app.data`; each panel is a function in
-:mod:`app.panels`.
+The layout (see :mod:`app`): each page is a folder under ``views/`` with its script
+(``view.py``) and its data (``data.py``: cached calls of service functions, no SQL);
+what several pages share (this sidebar's data, panels, style, the imagery base layer,
+sign-in) is in ``shared/``. The sidebar shows who is signed in, their roles and postings,
+"Sign out", then the mouza and the "as of" date.
 """
 
 from __future__ import annotations
@@ -31,28 +34,32 @@ from pathlib import Path
 # `streamlit run app/dashboard.py` puts app/ on sys.path, not the repository root that
 # holds the `app` package.
 _ROOT = str(Path(__file__).resolve().parents[1])
-if sys.path[:1] != [_ROOT]:  # first, or app/imagery.py would shadow the imagery package
+if sys.path[:1] != [_ROOT]:  # first, so no module under app/ shadows a top-level package
     if _ROOT in sys.path:
         sys.path.remove(_ROOT)
     sys.path.insert(0, _ROOT)
 
 import streamlit as st  # noqa: E402
 
-from app import auth, context, data, panels, signin  # noqa: E402
-from app.navigation import VIEWS, visible  # noqa: E402
+from app.shared import auth, context, data, panels, signin  # noqa: E402
+from app.shared.navigation import view_path, visible  # noqa: E402
 from landgov.security import Actor  # noqa: E402
 from landgov.security.sessions import expires_at  # noqa: E402
 
 
 def staff_pages(actor: Actor) -> list[st.Page]:
     """The pages ``actor`` may see, in the navigation's order."""
-    return [st.Page(VIEWS / file, title=title, icon=icon) for file, title, icon in visible(actor)]
+    # url_path: every script is a view.py, so the page's folder names its URL (/mutations)
+    return [
+        st.Page(view_path(page), title=title, icon=icon, url_path=page)
+        for page, title, icon in visible(actor)
+    ]
 
 
 def anonymous(url: str) -> None:
     """The sign-in page and the farmer's sign-in; nothing of the record."""
     farmer = st.Page(
-        VIEWS / "farmer.py",
+        view_path("farmer"),
         title="Farmer sign-in",
         icon=":material/agriculture:",
         url_path="farmer",

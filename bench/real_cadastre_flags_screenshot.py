@@ -212,7 +212,7 @@ def shoot(base: str, secret: str, gap_case: int, out: Path) -> int:
     first shows; returns how many pixels of the map are in the gap rule's colour."""
     from playwright.sync_api import sync_playwright
 
-    from app.cases_data import RULE_COLORS
+    from app.views.cases.data import RULE_COLORS
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

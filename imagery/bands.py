@@ -140,10 +140,3 @@ def recognize(path: Path) -> Recognized | None:
 
 def vocabulary(kind: str) -> dict[str, Band]:
     return {"sentinel-2": SENTINEL2, "landsat": LANDSAT, "orthophoto": ORTHOPHOTO}[kind]
-
-
-def ortho_band(description: str | None) -> str | None:
-    """The orthophoto band a band description names (``Red``, ``NIR``...), or None."""
-    if not description:
-        return None
-    return ORTHO_ALIASES.get(description.strip().lower())

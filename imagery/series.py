@@ -23,7 +23,7 @@ scenes already computed for all parcels of the mouza are skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,25 +42,10 @@ from imagery.phenology import SeasonMarks, season_marks_many
 from imagery.scl import clear_mask, upsample_scl_to_10m
 from landgov.errors import LandgovError
 from landgov.progress import track
+from landgov.storage.lookup import resolve_mouza
 
 STAT_COLUMNS = ("mean", "median", "std", "count", "valid_fraction")
 MIN_VALID = 0.5
-
-
-def resolve_mouza(conn: Connection, mouza: int | str) -> int:
-    """The id of a mouza given by id or by (unique, case-insensitive) name."""
-    if isinstance(mouza, int) or str(mouza).isdigit():
-        rows = conn.execute(text("SELECT id FROM mouza WHERE id = :m"), {"m": int(mouza)}).all()
-    else:
-        rows = conn.execute(
-            text("SELECT id FROM mouza WHERE lower(name) = lower(:m)"), {"m": mouza}
-        ).all()
-    if len(rows) > 1:
-        raise LandgovError(f"mouza {mouza!r}: {len(rows)} matches, give its id")
-    if not rows:
-        known = ", ".join(conn.execute(text("SELECT name FROM mouza ORDER BY id")).scalars())
-        raise LandgovError(f"no mouza {mouza!r} (by id or name). Known mouzas: {known or 'none'}.")
-    return int(rows[0][0])
 
 
 def mouza_khasras(conn: Connection, mouza_id: int, as_of: date | None = None) -> gpd.GeoDataFrame:
@@ -269,6 +254,7 @@ def read_zonal(
     indices: Iterable[str] = ("ndvi",),
     start: Any = None,
     end: Any = None,
+    stats: Sequence[str] = STAT_COLUMNS,
 ) -> pd.DataFrame:
     """Stored zonal rows (``parcel_zonal`` × scene date): the one read of per-parcel series.
 
@@ -278,41 +264,70 @@ def read_zonal(
     (khasra, index, date) has one row.
 
     Returns:
-        DataFrame(khasra_id, index, time (naive UTC), mean, median, std, count,
-        valid_fraction), ordered by khasra, index and time; numbers as float (NaN = none).
+        DataFrame(khasra_id, index, time (naive UTC), then ``stats``: by default mean,
+        median, std, count, valid_fraction), ordered by khasra, index and time; numbers as
+        float (NaN = none). ``count`` is always read (it decides between tiles).
     """
     from imagery.catalog import _when
 
     if (khasra_ids is None) == (mouza_id is None):
         raise LandgovError("read_zonal: give khasra_ids or mouza_id")
+    # Read through the driver's cursor, times as epoch microseconds: building a frame
+    # from SQLAlchemy rows cost more than the query itself (1.2 M rows in the advisory
+    # batch). The statement runs on the caller's connection, inside its transaction.
+    unknown = [c for c in stats if c not in STAT_COLUMNS]
+    if unknown:
+        raise LandgovError(f"read_zonal: unknown statistics {unknown}; known: {STAT_COLUMNS}")
+    wanted = [c for c in STAT_COLUMNS if c in stats or c == "count"]
     sql = (
-        "SELECT z.khasra_id, z.index, s.datetime AS time, z.mean, z.median, z.std, z.count,"
-        " z.valid_fraction FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
-        " WHERE z.index = ANY(:ix)"
+        "SELECT z.khasra_id, z.index, (extract(epoch FROM s.datetime) * 1000000)::bigint, "
+        + ", ".join(f"z.{c}" for c in wanted)
+        + " FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
+        " WHERE z.index = ANY(%(ix)s)"
     )
     params: dict[str, Any] = {"ix": [i.lower() for i in indices]}
     if khasra_ids is not None:
-        sql += " AND z.khasra_id = ANY(:ids)"
+        sql += " AND z.khasra_id = ANY(%(ids)s)"
         params["ids"] = [int(k) for k in khasra_ids]
     else:
-        sql += " AND z.khasra_id IN (SELECT id FROM khasra WHERE mouza_id = :m)"
+        sql += " AND z.khasra_id IN (SELECT id FROM khasra WHERE mouza_id = %(m)s)"
         params["m"] = int(mouza_id)  # type: ignore[arg-type]
     if start is not None:
-        sql += " AND s.datetime >= CAST(:start AS timestamptz)"
+        sql += " AND s.datetime >= CAST(%(start)s AS timestamptz)"
         params["start"] = _when(start, end=False)
     if end is not None:
-        sql += " AND s.datetime <= CAST(:end AS timestamptz)"
+        sql += " AND s.datetime <= CAST(%(end)s AS timestamptz)"
         params["end"] = _when(end, end=True)
-    cols = ["khasra_id", "index", "time", *STAT_COLUMNS]
-    df = pd.DataFrame(conn.execute(text(sql), params).mappings().all(), columns=cols)
-    if df.empty:
-        return df.astype({"khasra_id": np.int64, "time": "datetime64[ns]",
-                          **{c: np.float64 for c in STAT_COLUMNS}})  # fmt: skip
-    df["time"] = pd.to_datetime(df["time"], utc=True).dt.tz_localize(None)
-    for c in STAT_COLUMNS:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(np.float64)
-    df = df.sort_values("count").drop_duplicates(["khasra_id", "index", "time"], keep="last")
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(wanted))
+    df = pd.DataFrame({
+        "khasra_id": np.array(cols[0], dtype=np.int64),
+        "index": np.array(cols[1], dtype=object),
+        "time": pd.to_datetime(np.array(cols[2], dtype=np.int64), unit="us"),
+        **{c: np.array(cols[3 + j], dtype=np.float64) for j, c in enumerate(wanted)},
+    })  # fmt: skip
+    df = df.sort_values("count", kind="stable").drop_duplicates(
+        ["khasra_id", "index", "time"], keep="last"
+    )
     return df.sort_values(["khasra_id", "index", "time"]).reset_index(drop=True)
+
+
+def most_pixels(conn: Connection, khasra_ids: Iterable[int], index: str) -> dict[int, float]:
+    """Each khasra's largest stored pixel ``count`` of ``index`` over every scene (the
+    parcel's size on that index's grid); khasras with no stored row are left out."""
+    rows = conn.execute(
+        text(
+            "SELECT khasra_id, max(count) FROM parcel_zonal WHERE index = :i"
+            " AND khasra_id = ANY(:ids) GROUP BY 1"
+        ),
+        {"i": index.lower(), "ids": [int(k) for k in khasra_ids]},
+    ).all()
+    return {int(k): float(v) for k, v in rows if v is not None}
 
 
 def read_series(

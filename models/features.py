@@ -29,10 +29,9 @@ Rows are parcel-seasons: several seasons are stacked into one object (``season``
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +40,8 @@ import pandas as pd
 import xarray as xr
 
 from imagery.phenology import interpolate_gaps, smooth
+from landgov.domain import calendar
+from landgov.domain.calendar import season_label, season_start, season_window
 from landgov.errors import LandgovError
 
 __all__ = [
@@ -90,41 +91,22 @@ class FeatureError(LandgovError, ValueError):
     """Input that cannot be turned into season features (shapes, seasons, indices)."""
 
 
-_LABEL = re.compile(r"^(rabi|kharif)\s+(\d{4})(?:-(\d{2}))?$")
-
-
 def parse_season(label: str) -> tuple[str, int]:
     """``"rabi 2025-26"`` → ("rabi", 2026) (girdawari year = harvest year); ``"kharif 2025"``
-    → ("kharif", 2025). Also accepts ``"rabi 2026"``."""
-    m = _LABEL.match(str(label).strip().lower())
-    if not m:
-        raise FeatureError(f"season {label!r}: expected 'rabi 2025-26' or 'kharif 2025'")
-    kind, y0, y1 = m.group(1), int(m.group(2)), m.group(3)
-    if kind == "rabi" and y1 is not None:
-        year = y0 + 1
-        if year % 100 != int(y1):
-            raise FeatureError(f"season {label!r}: rabi years must be consecutive")
-        return kind, year
-    if kind == "kharif" and y1 is not None:
-        raise FeatureError(f"season {label!r}: kharif is within one year ('kharif 2025')")
-    return kind, y0
+    → ("kharif", 2025). Also accepts ``"rabi 2026"``.
 
-
-def season_label(season: str, year: int) -> str:
-    """Inverse of :func:`parse_season`: ("rabi", 2026) → ``"rabi 2025-26"``."""
-    return f"rabi {year - 1}-{str(year)[2:]}" if season == "rabi" else f"kharif {year}"
-
-
-def _window(season: str, year: int) -> tuple[date, date]:
-    # Girdawari calendar (same as imagery.synthetic): rabi 1 Nov–30 Apr, kharif 1 May–31 Oct.
-    if season == "rabi":
-        return date(year - 1, 11, 1), date(year, 4, 30)
-    return date(year, 5, 1), date(year, 10, 31)
+    :func:`landgov.domain.calendar.parse_season`, its refusal raised as a
+    :class:`FeatureError` so that callers of the feature pipeline catch one error type.
+    """
+    try:
+        return calendar.parse_season(label)
+    except calendar.InvalidSeason as e:
+        raise FeatureError(str(e)) from None
 
 
 def season_grid(label: str, step_days: int = STEP_DAYS, n_steps: int = N_STEPS) -> np.ndarray:
     """The fixed grid dates (``datetime64[D]``) of a season label."""
-    start, _ = _window(*parse_season(label))
+    start = season_start(*parse_season(label))
     return np.array([start + timedelta(days=step_days * k) for k in range(n_steps)],
                     dtype="datetime64[D]")  # fmt: skip
 
@@ -291,7 +273,7 @@ def features_from_arrays(
         vf = np.asarray(valid_fraction, dtype=np.float64).reshape(v.shape)
         v = np.where(vf >= min_valid_fraction, v, np.nan)
     grid = season_grid(season, step_days, n_steps)
-    start, end = _window(*parse_season(season))
+    start, end = season_window(*parse_season(season))
     inside = (d >= np.datetime64(start)) & (d <= np.datetime64(end))
     order = np.argsort(d[inside], kind="stable")
     d, v = d[inside][order], v[:, :, inside][:, :, order]
@@ -388,7 +370,7 @@ def load_training_table(
         mouza_id, crop (grown), girdawari_crop, yield_t_ha.
     """
     from imagery.series import mouza_khasras, parcel_series, read_series
-    from imagery.series import resolve_mouza as _resolve
+    from landgov.storage.lookup import resolve_mouza
 
     truth = pd.read_csv(truth_csv)
     need = {"khasra_id", "season", "crop", "girdawari_crop", "yield_t_ha"}
@@ -398,7 +380,7 @@ def load_training_table(
     parts = []
     for mouza in mouzas:
         with engine.connect() as conn:
-            mid = _resolve(conn, mouza)
+            mid = resolve_mouza(conn, mouza)
             parcels = mouza_khasras(conn, mid)
         if parcels.empty:
             raise FeatureError(f"mouza {mouza!r} has no khasras")
@@ -425,7 +407,8 @@ def load_training_table(
 
 
 def _sig(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def simulate_series(
@@ -438,17 +421,18 @@ def simulate_series(
     noise: float = 0.01,
     yields: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fast vectorised stand-in for :mod:`imagery.synthetic` parcel means (tests, bench).
+    """Fast vectorised stand-in for :mod:`landgov.demo.imagery_s2` parcel means (tests,
+    bench).
 
-    Green cover follows the same phenology family as :func:`imagery.synthetic.cover` (which
-    is scalar and too slow for 10⁵ parcels); reflectance is the linear soil/vegetation mix
-    of that module, and indices are computed from the mixed reflectances. Cloudy dates are
-    NaN with probability ``cloud_prob``.
+    Green cover follows the same phenology family as :func:`landgov.demo.imagery_s2.cover`
+    (which is scalar and too slow for 10⁵ parcels); reflectance is the linear
+    soil/vegetation mix of that module, and indices are computed from the mixed
+    reflectances. Cloudy dates are NaN with probability ``cloud_prob``.
 
     Returns:
         (dates ``[T]``, values ``[N, I, T]``, yields ``[N]``).
     """
-    from imagery.synthetic import SOIL, VEG, YIELD_RANGE
+    from landgov.demo.imagery_s2 import SOIL, VEG, YIELD_RANGE
 
     rng = np.random.default_rng(seed)
     n = len(crops)
@@ -467,7 +451,7 @@ def simulate_series(
     tt = t - rng.uniform(-6, 6, (n, 1))
     rabi = season.strip().lower().startswith("rabi")
     fc = np.full((n, t.size), 0.04)
-    shapes = {
+    shapes: dict[str, Callable[[], np.ndarray]] = {
         "wheat": lambda: 0.04 + fcp * _sig((tt - 75) / 10) * (1 - _sig((tt - 148) / 7)),
         "cotton": lambda: 0.04 + fcp * _sig((tt - 55) / 10) * (1 - _sig((tt - 160) / 10)),
         "rice": lambda: 0.04 + fcp * _sig((tt - 85) / 8) * (1 - _sig((tt - 170) / 6)),

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -49,6 +50,7 @@ from landgov.advisories.rules import (
     yield_outlook,
 )
 from landgov.advisories.texts import render
+from landgov.domain.calendar import season_of, season_start
 
 if TYPE_CHECKING:
     from landgov.security import Actor
@@ -80,38 +82,50 @@ class RunReport:
         }  # fmt: skip
 
 
-def season_of(d: date) -> tuple[str, int]:
-    """(season, girdawari year): rabi runs 1 Nov (year − 1) to 30 Apr, kharif May-Oct."""
-    if d.month >= 11:
-        return "rabi", d.year + 1
-    return ("rabi", d.year) if d.month <= 4 else ("kharif", d.year)
+def _zonal(
+    conn: Connection, ids: Sequence[int], indices: Sequence[str], start: date, end: date
+) -> pd.DataFrame:
+    """The parcels' stored zonal rows of scenes dated ``start`` to ``end`` (both whole
+    days), from :func:`imagery.series.read_zonal`, with the scene's ``date`` and ``clear``
+    (a finite mean over at least :data:`MIN_VALID` of the parcel).
 
+    One row per parcel, index and date: where two scenes of one day both hold a parcel, a
+    clear view beats a cloudy one, then the one that sees more of it (larger ``count``),
+    as in ``read_zonal``.
+    """
+    from imagery.series import read_zonal
 
-def season_start(season: str, year: int) -> date:
-    return date(year - 1, 11, 1) if season == "rabi" else date(year, 5, 1)
+    df = read_zonal(conn, khasra_ids=ids, indices=indices, start=start, end=end,
+                    stats=("mean", "valid_fraction"))  # fmt: skip
+    df["date"] = df["time"].dt.normalize()  # the scene's UTC day, as datetime64
+    df["clear"] = df["mean"].notna() & (df["valid_fraction"].fillna(0.0) >= MIN_VALID)
+    df = df.sort_values(["clear", "count"], kind="stable")
+    return df.drop_duplicates(["khasra_id", "index", "date"], keep="last")
 
 
 def _series(
     conn: Connection, ids: Sequence[int], start: date, end: date
 ) -> tuple[list[date], dict[str, np.ndarray]]:
     """Scene dates in [start, end] and per index a parcels × dates matrix (NaN: cloudy)."""
-    rows = conn.execute(
-        text(
-            "SELECT z.khasra_id, s.datetime::date AS d, z.index, z.mean, z.valid_fraction"
-            " FROM parcel_zonal z JOIN imagery_scene s ON s.id = z.scene_id"
-            " WHERE z.khasra_id = ANY(:ids) AND z.index = ANY(:ix)"
-            " AND s.datetime::date BETWEEN :a AND :b"
-        ),
-        {"ids": list(ids), "ix": list(INDICES), "a": start, "b": end},
-    ).all()
-    dates = sorted({r.d for r in rows})
-    col = {d: j for j, d in enumerate(dates)}
+    df = _zonal(conn, ids, INDICES, start, end)
+    days = np.unique(df["date"].to_numpy())
+    dates: list[date] = [pd.Timestamp(d).date() for d in days]
     row = {k: i for i, k in enumerate(ids)}
     out = {ix: np.full((len(ids), len(dates)), np.nan) for ix in INDICES}
-    for r in rows:
-        if r.mean is not None and (r.valid_fraction or 0) >= MIN_VALID:
-            out[r.index][row[r.khasra_id], col[r.d]] = float(r.mean)
+    clear = df[df["clear"]]
+    for ix, part in clear.groupby("index"):
+        r = part["khasra_id"].map(row).to_numpy()
+        c = np.searchsorted(days, part["date"].to_numpy())
+        out[str(ix)][r, c] = part["mean"].to_numpy(dtype=np.float64)
     return dates, out
+
+
+def _pixels(conn: Connection, ids: Sequence[int]) -> dict[int, float]:
+    """Each parcel's most 20 m pixels in any scene (NDMI's grid): its size as the water
+    stress rule sees it."""
+    from imagery.series import most_pixels
+
+    return most_pixels(conn, ids, "ndmi")
 
 
 def _crops(conn: Connection, ids: Sequence[int], season: str, year: int) -> dict[int, str]:
@@ -157,29 +171,26 @@ def _history(
     """Each parcel's clear NDVI at the same day of the season (± 5 days) in up to
     :data:`HISTORY_YEARS` earlier seasons where the girdawari records the same crop."""
     out: dict[int, list[float]] = defaultdict(list)
+    with_crop = [k for k in ids if k in crops]
     for back in range(1, HISTORY_YEARS + 1):
         y = year - back
         centre = season_start(season, y) + timedelta(days=day)
-        by_crop: dict[str, list[int]] = defaultdict(list)
-        for k in ids:
-            if k in crops:
-                by_crop[crops[k]].append(k)
-        for crop, members in by_crop.items():
-            for k, v in conn.execute(
-                text(
-                    "SELECT DISTINCT ON (z.khasra_id) z.khasra_id, z.mean FROM parcel_zonal z"
-                    " JOIN imagery_scene s ON s.id = z.scene_id"
-                    " JOIN girdawari g ON g.khasra_id = z.khasra_id AND g.season = :s"
-                    " AND g.year = :y AND g.crop = :c"
-                    " WHERE z.khasra_id = ANY(:ids) AND z.index = 'ndvi'"
-                    " AND z.valid_fraction >= :v AND z.mean IS NOT NULL"
-                    " AND s.datetime::date BETWEEN :a AND :b"
-                    " ORDER BY z.khasra_id, abs(s.datetime::date - CAST(:m AS date))"
-                ),
-                {"s": season, "y": y, "c": crop, "ids": members, "v": MIN_VALID,
-                 "a": centre - timedelta(days=5), "b": centre + timedelta(days=5), "m": centre},
-            ):  # fmt: skip
-                out[int(k)].append(float(v))
+        recorded = conn.execute(
+            text(
+                "SELECT DISTINCT khasra_id, crop FROM girdawari WHERE khasra_id = ANY(:ids)"
+                " AND season = :s AND year = :y"
+            ),
+            {"ids": with_crop, "s": season, "y": y},
+        ).all()
+        same = sorted({int(k) for k, c in recorded if crops[int(k)] == str(c)})
+        if not same:
+            continue
+        df = _zonal(conn, same, ("ndvi",), centre - timedelta(days=5), centre + timedelta(days=5))
+        df = df[df["clear"]]
+        df = df.assign(off=(df["date"] - pd.Timestamp(centre)).abs().dt.days)  # days off it
+        nearest = df.sort_values(["khasra_id", "off", "date"]).drop_duplicates("khasra_id")
+        for k, v in zip(nearest["khasra_id"], nearest["mean"], strict=True):
+            out[int(k)].append(float(v))
     return out
 
 
@@ -229,9 +240,7 @@ def mouza_advisories(
     if not dates:
         return []
     yields = _yields(conn, ids, season, year)
-    pixels = dict(conn.execute(text(
-        "SELECT khasra_id, max(count) FROM parcel_zonal WHERE index = 'ndmi'"
-        " AND khasra_id = ANY(:ids) GROUP BY 1"), {"ids": ids}).all())  # fmt: skip
+    pixels = _pixels(conn, ids)
     history = _history(conn, ids, season, year, (as_of - start).days, crops)
     row = {k: i for i, k in enumerate(ids)}
     by_crop: dict[str, list[int]] = defaultdict(list)

@@ -45,7 +45,7 @@ def run_cmd(
     re-run refreshes the advice and queues nothing twice). Runs as the advisories
     service."""
     from landgov.advisories.run import district_averages, run_advisories, season_of
-    from landgov.storage import find_mouza
+    from landgov.storage import resolve_mouza
 
     day = option_date(as_of, "--as-of")
     assert day is not None
@@ -54,7 +54,7 @@ def run_cmd(
     mid = None
     if mouza is not None:
         with eng.connect() as conn:
-            mid = find_mouza(conn, mouza)
+            mid = resolve_mouza(conn, mouza)
     district = None
     if district_yields is not None:
         district = district_averages(district_yields, *season_of(day))
@@ -110,20 +110,6 @@ def show_cmd(
                       highlight=False)  # fmt: skip
 
 
-def mask_phone(phone: str) -> str:
-    """``+923001234567`` as ``+*********567``: only the last 3 digits shown."""
-    digits = sum(c.isdigit() for c in phone)
-    seen = 0
-    shown = []
-    for c in phone:
-        if c.isdigit():
-            seen += 1
-            shown.append(c if seen > digits - 3 else "*")
-        else:
-            shown.append(c)
-    return "".join(shown)
-
-
 @app.command("outbox")
 @clean_errors
 def outbox_cmd(
@@ -135,28 +121,13 @@ def outbox_cmd(
     """Messages waiting for (or handed to) the SMS gateway, newest first. Phone numbers
     show their last 3 digits only (unless the role may see them in full), one-time
     codes never; every read is logged."""
-    from sqlalchemy import text
-
     from landgov.advisories.contacts import normalise_phone
-    from landgov.advisories.farmer import REDACTED
-    from landgov.security import log_access, may_unmask
+    from landgov.advisories.outbox import read_outbox
 
     actor = current_actor("advisories.outbox")
     number = None if phone is None else normalise_phone(phone) or phone
     with engine().begin() as conn:
-        rows = [dict(r) for r in conn.execute(text(
-            "SELECT id, phone, language, purpose, kind, segments, body, created_at"
-            " FROM sms_outbox WHERE status = :s AND (CAST(:ph AS text) IS NULL OR phone = :ph)"
-            " ORDER BY created_at DESC, id DESC LIMIT :n"),
-            {"s": status, "ph": number, "n": limit}).mappings()]  # fmt: skip
-        unmasked = may_unmask(conn, actor, None)
-        log_access(conn, actor, "sms_outbox.read", "phone", number or "*",
-                   {"status": status, "rows": len(rows), "unmasked": unmasked})  # fmt: skip
-    for r in rows:
-        if not unmasked:
-            r["phone"] = mask_phone(r["phone"])
-        if r["purpose"] == "otp":  # a one-time code is for the farmer's phone only
-            r["body"] = REDACTED
+        rows = read_outbox(conn, actor, status=status, phone=number, limit=limit)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
         return

@@ -104,24 +104,11 @@ def show_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The newest audit rows, oldest first, with their chain hashes."""
-    from sqlalchemy import text
+    from landgov.storage.audit import newest
 
     current_actor("audit.read")
-
-    where = "WHERE entity = :entity" if entity is not None else ""
     with engine().connect() as conn:
-        rows = (
-            conn.execute(
-                text(
-                    "SELECT * FROM (SELECT seq, id, at, actor, action, entity, entity_id,"
-                    f" details, prev_hash, row_hash FROM audit_log {where}"
-                    " ORDER BY seq DESC LIMIT :limit) newest ORDER BY seq"
-                ),
-                {"entity": entity, "limit": limit},
-            )
-            .mappings()
-            .all()
-        )
+        rows = newest(conn, entity=entity, limit=limit)
     if as_json:
         typer.echo(
             json.dumps([{**row, "at": row["at"].isoformat()} for row in rows], ensure_ascii=False)

@@ -96,8 +96,8 @@ def cases_cmd(
 ) -> None:
     """The case queue, riskiest first: the mouzas of your postings (an officer), or every
     mouza (an auditor); --mouza: that mouza's cases."""
-    from imagery.series import resolve_mouza
     from landgov.disputes.cases import case_queue
+    from landgov.storage.lookup import resolve_mouza
 
     actor = current_actor("case.read")
     day = option_date(on, "--on")

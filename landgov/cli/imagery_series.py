@@ -91,10 +91,10 @@ def batch_cmd(
     actor = job_actor("imagery", "imagery.write")
     eng = engine()
     if not mouza:
-        from sqlalchemy import text
+        from landgov.storage.read import mouza_ids
 
         with eng.connect() as conn:
-            mouza = [str(r.id) for r in conn.execute(text("SELECT id FROM mouza ORDER BY id"))]
+            mouza = [str(i) for i in mouza_ids(conn)]
         if not mouza:
             raise LandgovError("there is no mouza in the database")
     for ix in index or ["ndvi"]:

@@ -43,8 +43,8 @@ def synthesize_cmd(
     """Write a kharif 2025 + rabi 2025-26 Sentinel-2-like series of the district (every
     mouza, or --mouza) under $LANDGOV_HOME/synthetic/; skipped when already up to date.
     Runs as the imagery service."""
-    from imagery.synthetic import DEFAULT_SEASONS, season_dates, synthesize_s2
     from landgov.config import load_settings
+    from landgov.demo.imagery_s2 import DEFAULT_SEASONS, season_dates, synthesize_s2
 
     actor = job_actor("imagery", "imagery.write")
     home = load_settings().home
@@ -68,7 +68,7 @@ def synthesize_cmd(
         report = ingest(eng, files, home=home, kind="sentinel-2", actor=actor, replace=rewritten)
         out.print(report.summary())
     if orthophotos:
-        from imagery.synthetic_ortho import synthesize_orthophotos
+        from landgov.demo.imagery_ortho import synthesize_orthophotos
 
         otarget = home / "synthetic" / "orthophotos"
         images = None if force else _up_to_date(otarget, params)
@@ -101,11 +101,11 @@ def _generator_version() -> str:
     """Digest of the generators' source: a changed generator invalidates old files."""
     import hashlib
 
-    import imagery.synthetic
-    import imagery.synthetic_ortho
+    import landgov.demo.imagery_ortho
+    import landgov.demo.imagery_s2
 
     h = hashlib.sha256()
-    for mod in (imagery.synthetic, imagery.synthetic_ortho):
+    for mod in (landgov.demo.imagery_s2, landgov.demo.imagery_ortho):
         h.update(Path(str(mod.__file__)).read_bytes())
     return h.hexdigest()[:16]
 

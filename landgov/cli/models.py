@@ -443,18 +443,16 @@ def predict_cmd(
 ) -> None:
     """Crop type and yield of every parcel of the mouzas for the seasons; stored as runs
     (runs as the models service)."""
-    from sqlalchemy import text
-
     from landgov.cli._shell import checkpoint_after_job, engine, job_actor
     from landgov.config import load_settings
     from landgov.jobs.crops import predict_mouza
+    from landgov.storage.read import mouza_ids
 
     actor = job_actor("models", "models.write")
     eng = engine()
     if not mouza:
         with eng.connect() as conn:
-            ids = conn.execute(text("SELECT id FROM mouza ORDER BY id")).scalars()
-            mouza = [str(i) for i in ids]
+            mouza = [str(i) for i in mouza_ids(conn)]
     reports = [predict_mouza(eng, mouza=m, season=s, home=load_settings().home, force=force,
                              actor=actor)[0]
                for m in mouza for s in season]  # fmt: skip

@@ -330,13 +330,13 @@ def show_cmd(
     from landgov.records import mutations
     from landgov.records.rights import check_unmask
     from landgov.security import log_access
-    from landgov.storage.lookup import find_mouza
+    from landgov.storage.lookup import resolve_mouza
 
     actor = current_actor("personal.read")
     eng = engine()
     mid = mutations.find_mutation(eng, mouza, number)
     with eng.begin() as conn:  # the parties of a mutation are personal data: logged
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = resolve_mouza(conn, mouza)
         if unmasked:
             check_unmask(conn, actor, [mouza_id])
         log_access(conn, actor, "mutation.show", "mouza", str(mouza_id),

@@ -161,33 +161,19 @@ def _postings_today(officer_id: int | None) -> tuple[list[dict[str, Any]], int]:
     """The officer's postings valid today and how many mouzas they cover together."""
     if officer_id is None:
         return [], 0
-    from sqlalchemy import text
-
-    from landgov.storage.officers import jurisdiction_mouzas
+    from landgov.security.queries import postings_today
 
     with engine().connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT a.level, a.name, j.valid_from, j.valid_to"
-                " FROM officer_jurisdiction j JOIN admin_unit a ON a.id = j.admin_unit_id"
-                " WHERE j.officer_id = :o AND j.valid_from <= current_date"
-                " AND (j.valid_to IS NULL OR j.valid_to > current_date)"
-                " ORDER BY a.level, a.name"
-            ),
-            {"o": officer_id},
-        ).all()
-        today = conn.execute(text("SELECT current_date")).scalar_one()
-        mouzas = len(jurisdiction_mouzas(conn, officer_id, today))
-    postings = [
+        postings, mouzas = postings_today(conn, officer_id)
+    return [
         {
-            "level": r.level,
-            "name": r.name,
-            "valid_from": r.valid_from.isoformat(),
-            "valid_to": r.valid_to.isoformat() if r.valid_to else None,
+            "level": p.level,
+            "name": p.name,
+            "valid_from": p.valid_from.isoformat(),
+            "valid_to": p.valid_to.isoformat() if p.valid_to else None,
         }
-        for r in rows
-    ]
-    return postings, mouzas
+        for p in postings
+    ], mouzas
 
 
 @clean_errors

@@ -93,12 +93,12 @@ def under_declared_cmd(
 ) -> None:
     """Sales declared below their statutory value (with the revenue at stake), and sales
     declared far below the appraisal model's value (when a model is trained)."""
-    from landgov.storage import find_mouza
+    from landgov.storage import resolve_mouza
     from landgov.valuation.transfer import under_declared
 
     when = option_date(as_of, "--as-of")
     with engine().connect() as conn:
-        mouza_id = find_mouza(conn, mouza) if mouza is not None else None
+        mouza_id = resolve_mouza(conn, mouza) if mouza is not None else None
         report = under_declared(conn, mouza_id, when)
     if as_json:
         typer.echo(json.dumps(report.as_dict()))

@@ -316,11 +316,11 @@ def explain_cmd(
 ) -> None:
     """Why the model values a parcel as it does: a base value per acre times one factor
     per feature (exact TreeSHAP contributions of the LightGBM model)."""
-    from landgov.storage.lookup import find_khasra, find_mouza
+    from landgov.storage.lookup import find_khasra, resolve_mouza
     from landgov.valuation.appraisal import explain_roll_value
 
     with engine().connect() as conn:
-        kid = find_khasra(conn, find_mouza(conn, mouza), khasra)
+        kid = find_khasra(conn, resolve_mouza(conn, mouza), khasra)
         ex, roll_id, stored = explain_roll_value(conn, kid, roll)
     if as_json:
         typer.echo(json.dumps({**ex.as_json(), "roll": roll_id, "roll_value_rs": stored},

@@ -13,7 +13,10 @@ Modules: :mod:`~landgov.demo.admin` (hierarchy, officers), :mod:`~landgov.demo.l
 :mod:`~landgov.demo.settlement` (2002 khewats and shares), :mod:`~landgov.demo.history`
 (mutations 2003-2026), :mod:`~landgov.demo.inheritance` (the simple Hanafi case),
 :mod:`~landgov.demo.anomalies` (planting, ground truth), :mod:`~landgov.demo.records`
-(jamabandi, girdawari), :mod:`~landgov.demo.valuation` (DC rates).
+(jamabandi, girdawari), :mod:`~landgov.demo.valuation` (DC rates), and the synthetic
+imagery the demo's models learn from: :mod:`~landgov.demo.imagery_s2` (Sentinel-2 L2A
+scenes with crops, yields and clouds) and :mod:`~landgov.demo.imagery_ortho` (orthophotos
+with planted structures).
 """
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from typing import cast
 
 from landgov.demo.model import Party, World
 from landgov.domain.succession import Child, Family, Gender, NeedsWiderFamily, shares_by_person
+from landgov.errors import LandgovError
 
 
-class NotSimpleCase(Exception):
+class NotSimpleCase(LandgovError):
     """The deceased leaves no child or grandchild: outside the demo's simple case."""
 
 

@@ -22,8 +22,10 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from landgov.errors import LandgovError
 
-class GradeSpecInvalid(ValueError):
+
+class GradeSpecInvalid(LandgovError, ValueError):
     """A ``dispute_rule.grade`` that is not a list of monotone ramps over evidence."""
 
 

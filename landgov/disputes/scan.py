@@ -122,8 +122,8 @@ def scan(
     Raises:
         AccessDenied: ``actor`` may not scan (capability ``disputes.scan``).
     """
-    from imagery.series import resolve_mouza
     from landgov.storage import audit
+    from landgov.storage.lookup import resolve_mouza
 
     with engine.begin() as conn:
         bind(conn, actor)

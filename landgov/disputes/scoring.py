@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from landgov.domain.calendar import season_label
 from landgov.errors import LandgovError
 
 RULE_KINDS: Mapping[str, frozenset[str]] = {
@@ -252,11 +253,6 @@ def read_truth(path: Path) -> list[Planted]:
     return out
 
 
-def _season_label(season: str, year: int) -> str:
-    """Girdawari (rabi, 2026) -> "rabi 2025-26"; (kharif, 2025) -> "kharif 2025"."""
-    return f"rabi {year - 1}-{str(year)[2:]}" if season == "rabi" else f"{season} {year}"
-
-
 def read_imagery_truth(
     sentinel_dir: Path, ortho_dir: Path | None = None, between: tuple[date, date] | None = None
 ) -> list[Planted]:
@@ -332,7 +328,7 @@ def read_flags(conn: Connection, mouza_ids: Iterable[int] | None = None) -> list
     out = []
     for r in rows:
         ev = r.evidence
-        season = (_season_label(ev["season"], int(ev["year"]))
+        season = (season_label(ev["season"], int(ev["year"]))
                   if r.rule_id == "girdawari_vs_satellite" else "")  # fmt: skip
         out.append(Flagged(
             int(r.id), r.rule_id, r.mouza, "" if r.khewat_no is None else str(r.khewat_no),

@@ -5,6 +5,15 @@ reused by storage, importers and the CLI alike. Import from this package, not fr
 modules, so the modules can be reorganised freely.
 """
 
+from landgov.domain.calendar import (
+    InvalidSeason,
+    parse_season,
+    season_end,
+    season_label,
+    season_of,
+    season_start,
+    season_window,
+)
 from landgov.domain.cnic import CNIC_PATTERN, cnic_gender, is_valid_cnic, mask_cnic, validate_cnic
 from landgov.domain.faraid import (
     BAIT_UL_MAL,
@@ -98,6 +107,7 @@ __all__ = [
     "Heir",
     "HeirShare",
     "Heirs",
+    "InvalidSeason",
     "IrrigationSource",
     "KanalMarlaSarsai",
     "KhasraNumber",
@@ -132,10 +142,16 @@ __all__ = [
     "parse_khasra_number",
     "parse_kms",
     "parse_predeceased",
+    "parse_season",
     "parse_share",
     "sarsai_sqft",
     "sarsai_to_m2",
     "sarsai_to_sqft",
+    "season_end",
+    "season_label",
+    "season_of",
+    "season_start",
+    "season_window",
     "share_total",
     "split_share",
     "sqft_to_sarsai",

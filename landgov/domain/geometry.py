@@ -21,9 +21,9 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import shapely  # type: ignore[import-untyped]
+import shapely
 from pyproj import Transformer
-from shapely.geometry.base import BaseGeometry  # type: ignore[import-untyped]
+from shapely.geometry.base import BaseGeometry
 
 from landgov.errors import InvalidArea
 

@@ -1,6 +1,6 @@
 """The ledger of a khewat: what a mutation does to its shares, and the rules it must keep.
 
-Pure computation, no database: :mod:`landgov.records.mutations` loads the open share rows
+Pure computation, no database: :mod:`landgov.records.decisions` loads the open share rows
 of the khewats a mutation touches, asks this module for the new holdings (or a refusal)
 and writes the difference; :func:`rebuild` replays a whole register from the settlement
 to the share periods it implies, for ``landgov mutation rebuild`` and the benchmark.
@@ -48,8 +48,8 @@ Rules (each a :class:`~landgov.errors.SanctionRefused` with this rule id)
       so a second change on the same day would give a period of no length; and a
       sanction dated before a later one would rewrite history).
     * ``officer_jurisdiction`` and ``faraid_shares`` are decided where their facts live
-      (:mod:`landgov.records.mutations`), with the helpers :func:`heirs_from_kinds` and
-      :func:`faraid_expected` for the second.
+      (:mod:`landgov.records.decisions`, :mod:`landgov.records.inheritance`), with the
+      helpers :func:`heirs_from_kinds` and :func:`faraid_expected` for the second.
 """
 
 from __future__ import annotations

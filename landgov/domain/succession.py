@@ -19,11 +19,12 @@ from fractions import Fraction
 from typing import Literal
 
 from landgov.domain.faraid import Heirs, PredeceasedChild, School, compute_shares
+from landgov.errors import DomainError
 
 Gender = Literal["male", "female"]
 
 
-class NeedsWiderFamily(ValueError):
+class NeedsWiderFamily(DomainError):
     """The deceased left no descendant: the heirs are beyond the immediate family."""
 
 

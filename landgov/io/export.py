@@ -62,7 +62,7 @@ from landgov.io._common import mouza_label
 from landgov.io.reports import ExportReport
 from landgov.io.safe_csv import write_csv
 from landgov.security import Actor, authorize, bind, log_access, may_unmask
-from landgov.storage.lookup import find_mouza
+from landgov.storage.lookup import resolve_mouza
 from landgov.storage.read import mouza_parcels, owners_as_of
 
 KHASRA_LAYER: Final = "khasra"
@@ -127,7 +127,7 @@ def export_mouza(
         with engine.begin() as conn:
             bind(conn, actor)
             authorize(conn, actor, "personal.read")
-            mouza_id = find_mouza(conn, mouza)
+            mouza_id = resolve_mouza(conn, mouza)
             target = mouza_label(conn, mouza_id)
             if unmasked and not may_unmask(conn, actor, mouza_id):
                 raise AccessDenied(

@@ -142,7 +142,7 @@ from landgov.storage.bulk import (
     copy_rows,
     database_reason,
 )
-from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.lookup import NotFound, resolve_mouza
 from landgov.storage.officers import REVENUE_OFFICERS, Officer
 
 HEADER_FIELDS: Final = (
@@ -578,7 +578,7 @@ class _Resolver:
             ref = line.values.get("mouza")
             if ref is not None and ref.lower() not in self.mouzas:
                 try:
-                    self.mouzas[ref.lower()] = find_mouza(conn, ref)
+                    self.mouzas[ref.lower()] = resolve_mouza(conn, ref)
                 except NotFound as exc:
                     self.mouzas[ref.lower()] = str(exc)
         ids = sorted({v for v in self.mouzas.values() if isinstance(v, int)})

@@ -225,7 +225,7 @@ from landgov.io.reports import ImportReport
 from landgov.progress import track
 from landgov.security import Actor, bind
 from landgov.storage.bulk import copy_rows, database_reason
-from landgov.storage.lookup import find_mouza
+from landgov.storage.lookup import resolve_mouza
 
 REQUIRED_FIELDS = ("khasra_no", "land_class")
 OPTIONAL_FIELDS = ("area_kms", "unit_system", "source", "khewat_no", "assignment")
@@ -681,7 +681,7 @@ def _check_against(
 ) -> _Checked:
     """Binds ``actor``, checks the mouza and every feature (no write)."""
     bind(conn, actor)
-    mouza_id = find_mouza(conn, mouza)
+    mouza_id = resolve_mouza(conn, mouza)
     authorize_import(conn, actor, [mouza_id])
     target = mouza_label(conn, mouza_id)
     default_units = UnitSystem(

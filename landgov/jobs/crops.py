@@ -73,11 +73,12 @@ def predict_mouza(
         AccessDenied: the actor may not store predictions.
         NoModelForMouza: no crop model is chosen for, or covers, the mouza.
     """
-    from imagery.series import mouza_khasras, resolve_mouza
+    from imagery.series import mouza_khasras
     from landgov.security import authorize, bind
     from landgov.storage import audit
     from landgov.storage import detections as store
     from landgov.storage.bulk import copy_rows
+    from landgov.storage.lookup import resolve_mouza
     from models.features import features_from_datasets, parse_season
     from models.registry import load_model, read_card
 
@@ -86,11 +87,11 @@ def predict_mouza(
     kind, year = parse_season(season)
     from datetime import date
 
-    from imagery.synthetic import season_window
+    from landgov.domain.calendar import season_end
     from landgov.jobs.model_choice import choose_crop_model
 
     # the parcels as they stood at the season's end: later partitions had no crop then
-    as_of = min(season_window(kind, year)[1], date.today())
+    as_of = min(season_end(kind, year), date.today())
     with engine.connect() as conn:
         mouza_id = resolve_mouza(conn, mouza)
         parcels = mouza_khasras(conn, mouza_id, as_of)

@@ -245,10 +245,10 @@ def detect_encroachment(
     import rasterio
     from shapely import wkb as shp_wkb
 
-    from imagery.series import resolve_mouza
     from landgov.security import authorize, bind
     from landgov.storage import audit
     from landgov.storage import detections as store
+    from landgov.storage.lookup import resolve_mouza
     from models.registry import read_card
 
     if after <= before:

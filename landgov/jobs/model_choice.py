@@ -141,10 +141,10 @@ def assign_model(
         ModelNotFound: no such model or version.
         LandgovError: the model is not a crop-type model.
     """
-    from imagery.series import resolve_mouza
     from landgov.security import authorize, bind
     from landgov.storage import audit
     from landgov.storage import model_choice as store
+    from landgov.storage.lookup import resolve_mouza
     from models.registry import read_card
 
     name, _, version = model.partition(":")
@@ -168,10 +168,10 @@ def assign_model(
 def unassign_model(engine: Engine, *, mouza: int | str, actor: Actor) -> Any:
     """Removes the mouza's stored choice (it falls back to coverage); returns the removed
     row or None when there was none (nothing is written then)."""
-    from imagery.series import resolve_mouza
     from landgov.security import authorize, bind
     from landgov.storage import audit
     from landgov.storage import model_choice as store
+    from landgov.storage.lookup import resolve_mouza
 
     with engine.begin() as conn:
         bind(conn, actor)

@@ -56,7 +56,7 @@ def train_encroachment_on_labels(
 
     ``synthetic`` adds (orthophoto, mask) pairs to the training side only;
     ``synthetic_test`` is a folder of synthetic orthophotos of a held-out mouza
-    (:func:`imagery.synthetic_ortho.synthesize_orthophotos`) scored apart from the real
+    (:func:`landgov.demo.imagery_ortho.synthesize_orthophotos`) scored apart from the real
     imagery, with the two-date change metrics (recall of planted new structures).
     ``progress(stage, done, total, text)`` is called as the stages advance.
 

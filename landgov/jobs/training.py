@@ -21,7 +21,7 @@ PRESETS = ("tiny", "full")
 
 def _orthophotos(engine: Engine, home: Path, mouza: int | str, size_m: float, seed: int) -> Path:
     """Synthetic orthophotos around ``mouza`` (written once per mouza, size and seed)."""
-    from imagery.synthetic_ortho import synthesize_orthophotos
+    from landgov.demo.imagery_ortho import synthesize_orthophotos
 
     folder = home / "synthetic" / f"orthophotos-mouza{mouza}-{int(size_m)}m-seed{seed}"
     if not (folder / "structures.csv").is_file():
@@ -156,7 +156,7 @@ def _imagery_coverage(
 
     from sqlalchemy import text
 
-    from imagery.series import resolve_mouza
+    from landgov.storage.lookup import resolve_mouza
 
     with engine.connect() as conn:
         ids = [resolve_mouza(conn, m) for m in mouzas]
@@ -173,7 +173,8 @@ def _imagery_coverage(
            math.ceil(e * 1000 + 1) / 1000, math.ceil(n * 1000 + 1) / 1000]  # fmt: skip
     return {
         "bbox_lonlat": out,
-        "series": "synthetic Sentinel-2 L2A scenes of the training mouzas (imagery.synthetic),"
+        "series": "synthetic Sentinel-2 L2A scenes of the training mouzas"
+        " (landgov.demo.imagery_s2),"
         " rabi and kharif seasons on a 5-day grid",
         "indices": list(indices),
     }

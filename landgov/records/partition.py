@@ -10,7 +10,7 @@ Entering (:func:`enter_partition`)
     share), because mutation lines must name a khewat; a rejected partition leaves them
     empty, like a register number that was never used.
 
-Sanctioning (:func:`apply_plan`, called by :func:`landgov.records.mutations.sanction`
+Sanctioning (:func:`apply_plan`, called by :func:`landgov.records.decisions.sanction`
 inside its transaction, after the share rules and before any write)
     Rules, each a :class:`~landgov.errors.SanctionRefused`:
 
@@ -73,15 +73,10 @@ from landgov.domain.geometry import areas_m2, utm_epsg_for
 from landgov.domain.khasra import parse_khasra_number
 from landgov.domain.records import MutationType
 from landgov.errors import SanctionRefused
-from landgov.records.mutations import (
-    DraftLine,
-    MutationDraft,
-    MutationInvalid,
-    _enter,
-    _party_refs,
-    begin_entry,
-    lock_register,
-)
+from landgov.records.drafts import DraftLine, MutationDraft, MutationInvalid
+from landgov.records.entry import begin_entry, record_entry
+from landgov.records.locks import lock_khewat_numbers, lock_register
+from landgov.records.rows import party_refs
 from landgov.security import Actor
 from landgov.storage.lookup import NotFound
 
@@ -94,7 +89,6 @@ __all__ = [
     "split_by_shares",
 ]
 
-_KHEWAT_LOCK: Final = 0x1A4D_0704  # advisory-lock namespace: new khewat numbers per mouza
 _RELATIVE_TOLERANCE: Final = 1e-10
 _MAX_STEPS: Final = 200
 
@@ -224,8 +218,9 @@ def enter_partition(
 ) -> int:
     """Enters a partition of khasra ``khasra_no`` of khewat ``khewat_no``; returns its id.
 
-    ``actor`` as for :func:`landgov.records.mutations.enter` (a patwari posted over the
-    mouza; the entry records the account and the officer).
+    ``actor`` as for :func:`landgov.records.entry.enter` (a patwari posted over the
+    mouza; the entry records the account and the officer). The new khewats and the
+    mutation are written in one transaction (:func:`landgov.records.entry.record_entry`).
 
     Raises:
         AuthenticationFailed, AccessDenied: the actor may not enter it.
@@ -266,14 +261,12 @@ def enter_partition(
             raise MutationInvalid(
                 f"khewat {khewat_no} has {len(held)} owner(s); a partition divides a joint khewat"
             )
-        refs = _party_refs(conn, held)
+        refs = party_refs(conn, held)
         full = live == {int(khasra.id)}
         # the register's lock first, then the khewat numbers': the same order as every
-        # other entry, and both before the first audited write (module lock_register)
+        # other entry, and both before the first audited write (landgov.records.locks)
         lock_register(conn, mouza_id)
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :m)"), {"ns": _KHEWAT_LOCK, "m": mouza_id}
-        )
+        lock_khewat_numbers(conn, mouza_id)
         next_no = conn.execute(
             text("SELECT coalesce(max(number), 0) + 1 FROM khewat WHERE mouza_id = :m"),
             {"m": mouza_id},
@@ -316,7 +309,9 @@ def enter_partition(
             )
             return {"partition": {"khasra": number, "new_khewats": new_numbers, "closes": full}}
 
-        return _enter(conn, mouza_id, MutationType.PARTITION, draft, actor=actor, extra=record)
+        return record_entry(
+            conn, mouza_id, MutationType.PARTITION, draft, actor=actor, extra=record
+        )
 
 
 def _ownership(conn: Connection, khewat_id: int) -> dict[int, Fraction]:

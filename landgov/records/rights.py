@@ -75,7 +75,7 @@ from landgov.domain.units import sarsai_to_m2
 from landgov.errors import AccessDenied, LandgovError
 from landgov.security import Actor, authorize, bind, log_access, may_unmask, policy
 from landgov.storage.audit import append as append_audit
-from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.lookup import NotFound, resolve_mouza
 from landgov.storage.read import (
     KhasraPart,
     KhewatRef,
@@ -609,7 +609,7 @@ def read_khewat(
     with engine.begin() as conn:
         bind(conn, actor)
         authorize(conn, actor, "personal.read")
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = resolve_mouza(conn, mouza)
         if unmasked:
             check_unmask(conn, actor, [mouza_id])
         holding = khewat_holding(conn, mouza_id, khewat_no, as_of)
@@ -773,7 +773,7 @@ def generate_jamabandi(
     today = today or date.today()
     with engine.begin() as conn:
         bind(conn, actor)
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = resolve_mouza(conn, mouza)
         authorize(conn, actor, "jamabandi.generate", mouza_id=mouza_id)
         header = mouza_headers(conn, [mouza_id])[mouza_id]
         params = {"mouza": mouza_id, "year": year}
@@ -854,7 +854,7 @@ def show_jamabandi(engine: Engine, mouza: str, year: int) -> Jamabandi:
         SnapshotTampered: the stored snapshot no longer matches its hash.
     """
     with engine.connect() as conn:
-        mouza_id = find_mouza(conn, mouza)
+        mouza_id = resolve_mouza(conn, mouza)
         header = mouza_headers(conn, [mouza_id])[mouza_id]
         row = conn.execute(text(_JAMABANDI_ROW), {"mouza": mouza_id, "year": year}).one_or_none()
     label = f"jamabandi {year} of mouza {header.name} (hadbast {header.hadbast_number})"

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -199,6 +199,21 @@ _ROWS = text(
     " audit_row_hash(prev_hash, seq, at, actor, action, entity, entity_id, details)"
     " FROM audit_log ORDER BY seq"  # the seq index: no sort; NULL seqs come last
 )
+
+
+def newest(conn: Connection, *, entity: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The ``limit`` newest audit rows (about ``entity`` if given), oldest first, with their
+    chain hashes."""
+    where = "WHERE entity = :entity" if entity is not None else ""
+    rows = conn.execute(
+        text(
+            "SELECT * FROM (SELECT seq, id, at, actor, action, entity, entity_id,"
+            f" details, prev_hash, row_hash FROM audit_log {where}"
+            " ORDER BY seq DESC LIMIT :limit) newest ORDER BY seq"
+        ),
+        {"entity": entity, "limit": limit},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def verify(

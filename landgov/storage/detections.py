@@ -195,20 +195,3 @@ def set_case_chips(conn: Connection, case_id: int, before: str | None, after: st
         text("UPDATE encroachment_case SET before_chip = :b, after_chip = :a WHERE id = :id"),
         {"b": before, "a": after, "id": case_id},
     )
-
-
-def encroachment_cases(conn: Connection, mouza_id: int) -> list[dict[str, Any]]:
-    """The latest run's cases per (mouza, scene pair), newest run first."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            text(
-                "SELECT e.id, e.run_id, e.state_land_id, e.category, e.area_m2, e.overlap_m2,"
-                " e.confidence, e.first_seen, e.before_chip, e.after_chip,"
-                " ST_AsGeoJSON(e.geom) AS geojson, r.model_name, r.model_version"
-                " FROM encroachment_case e JOIN detection_run r ON r.id = e.run_id"
-                " WHERE e.mouza_id = :m ORDER BY r.created_at DESC, e.id"
-            ),
-            {"m": mouza_id},
-        ).mappings()
-    ]

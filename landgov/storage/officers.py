@@ -52,21 +52,6 @@ class Officer:
         return f"{self.name} ({self.designation.replace('_', ' ')}, {self.cnic or 'no CNIC'})"
 
 
-def find_officer(conn: Connection, cnic: str) -> Officer:
-    """The officer with CNIC ``cnic`` (surrounding blanks ignored).
-
-    Raises:
-        NotFound: no officer has that CNIC.
-    """
-    row = conn.execute(
-        text("SELECT id, name, designation, cnic FROM officer WHERE cnic = :c"),
-        {"c": cnic.strip()},
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no officer with CNIC {cnic.strip()}")
-    return Officer(int(row[0]), str(row[1]), str(row[2]), row[3])
-
-
 def officer_by_id(conn: Connection, officer_id: int) -> Officer:
     """The officer with id ``officer_id`` (e.g. the one an account is bound to).
 

@@ -37,6 +37,11 @@ class MouzaSummary:
     khasra_count: int
 
 
+def mouza_ids(conn: Connection) -> list[int]:
+    """Every mouza's id, ascending (what a job over "every mouza" walks)."""
+    return [int(i) for i in conn.execute(text("SELECT id FROM mouza ORDER BY id")).scalars()]
+
+
 def list_mouzas(conn: Connection) -> list[MouzaSummary]:
     rows = conn.execute(
         text(
@@ -301,22 +306,6 @@ def mutation_lines(
         " ORDER BY m.number, ml.line_no"
     )
     return pd.read_sql_query(sql, conn, params={"mouza": mouza_id, "statuses": list(statuses)})
-
-
-@dataclass(frozen=True)
-class OfficerSummary:
-    id: int
-    name: str
-    designation: str
-    cnic: str | None
-
-
-def list_officers(conn: Connection) -> list[OfficerSummary]:
-    """Every officer, by designation then name."""
-    rows = conn.execute(
-        text("SELECT id, name, designation, cnic FROM officer ORDER BY designation, name, id")
-    ).all()
-    return [OfficerSummary(*row) for row in rows]
 
 
 def mouza_khewats(conn: Connection, mouza_id: int, as_of: date) -> list[int]:

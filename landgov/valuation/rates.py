@@ -46,7 +46,7 @@ from landgov.domain.units import ACRE_SQFT, MARLA_SQFT, UnitSystem, sarsai_sqft
 from landgov.errors import ImportRejected, NoRateInForce, RowProblem
 from landgov.storage import audit
 from landgov.storage.bulk import database_reason
-from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.lookup import NotFound, resolve_mouza
 
 if TYPE_CHECKING:
     from landgov.security import Actor
@@ -171,7 +171,7 @@ def _default_scope(conn: Connection, scope: str | None) -> dict[str, Any]:
     level, _, name = scope.partition(":")
     level, name = level.strip().lower(), name.strip()
     if level == "mouza":
-        return {"mouza_id": find_mouza(conn, name)}
+        return {"mouza_id": resolve_mouza(conn, name)}
     if level not in ADMIN_LEVELS or not name:
         raise NotFound(f"scope {scope!r}: write LEVEL:NAME (e.g. district:Sheikhupura)")
     unit_id = _admin_unit(conn, level, name)
@@ -185,7 +185,7 @@ def _parse_dc(conn: Connection, row: _Row, ctx: dict[str, Any]) -> dict[str, Any
     if row.has("mouza"):
         ref = row.text("mouza") or ""
         try:
-            place = {"mouza_id": find_mouza(conn, ref), "admin_unit_id": None}
+            place = {"mouza_id": resolve_mouza(conn, ref), "admin_unit_id": None}
         except NotFound as exc:
             raise _Bad("mouza", str(exc)) from None
     elif row.has("admin_unit"):
@@ -592,21 +592,6 @@ def statutory_value(
         rate=rate,
         value=sq_ft * rate.rs_per_sq_ft() * share,
     )
-
-
-def fbr_value_on(
-    conn: Connection, city: str, locality: str, category: str, on: date
-) -> tuple[int, Decimal] | None:
-    """The FBR value (row id, Rs per square yard) in force on ``on``, or None."""
-    row = conn.execute(
-        text(
-            "SELECT id, rs_per_sq_yd FROM fbr_value WHERE lower(btrim(city)) = lower(btrim(:c))"
-            " AND lower(btrim(locality)) = lower(btrim(:l)) AND category = :k"
-            " AND valid_from <= :on AND (valid_to IS NULL OR :on < valid_to)"
-        ),
-        {"c": city, "l": locality, "k": category, "on": on},
-    ).first()
-    return None if row is None else (int(row.id), Decimal(row.rs_per_sq_yd))
 
 
 def annual_rental_value(

@@ -142,7 +142,7 @@ def cloud_stress(
     ``min_valid`` is lowered to 4 so that the models, not the refusal rule, are compared.
     """
     from imagery.series import mouza_khasras, read_series
-    from imagery.series import resolve_mouza as _resolve
+    from landgov.storage.lookup import resolve_mouza
     from models.features import concat, features_from_datasets
 
     truth = pd.read_csv(truth_csv)
@@ -152,7 +152,7 @@ def cloud_stress(
         parts = []
         for mouza in test:
             with engine.connect() as conn:
-                parcels = mouza_khasras(conn, _resolve(conn, mouza))
+                parcels = mouza_khasras(conn, resolve_mouza(conn, mouza))
             ds = {i: read_series(engine, parcels, index=i) for i in indices}
             rng = np.random.default_rng(seed)
             kill = rng.random(ds[indices[0]]["mean"].shape) < drop

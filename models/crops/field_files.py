@@ -141,7 +141,9 @@ def read_series(
     out = pd.DataFrame({"field_id": raw[id_column], "date": when})
     for ix in indices:
         text = raw[ix].str.strip()
-        value = pd.to_numeric(text.replace({"": None, "NA": None, "nan": None}), errors="coerce")
+        # "", "NA" and "nan" coerce to NaN like any non-number; the check below tells the
+        # three no-observation markers apart from text that is not a number
+        value = pd.to_numeric(text, errors="coerce")
         bad = value.isna().to_numpy() & ~text.isin(["", "NA", "nan"]).to_numpy()
         bad |= ~np.isfinite(value.fillna(0).to_numpy())
         if bad.any():

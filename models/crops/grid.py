@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from landgov.errors import LandgovError
@@ -71,10 +72,6 @@ class TimeGrid:
         month, day = (int(p) for p in self.start.split("-"))
         return date(year, month, day)
 
-    def period_starts(self, year: int) -> list[date]:
-        o = self.origin(year)
-        return [o + timedelta(days=self.step_days * k) for k in range(self.n_steps)]
-
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -95,9 +92,9 @@ class GriddedSeries:
         unused: observations dated outside every field's grid span (not used).
     """
 
-    field_ids: np.ndarray
+    field_ids: npt.NDArray[Any]
     indices: list[str]
-    values: np.ndarray
+    values: npt.NDArray[np.float32]
     grid: TimeGrid
     unused: int = 0
 
@@ -105,17 +102,19 @@ class GriddedSeries:
         return len(self.field_ids)
 
     @property
-    def observed(self) -> np.ndarray:
+    def observed(self) -> npt.NDArray[np.bool_]:
         """``[N, I, T]`` bool: the period had at least one valid observation."""
         return np.isfinite(self.values)
 
-    def n_observed(self) -> np.ndarray:
+    def n_observed(self) -> npt.NDArray[np.int64]:
         """``[N]`` observed periods of the worst-covered index."""
         if not len(self):
             return np.zeros(0, dtype=np.int64)
-        return self.observed.sum(axis=2).min(axis=1)
+        # numpy's stubs type axis reductions as Any; a bool sum is int64
+        worst: npt.NDArray[np.int64] = self.observed.sum(axis=2).min(axis=1)
+        return worst
 
-    def enough(self, min_observed: int = MIN_OBSERVED) -> np.ndarray:
+    def enough(self, min_observed: int = MIN_OBSERVED) -> npt.NDArray[np.bool_]:
         """``[N]`` bool: rows a model may classify."""
         return self.n_observed() >= min_observed
 

@@ -22,11 +22,12 @@ rows with too few clear observations are dropped from training and refused at pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import torch
 from torch import nn
@@ -42,6 +43,10 @@ SEASON_CLASSES: Final = {
 MIN_VALID_OBS: Final = 6
 """Clear observations needed (worst index) to classify a parcel-season: six over six
 months leaves no gap much longer than a month, shorter than any crop's green-up."""
+
+_NONE: Final = np.array(None, dtype=object)
+"""``None`` as a 0-d object array: what ``np.where`` makes of a bare ``None`` anyway, in the
+form numpy's stubs accept as an array."""
 
 
 class CropModelError(LandgovError, ValueError):
@@ -105,8 +110,11 @@ class TemporalCNN(nn.Module):
         self.head = nn.Linear(2 * hidden, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.body(x)
-        return self.head(self.drop(torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1)))
+        h: torch.Tensor = self.body(x)
+        logits: torch.Tensor = self.head(
+            self.drop(torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1))
+        )
+        return logits
 
 
 @dataclass
@@ -153,7 +161,8 @@ class GBCropModel:
             for j, c in enumerate(self.clf.classes_):
                 p[:, self.classes.index(c)] = pk[:, j]
         p *= _allowed(self.classes, x.is_rabi)
-        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        scaled: np.ndarray = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        return scaled
 
 
 CropModel = CNNCropModel | GBCropModel
@@ -173,7 +182,7 @@ def _net_input(x: SeasonFeatures, mean: np.ndarray, std: np.ndarray) -> np.ndarr
     return np.concatenate([s, season], axis=1).astype(np.float32)
 
 
-def _label_codes(classes: Sequence[str], y: Sequence[str]) -> np.ndarray:
+def _label_codes(classes: Sequence[str], y: Collection[str]) -> np.ndarray:
     lookup = {c: i for i, c in enumerate(classes)}
     bad = sorted({str(v) for v in y if v not in lookup})
     if bad:
@@ -182,7 +191,7 @@ def _label_codes(classes: Sequence[str], y: Sequence[str]) -> np.ndarray:
 
 
 def train_crop_model(
-    x: SeasonFeatures, y: Sequence[str], *, config: CropConfig | None = None, seed: int = 0
+    x: SeasonFeatures, y: npt.ArrayLike, *, config: CropConfig | None = None, seed: int = 0
 ) -> tuple[CropModel, dict[str, Any]]:
     """Train a crop classifier on rows with enough clear observations.
 
@@ -199,11 +208,11 @@ def train_crop_model(
         (model, report) — report: rows used/refused, class counts, training accuracy.
     """
     config = config or CropConfig()
-    y = np.asarray(y, dtype=object)
-    if len(y) != len(x):
-        raise CropModelError(f"{len(x)} feature rows but {len(y)} labels")
+    labels = np.asarray(y, dtype=object)
+    if len(labels) != len(x):
+        raise CropModelError(f"{len(x)} feature rows but {len(labels)} labels")
     classes = sorted(set(SEASON_CLASSES["rabi"]) | set(SEASON_CLASSES["kharif"]))
-    codes = _label_codes(classes, y)
+    codes = _label_codes(classes, labels)
     use = x.min_valid() >= config.min_valid
     if use.sum() < 2:
         raise CropModelError("fewer than two training rows with enough clear observations")
@@ -346,7 +355,7 @@ def predict_crops(
     out = x.frame()
     k = p.argmax(axis=1) if len(x) else np.zeros(0, dtype=int)
     ok = x.min_valid() >= need
-    out["crop"] = np.where(ok, np.array(model.classes, dtype=object)[k], None)
+    out["crop"] = np.where(ok, np.array(model.classes, dtype=object)[k], _NONE)
     out["probability"] = np.where(ok, p[np.arange(len(x)), k], np.nan)
     if girdawari is None:
         out["girdawari_crop"] = None
@@ -368,7 +377,7 @@ def predict_crops(
     out["disagrees"] = ok & known & (out["crop"].to_numpy(dtype=object) != gcrop)
     out["girdawari_probability"] = np.where(ok, gp, np.nan)
     out["n_valid"] = x.min_valid()
-    out["reason"] = np.where(ok, None, f"not enough clear imagery (< {need} clear observations)")
+    out["reason"] = np.where(ok, _NONE, f"not enough clear imagery (< {need} clear observations)")
     return out
 
 

@@ -57,6 +57,10 @@ _SUMMER: Final = frozenset({"cotton", "rice", "maize", "sorghum", "millet", "sun
 _STANDING: Final = frozenset({"orchard", "fodder", "sugarcane", "fallow"})
 _GIRDAWARI_WORD: Final = {"alfalfa": "fodder", "vineyard": "orchard", "lucerne": "fodder"}
 
+_NONE: Final = np.array(None, dtype=object)
+"""``None`` as a 0-d object array: what ``np.where`` makes of a bare ``None`` anyway, in the
+form numpy's stubs accept as an array."""
+
 
 def _word(crop: str) -> str:
     c = crop.strip().lower()
@@ -134,9 +138,9 @@ def predict_season_crops(
     k = ps.argmax(axis=1) if n else np.zeros(0, dtype=int)
     kc = p.argmax(axis=1) if n else np.zeros(0, dtype=int)
     out = pd.DataFrame({"khasra_id": x.field_ids, "season": season})
-    out["crop"] = np.where(ok, np.array(crops, dtype=object)[k], None)
+    out["crop"] = np.where(ok, np.array(crops, dtype=object)[k], _NONE)
     out["probability"] = np.where(ok, ps[np.arange(n), k], np.nan)
-    out["model_class"] = np.where(ok, np.array(model.classes, dtype=object)[kc], None)
+    out["model_class"] = np.where(ok, np.array(model.classes, dtype=object)[kc], _NONE)
     g = (
         out[["khasra_id"]].merge(girdawari[["khasra_id", "girdawari_crop"]]
                                  .drop_duplicates("khasra_id"), on="khasra_id", how="left")
@@ -156,7 +160,7 @@ def predict_season_crops(
     out["girdawari_probability"] = np.where(ok, gp, np.nan)
     out["n_valid"] = x.n_observed()
     out["reason"] = np.where(
-        ok, None,
+        ok, _NONE,
         f"too few observed periods (< {model.config.min_observed} of {x.grid.n_steps}"
         " in the year)",
     )  # fmt: skip

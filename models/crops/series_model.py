@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import torch
@@ -60,6 +60,10 @@ __all__ = [
 
 OTHER = "other"
 KIND = "series-tcnn"
+
+_NONE: Final = np.array(None, dtype=object)
+"""``None`` as a 0-d object array: what ``np.where`` makes of a bare ``None`` anyway, in the
+form numpy's stubs accept as an array."""
 
 
 @dataclass
@@ -132,7 +136,9 @@ class _Ensemble(nn.Module):
 
 
 def _standardised(values: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    return (values - mean[None, :, None]) / std[None, :, None]
+    # indexing with None is typed Any by numpy's stubs
+    z: np.ndarray = (values - mean[None, :, None]) / std[None, :, None]
+    return z
 
 
 def _channels(raw: np.ndarray) -> np.ndarray:
@@ -206,10 +212,10 @@ def _predict(
     p = model.proba(x)
     ok = x.enough(model.config.min_observed)
     k = p.argmax(axis=1) if len(x) else np.zeros(0, dtype=int)
-    crop = np.where(ok, np.array(model.classes, dtype=object)[k], None)
+    crop = np.where(ok, np.array(model.classes, dtype=object)[k], _NONE)
     prob = np.where(ok, p[np.arange(len(x)), k], np.nan)
     reason = np.where(
-        ok, None,
+        ok, _NONE,
         f"too few observed periods (< {model.config.min_observed} of {x.grid.n_steps})",
     )  # fmt: skip
     return crop, prob, reason

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from models.crops.grid import GridError
 
@@ -38,19 +39,22 @@ class SpatialFolds:
         near: ``[N]`` for each field, the folds (bit mask) with a field within ``buffer_m``.
     """
 
-    fold: np.ndarray
-    block: np.ndarray
+    fold: npt.NDArray[np.int64]
+    block: npt.NDArray[np.str_]
     k: int
     block_m: float
     buffer_m: float
-    near: np.ndarray
+    near: npt.NDArray[np.int64]
 
-    def train_rows(self, held_out: int) -> np.ndarray:
+    def train_rows(self, held_out: int) -> npt.NDArray[np.bool_]:
         """``[N]`` bool: fields outside the held-out fold and farther than the buffer."""
-        return (self.fold != held_out) & ((self.near >> held_out) & 1 == 0)
+        # numpy's stubs type ``==``/``!=`` on arrays as Any (object's signature)
+        rows: npt.NDArray[np.bool_] = (self.fold != held_out) & ((self.near >> held_out) & 1 == 0)
+        return rows
 
-    def test_rows(self, held_out: int) -> np.ndarray:
-        return self.fold == held_out
+    def test_rows(self, held_out: int) -> npt.NDArray[np.bool_]:
+        rows: npt.NDArray[np.bool_] = self.fold == held_out
+        return rows
 
     def describe(self) -> dict[str, object]:
         return {

@@ -90,7 +90,7 @@ def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:
 def radiometric(image: Tensor, cfg: AugmentConfig, gen: torch.Generator) -> Tensor:
     """Resolution, blur/sharpen, colour, haze and noise, drawn per chip; returns [0, 1]."""
     out = []
-    for x in image.split(1):
+    for x in torch.split(image, 1):  # Tensor.split is untyped; torch.split calls it
         u = torch.rand(8, generator=gen)
         h, w = x.shape[-2:]
         if u[0] < cfg.p_resolution:

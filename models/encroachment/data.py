@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import rasterio
 import torch
@@ -109,7 +110,7 @@ def make_dataset(images: PathList, masks: PathList) -> IntersectionDataset:
     return imgs & msks
 
 
-class StructureBiasedChips(IterableDataset):
+class StructureBiasedChips(IterableDataset[dict[str, Tensor]]):
     """Random chips, keeping structure-free ones only with probability ``keep_empty``.
 
     Why: structures cover ~2 % of a 1.2 km window of fields, so most random chips hold no
@@ -157,7 +158,7 @@ def train_loader(
     batch_size: int,
     seed: int,
     keep_empty: float = 1.0,
-) -> DataLoader:
+) -> DataLoader[dict[str, Tensor]]:
     """Random chips of ``size`` px; ``length`` chips per epoch; seeded (see
     :class:`StructureBiasedChips`).
 
@@ -170,7 +171,9 @@ def train_loader(
     return DataLoader(chips, batch_size=batch_size, collate_fn=stack_samples, num_workers=0)
 
 
-def grid_loader(dataset: IntersectionDataset, *, size: int, batch_size: int) -> DataLoader:
+def grid_loader(
+    dataset: IntersectionDataset, *, size: int, batch_size: int
+) -> DataLoader[dict[str, Any]]:
     """Non-overlapping chips of ``size`` px covering every file (for evaluation/validation)."""
     sampler = GridGeoSampler(dataset, size=size, stride=size, units=Units.PIXELS)
     return DataLoader(

@@ -9,8 +9,8 @@ loss history, data fingerprint, timings) for registration::
         --train .landgov/encroachment_data/mouza1 --test .landgov/encroachment_data/mouza3 \\
         --out .landgov/encroachment_full
 
-The folders come from :func:`imagery.synthetic_ortho.synthesize_orthophotos` (``mouza=1``
-and ``mouza=3``, default size and seed) on a database holding the demo district.
+The folders come from :func:`landgov.demo.imagery_ortho.synthesize_orthophotos`
+(``mouza=1`` and ``mouza=3``, default size and seed) on a database holding the demo district.
 ``--eval-only`` re-evaluates saved weights.
 """
 
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     weights, meta_path = args.out.with_suffix(".safetensors"), args.out.with_suffix(".json")
     config = SegConfig.full()
+    meta: dict[str, Any]
     if args.eval_only:
         meta = json.loads(meta_path.read_text())
         model = build_model(meta["hyperparameters"])

@@ -163,16 +163,17 @@ def build_network(hp: dict[str, Any]) -> nn.Module:
     if arch == "smp-unet":
         import segmentation_models_pytorch as smp
 
-        return smp.Unet(
+        net: nn.Module = smp.Unet(  # smp ships no types
             str(hp.get("encoder", "resnet18")),
             encoder_weights=None,
             in_channels=int(hp["in_channels"]),
             classes=int(hp.get("out_channels", 2)),
         )
+        return net
     raise EncroachmentError(f"unknown architecture {arch!r}; expected 'unet' or 'smp-unet'")
 
 
-class _Chips(IterableDataset):
+class _Chips(IterableDataset[tuple[Tensor, Tensor]]):
     """Batches of augmented chips, drawn with one seeded generator in the main process."""
 
     def __init__(self, areas: Sequence[TrainingArea], config: FitConfig, seed: int) -> None:
@@ -254,7 +255,8 @@ class FitModule(L.LightningModule):
         self.history: list[float] = []
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        logits: Tensor = self.net(x)
+        return logits
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         image, labels = batch

@@ -28,6 +28,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import rasterio
@@ -118,7 +119,8 @@ def predict_array(
             bands=n_in,
         )
         with out_mem.open() as out:
-            return out.read() if all_bands else out.read(1)
+            probability: np.ndarray = out.read() if all_bands else out.read(1)
+            return probability
 
 
 def predict_scene(
@@ -233,21 +235,21 @@ def _pad(chip: np.ndarray, tile: int) -> np.ndarray:
     _, h, w = chip.shape
     if h == tile and w == tile:
         return chip
-    mode = "reflect" if h > 1 and w > 1 else "edge"
+    mode: Literal["reflect", "edge"] = "reflect" if h > 1 and w > 1 else "edge"
     return np.pad(chip, ((0, 0), (0, tile - h), (0, tile - w)), mode=mode)
 
 
 def read_probability(path: str | Path) -> np.ndarray:
     """The structure probability (band 1) of a :func:`predict_scene` output, float32 in [0, 1]."""
     with rasterio.open(path) as src:
-        a = src.read(1)
+        a: np.ndarray = src.read(1)
     return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
 
 
 def read_probabilities(path: str | Path) -> np.ndarray:
     """Every probability band ``(C, H, W)`` of a :func:`predict_scene` output, float32."""
     with rasterio.open(path) as src:
-        a = src.read()
+        a: np.ndarray = src.read()
     return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
 
 

@@ -45,6 +45,7 @@ def building_instances(
         border_threshold: border probability above which a structure pixel does not seed.
         min_seed_px: seeds smaller than this are dropped (their pixels join a neighbour).
     """
+    labels: np.ndarray  # scipy ships no types: its results are Any
     mask = structure >= threshold
     if border is None:
         labels, _ = ndimage.label(mask, structure=_EIGHT)

@@ -89,9 +89,12 @@ def load_labelled(
 
 
 def whole_windows(labelled: Sequence[LabelledImage]) -> list[Window]:
-    """One window per image covering all of it (to score on images held out as a whole)."""
+    """One window per image covering all of it (to score on images held out as a whole).
+
+    Each is its own block ``("whole", i, 0)``: no spatial block holds a whole image.
+    """
     return [
-        Window(i, slice(0, li.mask.shape[0]), slice(0, li.mask.shape[1]), ("whole", i))
+        Window(i, slice(0, li.mask.shape[0]), slice(0, li.mask.shape[1]), ("whole", i, 0))
         for i, li in enumerate(labelled)
     ]
 

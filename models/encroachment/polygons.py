@@ -44,6 +44,7 @@ def polygonize(
     a = np.asarray(mask_or_prob)
     if a.ndim != 2:
         raise EncroachmentError(f"need a 2-D raster, got shape {a.shape}")
+    conf_src: np.ndarray | None
     if a.dtype.kind == "f":
         mask = a >= threshold
         conf_src = a if prob is None else np.asarray(prob, np.float32)

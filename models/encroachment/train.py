@@ -163,7 +163,8 @@ class SegModule(L.LightningModule):
         self._losses: list[float] = []
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+        logits: Tensor = self.net(x)
+        return logits
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         # augment on CPU with the global RNG so GPU and CPU runs draw the same augmentations

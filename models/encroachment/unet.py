@@ -60,12 +60,14 @@ class UNet(nn.Module):
         x = skips.pop()
         for up, dec in zip(self.up, self.dec, strict=True):
             x = dec(torch.cat([up(x), skips.pop()], dim=1))
-        return self.head(x)
+        logits: Tensor = self.head(x)
+        return logits
 
     @property
     def multiple(self) -> int:
         """Tile sides must be multiples of this."""
-        return 2**self.depth
+        multiple: int = 2**self.depth  # int ** int is typed Any (a negative power is a float)
+        return multiple
 
 
 def model_hyperparameters(model: UNet) -> dict[str, Any]:

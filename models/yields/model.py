@@ -53,11 +53,12 @@ Baselines (:func:`district_baselines`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import torch
 
@@ -125,34 +126,38 @@ def lue_yield(
     """
     if epsilon <= 0 or harvest_index <= 0 or days_per_step <= 0:
         raise YieldModelError("epsilon, harvest_index and days_per_step must be positive")
-    apar = (fapar_from_ndvi(ndvi) * np.asarray(par, dtype=np.float64)).sum(axis=-1)
+    # numpy's stubs type axis reductions as Any
+    apar: npt.NDArray[np.float64] = (fapar_from_ndvi(ndvi) * np.asarray(par, dtype=np.float64)).sum(
+        axis=-1
+    )
     return harvest_index * epsilon * apar * days_per_step * 0.01
 
 
 def _par_grid(season: str) -> np.ndarray:
     months = season_grid(season).astype("datetime64[M]").astype(int) % 12
-    return PAR_FRACTION * np.asarray(MONTHLY_GLOBAL_RADIATION)[months]
+    radiation: npt.NDArray[np.float64] = np.asarray(MONTHLY_GLOBAL_RADIATION)[months]
+    return PAR_FRACTION * radiation
 
 
-def lue_yield_series(x: SeasonFeatures, crops: Sequence[Any]) -> np.ndarray:
+def lue_yield_series(x: SeasonFeatures, crops: npt.ArrayLike) -> np.ndarray:
     """:func:`lue_yield` for every row of ``x`` (needs an ``ndvi`` index), NaN where the crop
     has no LUE parameters (orchard, unknown) and 0 for fallow."""
     out = np.full(len(x), np.nan)
     if "ndvi" not in x.indices:
         return out
     ndvi = x.series[:, x.indices.index("ndvi")]
-    crops = np.asarray(crops, dtype=object)
+    row_crops = np.asarray(crops, dtype=object)
     for season in np.unique(x.season.astype(str)):
         par = _par_grid(season)
         for crop, (eps, hi) in LUE_PARAMS.items():
-            m = (x.season == season) & (crops == crop)
+            m = (x.season == season) & (row_crops == crop)
             if m.any():
                 out[m] = lue_yield(ndvi[m], par, epsilon=eps, harvest_index=hi)
-    out[np.isin(crops, ZERO_CROPS)] = 0.0
+    out[np.isin(row_crops, ZERO_CROPS)] = 0.0
     return out
 
 
-def clamp_yields(crops: Sequence[Any], values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def clamp_yields(crops: Iterable[Any], values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clamp to :data:`YIELD_RANGES`; returns (clamped values, clamped?, flag text)."""
     v = np.asarray(values, dtype=np.float64).copy()
     clamped = np.zeros(v.shape, dtype=bool)
@@ -215,18 +220,18 @@ class YieldModel:
         self.alphas = [float(a) for a in alphas]
         self.config = config
 
-    def predict(self, x: SeasonFeatures, crops: Sequence[Any]) -> np.ndarray:
+    def predict(self, x: SeasonFeatures, crops: npt.ArrayLike) -> np.ndarray:
         if list(x.summary_names) != self.feature_names:
             raise YieldModelError("features differ from those the yield model was trained on")
         f = torch.from_numpy(x.summary.astype(np.float64))
         out = np.full(len(x), np.nan)
-        crops = np.asarray(crops, dtype=object)
+        row_crops = np.asarray(crops, dtype=object)
         for k, c in enumerate(self.crops):
-            m = crops == c
+            m = row_crops == c
             if m.any():
                 z = (f[m] - self.mean[k]) / self.std[k]
                 out[m] = (z @ self.weight[k] + self.bias[k]).numpy()
-        out[np.isin(crops, ZERO_CROPS)] = 0.0
+        out[np.isin(row_crops, ZERO_CROPS)] = 0.0
         return out
 
 
@@ -239,8 +244,8 @@ def _ridge(z: torch.Tensor, y: torch.Tensor, alpha: float) -> tuple[torch.Tensor
 
 def train_yield_model(
     x: SeasonFeatures,
-    crops: Sequence[str],
-    yields: Sequence[float],
+    crops: npt.ArrayLike,
+    yields: npt.ArrayLike,
     *,
     config: YieldConfig | None = None,
     seed: int = 0,
@@ -252,16 +257,16 @@ def train_yield_model(
     a crop with fewer than ``config.min_rows`` rows gets its mean (zero weights).
     """
     config = config or YieldConfig()
-    crops = np.asarray(crops, dtype=object)
+    row_crops = np.asarray(crops, dtype=object)
     y = np.asarray(yields, dtype=np.float64)
-    if len(crops) != len(x) or len(y) != len(x):
-        raise YieldModelError(f"{len(x)} feature rows, {len(crops)} crops, {len(y)} yields")
+    if len(row_crops) != len(x) or len(y) != len(x):
+        raise YieldModelError(f"{len(x)} feature rows, {len(row_crops)} crops, {len(y)} yields")
     f = torch.from_numpy(x.summary.astype(np.float64))
     nf = f.shape[1]
     rng = np.random.default_rng(seed)
     means, stds, weights, biases, alphas, report = [], [], [], [], [], {}
     for c in CROPS:
-        m = (crops == c) & np.isfinite(y)
+        m = (row_crops == c) & np.isfinite(y)
         fc, yc = f[m], torch.from_numpy(y[m])
         if m.sum() < config.min_rows:
             means.append(torch.zeros(nf, dtype=torch.float64))
@@ -284,7 +289,11 @@ def train_yield_model(
             if err < best_err - 1e-12:
                 best, best_err = a, err
         w, b = _ridge(z, yc, best)
-        means.append(mu), stds.append(sd), weights.append(w), biases.append(b), alphas.append(best)
+        means.append(mu)
+        stds.append(sd)
+        weights.append(w)
+        biases.append(b)
+        alphas.append(best)
         report[c] = {"rows": int(m.sum()), "alpha": best,
                      "cv_rmse": float(np.sqrt(best_err / len(yc)))}  # fmt: skip
     model = YieldModel(
@@ -295,7 +304,7 @@ def train_yield_model(
 
 
 def predict_yield(
-    model: YieldModel, x: SeasonFeatures, crops: Sequence[Any] | pd.DataFrame
+    model: YieldModel, x: SeasonFeatures, crops: npt.ArrayLike | pd.DataFrame
 ) -> pd.DataFrame:
     """Yield per parcel-season for given crops (e.g. :func:`models.crops.predict_crops`).
 
@@ -334,7 +343,9 @@ def predict_yield(
 # -- baselines and evaluation --------------------------------------------------------------
 
 
-def district_baselines(district_csv: str | Path | pd.DataFrame, crop: str, season: str) -> dict:
+def district_baselines(
+    district_csv: str | Path | pd.DataFrame, crop: str, season: str
+) -> dict[str, float]:
     """Previous-year district mean and linear-trend extrapolation for a crop and season.
 
     Uses rows of ``district_yields.csv`` (crop, season, year, mean_yield_t_ha) with the

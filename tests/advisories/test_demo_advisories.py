@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 
 from imagery.ingest import ingest
 from imagery.series import parcel_series
-from imagery.synthetic import synthesize_s2
 from landgov.advisories.contacts import load_contacts
 from landgov.advisories.run import RunReport, run_advisories
 from landgov.config import Settings
+from landgov.demo.imagery_s2 import synthesize_s2
 from landgov.domain.sms import sms_size
 
 AS_OF = date(2026, 3, 5)
@@ -282,7 +282,7 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
-    at.switch_page("views/farmer.py").run()  # an anonymous visitor's "Farmer sign-in"
+    at.switch_page("views/farmer/view.py").run()  # an anonymous visitor's "Farmer sign-in"
     assert not at.exception
     at.text_input(key="farmer_cnic").input(cnic).run()
     at.button(key="farmer_send").click().run()
@@ -444,7 +444,7 @@ def test_outbox_masks_phones_hides_codes_and_logs_the_read(
     from security_support import staff_actor
 
     from landgov.advisories.farmer import REDACTED
-    from landgov.cli.advisories import mask_phone
+    from landgov.advisories.outbox import mask_phone
 
     assert mask_phone("+923001234567") == "+*********567"
     eng, *_ = advised

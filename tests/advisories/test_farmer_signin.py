@@ -418,7 +418,8 @@ def test_farmer_page_anonymous_sign_in_shows_only_own_parcels(
     st.cache_data.clear()
     st.cache_resource.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app" / "views" / "farmer.py"), default_timeout=60)
+        page = ROOT / "app" / "views" / "farmer" / "view.py"
+        at = AppTest.from_file(str(page), default_timeout=60)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         at.text_input(key="farmer_cnic").input(UNKNOWN).run()

@@ -1,5 +1,5 @@
 """Dashboard sign-in through OpenID Connect: the identity a provider vouches for mapped to
-a local account (app/auth.py), against the real database.
+a local account (app/shared/auth.py), against the real database.
 
 No provider runs in the tests: ``st.user`` is stood in by a plain object holding the
 claims a provider's identity token would (the mapping reads nothing else), and the
@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import auth
+from app.shared import auth
 from landgov.errors import AuthenticationFailed
 from landgov.security import authenticate
 from landgov.security.sessions import FAILED
@@ -161,7 +161,7 @@ def test_with_oidc_unconfigured_the_sign_in_page_says_what_is_missing(
 def test_with_oidc_configured_the_sign_in_page_offers_the_provider(
     engine: Engine, point_app_at: PointAt, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app import signin
+    from app.shared import signin
 
     monkeypatch.setenv("LANDGOV_AUTH", "oidc")
     monkeypatch.setattr(signin, "oidc_problem", lambda: None)  # as with [auth] and Authlib

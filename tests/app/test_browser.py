@@ -26,7 +26,7 @@ from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from app import style
+from app.shared import style
 from landgov.config import load_settings
 from landgov.security.sessions import FAILED
 from landgov.storage import read

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import cases_data, data, imagery
+from app.shared import data, imagery
+from app.views.cases import data as cases_data
 from landgov.disputes.scan import scan
 from tests.disputes.case_support import status_of
 
@@ -37,7 +38,7 @@ def ok(at: AppTest) -> None:
 
 def cases_page(engine: Engine, login: Login) -> AppTest:
     at = sign_in_demo(engine, login)
-    at.switch_page("views/cases.py").run()
+    at.switch_page("views/cases/view.py").run()
     ok(at)
     return at
 

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import data
+from app.shared import data
 from landgov.config import Settings
 from landgov.security.sessions import FAILED
 
@@ -106,9 +106,9 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_page(
     (link,) = at.get("page_link")
     assert link.proto.label == "Farmer sign-in"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("views/parcels.py")
+        at.switch_page("views/parcels/view.py")
     # the farmer's own sign-in needs no staff account
-    at.switch_page("views/farmer.py").run()
+    at.switch_page("views/farmer/view.py").run()
     assert_no_exception(at)
     assert "Farmer" in [el.value for el in at.title]
     assert not at.get("deck_gl_json_chart")
@@ -200,14 +200,16 @@ def test_a_page_run_without_a_permitted_actor_is_refused(
     tiny_mouza: TinyMouza, engine: Engine
 ) -> None:
     """Reached anyway (not through the navigation), a page refuses and names the rule."""
-    from app.context import Context
+    from app.shared.context import Context
     from landgov.storage import read
 
     analyst = staff_actor(engine, "revenue_analyst")
     with engine.connect() as conn:
         (mouza,) = read.list_mouzas(conn)
     url = database_url(engine)
-    page = AppTest.from_file(str(DASHBOARD.parent / "views" / "mutations.py"), default_timeout=30)
+    page = AppTest.from_file(
+        str(DASHBOARD.parent / "views" / "mutations" / "view.py"), default_timeout=30
+    )
     page.session_state["_landgov_context"] = Context(url, mouza, date.today(), analyst)
     page.run()
     assert_no_exception(page)
@@ -215,7 +217,7 @@ def test_a_page_run_without_a_permitted_actor_is_refused(
     assert "rule `role`" in error and "may not enter mutations" in error
     assert not page.title  # nothing of the page was drawn
 
-    anonymous = AppTest.from_file(str(DASHBOARD.parent / "views" / "parcels.py"))
+    anonymous = AppTest.from_file(str(DASHBOARD.parent / "views" / "parcels" / "view.py"))
     anonymous.session_state["_landgov_context"] = Context(url, None, date.today(), None)
     anonymous.run()
     assert "rule `signed_in`" in anonymous.error[0].value

@@ -9,7 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from app import data, style
+from app.shared import data, style
+from app.views.parcels import data as parcels_data
 from landgov.domain import LandClass
 
 
@@ -38,7 +39,7 @@ def _parcels() -> gpd.GeoDataFrame:
 
 
 def test_parcel_polygons_explode_parts_and_keep_holes() -> None:
-    rows = data.parcel_polygons(_parcels())
+    rows = parcels_data.parcel_polygons(_parcels())
     assert rows["khasra_no"].tolist() == ["7", "45//3/1", "45//3/1"]
     first = rows.iloc[0]
     assert len(first["polygon"]) == 2  # exterior and one hole
@@ -51,7 +52,7 @@ def test_parcel_polygons_explode_parts_and_keep_holes() -> None:
 
 def test_parcel_polygons_of_nothing() -> None:
     empty = _parcels().iloc[0:0]
-    assert data.parcel_polygons(empty).empty
+    assert parcels_data.parcel_polygons(empty).empty
 
 
 def test_fit_view_centres_and_zooms_to_the_bounds() -> None:
@@ -67,13 +68,13 @@ def test_fit_view_centres_and_zooms_to_the_bounds() -> None:
 
 
 def test_khasra_facts() -> None:
-    facts = data.khasra_facts(_parcels(), "7")
+    facts = parcels_data.khasra_facts(_parcels(), "7")
     assert facts is not None
     assert facts.record_area_kms == "8-0-3"
     assert facts.khewat_numbers == "3,4"
     assert math.isclose(facts.record_area_m2, 1443 * 30.25 * 0.3048**2)
-    assert data.khasra_facts(_parcels(), "999") is None
-    assert data.khasra_facts(_parcels(), "45//3/1").khewat_numbers == ""  # type: ignore[union-attr]
+    assert parcels_data.khasra_facts(_parcels(), "999") is None
+    assert parcels_data.khasra_facts(_parcels(), "45//3/1").khewat_numbers == ""  # type: ignore[union-attr]
 
 
 def test_owner_table_masks_and_labels() -> None:

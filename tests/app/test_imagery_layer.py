@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import imagery
+from app.shared import imagery
+from app.views.parcels import data as parcels_data
 
 sys.path.insert(0, str(ROOT / "tests" / "imagery"))
 from catalog_support import LAT, LON, s2_scene
@@ -159,8 +160,8 @@ def test_ndvi_chart_renders_from_stored_rows(
     assert marks == ["line", "line", "rule"]  # observations, smoothed curve, season marks
     assert "11 of 12 observations" in texts(at)
 
-    rows = imagery.zonal_rows.__wrapped__(database_url(engine), tiny_mouza.mouza_id)
-    series = imagery.parcel_series(rows, 1)
+    rows = parcels_data.zonal_rows.__wrapped__(database_url(engine), tiny_mouza.mouza_id)
+    series = parcels_data.parcel_series(rows, 1)
     assert len(series) == 12 and not series["valid"].iloc[3]
-    rules = imagery.season_rules(series)
+    rules = parcels_data.season_rules(series)
     assert list(rules["mark"]) == ["start", "peak", "end"]

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import forms
+from app.views.mutations import forms
 
 pytest.importorskip("landgov.records.mutations")
 
@@ -43,7 +43,7 @@ def mutations_page(engine: Engine, history: TinyHistory, designation: str) -> Ap
     """A new browser session signed in as the tiny mouza's officer of ``designation``, on
     the Mutations page."""
     at = sign_in(engine, officer_actor(engine, history.officers[designation]))
-    at.switch_page("views/mutations.py").run()
+    at.switch_page("views/mutations/view.py").run()
     ok(at)
     assert [el.value for el in at.title] == ["Mutations (intiqal)"]
     return at
@@ -126,13 +126,13 @@ def test_only_the_mouzas_of_the_jurisdiction_are_offered(
     assert mouza.options == [history.mouza.label]
     assert any("tehsil Raiwind (since 2000-01-01)" in el.value for el in at.sidebar.caption)
     # the Parcels page reads every mouza (reads are open); Mutations offers only his
-    at.switch_page("views/parcels.py").run()
+    at.switch_page("views/parcels/view.py").run()
     ok(at)
     mouza = at.sidebar.selectbox(key="mouza_id")
     assert len(mouza.options) == 2
     mouza.set_value(2).run()  # a mouza he may read but not change
     ok(at)
-    at.switch_page("views/mutations.py").run()
+    at.switch_page("views/mutations/view.py").run()
     ok(at)
     assert at.sidebar.selectbox(key="mouza_id").value == history.mouza.mouza_id
     assert any("Mouza Kot Test" in el.value for el in at.caption)
@@ -270,7 +270,7 @@ def test_a_back_dated_rejection_beyond_the_window_is_refused(
 def test_an_analyst_has_no_mutations_page(history: TinyHistory, engine: Engine) -> None:
     at = sign_in(engine, staff_actor(engine, "revenue_analyst"))
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("views/mutations.py")
+        at.switch_page("views/mutations/view.py")
 
 
 def test_a_conflict_is_a_warning(

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import data
+from app.views.parcels import data
 from landgov.security import Actor
 from landgov.storage import read
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app import valuation_data as vd
+from app.views.valuation import data as vd
 from landgov.valuation.rates import load_dc_rates
 from landgov.valuation.roll import run_roll
 from landgov.valuation.transfer import under_declared
@@ -42,7 +42,7 @@ def ok(at: AppTest) -> None:
 def valuation_page(engine: Engine, demo_dir: Path) -> AppTest:
     """The Valuation page, signed in as the demo's revenue analyst."""
     at = sign_in_demo(engine, demo_login(engine, demo_dir, "revenue_analyst"), timeout=120)
-    at.switch_page("views/valuation.py").run()
+    at.switch_page("views/valuation/view.py").run()
     ok(at)
     return at
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from imagery.ingest import ingest
 from imagery.series import parcel_series
-from imagery.synthetic import synthesize_s2
 from landgov.cli.main import app
+from landgov.demo.imagery_s2 import synthesize_s2
 from landgov.jobs.crops import predict_mouza
 from models.crops import CropConfig, crop_tensors, hyperparameters, train_crop_model
 from models.features import load_training_table

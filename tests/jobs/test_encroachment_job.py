@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from imagery.ingest import ingest
-from imagery.synthetic_ortho import synthesize_orthophotos
 from landgov.cli.main import app
+from landgov.demo.imagery_ortho import synthesize_orthophotos
 from landgov.errors import AccessDenied
 from landgov.jobs import encroachment as job
 from models.encroachment import SegConfig, build_model, hyperparameters

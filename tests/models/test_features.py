@@ -107,7 +107,7 @@ def test_simulated_series_deterministic() -> None:
 
 def test_training_table_from_ingested_scenes(demo_copy: Engine, tmp_path: Path) -> None:
     from imagery.ingest import ingest
-    from imagery.synthetic import synthesize_s2
+    from landgov.demo.imagery_s2 import synthesize_s2
 
     dates = [date(2025, 11, 1) + timedelta(days=20 * k) for k in range(9)]  # rabi, coarse
     paths = synthesize_s2(demo_copy, tmp_path / "s2", mouza=1, dates=dates, window_m=400)

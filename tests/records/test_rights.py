@@ -54,7 +54,7 @@ from landgov.records.rights import (
     snapshot_hash,
 )
 from landgov.security import Actor, logout
-from landgov.storage.lookup import NotFound, find_mouza
+from landgov.storage.lookup import NotFound, resolve_mouza
 
 runner = CliRunner()
 
@@ -287,7 +287,7 @@ def test_holdings_are_consistent_on_the_demo(demo_engine: Engine) -> None:
     """Read-only: every khewat of a demo mouza, and a person seen from both sides."""
     on = date(2020, 1, 1)
     with demo_engine.connect() as conn:
-        mouza_id = find_mouza(conn, "Kot Pindi Das")
+        mouza_id = resolve_mouza(conn, "Kot Pindi Das")
         snap = mouza_snapshot(conn, mouza_id, 2020, on)
         assert snapshot_hash(snap) == snapshot_hash(mouza_snapshot(conn, mouza_id, 2020, on))
         assert len(snap["khewats"]) > 100

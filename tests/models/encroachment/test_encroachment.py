@@ -18,7 +18,7 @@ from rasterio.windows import from_bounds
 from shapely.geometry import box
 from torch import nn
 
-from imagery import synthetic_ortho as so
+from landgov.demo import imagery_ortho as so
 from models import registry
 from models.encroachment import (
     BadImagery,

@@ -1,0 +1,165 @@
+"""Panels more than one page of the dashboard draws, one function each: the database
+error message, the sidebar's pickers and identity, the offline map deck and its polygon
+layer, an action's outcome and a refusal. A page's own panels live in its folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pydeck as pdk
+import streamlit as st
+from psycopg.errors import UndefinedTable
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+
+from app.shared import data, style
+from landgov.errors import StorageError
+from landgov.security import Actor
+from landgov.storage.read import MouzaSummary
+
+EMPTY_DB_MESSAGE = (
+    "No mouza in the database yet. To see the dashboard, run `landgov demo` "
+    "or import parcels (`landgov import ...`)."
+)
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Shows a database failure as a clear message and stops the page (no traceback)."""
+    where = data.display_url(url)
+    try:
+        yield
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, UndefinedTable):
+            raise  # a bug in a query, not a missing schema: show the traceback
+        st.error(
+            f"The database at `{where}` is reachable but has no landgov schema "
+            f"(run `landgov db migrate`).\n\nDetails: {exc.orig}"
+        )
+        st.stop()
+    except (OperationalError, InterfaceError, StorageError) as exc:
+        detail = exc.orig if isinstance(exc, DBAPIError) else exc
+        st.error(
+            f"Cannot reach the landgov database at `{where}`. Start the private cluster "
+            f"with `landgov db up`, or set LANDGOV_DATABASE_URL to a running PostGIS "
+            f"server.\n\nDetails: {detail}"
+        )
+        st.stop()
+
+
+def sidebar(mouzas: list[MouzaSummary]) -> tuple[MouzaSummary, date]:
+    """Mouza and date pickers; returns the chosen mouza and the "as of" date."""
+    by_id = {m.id: m for m in mouzas}
+    if "mouza_id" in st.session_state and st.session_state["mouza_id"] not in by_id:
+        st.session_state["mouza_id"] = mouzas[0].id  # e.g. not in this page's jurisdiction
+    with st.sidebar:
+        st.header("Record")
+        mouza_id = st.selectbox(
+            "Mouza",
+            options=list(by_id),
+            format_func=lambda i: data.mouza_label(by_id[i]),
+            key="mouza_id",
+        )
+        as_of = st.date_input(
+            "As of",
+            value=date.today(),
+            min_value=date(1900, 1, 1),
+            max_value=date(2200, 12, 31),
+            format="YYYY-MM-DD",
+            key="as_of",
+            help="The record of rights on this date: live khasras and shares in force.",
+        )
+    return by_id[mouza_id], as_of
+
+
+def legend(counts: dict[str, int] | None = None) -> None:
+    """The land-class colours, with the parcel count of each class when given."""
+    st.markdown("**Land class**")
+    st.markdown(style.legend_html(counts), unsafe_allow_html=True)
+
+
+def offline_deck(
+    layers: list[Any], bounds: tuple[float, float, float, float], height_px: int, tooltip: str
+) -> pdk.Deck:
+    """A deck of ``layers`` fitted to ``bounds``, with no basemap so every map works
+    offline: ``map_provider=None`` leaves map_style at pydeck's "__MAP_STYLE__" sentinel,
+    which Streamlit's frontend reads as "no basemap" (``map_style=None`` would make
+    Streamlit fetch a Carto basemap instead). ``tooltip``: HTML with ``{column}`` fields."""
+    view = data.fit_view(bounds, height_px=height_px)
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=pdk.ViewState(
+            longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
+        ),
+        map_provider=None,
+        tooltip={"html": tooltip, "style": {"fontSize": "0.85em"}},
+    )
+
+
+def polygon_layer(
+    rows: Any,
+    layer_id: str,
+    *,
+    line_color: Any,
+    line_width: int = 1,
+    min_pixels: int = 1,
+    highlight: bool = True,
+    opacity: float = 1.0,
+) -> pdk.Layer:
+    """A pickable pydeck layer of filled, outlined polygons (columns ``polygon`` and
+    ``fill_color``), outlines in screen pixels: the map pages' common parcel layer.
+    ``line_color``: an RGBA list, or the name of a column holding one per row."""
+    return pdk.Layer(
+        "PolygonLayer",
+        data=rows,
+        id=layer_id,
+        get_polygon="polygon",
+        get_fill_color="fill_color",
+        get_line_color=line_color,
+        filled=True,
+        stroked=True,
+        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+        get_line_width=line_width,
+        line_width_min_pixels=min_pixels,
+        pickable=True,
+        auto_highlight=highlight,
+        opacity=opacity,
+    )
+
+
+def action_outcome(kind: str, message: str, rule: str | None = None) -> None:
+    """The result of an officer's action, alike on every page: a refusal names the rule
+    that refused it and says nothing was written."""
+    if kind == "refused":
+        st.error(f"**Refused — rule `{rule}`**: {message}. Nothing was written.", icon="⛔")
+    elif kind == "conflict":
+        st.warning(f"**Conflict**: {message}. Try again in a moment.", icon="⚠️")
+    elif kind == "error":
+        st.error(f"{message}. Nothing was written.", icon="⛔")
+    else:
+        st.success(message, icon="✅")
+
+
+def refusal(rule: str, message: str) -> None:
+    """A page or panel the signed-in actor may not see: the rule that refuses it."""
+    st.error(f"**Refused — rule `{rule}`**: {message}.", icon="⛔")
+
+
+def who(actor: Actor) -> str:
+    """``Nasir Ali (girdawar)``: the actor as outcomes and captions name them."""
+    role = actor.designation or ", ".join(sorted(actor.roles)) or "no role"
+    return f"{actor.full_name} ({role.replace('_', ' ')})"
+
+
+def identity(actor: Actor, postings: list[str], expires: str | None = None) -> None:
+    """Who is signed in (name, roles, postings today), in the sidebar."""
+    roles = ", ".join(r.replace("_", " ") for r in sorted(actor.roles)) or "no role"
+    st.markdown(f"**Signed in:** {actor.full_name}  \n`{actor.username}` · {roles}")
+    if postings:
+        st.caption("Posted today over: " + "; ".join(postings))
+    elif actor.officer_id is not None:
+        st.caption("No posting today: you may read, not act.")
+    if expires:
+        st.caption(f"Session ends {expires}.")

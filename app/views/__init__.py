@@ -1,0 +1,1 @@
+"""The dashboard's pages, one folder each: ``view.py`` (the script) and ``data.py``."""

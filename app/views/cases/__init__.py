@@ -1,0 +1,1 @@
+"""The Disputes page: the case queue and the case page."""

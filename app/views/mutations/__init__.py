@@ -1,0 +1,1 @@
+"""The Mutations page: an officer enters and decides mutations (intiqal)."""

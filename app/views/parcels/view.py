@@ -1,0 +1,102 @@
+"""Parcels page: the mouza map; a khasra's owners, mutation chain and fard.
+
+For every signed-in role that reads the record (``records.read``). Owners are shown to
+roles that read personal data (``personal.read``), with CNICs masked unless the actor
+may unmask them in this mouza (:func:`landgov.security.may_unmask`); each owner list
+shown is an access-log row (who read whom). The fard is offered to those who may issue
+one here today.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from app.shared import context, imagery, panels
+from app.shared import data as shared
+from app.views.parcels import data, record
+
+
+def owners_section(ctx: context.StaffContext, facts: data.KhasraFacts, panel_col: Any) -> None:
+    """The fard and the owners on the date (and today); each list shown is logged."""
+    url, mouza, as_of, actor = ctx.url, ctx.mouza, ctx.as_of, ctx.actor
+    today = date.today()
+    with panels.database_errors(url):
+        unmasked = shared.unmask_allowed(url, actor, mouza.id)
+        owners = data.owners(url, facts.khasra_id, as_of)
+        khewat_ids = tuple(sorted({int(i) for i in owners["khewat_id"]}))
+        areas = data.khewat_areas(url, khewat_ids, as_of) if khewat_ids else {}
+        shared.log_owner_read(url, actor, mouza, facts.number, owners, as_of, unmasked=unmasked)
+    with panel_col:
+        record.fard_panel(url, mouza, owners, as_of, actor)
+    record.owners_panel(owners, areas, as_of, unmasked=unmasked)
+    if as_of != today:
+        with panels.database_errors(url):
+            owners_now = data.owners(url, facts.khasra_id, today)
+            ids_now = tuple(sorted({int(i) for i in owners_now["khewat_id"]}))
+            areas_now = data.khewat_areas(url, ids_now, today) if ids_now else {}
+            chain = data.mutation_chain(url, facts.khasra_id)
+            shared.log_owner_read(
+                url, actor, mouza, facts.number, owners_now, today, unmasked=unmasked
+            )
+        record.changes_since(chain, as_of, today)
+        record.owners_panel(
+            owners_now,
+            areas_now,
+            today,
+            title=f"Owners today ({today:%Y-%m-%d})",
+            unmasked=unmasked,
+        )
+
+
+def main() -> None:
+    ctx = context.require("records.read")
+    url, mouza, as_of, actor = ctx.url, ctx.mouza, ctx.as_of, ctx.actor
+    st.title("Mouza map and record of rights")
+    with panels.database_errors(url):
+        parcels = data.parcels(url, mouza.id, as_of)
+        rows = data.map_rows(url, mouza.id, as_of)
+    with st.sidebar:
+        panels.legend(data.land_class_counts(parcels))
+    record.mouza_header(mouza, parcels, as_of)
+    if parcels.empty:
+        st.info(f"Mouza {mouza.name} has no khasra on record on {as_of:%Y-%m-%d}.")
+        return
+
+    map_key = f"parcel_map_{mouza.id}"
+    picker_key = f"khasra_{mouza.id}"
+    map_col, panel_col = st.columns([3, 2], gap="medium")
+    with panel_col:
+        selected = record.khasra_picker(parcels["khasra_no"].tolist(), picker_key=picker_key)
+    bbox = shared.bounds(parcels)
+    with map_col, st.container(border=True):
+        base = imagery.base_layer(url, mouza.id, bbox, as_of)
+        record.parcel_map(rows, bbox, selected, map_key=map_key, picker_key=picker_key, base=base)
+    if selected is None:
+        with panel_col:
+            st.caption("Select a khasra to see its area, khewat, owners and mutations.")
+        return
+    facts = data.khasra_facts(parcels, selected)
+    if facts is None:  # not live on this date
+        return
+    with panel_col:
+        record.khasra_panel(facts)
+    today = date.today()
+    with panels.database_errors(url):
+        chain = data.mutation_chain(url, facts.khasra_id)
+    if actor.has("personal.read"):
+        owners_section(ctx, facts, panel_col)
+    else:
+        with panel_col:
+            st.caption(
+                f"Owners are not shown: {actor.display} may not read owners and their shares."
+            )
+        if as_of != today:
+            record.changes_since(chain, as_of, today)
+    record.mutation_chain_panel(chain, facts.number, as_of)
+    record.ndvi_panel(url, mouza.name, mouza.id, facts.khasra_id, facts.number)
+
+
+main()

@@ -1,0 +1,1 @@
+"""The Valuation page: the roll, ratio studies and under-declared sales."""
