@@ -19,10 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
+from sqlalchemy.engine import Engine
 
 from imagery.series import pending, radiometry, scene_band_paths, scene_zonal, write_scene
 from landgov.errors import LandgovError
@@ -43,7 +44,7 @@ class BatchReport:
 
 
 def run_batch(
-    engine: Any,
+    engine: Engine,
     mouzas: Iterable[int | str],
     *,
     index: str = "ndvi",
@@ -92,7 +93,8 @@ def run_batch(
         task = None
         if progress is not None:
             task = progress.add_task(f"zonal {index}", total=len(jobs))
-        for fut in as_completed(list(futures)):
+        # distributed is unannotated (no stubs either), as in landgov.parallel
+        for fut in as_completed(list(futures)):  # type: ignore[no-untyped-call]
             scene_id = futures[fut]
             results[scene_id].append(fut.result())
             remaining[scene_id] -= 1
@@ -110,7 +112,7 @@ def run_batch(
 
 
 def mouza_datacube(
-    engine: Any,
+    engine: Engine,
     mouza: int | str,
     *,
     home: Path,
@@ -142,11 +144,13 @@ def mouza_datacube(
     crs0 = None
     for item in items:
         paths = scene_band_paths(item, Path(home))
-        vars_ = {}
+        vars_: dict[str, xr.DataArray] = {}
         for b in bands:
             if b not in paths:
                 continue
-            da = rioxarray.open_rasterio(paths[b], chunks=chunks).squeeze("band", drop=True)
+            # a single-band GeoTIFF opens as one DataArray (Dataset/list: multi-subdataset files)
+            opened = cast(xr.DataArray, rioxarray.open_rasterio(paths[b], chunks=chunks))
+            da = opened.squeeze("band", drop=True)
             crs = da.rio.crs
             if crs0 is None:
                 crs0 = crs
@@ -159,7 +163,9 @@ def mouza_datacube(
             vars_[b] = da.astype("float32")
         if vars_:
             slices.append(xr.Dataset(vars_))
-            times.append(np.datetime64(item.datetime.replace(tzinfo=None), "ns"))
+            when = item.datetime
+            assert when is not None  # imagery_scene.datetime is NOT NULL
+            times.append(np.datetime64(when.replace(tzinfo=None), "ns"))
     if not slices:
         raise LandgovError("no scene of the mouza has the requested bands")
     cube = xr.concat(slices, dim="time", join="outer", coords="minimal", compat="override")

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pystac
@@ -111,7 +111,7 @@ class _Scene:
     epsg: int | None = None
     shape: tuple[int, int] = (0, 0)
     transform: Affine | None = None
-    footprint: dict | None = None
+    footprint: dict[str, Any] | None = None  # GeoJSON
     cloud_cover: float | None = None
     sha256: str = ""
     crs_obj: CRS | None = None  # the CRS, possibly from a .prj sidecar
@@ -167,7 +167,7 @@ def _read_all(path: Path, src: rasterio.DatasetReader, indexes: list[int]) -> li
         raise _reject(path, f"cannot read the pixel data (truncated or corrupt): {exc}") from exc
 
 
-def _footprint(src: rasterio.DatasetReader, crs: CRS) -> dict:
+def _footprint(src: rasterio.DatasetReader, crs: CRS) -> dict[str, Any]:
     """The raster's outline in EPSG:4326, densified along its edges, as GeoJSON."""
     w, h, t = src.width, src.height, src.transform
     n = 20
@@ -201,7 +201,8 @@ def _resolution(
     units = (crs.linear_units or "").lower()
     mercator = "+proj=merc" in (crs.to_proj4() or "")
     if crs.is_projected and units in ("metre", "meter", "m") and not mercator:
-        return round(abs(src.res[0]), 6)
+        side: float = abs(src.res[0])
+        return round(side, 6)
     t = src.transform
     c, r = src.width / 2, src.height / 2
     pts = [t * (c, r), t * (c + 1, r), t * (c, r + 1)]

@@ -87,7 +87,8 @@ def _days(dates: Any) -> tuple[np.ndarray, np.datetime64]:
 
 
 def _to_date(origin: np.datetime64, days: float) -> np.datetime64:
-    return (origin + np.timedelta64(round(days * 86400), "s")).astype("datetime64[D]")
+    day: np.datetime64 = (origin + np.timedelta64(round(days * 86400), "s")).astype("datetime64[D]")
+    return day
 
 
 def valid_fraction(values: Any) -> Any:
@@ -140,7 +141,7 @@ def smooth(values: Any, dates: Any, *, window: int = 5, order: int = 2) -> np.nd
     if window > n:
         raise ValueError(f"window {window} longer than the series ({n} observations)")
     filled = interpolate_gaps(v, dates)
-    out = savgol_filter(filled, window, order, axis=-1, mode="interp")
+    out: np.ndarray = savgol_filter(filled, window, order, axis=-1, mode="interp")
     return out.astype(filled.dtype, copy=False)
 
 

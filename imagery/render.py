@@ -126,7 +126,8 @@ def render_scene(engine: Engine, home: Path, scene_id: str, mode: str, bbox: Bou
         return None
     if mode == TRUE_COLOUR:
         refl = np.stack(arrays) * scale + offset
-        valid = np.isfinite(refl).all(axis=0)
+        # asarray: the stubs type a reduction as scalar-or-array; over axis 0 of 3-D it is 2-D
+        valid = np.asarray(np.isfinite(refl).all(axis=0))
         return png_data_url(stretch(refl), valid)
     with np.errstate(invalid="ignore", divide="ignore"):
         index = np.asarray(ndvi(arrays[0], arrays[1], scale=scale, offset=offset), dtype=float)

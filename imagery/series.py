@@ -78,7 +78,8 @@ def _read(path: str) -> tuple[np.ndarray, Any, Any, float | None]:
 def _block_mean(a: np.ndarray) -> np.ndarray:
     h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
     a = a[:h, :w]
-    return a.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    means: np.ndarray = a.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    return means
 
 
 # Sentinel-2 L2A from processing baseline 04.00 (25 January 2022) carries BOA_ADD_OFFSET
@@ -195,10 +196,12 @@ def write_scene(conn: Connection, scene_id: str, index: str, frame: pd.DataFrame
     conn.execute(text("DELETE FROM _zonal_in"))
     cols = ("khasra_id", "scene_id", "index", "mean", "median", "std", "count",
             "valid_fraction")  # fmt: skip
+    # plain tuples: the stubs cannot see itertuples' fields (``r.count`` reads as tuple.count)
+    stats = frame[["khasra_id", "mean", "median", "std", "count", "valid_fraction"]]
     rows = (
-        (int(r.khasra_id), scene_id, index, _none(r.mean), _none(r.median), _none(r.std),
-         float(r.count), _none(r.valid_fraction))
-        for r in frame.itertuples(index=False)
+        (int(k), scene_id, index, _none(mean), _none(median), _none(std), float(count),
+         _none(valid))
+        for k, mean, median, std, count, valid in stats.itertuples(index=False, name=None)
     )  # fmt: skip
     copy_rows(conn, "_zonal_in", cols, rows)
     res = conn.execute(

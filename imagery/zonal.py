@@ -76,9 +76,12 @@ class ZonalError(LandgovError):
 #
 # Plain Python until _numba_kernels() compiles them (numba resolves a kernel's callees
 # among the module's globals when it compiles it, so all are replaced before any runs).
+# The annotations are for mypy only: numba infers its own types from the arguments.
 
 
-def _piece(ya, yb, dx, col, h, partial, full):
+def _piece(
+    ya: float, yb: float, dx: float, col: int, h: int, partial: np.ndarray, full: np.ndarray
+) -> None:
     """Add one in-column edge piece (window-relative rows) to the accumulators."""
     lo = min(ya, yb)
     hi = max(ya, yb)
@@ -107,7 +110,19 @@ def _piece(ya, yb, dx, col, h, partial, full):
         full[r, col] += f
 
 
-def _ring(px, py, start, end, mult, r0, c0, h, w, partial, full):
+def _ring(
+    px: np.ndarray,
+    py: np.ndarray,
+    start: int,
+    end: int,
+    mult: float,
+    r0: int,
+    c0: int,
+    h: int,
+    w: int,
+    partial: np.ndarray,
+    full: np.ndarray,
+) -> None:
     """Accumulate one closed ring (pixel coordinates) into a window at (r0, c0)."""
     cmax = float(c0 + w)
     for i in range(start, end - 1):
@@ -139,7 +154,15 @@ def _ring(px, py, start, end, mult, r0, c0, h, w, partial, full):
             k += 1
 
 
-def _bboxes(px, py, ring_off, geom_ring_start, geom_ring_end, height, width):
+def _bboxes(
+    px: np.ndarray,
+    py: np.ndarray,
+    ring_off: np.ndarray,
+    geom_ring_start: np.ndarray,
+    geom_ring_end: np.ndarray,
+    height: int,
+    width: int,
+) -> np.ndarray:
     n = geom_ring_start.shape[0]
     out = np.zeros((n, 4), dtype=np.int64)  # r0, r1, c0, c1 (clipped, half-open)
     for g in range(n):
@@ -168,7 +191,9 @@ def _bboxes(px, py, ring_off, geom_ring_start, geom_ring_end, height, width):
     return out
 
 
-def _ring_mults(px, py, ring_off, is_hole):
+def _ring_mults(
+    px: np.ndarray, py: np.ndarray, ring_off: np.ndarray, is_hole: np.ndarray
+) -> np.ndarray:
     """+1/-1 per ring so that shells add coverage and holes subtract it."""
     n = is_hole.shape[0]
     out = np.zeros(n, dtype=np.float64)
@@ -190,23 +215,23 @@ def _ring_mults(px, py, ring_off, is_hole):
 
 
 def _kernel(
-    px,
-    py,
-    ring_off,
-    ring_mult,
-    geom_ring_start,
-    geom_ring_end,
-    bbox,
-    geoms,
-    data,
-    row0,
-    nodata,
-    has_nodata,
-    mask,
-    has_mask,
-    want_median,
-    out,
-):
+    px: np.ndarray,
+    py: np.ndarray,
+    ring_off: np.ndarray,
+    ring_mult: np.ndarray,
+    geom_ring_start: np.ndarray,
+    geom_ring_end: np.ndarray,
+    bbox: np.ndarray,
+    geoms: np.ndarray,
+    data: np.ndarray,
+    row0: int,
+    nodata: float,
+    has_nodata: bool,
+    mask: np.ndarray,
+    has_mask: bool,
+    want_median: bool,
+    out: np.ndarray,
+) -> None:
     """Statistics for the polygons ``geoms``; ``data`` holds raster rows from ``row0``.
 
     ``out`` columns: count, sum, mean, median, std, min, max, valid_fraction.
@@ -573,7 +598,9 @@ def _np_block(
 # --------------------------------------------------------------------------- helpers
 
 
-def _flatten(geoms: Any, transform: Any):
+def _flatten(
+    geoms: Any, transform: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Ragged arrays of the geometries in fractional pixel coordinates."""
     arr = np.asarray(geoms, dtype=object)
     arr = np.where(shapely.is_missing(arr), shapely.Polygon(), arr)
@@ -720,7 +747,7 @@ def zonal_stats(
             has_nodata = nodata is not None and not (
                 isinstance(nodata, float) and math.isnan(nodata)
             )
-            nd = float(nodata) if has_nodata else 0.0
+            nd = float(nodata) if nodata is not None and has_nodata else 0.0
             m = mask if mask is not None else np.zeros((1, 1), dtype=bool)
             live = np.nonzero(bbox[:, 1] > bbox[:, 0])[0]
 
@@ -734,6 +761,8 @@ def zonal_stats(
                 run(live, array, 0)
             else:
                 from rasterio.windows import Window
+
+                assert src is not None  # no array: the raster is the file opened above
 
                 if strip_rows is None:
                     strip_rows = max(64, _STRIP_BYTES // max(1, width * dtype.itemsize))

@@ -15,11 +15,14 @@ def dask_client(scheduler: Any = None) -> tuple[Any, list[Any]]:
     ``"tcp://host:port"`` (scaling out), or an existing ``Client``/``LocalCluster``."""
     from dask.distributed import Client, LocalCluster
 
+    # distributed's constructors are unannotated (no stubs either): the ignores below
     if scheduler is None:
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
-        client = Client(cluster)
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=2, threads_per_worker=1, processes=True
+        )
+        client = Client(cluster)  # type: ignore[no-untyped-call]
         return client, [client, cluster]
     if isinstance(scheduler, Client):
         return scheduler, []
-    client = Client(scheduler)
+    client = Client(scheduler)  # type: ignore[no-untyped-call]
     return client, [client]

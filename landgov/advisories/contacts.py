@@ -79,7 +79,7 @@ def load_contacts(engine: Engine, path: str | Path, *, actor: Actor, source: str
     with engine.begin() as conn:
         bind(conn, actor)
         authorize(conn, actor, "advisories.contacts")
-        people = dict(conn.execute(text(
+        people: dict[str, int] = dict(conn.execute(text(
             "SELECT cnic, id FROM party WHERE kind = 'person' AND cnic = ANY(:c)"),
             {"c": [(r.get("cnic") or "").strip() for r in rows]}).all())  # fmt: skip
         clean = []

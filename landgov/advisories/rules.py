@@ -87,7 +87,8 @@ class Series:
     ndmi: np.ndarray
 
     def clear(self) -> np.ndarray:
-        return np.isfinite(self.ndvi)
+        mask: np.ndarray = np.isfinite(self.ndvi)
+        return mask
 
 
 @dataclass(frozen=True)

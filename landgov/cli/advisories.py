@@ -44,7 +44,8 @@ def run_cmd(
     """Advise every cultivated parcel for the season of the date and queue the SMS (a
     re-run refreshes the advice and queues nothing twice). Runs as the advisories
     service."""
-    from landgov.advisories.run import district_averages, run_advisories, season_of
+    from landgov.advisories.run import district_averages, run_advisories
+    from landgov.domain.calendar import season_of
     from landgov.storage import resolve_mouza
 
     day = option_date(as_of, "--as-of")

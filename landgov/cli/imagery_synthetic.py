@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -110,7 +111,7 @@ def _generator_version() -> str:
     return h.hexdigest()[:16]
 
 
-def _up_to_date(folder: Path, params: dict[str, object]) -> list[Path] | None:
+def _up_to_date(folder: Path, params: Mapping[str, object]) -> list[Path] | None:
     """The files a previous run with the same parameters wrote, if all still exist.
 
     The database content is not part of the key: the demo district is deterministic, and
@@ -128,7 +129,7 @@ def _up_to_date(folder: Path, params: dict[str, object]) -> list[Path] | None:
     return files if files and all(p.is_file() for p in files) else None
 
 
-def _record(folder: Path, params: dict[str, object], files: list[Path]) -> None:
+def _record(folder: Path, params: Mapping[str, object], files: list[Path]) -> None:
     import json
 
     (folder / _MANIFEST).write_text(

@@ -35,19 +35,21 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import rasterio
 from affine import Affine
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from shapely import affinity, box, wkb
 from shapely.geometry import Point, Polygon
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points, unary_union
 from sqlalchemy import Connection, Engine, text
 
@@ -116,7 +118,11 @@ class OrthoResult:
     structures: list[Structure] = field(default_factory=list)
 
 
-def _load(conn: Connection, mouza_id: int, as_of: date):
+# (id, land class or state-land category, geometry in UTM 43N) of a parcel or state land
+_Feature = tuple[int, str, BaseGeometry]
+
+
+def _load(conn: Connection, mouza_id: int, as_of: date) -> tuple[list[_Feature], list[_Feature]]:
     parcels = conn.execute(
         text(
             "SELECT id, land_class, ST_AsBinary(ST_Transform(geom, 32643)) AS g FROM khasra"
@@ -137,7 +143,9 @@ def _load(conn: Connection, mouza_id: int, as_of: date):
     )
 
 
-def _window(parcels, state, size_m: float) -> tuple[float, float]:
+def _window(
+    parcels: Sequence[_Feature], state: Sequence[_Feature], size_m: float
+) -> tuple[float, float]:
     """Top-left corner: centred on the abadi, moved to take in the nearest right-of-way of
     each category (each move is the smallest that brings its point into view)."""
     abadi = [g for _, c, g in parcels if c == "abadi"] or [g for _, _, g in parcels]
@@ -160,7 +168,7 @@ def _rect(cx: float, cy: float, w: float, h: float, angle: float) -> Polygon:
     return affinity.rotate(r, angle, origin=(cx, cy))
 
 
-def _axis_angle(geom) -> float:
+def _axis_angle(geom: BaseGeometry) -> float:
     """Orientation (degrees) of the long side of the geometry's minimum rotated rectangle."""
     mrr = geom.minimum_rotated_rectangle
     if mrr.geom_type != "Polygon":
@@ -178,7 +186,7 @@ class _Placer:
         self.left, self.top, self.n = left, top, n
         self.occ = np.zeros((n, n), bool)
 
-    def _span(self, g) -> tuple[int, int, int, int]:
+    def _span(self, g: BaseGeometry) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = g.bounds
         c0 = int((x0 - 1 - self.left) / RES)
         c1 = math.ceil((x1 + 1 - self.left) / RES)
@@ -186,7 +194,7 @@ class _Placer:
         r1 = math.ceil((self.top - y0 + 1) / RES)
         return r0, r1, c0, c1
 
-    def try_add(self, g) -> bool:
+    def try_add(self, g: BaseGeometry) -> bool:
         r0, r1, c0, c1 = self._span(g)
         if r0 < 0 or c0 < 0 or r1 > self.n or c1 > self.n or self.occ[r0:r1, c0:c1].any():
             return False
@@ -194,7 +202,17 @@ class _Placer:
         return True
 
 
-def _place(rng, placer, region, count, sides, angle, jitter, attempts=40, avoid=None):
+def _place(
+    rng: np.random.Generator,
+    placer: _Placer,
+    region: BaseGeometry | None,
+    count: int,
+    sides: tuple[float, float],
+    angle: float,
+    jitter: float,
+    attempts: int = 40,
+    avoid: BaseGeometry | None = None,
+) -> list[Polygon]:
     """Up to ``count`` rectangles lying within ``region`` (and off ``avoid``)."""
     out: list[Polygon] = []
     if region is None or region.is_empty or count <= 0:
@@ -214,7 +232,15 @@ def _place(rng, placer, region, count, sides, angle, jitter, attempts=40, avoid=
     return out
 
 
-def _place_row(rng, placer, verge, carriageway, count, angle, attempts=600):
+def _place_row(
+    rng: np.random.Generator,
+    placer: _Placer,
+    verge: BaseGeometry,
+    carriageway: BaseGeometry,
+    count: int,
+    angle: float,
+    attempts: int = 600,
+) -> list[Polygon]:
     """Up to ``count`` structures on a right-of-way's verges/banks (``verge``), aligned with
     it, off the carriageway/channel: 3.5–6 m deep, 4–12 m along the road or canal."""
     from shapely.prepared import prep
@@ -237,7 +263,13 @@ def _place_row(rng, placer, verge, carriageway, count, angle, attempts=600):
     return out
 
 
-def _write(path: Path, arr: np.ndarray, transform: Affine, when: date | None, names=None):
+def _write(
+    path: Path,
+    arr: np.ndarray,
+    transform: Affine,
+    when: date | None,
+    names: Sequence[str] | None = None,
+) -> None:
     count = arr.shape[0] if arr.ndim == 3 else 1
     profile = {
         "driver": "GTiff",
@@ -331,7 +363,9 @@ def synthesize_orthophotos(
     structs: list[Structure] = []
     d0, d1 = when[0], when[-1]
 
-    def add(geoms, built_lo: date, built_hi: date, cat: str | None = None) -> None:
+    def add(
+        geoms: Iterable[Polygon], built_lo: date, built_hi: date, cat: str | None = None
+    ) -> None:
         for g in geoms:
             days = max(1, (built_hi - built_lo).days)
             built = built_lo + timedelta(days=int(rng.integers(0, days)))
@@ -376,12 +410,13 @@ def synthesize_orthophotos(
         dr = np.random.default_rng([seed, d.toordinal()])
         fc = np.clip(fc_base[pidx] * dr.uniform(0.9, 1.05) * (0.8 + 0.2 * stripe), 0, 1)
         fc = np.clip(fc + 0.05 * mottle, 0, 1)
-        img = np.empty((4, n, n), np.float32)
+        # float32 while composed, float64 once the sensor noise is added
+        img: npt.NDArray[np.float32 | np.float64] = np.empty((4, n, n), np.float32)
         for b in range(4):
             band = LANE[b] + np.zeros((n, n), np.float32)
             mix = fc * VEG[b] + (1 - fc) * SOIL[b]
             dry = 0.15 * VEG[b] + 0.85 * SOIL[b]
-            for c, val in (
+            for cover, val in (
                 (_FIELD, mix),
                 (_DRY, dry),
                 (_GRASS, GRASS[b]),
@@ -391,7 +426,7 @@ def synthesize_orthophotos(
                 (_WATER, WATER[b]),
                 (_BANK, BANK[b]),
             ):
-                band = np.where(code == c, val, band)
+                band = np.where(code == cover, val, band)
             img[b] = band * (1 + 0.03 * mottle)
         present = [s for s in structs if s.date_built <= d]
         sid = (
@@ -442,17 +477,17 @@ def synthesize_orthophotos(
             ]
         )
         for s in structs:
-            c: Point = s.geom.centroid
-            cat = s.state_land_category
+            centroid: Point = s.geom.centroid
+            category = s.state_land_category
             w.writerow(
                 [
                     s.id,
                     s.date_built.isoformat(),
-                    str(cat is not None).lower(),
-                    cat or "",
+                    str(category is not None).lower(),
+                    category or "",
                     f"{s.geom.area:.2f}",
-                    f"{c.x:.2f}",
-                    f"{c.y:.2f}",
+                    f"{centroid.x:.2f}",
+                    f"{centroid.y:.2f}",
                 ]
             )
     return OrthoResult(images, masks, new_path, csv_path, when, transform, CRS, structs)

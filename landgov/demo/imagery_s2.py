@@ -61,6 +61,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -72,6 +73,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 from scipy.ndimage import gaussian_filter
 from shapely import wkb
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
 from landgov.domain.calendar import season_label, season_of, season_window
@@ -143,7 +145,7 @@ def season_dates(seasons: Iterable[tuple[str, int]], step_days: int = 5) -> list
 class Parcel:
     khasra_id: int
     khasra_no: str
-    geom: object  # shapely geometry in EPSG:32643
+    geom: BaseGeometry  # in EPSG:32643
 
 
 def _sig(x: float) -> float:
@@ -220,7 +222,8 @@ def grown_crop(seed: int, khasra_id: int, girdawari_crop: str, season: str, year
     return others[int(rng.integers(len(others)))]
 
 
-def _as_conn(conn_or_engine: Connection | Engine):
+def _as_conn(conn_or_engine: Connection | Engine) -> AbstractContextManager[Connection]:
+    """A connection of the engine, closed after; a given connection, left open."""
     if isinstance(conn_or_engine, Engine):
         return conn_or_engine.connect()
     return _NoClose(conn_or_engine)
@@ -290,7 +293,8 @@ def _grid(parcels: Sequence[Parcel], window_m: float | None) -> tuple[float, flo
 
 def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
     h, w = a.shape[-2] // k, a.shape[-1] // k
-    return a.reshape(*a.shape[:-2], h, k, w, k).mean(axis=(-3, -1))
+    means: np.ndarray = a.reshape(*a.shape[:-2], h, k, w, k).mean(axis=(-3, -1))
+    return means
 
 
 def _write(path: Path, arr: np.ndarray, left: float, top: float, res: float, when: date) -> None:
@@ -496,17 +500,20 @@ def synthesize_s2(
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["mouza_id", "mouza", "khasra_id", "khasra_no", "season", "crop",
                     "girdawari_crop", "yield_t_ha"])  # fmt: skip
-        w.writerows(sorted(truth, key=lambda r: (r[4], r[2])))
+        # sorted apart from writerows: its Iterable[Any] context would hide the row type
+        truth_rows = sorted(truth, key=lambda r: (r[4], r[2]))
+        w.writerows(truth_rows)
     with open(out / "advisory_truth.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["mouza_id", "mouza", "khasra_id", "khasra_no", "season", "plant", "detail"])
-        rows_out = []
+        rows_out: list[tuple[int, str, int, str, str, str, str]] = []
         for (idx, season, year), (plant, detail) in plants.items():
             p = parcels[idx - 1]
             mid, mname = mouza_of[p.khasra_id]
             rows_out.append((mid, mname, p.khasra_id, p.khasra_no,
                              season_label(season, year), plant, detail))  # fmt: skip
-        w.writerows(sorted(rows_out, key=lambda r: (r[0], r[5])))
+        rows_out.sort(key=lambda r: (r[0], r[5]))
+        w.writerows(rows_out)
     with open(out / "district_yields.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["crop", "season", "year", "mean_yield_t_ha"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -73,8 +74,8 @@ class Market:
         if cached is not None:
             return cached
         poly = k.local
-        acres = max(poly.area / SQ_M_PER_ACRE, 0.05)
-        compact = 4 * math.pi * poly.area / poly.length**2
+        acres: float = max(poly.area / SQ_M_PER_ACRE, 0.05)
+        compact: float = 4 * math.pi * poly.area / poly.length**2
         value = BASE_PREMIUM + MOUZA_PREMIUM[(k.mouza_id - 1) % len(MOUZA_PREMIUM)]
         if self._road is not None:
             value += 0.8 * math.exp(-poly.distance(self._road) / ROAD_M)
@@ -86,7 +87,7 @@ class Market:
 
     def price(
         self,
-        parcels: list[tuple[Khasra, float]],
+        parcels: Sequence[tuple[Khasra, float]],
         statutory: int,
         *,
         co_owner: bool,

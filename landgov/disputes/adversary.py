@@ -82,10 +82,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 
 from landgov.errors import LandgovError
 
@@ -249,9 +249,13 @@ def plan_strategy(size: str = "small", *, granular: bool = False) -> Any:
         return st.integers(0, 2**32 - 1).map(lambda s: draw_plan(s, size))
     unit = st.floats(min_value=0.0, max_value=1.0, exclude_max=True, allow_nan=False)
     anomalies, cleans = _pairs(size)
+
+    def variants(k: str, f: int) -> st.SearchStrategy[int]:
+        # a function rather than a lambda in the comprehension: binds k and f per case
+        return st.integers(0, (1 << 12) - 1).map(lambda v: f + FORMS.get(k, 1) * v)
+
     parts = [
-        st.builds(Case, st.just(k), st.just(p), unit, unit, unit,
-                  st.integers(0, (1 << 12) - 1).map(lambda v, f=f, k=k: f + FORMS.get(k, 1) * v))
+        st.builds(Case, st.just(k), st.just(p), unit, unit, unit, variants(k, f))
         for k, p, f in anomalies + cleans
     ]  # fmt: skip
     return st.tuples(*parts).flatmap(lambda cs: st.permutations(list(cs)))
@@ -423,7 +427,10 @@ def _day(lo: date, hi: date, u: float) -> date:
     return lo + timedelta(days=min(int(u * ((hi - lo).days + 1)), (hi - lo).days))
 
 
-def _pick(items: Sequence[Any], u: float, what: str) -> Any:
+_T = TypeVar("_T")
+
+
+def _pick(items: Sequence[_T], u: float, what: str) -> _T:
     if not items:
         raise _Refused(f"no {what} fits")
     return items[min(int(u * len(items)), len(items) - 1)]
@@ -447,7 +454,10 @@ class _World:
 
     def __init__(self, conn: Connection, today: date) -> None:
         self.today = today
-        q = lambda sql, **kw: conn.execute(text(sql), kw).all()  # noqa: E731
+
+        def q(sql: str, **kw: object) -> Sequence[Row[*tuple[Any, ...]]]:
+            return conn.execute(text(sql), kw).all()
+
         self.mouzas = {int(i): str(n) for i, n in q("SELECT id, name FROM mouza ORDER BY id")}
         self.cover: dict[int, set[int]] = defaultdict(set)
         for m, a in q(
@@ -754,7 +764,7 @@ class _Planter:
         self._files = 0
         self._edited: set[int] = set()
         self.written: list[TruthRow] = []
-        self._geo: Any = None
+        self._geo: _Geo | None = None
         self._new_parcels: list[Any] = []
 
     # -- helpers: places ------------------------------------------------------------
@@ -2039,14 +2049,14 @@ class _Planter:
         what = "faraid of the heirs on the FRC"
         lines = dict(true)
         if how == "omit":
-            women = [
+            heiresses = [
                 h
                 for h, kind in sorted(kinds.items())
                 if kind in ("daughter", "wife", "mother") and true.get(h)
             ]
-            if not women:
+            if not heiresses:
                 raise _Refused("no female heir to leave out")
-            her = women[case.variant % len(women)]
+            her = heiresses[case.variant % len(heiresses)]
             declared.pop(her)
             if not declared:
                 raise _Refused("she is the only heir")
@@ -2649,7 +2659,8 @@ class _Planter:
             def share(width: float) -> float:
                 k2 = grown(width)
                 inter = k2.intersection(b).area
-                return inter / min(k2.area, b.area)
+                ratio: float = inter / min(k2.area, b.area)
+                return ratio
 
             width = _solve(share, target, 0.0, 2 * math.sqrt(b.area))
             new = grown(width)
@@ -2729,7 +2740,8 @@ class _Planter:
 
             def inside(width: float) -> float:
                 k2 = grown(width)
-                return k2.intersection(s).area / k2.area
+                ratio: float = k2.intersection(s).area / k2.area
+                return ratio
 
             width = _solve(inside, target, 0.0, 3 * math.sqrt(s.area))
             new = grown(width)

@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, text
 
 from landgov.disputes.rules import Finding, rule
-from landgov.domain.faraid import InvalidHeirs, School
+from landgov.domain.faraid import School
 from landgov.domain.succession import (
     Child,
     Family,
@@ -28,6 +28,7 @@ from landgov.domain.succession import (
     compare_to_record,
     shares_by_person,
 )
+from landgov.errors import InvalidHeirs
 
 
 @dataclass(frozen=True)

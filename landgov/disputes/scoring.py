@@ -512,7 +512,10 @@ def format_adversarial(s: Score) -> str:
         return "    - " if v is None else f"{v:6.3f}"
 
     clean = s.clean
-    per = (lambda n: f"{1000 * n / clean:8.2f}") if clean else (lambda n: "       -")
+
+    def per(n: int) -> str:
+        return f"{1000 * n / clean:8.2f}" if clean else "       -"
+
     lines = [f"{'rule':30} {'family':14} {'planted':>7} {'found':>5} {'recall':>6} "
              f"{'unexpl.':>7} {'on clean':>8} {'/1000 cl':>8}"]  # fmt: skip
     for r in s.rules:

@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
-from landgov.disputes.rules import Finding, once_per_transaction, rule
+from landgov.disputes.rules import Finding, rule
+from landgov.records.register import once_per_transaction
 
 
 def _params(mouza_ids: list[int], since: date | None, **kw: Any) -> dict[str, Any]:

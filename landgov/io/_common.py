@@ -34,6 +34,7 @@ characters as ``<U+001B>`` (:func:`printable`), never raw.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -265,7 +266,7 @@ def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     for file in files:
         with file.open("rb") as fh:
-            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            for chunk in iter(functools.partial(fh.read, 1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
 

@@ -472,7 +472,8 @@ def _load_yaml(raw: str) -> object:
     """YAML with safe types only, refusing a key given twice (PyYAML keeps the last)."""
     import yaml  # PyYAML: read mapping files only, so imported on demand
 
-    class _Loader(yaml.SafeLoader):
+    # PyYAML has no stubs in the locked environment, so its SafeLoader is Any to mypy
+    class _Loader(yaml.SafeLoader):  # type: ignore[misc]
         pass
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
@@ -1077,7 +1078,7 @@ def _read(path: Path, layer: str | None, limits: Limits) -> tuple[gpd.GeoDataFra
     return data, layer
 
 
-def _not_utf8(path: Path, layer: str, count: int, exc: UnicodeDecodeError) -> ImportRejected:
+def _not_utf8(path: Path, layer: str | None, count: int, exc: UnicodeDecodeError) -> ImportRejected:
     """The rejection of a layer whose text is not UTF-8, naming the first feature that
     holds such text (found by halving the features read, attributes only)."""
     lo, hi = 0, count  # a bad feature lies in [lo, hi)

@@ -113,15 +113,15 @@ def predict_mouza(
                 text("SELECT max(computed_at) FROM parcel_zonal WHERE khasra_id = ANY(:ids)"),
                 {"ids": [int(k) for k in parcels["khasra_id"]]},
             ).scalar_one()
-        crun, yrun = runs
+        stored_crops, stored_yield = runs
         if (
-            crun
-            and yrun
+            stored_crops
+            and stored_yield
             and newest is not None
-            and min(crun["created_at"], yrun["created_at"]) > newest
+            and min(stored_crops["created_at"], stored_yield["created_at"]) > newest
         ):
             known = set(CropYieldReport.__dataclass_fields__)
-            summary = {k: v for k, v in crun["summary"].items() if k in known}
+            summary = {k: v for k, v in stored_crops["summary"].items() if k in known}
             return CropYieldReport(**(summary | {"reused": True})), None
     from landgov.storage.read import girdawari_crops
     from models.crops import build_crop_model, build_series_model, predict_crops
@@ -159,6 +159,11 @@ def predict_mouza(
     def txt(v: Any) -> str | None:
         return v if isinstance(v, str) and v else None
 
+    # the cells of itertuples() are typed as any pandas scalar (NA included); these columns
+    # hold no NA, and int() raises if one ever does
+    def whole(v: Any) -> int:
+        return int(v)
+
     with engine.begin() as conn:
         bind(conn, actor)
         authorize(conn, actor, "models.write")
@@ -177,16 +182,16 @@ def predict_mouza(
             ("run_id", "khasra_id", "season", "year", "crop", "probability", "girdawari_crop",
              "girdawari_probability", "disagrees", "clear_observations", "reason",
              "model_class"),
-            ((crun, int(r.khasra_id), kind, year, txt(r.crop), num(r.probability),
+            ((crun, whole(r.khasra_id), kind, year, txt(r.crop), num(r.probability),
               txt(r.girdawari_crop), num(r.girdawari_probability), bool(r.disagrees),
-              int(r.n_valid), txt(r.reason), txt(r.model_class))
+              whole(r.n_valid), txt(r.reason), txt(r.model_class))
              for r in table.itertuples(index=False)),
         )  # fmt: skip
         copy_rows(
             conn, "yield_prediction",
             ("run_id", "khasra_id", "season", "year", "crop", "yield_t_ha", "lue_t_ha",
              "clamped", "flag"),
-            ((yrun, int(r.khasra_id), kind, year, txt(r.crop), num(r.yield_t_ha),
+            ((yrun, whole(r.khasra_id), kind, year, txt(r.crop), num(r.yield_t_ha),
               num(r.lue_t_ha), bool(r.clamped), txt(r.flag))
              for r in table.itertuples(index=False)),
         )  # fmt: skip

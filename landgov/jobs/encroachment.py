@@ -150,7 +150,7 @@ def _valid(image: Path, like: Path) -> np.ndarray:
     from rasterio.warp import Resampling, reproject
 
     with rasterio.open(image) as src, rasterio.open(like) as ref:
-        mask = src.dataset_mask()
+        mask: np.ndarray = src.dataset_mask()
         if (src.shape, src.transform, src.crs) == (ref.shape, ref.transform, ref.crs):
             return mask > 0
         out = np.zeros(ref.shape, np.uint8)

@@ -480,7 +480,10 @@ def _page(
     else:
         pdf.set_text_shaping(False)
     pdf.add_page()
-    t = (lambda ur, en: ur) if rtl else (lambda ur, en: en)
+
+    def t(ur: str, en: str) -> str:
+        return ur if rtl else en
+
     body = 10 if rtl else 9
     _line(pdf, rtl, t("حکومتِ پنجاب", "GOVERNMENT OF THE PUNJAB"), 15, bold=True, align="C")
     _line(

@@ -778,8 +778,13 @@ def generate_jamabandi(
         header = mouza_headers(conn, [mouza_id])[mouza_id]
         params = {"mouza": mouza_id, "year": year}
         row = conn.execute(text(_JAMABANDI_ROW + " FOR UPDATE OF j"), params).one_or_none()
-        stored = row is not None and row.snapshot is not None
-        as_of = row.as_of if stored else jamabandi_date(year, row.attested_on if row else None)
+        # the row when it holds a snapshot already (a generated year), else None
+        stored = row if row is not None and row.snapshot is not None else None
+        as_of: date
+        if stored is not None:
+            as_of = stored.as_of
+        else:
+            as_of = jamabandi_date(year, row.attested_on if row else None)
         label = f"jamabandi {year} of mouza {header.name} (hadbast {header.hadbast_number})"
         if as_of > today:
             raise RecordsError(
@@ -788,11 +793,14 @@ def generate_jamabandi(
             )
         snapshot = mouza_snapshot(conn, mouza_id, year, as_of)
         sha256 = snapshot_hash(snapshot)
-        if stored:
-            _check_stored(label, row.snapshot, row.snapshot_sha256)
-            if sha256 != row.snapshot_sha256:
+        if stored is not None:
+            _check_stored(label, stored.snapshot, stored.snapshot_sha256)
+            if sha256 != stored.snapshot_sha256:
                 raise JamabandiChanged(
-                    label, row.snapshot_sha256, sha256, _diff_jamabandi(row.snapshot, snapshot)
+                    label,
+                    stored.snapshot_sha256,
+                    sha256,
+                    _diff_jamabandi(stored.snapshot, snapshot),
                 )
             outcome: Outcome = "reproduced"
         else:

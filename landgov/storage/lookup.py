@@ -37,6 +37,7 @@ def resolve_mouza(conn: Connection, ref: MouzaRef) -> int:
         ref = operator.index(ref)  # a numpy or pandas integer id is an id too
     if isinstance(ref, bool) or not isinstance(ref, int | str):
         raise NotFound(f"mouza {ref!r}: give an id, a name or a hadbast number")
+    params: dict[str, int | str]
     if isinstance(ref, int):
         where, params, by = "m.id = :id", {"id": ref}, "by id"
     elif (key := ref.strip()).isdigit():
@@ -85,7 +86,7 @@ def resolve_mouzas(
         return [(int(r[0]), str(r[1])) for r in rows]
     items = [refs] if isinstance(refs, int | str) else list(refs)
     ids = sorted({resolve_mouza(conn, r) for r in items})
-    names = dict(
+    names: dict[int, str] = dict(
         conn.execute(text("SELECT id, name FROM mouza WHERE id = ANY(:ids)"), {"ids": ids}).all()
     )
     return [(i, str(names[i])) for i in ids]

@@ -86,7 +86,7 @@ def owners_as_of(
     if mouza_id is None and khasra_ids is None:
         raise ValueError("owners_as_of needs mouza_id or khasra_ids")
     where = [_covers("kk"), _covers("s")]
-    params: dict[str, object] = {"as_of": as_of}
+    params: dict[str, date | int | list[int]] = {"as_of": as_of}
     if mouza_id is not None:
         where.append("k.mouza_id = :mouza")
         params["mouza"] = mouza_id
@@ -402,6 +402,7 @@ def khewat_refs(
     numbers: list[int] | None = None,
 ) -> list[KhewatRef]:
     """Khewats by id, or by number within a mouza; ordered by mouza and number."""
+    params: dict[str, int | list[int]]
     if ids is not None:
         where, params = "id = ANY(:ids)", {"ids": [int(i) for i in ids]}
     elif mouza_id is not None and numbers is not None:

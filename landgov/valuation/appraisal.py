@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 from sqlalchemy import text
@@ -200,7 +200,8 @@ def iqr_keep(values: np.ndarray, k: float = 3.0) -> np.ndarray:
     """Mask of values within ``k`` × IQR of the quartiles (IAAO's outlier fence)."""
     q1, q3 = np.percentile(values, [25, 75])
     spread = q3 - q1
-    return (values >= q1 - k * spread) & (values <= q3 + k * spread)
+    keep: np.ndarray = (values >= q1 - k * spread) & (values <= q3 + k * spread)
+    return keep
 
 
 def sale_rows(sales: Sequence[ValidSale], parcels: ParcelFeatures) -> np.ndarray:
@@ -268,7 +269,8 @@ def fit_class(x: np.ndarray, y: np.ndarray, *, folds: int = FOLDS) -> tuple[str,
         folds=splits,
         callbacks=[lgb.early_stopping(30, verbose=False)],
     )
-    rounds = max(1, len(next(iter(cv.values()))))
+    # without return_cvbooster every value of lgb.cv's result is a metric's per-round list
+    rounds = max(1, len(cast(list[float], next(iter(cv.values())))))
     oof = np.empty(n)
     for train_idx, test_idx in splits:
         b = lgb.train(params, _dataset(x[train_idx], y[train_idx]), num_boost_round=rounds)

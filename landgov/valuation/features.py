@@ -149,7 +149,8 @@ def parcel_features(
 ) -> ParcelFeatures:
     """Features of parcels on ``on``: the live ones with ids in ``id_range`` [lo, hi), or
     the given ``ids`` (live or not: a sale's parcels may since have been partitioned)."""
-    clauses, params = [], {"d": on}
+    clauses: list[str] = []
+    params: dict[str, object] = {"d": on}
     if live_only:
         clauses.append(LIVE)
     if id_range is not None:
