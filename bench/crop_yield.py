@@ -1,7 +1,7 @@
 """Benchmark: per-parcel crop type + yield prediction for 100,000 parcel-seasons.
 
 Simulates index series (NDVI, WDRVI, NDMI; 37 dates of a rabi and a kharif season, 30 %
-cloudy dates) with :func:`models.features.simulate_series`, trains the temporal CNN, the
+cloudy dates) with :func:`landgov.demo.parcel_series.simulate_series`, trains the temporal CNN, the
 gradient-boosting peer and the per-crop ridge on a few thousand other simulated parcels
 (training not timed), then times, in one process and on the same input:
 
@@ -40,7 +40,8 @@ def rss_mb() -> float:
 
 
 def simulate(n: int, seed: int):
-    from models.features import concat, features_from_arrays, simulate_series
+    from landgov.demo.parcel_series import simulate_series
+    from models.features import concat, features_from_arrays
 
     rng = np.random.default_rng(seed)
     raw, crops = [], []

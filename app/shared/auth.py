@@ -51,13 +51,15 @@ def mode() -> Mode:
         ValueError: any other value (naming the variable and what it may be).
     """
     value = os.environ.get(MODE_VARIABLE, "local").strip().lower() or "local"
-    if value not in ("local", "oidc"):
-        raise ValueError(
-            f"{MODE_VARIABLE}={value!r} is not a sign-in mode: use 'local' (landgov accounts, "
-            "the default) or 'oidc' (an OpenID Connect provider configured in "
-            ".streamlit/secrets.toml)"
-        )
-    return value  # type: ignore[return-value]
+    if value == "local":
+        return "local"
+    if value == "oidc":
+        return "oidc"
+    raise ValueError(
+        f"{MODE_VARIABLE}={value!r} is not a sign-in mode: use 'local' (landgov accounts, "
+        "the default) or 'oidc' (an OpenID Connect provider configured in "
+        ".streamlit/secrets.toml)"
+    )
 
 
 def current(engine: Engine) -> Actor | None:

@@ -50,7 +50,8 @@ def store(ctx: Context) -> None:
 
 def current() -> Context:
     """The context the entry script stored in this run."""
-    return st.session_state[_KEY]  # type: ignore[no-any-return]
+    ctx: Context = st.session_state[_KEY]  # only store() writes this key
+    return ctx
 
 
 def refusal(capabilities: tuple[str, ...], actor: Actor | None) -> AccessDenied | None:

@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, SupportsInt, TypeAlias
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine, make_url
@@ -32,6 +33,14 @@ from landgov.config import load_settings
 from landgov.domain import KanalMarlaSarsai, format_kms, format_share, mask_cnic
 from landgov.security import Actor
 from landgov.storage import get_engine, read
+
+if TYPE_CHECKING:
+    from pandas._typing import ScalarOrNA
+    from pandas.core.frame import PandasNamedTuple
+
+    Cell: TypeAlias = ScalarOrNA | np.bool_ | pd.Period | pd.Interval
+    """What pandas-stubs says a field of an ``itertuples()`` row is: any pandas scalar or a
+    missing value (the stubs cannot know a column's type, so nor can mypy)."""
 
 CACHE_TTL_S = 60  # imports and mutations show up within a minute
 
@@ -202,6 +211,48 @@ OWNER_COLUMNS = [
 ]
 
 
+# --- cells of rows read back from the database ------------------------------------------
+# A row of ``itertuples()`` or a ``groupby`` key is typed as any pandas scalar (or just
+# Hashable); these narrow one to what the column holds, so the code after them is checked
+# against the real type instead of a cast. A value of another type is a bug upstream and
+# raises a TypeError that names it.
+
+
+def is_null(value: Cell) -> bool:
+    """Whether a cell is NULL as pandas reads it back: None, NaN, NaT or NA.
+
+    ``pd.isna`` answers for any scalar at run time, but pandas-stubs types it for fewer
+    scalars than a cell may be: numpy booleans, periods and intervals are left out, and
+    none of them is ever missing (a missing period is NaT), so they answer False here.
+    """
+    if isinstance(value, np.bool_ | pd.Period | pd.Interval):
+        return False
+    return pd.isna(value)
+
+
+def as_int(value: object) -> int:
+    """A whole-number cell or key (a khewat number, a share's numerator) as an int.
+
+    Raises:
+        TypeError: ``value`` is nothing ``int()`` converts (NA, a date, ...).
+    """
+    if isinstance(value, str | SupportsInt | SupportsIndex):
+        return int(value)
+    raise TypeError(f"expected a whole number, got {value!r} ({type(value).__name__})")
+
+
+def as_date(value: object) -> date:
+    """A date cell or key (``valid_from``, a mutation's date) as a date (Timestamps are
+    dates too); check :func:`is_null` first where the column is nullable.
+
+    Raises:
+        TypeError: ``value`` is not a date.
+    """
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"expected a date, got {value!r} ({type(value).__name__})")
+
+
 def owner_table(
     owners_df: pd.DataFrame,
     khewat_no: int,
@@ -216,14 +267,14 @@ def owner_table(
     """
     rows = []
     for rec in owners_df[owners_df["khewat_no"] == khewat_no].itertuples(index=False):
-        share = Fraction(int(rec.numerator), int(rec.denominator))
+        share = Fraction(as_int(rec.numerator), as_int(rec.denominator))
         relation, guardian_name = _text(rec.guardian_relation), _text(rec.guardian_name)
         guardian = ""
         if relation and guardian_name:
             guardian = f"{style.GUARDIAN_ABBREVIATIONS.get(relation, relation)} {guardian_name}"
         name = str(rec.name)
-        if not pd.isna(rec.date_of_death):
-            name += f" (died {rec.date_of_death})"
+        if not is_null(rec.date_of_death):
+            name += f" (died {as_date(rec.date_of_death)})"
         cnic, custodian = _text(rec.cnic), _text(rec.custodian)
         if cnic:
             shown_id = cnic if unmasked else mask_cnic(cnic)
@@ -246,9 +297,9 @@ def owner_table(
     return pd.DataFrame(rows, columns=OWNER_COLUMNS)
 
 
-def _text(value: object) -> str | None:
+def _text(value: Cell) -> str | None:
     """A nullable text column's value: None for NULL, NaN or an empty string."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_null(value):
         return None
     return str(value) or None
 
@@ -264,7 +315,7 @@ STATUS_LABELS = {
 
 
 def party_label(
-    name: object, relation: object = None, guardian: object = None, custodian: object = None
+    name: Cell, relation: Cell = None, guardian: Cell = None, custodian: Cell = None
 ) -> str:
     """A party as the register names it: ``Ahmad Khan s/o Bashir Khan`` (no CNIC)."""
     shown = _text(name)
@@ -278,7 +329,7 @@ def party_label(
     return shown
 
 
-def _line_party(rec: object, role: str) -> str | None:
+def _line_party(rec: PandasNamedTuple, role: str) -> str | None:
     name = getattr(rec, f"{role}_name")
     if _text(name) is None:
         return None
@@ -290,11 +341,11 @@ def _line_party(rec: object, role: str) -> str | None:
     )
 
 
-def transfer_text(rec: object) -> str:
+def transfer_text(rec: PandasNamedTuple) -> str:
     """One mutation line: ``Ahmad Khan s/o Bashir Khan → Bilal 1/6 of khewat 5``."""
-    share = format_share(Fraction(int(rec.numerator), int(rec.denominator)))  # type: ignore[attr-defined]
+    share = format_share(Fraction(as_int(rec.numerator), as_int(rec.denominator)))
     giver, taker = _line_party(rec, "transferor"), _line_party(rec, "transferee")
-    right = str(rec.right_type)  # type: ignore[attr-defined]
+    right = str(rec.right_type)
     suffix = "" if right == "ownership" else f" ({right.replace('_', ' ')})"
     return f"{giver or '—'} → {taker or '—'} {share}{suffix}"
 

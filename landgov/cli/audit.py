@@ -77,8 +77,7 @@ def checkpoint_cmd(
     The key and the file live outside the database ($LANDGOV_HOME/secrets/audit-signing.key,
     $LANDGOV_HOME/audit/checkpoints.jsonl); a broken chain is never signed (exit 1).
     """
-    from landgov.security import checkpoints
-    from landgov.storage import audit
+    from landgov.storage import audit, checkpoints
 
     actor = job_actor("audit", "audit.checkpoint")
     checkpoint = audit.write_checkpoint(engine(), actor_label=actor.label)

@@ -85,7 +85,8 @@ def ror_khewat(
 ) -> None:
     """A khewat's khasras and every right in force on a date, with exact shares."""
     from landgov.domain import format_kms, format_share
-    from landgov.records.rights import decimal_text, read_khewat
+    from landgov.records.rights import read_khewat
+    from landgov.records.snapshot import decimal_text
 
     actor = current_actor("personal.read")
     when = _as_of(as_of)
@@ -122,7 +123,8 @@ def ror_person(
 ) -> None:
     """Everything a person holds on a date, in every khewat of every mouza."""
     from landgov.domain import format_kms, format_share
-    from landgov.records.rights import decimal_text, read_person
+    from landgov.records.rights import read_person
+    from landgov.records.snapshot import decimal_text
 
     actor = current_actor("personal.read")
     when = _as_of(as_of)
@@ -158,7 +160,7 @@ def jamabandi_generate(
     The jamabandi records the rights as of its attestation date, or 1 October of the
     year when it was never attested. Once stored, the database refuses to change it.
     """
-    from landgov.records.rights import generate_jamabandi
+    from landgov.records.jamabandi import generate_jamabandi
 
     actor = current_actor("jamabandi.generate")
     result = generate_jamabandi(engine(), mouza, year, actor=actor)
@@ -173,7 +175,7 @@ def jamabandi_show(
     as_json: AsJson = False,
 ) -> None:
     """Show a stored jamabandi (its hash is checked first; CNICs in --json masked)."""
-    from landgov.records.rights import show_jamabandi
+    from landgov.records.jamabandi import show_jamabandi
 
     current_actor("personal.read")
     j = show_jamabandi(engine(), mouza, year)

@@ -138,10 +138,12 @@ def predict_mouza(
     gird["season"] = season
     if ccard.hyperparameters.get("kind") == YEAR_MODEL:
         smodel = build_series_model(ccard.hyperparameters, ct)
-        _need(engine, parcels, smodel.indices, mouza, mouza_id)
-        crops = predict_season_crops(
-            smodel, _year_series(engine, parcels, smodel, year), kind, gird
-        ).assign(season=season)
+        series, unseen = _year_series(engine, parcels, smodel, year)
+        if unseen:
+            # nothing in the year: refuse only if nothing is stored at all (the rare path,
+            # so the whole-series read is paid only here)
+            _need(engine, parcels, unseen, mouza, mouza_id)
+        crops = predict_season_crops(smodel, series, kind, gird).assign(season=season)
         yields = _yields(engine, parcels, ymodel, season, crops)
     else:
         cmodel = build_crop_model(ccard.hyperparameters, ct)
@@ -227,12 +229,19 @@ def _need(
     return dsets
 
 
-def _year_series(engine: Engine, parcels: pd.DataFrame, model: Any, year: int) -> Any:
+def _year_series(
+    engine: Engine, parcels: pd.DataFrame, model: Any, year: int
+) -> tuple[Any, list[str]]:
     """The parcels' stored series of the calendar ``year`` on the year model's grid.
 
     The same mask as the season features (:data:`models.features.MIN_VALID_FRACTION`: a
     scene counts for a parcel only if at least half its pixels were clear), then the grid's
     own gap rule (:func:`models.crops.grid.to_grid`).
+
+    Returns:
+        The gridded series and the model's indices with no stored date in the year, so the
+        caller can tell "not observed this year" (fields get reasons) from "never run"
+        (refused) without reading the series a second time.
     """
     from datetime import timedelta
 
@@ -243,8 +252,11 @@ def _year_series(engine: Engine, parcels: pd.DataFrame, model: Any, year: int) -
     start = model.grid.origin(year)
     end = start + timedelta(days=model.grid.step_days * model.grid.n_steps - 1)
     long = None
+    unseen: list[str] = []
     for ix in model.indices:
         ds = read_series(engine, parcels, index=ix, start=start, end=end)
+        if ds.sizes.get("time", 0) == 0:
+            unseen.append(ix)
         frame = pd.DataFrame({
             "field_id": np.repeat(ds["khasra_id"].to_numpy(), ds.sizes["time"]),
             "date": np.tile(ds["time"].to_numpy(), ds.sizes["parcel"]),
@@ -255,8 +267,9 @@ def _year_series(engine: Engine, parcels: pd.DataFrame, model: Any, year: int) -
         long = frame if long is None else long.merge(frame, on=["field_id", "date"], how="outer")
     ids = parcels["khasra_id"].astype(np.int64)
     assert long is not None
-    return to_grid(long, pd.Series(year, index=ids.to_numpy()), model.indices, model.grid,
+    grid = to_grid(long, pd.Series(year, index=ids.to_numpy()), model.indices, model.grid,
                    source="stored series")  # fmt: skip
+    return grid, unseen
 
 
 def _yields(

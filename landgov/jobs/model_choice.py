@@ -19,6 +19,7 @@ ground), but said: :func:`assign_model` returns warnings and :func:`serving` sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ from landgov.errors import LandgovError
 
 if TYPE_CHECKING:
     from landgov.security import Actor
+    from landgov.storage.model_choice import Assignment
+    from models.registry import ModelCard
 
 CROP_TASK = "crop type"
 """Prefix of the card ``task`` of every crop-type model (season or year)."""
@@ -69,13 +72,32 @@ def choose_crop_model(engine: Engine, mouza_id: int, *, home: Path) -> ModelChoi
         ModelNotFound: the chosen model is no longer registered.
     """
     from landgov.storage import model_choice as store
-    from models.registry import covering, covers, current_cards, read_card
+    from models.registry import current_cards, read_card
 
     with engine.connect() as conn:
         chosen = store.assignments(conn, "crops").get(mouza_id)
         extent = store.mouza_extent(conn, mouza_id)
+    # the registry is read only when no choice is stored (the common predict path)
+    cards = (
+        [read_card(chosen.model_name, chosen.model_version, home=home)]
+        if chosen is not None
+        else current_cards(CROP_TASK, home=home)
+    )
+    return _choose(mouza_id, chosen, extent, cards)
+
+
+def _choose(
+    mouza_id: int,
+    chosen: Assignment | None,
+    extent: tuple[float, float, float, float] | None,
+    cards: Sequence[ModelCard],
+) -> ModelChoice:
+    """The rule itself, over what the callers read: with a stored choice, ``cards`` holds
+    its card first; otherwise ``cards`` are the registered crop models to try."""
+    from models.registry import covering, covers
+
     if chosen is not None:
-        card = read_card(chosen.model_name, chosen.model_version, home=home)
+        card = cards[0]
         warnings = [] if extent is not None and covers(card, extent) else [
             f"{card.name}'s card does not cover mouza {mouza_id} ({_box(extent)}):"
             " it serves here only because it was assigned"
@@ -85,8 +107,7 @@ def choose_crop_model(engine: Engine, mouza_id: int, *, home: Path) -> ModelChoi
         )
         return ModelChoice(mouza_id, card.name, card.version, "assigned", detail, extent,
                            warnings)  # fmt: skip
-    cards = current_cards(CROP_TASK, home=home)
-    found = covering(cards, extent) if extent is not None else []
+    found = covering(list(cards), extent) if extent is not None else []
     if not found:
         tried = (
             "; ".join(
@@ -106,18 +127,31 @@ def choose_crop_model(engine: Engine, mouza_id: int, *, home: Path) -> ModelChoi
 
 
 def serving(engine: Engine, *, home: Path) -> list[dict[str, Any]]:
-    """Per mouza: the crop model it gets and why, or why none (never raises per mouza)."""
-    from sqlalchemy import text
+    """Per mouza: the crop model it gets and why, or why none (never raises per mouza).
 
-    from models.registry import ModelNotFound
+    The registry and the stored choices are read once for all mouzas, not per mouza.
+    """
+    from landgov.storage import model_choice as store
+    from landgov.storage.lookup import NotFound, resolve_mouzas
+    from models.registry import ModelNotFound, current_cards, read_card
 
     with engine.connect() as conn:
-        mouzas = conn.execute(text("SELECT id, name FROM mouza ORDER BY id")).all()
+        try:
+            mouzas = resolve_mouzas(conn, None)
+        except NotFound:
+            return []
+        chosen = store.assignments(conn, "crops")
+        extents = {mid: store.mouza_extent(conn, mid) for mid, _ in mouzas}
+    cards = current_cards(CROP_TASK, home=home)
     out: list[dict[str, Any]] = []
     for mid, name in mouzas:
-        row: dict[str, Any] = {"mouza_id": int(mid), "mouza": name}
+        row: dict[str, Any] = {"mouza_id": mid, "mouza": name}
+        pick = chosen.get(mid)
         try:
-            row |= choose_crop_model(engine, int(mid), home=home).as_json()
+            tried = cards if pick is None else [
+                read_card(pick.model_name, pick.model_version, home=home)
+            ]  # fmt: skip
+            row |= _choose(mid, pick, extents[mid], tried).as_json()
         except (NoModelForMouza, ModelNotFound) as exc:
             row |= {"name": None, "version": None, "how": "none", "detail": str(exc)}
         out.append(row)

@@ -9,7 +9,11 @@
   :mod:`~landgov.records.replay`.
 - :mod:`~landgov.records.register` -- the register as it states it: settlement shares with
   every sanctioned mutation replayed, which every share rule reads.
-- :mod:`~landgov.records.rights` -- the record of rights as of any date, jamabandi.
+- :mod:`~landgov.records.rights` -- the record of rights as of any date.
+- :mod:`~landgov.records.jamabandi` -- the jamabandi: a mouza's record of rights for a year,
+  generated once and kept immutable.
+- :mod:`~landgov.records.snapshot` -- the canonical spelling and hash of a snapshot, shared
+  by the record of rights, the jamabandi and fards.
 - :mod:`~landgov.records.fard` -- fard (ownership extract) issue and verification; its PDF
   is drawn by :mod:`~landgov.records.fard_pdf` with the fonts of
   :mod:`~landgov.records.fonts`.

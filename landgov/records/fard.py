@@ -8,12 +8,13 @@ use with an issue are importable from here too.
 
 Verification code
     The snapshot of the holding (:mod:`landgov.records.rights`) is hashed
-    (``snapshot_sha256``). The fard's code is the SHA-256 of the canonical text of the
-    issue: snapshot hash, subject, date, language, purpose, issue time and issuer; it is
-    stored whole in ``fard_issue`` and printed whole and as a short code (its first 12
-    hex digits, ``ABCD-EFGH-IJKL``). :func:`verify_fard` finds the issue by either,
-    recomputes the holding from the records as they are now, for the same subject and
-    date, and says whether it still matches.
+    (``snapshot_sha256``, :func:`landgov.records.snapshot.snapshot_hash`). The fard's code
+    is the SHA-256 of the canonical text of the issue: snapshot hash, subject, date,
+    language, purpose, issue time and issuer; it is stored whole in ``fard_issue`` and
+    printed whole and as a short code (its first 12 hex digits, ``ABCD-EFGH-IJKL``).
+    :func:`verify_fard` finds the issue by either, recomputes the holding from the
+    records as they are now, for the same subject and date, and says whether it still
+    matches.
 
 Who issues
     A signed-in actor holding ``fard.issue`` (a patwari or a revenue officer) posted today
@@ -55,11 +56,10 @@ from landgov.records.fonts import fard_fonts
 from landgov.records.rights import (
     KhewatHolding,
     PersonHolding,
-    canonical_json,
     khewat_holding,
     person_holdings,
-    snapshot_hash,
 )
+from landgov.records.snapshot import canonical_json, snapshot_hash
 from landgov.security import Actor, authorize, bind, log_access, policy
 from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, resolve_mouza

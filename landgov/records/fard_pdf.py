@@ -53,8 +53,8 @@ from landgov.records.rights import (
     KhewatHolding,
     PersonHolding,
     Right,
-    decimal_text,
 )
+from landgov.records.snapshot import decimal_text
 
 __all__ = [
     "LANGUAGES",

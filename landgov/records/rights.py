@@ -1,4 +1,4 @@
-"""The record of rights as of any date, and the jamabandi: its immutable snapshot.
+"""The record of rights as of any date: what a khewat, or a person, holds on a day.
 
 Holdings are a query over periods, never a current-state table: a sanctioned mutation
 closes share rows and opens new ones (``sql/003_rights.sql``), so the holding of a khewat
@@ -6,59 +6,36 @@ or of a person on any date is read from the ``share`` and ``khewat_khasra`` rows
 periods cover that date (:mod:`landgov.storage.read`).
 
 Snapshots
-    :meth:`KhewatHolding.snapshot`, :meth:`PersonHolding.snapshot` and a jamabandi's
-    snapshot are JSON-able dicts of text and integers only: shares and other exact
-    fractions are written ``"n/d"`` in lowest terms, dates ISO (``2024-03-01``), lists in a
-    fixed order (khasras by number; rights by right type, name, CNIC, date). Parties are
-    identified by CNIC (a person) or custodian (a state body), khasras by number, never by
-    database id. :func:`canonical_json` writes one spelling of a snapshot (sorted keys, no
-    spaces, UTF-8) and :func:`snapshot_hash` is the SHA-256 of it, so the same records on
-    the same date always give the same hash. Names are part of a snapshot: a jamabandi
-    and a fard certify them, so correcting a name also counts as a change of the record.
+    :meth:`KhewatHolding.snapshot` and :meth:`PersonHolding.snapshot` are the canonical
+    JSON-able form of a holding (exact fractions ``"n/d"``, ISO dates, a fixed order,
+    parties by CNIC or custodian, never database ids), spelt and hashed by
+    :mod:`landgov.records.snapshot`, so the same records on the same date always give the
+    same hash. The jamabandi (:mod:`landgov.records.jamabandi`) and the fard
+    (:mod:`landgov.records.fard`) certify these snapshots; both import this module, never
+    the reverse.
 
-Jamabandi date
-    A jamabandi of year Y is the record as of one day, ``as_of``, fixed when it is first
-    generated and stored with it. It is the day its attesting officer attested it
-    (``attested_on``): the officer certifies the record as it stands that day, and a
-    mutation that takes effect that day is in it. A jamabandi not attested (signal 11)
-    has no such day and is taken as of 1 October of its year, a fixed convention so the
-    date never depends on when the command runs. Attesting it later does not move the
-    date of a jamabandi already generated. A date after today is refused: the year's
-    record is not closed yet.
-
-Who reads and who generates
+Who reads
     :func:`read_khewat` and :func:`read_person` are the record of rights as a signed-in
     actor reads it (``personal.read``): each read writes an ``access_log`` row (who read
     whom, as of when, whether CNICs were shown in full) in the same transaction. CNICs
     are shown masked (:func:`mask_cnics`) unless asked for in full (``unmasked``), which
     only an officer posted over every mouza concerned may (``personal.unmask``,
-    :func:`landgov.security.may_unmask`). :func:`generate_jamabandi` acts for an actor
-    holding ``jamabandi.generate`` and records its label as the generator. Refusals are
+    :func:`landgov.security.may_unmask`). Refusals are
     :class:`~landgov.errors.AccessDenied` (rules ``role``, ``jurisdiction``); the
-    connection-level functions (:func:`khewat_holding`, :func:`person_holdings`) check
-    nothing and log nothing: they are the building blocks of the checked ones and of
-    fards.
-
-Regenerating
-    :func:`generate_jamabandi` on a generated year recomputes the snapshot from the
-    temporal records as of the stored date and compares hashes. Equal: it is reproduced
-    exactly. Different: :class:`JamabandiChanged` lists the khewats that differ (the
-    records were changed retroactively) and nothing is overwritten; the database refuses
-    any change of a stored snapshot anyway (``sql/006_record_of_rights.sql``).
+    connection-level functions (:func:`khewat_holding`, :func:`mouza_holdings`,
+    :func:`person_holdings`) check nothing and log nothing: they are the building blocks
+    of the checked ones, of the jamabandi and of fards.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from fractions import Fraction
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from landgov.domain import (
@@ -67,14 +44,19 @@ from landgov.domain import (
     RightType,
     UnitSystem,
     format_kms,
-    format_share,
     mask_cnic,
     validate_cnic,
 )
 from landgov.domain.units import sarsai_to_m2
 from landgov.errors import AccessDenied, LandgovError
+from landgov.records.snapshot import (
+    decimal_text,
+    fraction_text,
+    mouza_identity,
+    nearest_kms,
+    snapshot_hash,
+)
 from landgov.security import Actor, authorize, bind, log_access, may_unmask, policy
-from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, resolve_mouza
 from landgov.storage.read import (
     KhasraPart,
@@ -91,8 +73,6 @@ from landgov.storage.read import (
 )
 
 _CNIC_RE: Final = re.compile(r"\b\d{5}-\d{7}-\d\b")
-UNATTESTED_MONTH_DAY: Final = (10, 1)
-"""A jamabandi never attested is taken as of 1 October of its year (see module doc)."""
 
 RELATION_EN: Final = {"son_of": "s/o", "daughter_of": "d/o", "wife_of": "w/o"}
 _RIGHT_ORDER: Final = {r.value: i for i, r in enumerate(RightType)}
@@ -100,60 +80,6 @@ _RIGHT_ORDER: Final = {r.value: i for i, r in enumerate(RightType)}
 
 class RecordsError(LandgovError):
     """A record-of-rights request cannot be met (e.g. a jamabandi date in the future)."""
-
-
-class JamabandiChanged(RecordsError):
-    """Regenerating a jamabandi gave a different snapshot: the records were changed
-    retroactively. Nothing was overwritten.
-
-    Attributes:
-        differences: one line per khewat (or header field) that differs.
-    """
-
-    def __init__(self, label: str, stored: str, now: str, differences: list[str]) -> None:
-        self.differences = differences
-        shown = "\n".join(f"  {d}" for d in differences[:50])
-        more = f"\n  ... and {len(differences) - 50} more" if len(differences) > 50 else ""
-        super().__init__(
-            f"{label} does NOT reproduce: the records as of its date were changed "
-            f"retroactively (stored sha256 {stored}, recomputed {now}); the stored snapshot "
-            f"was kept. {len(differences)} difference(s):\n{shown}{more}"
-        )
-
-
-class SnapshotTampered(RecordsError):
-    """A stored snapshot no longer hashes to its stored SHA-256."""
-
-
-# --- canonical snapshots ---------------------------------------------------------------
-
-
-def canonical_json(snapshot: Mapping[str, Any]) -> str:
-    """One spelling of a snapshot: keys sorted, no spaces, non-ASCII kept as is."""
-    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def snapshot_hash(snapshot: Mapping[str, Any]) -> str:
-    """SHA-256 (lowercase hex) of the UTF-8 bytes of :func:`canonical_json`."""
-    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
-
-
-def fraction_text(value: Fraction | int) -> str:
-    """An exact value as ``n/d`` in lowest terms (the whole is ``1/1``)."""
-    return format_share(Fraction(value))
-
-
-def decimal_text(value: Fraction, places: int = 2) -> str:
-    """A fraction rounded half to even to ``places`` decimals, exactly, e.g. ``505.86``."""
-    scaled = round(Fraction(value) * 10**places)
-    sign = "-" if scaled < 0 else ""
-    whole, rest = divmod(abs(scaled), 10**places)
-    return f"{sign}{whole}.{rest:0{places}d}" if places else f"{sign}{whole}"
-
-
-def nearest_kms(sarsai: Fraction | int) -> KanalMarlaSarsai:
-    """An exact area in sarsai, to the nearest whole sarsai (half to even), as K-M-S."""
-    return KanalMarlaSarsai.from_sarsai(round(Fraction(sarsai)))
 
 
 # --- holdings --------------------------------------------------------------------------
@@ -325,10 +251,6 @@ def _area_m2(khasras: Iterable[KhasraEntry]) -> Fraction:
     return sum((k.area_m2 for k in khasras), Fraction(0))
 
 
-def _mouza_snapshot(mouza: MouzaHeader) -> dict[str, Any]:
-    return {"name": mouza.name, "hadbast": mouza.hadbast_number}
-
-
 @dataclass(frozen=True)
 class KhewatHolding:
     """A khewat's record of rights on a date: its khasras and every right in force.
@@ -391,7 +313,7 @@ class KhewatHolding:
     def snapshot(self) -> dict[str, Any]:
         return {
             "record": "khewat",
-            "mouza": _mouza_snapshot(self.mouza),
+            "mouza": mouza_identity(self.mouza),
             "as_of": self.as_of.isoformat(),
             **self.body(),
         }
@@ -440,6 +362,19 @@ def khewat_holding(conn: Connection, mouza_id: int, khewat_no: int, as_of: date)
     return _holdings(conn, refs, as_of)[refs[0].id]
 
 
+def mouza_holdings(conn: Connection, mouza_id: int, as_of: date) -> list[KhewatHolding]:
+    """The record of rights of a whole mouza on ``as_of``: every khewat holding a share or
+    a khasra that day, in khewat-number order (a jamabandi's rows).
+
+    Khewats that held nothing that day are left out, unlike :func:`khewat_holding`, which
+    answers for the one khewat asked about even when it is empty.
+    """
+    numbers = mouza_khewats(conn, mouza_id, as_of)
+    refs = khewat_refs(conn, mouza_id=mouza_id, numbers=numbers) if numbers else []
+    holdings = _holdings(conn, refs, as_of) if refs else {}
+    return [holdings[r.id] for r in sorted(refs, key=lambda r: r.number)]
+
+
 @dataclass(frozen=True)
 class PersonShare:
     """One right of a person in one khewat, with the area it stands for."""
@@ -469,7 +404,7 @@ class PersonShare:
     def snapshot(self) -> dict[str, Any]:
         r = self.right
         return {
-            "mouza": _mouza_snapshot(self.khewat.mouza),
+            "mouza": mouza_identity(self.khewat.mouza),
             "khewat": self.khewat.khewat_no,
             "khasras": [k.snapshot() for k in self.khewat.khasras],
             "khewat_area_sarsai": self.khewat.area_sarsai,
@@ -645,231 +580,3 @@ def read_person(
              "mouzas": sorted(mouzas)},
         )  # fmt: skip
     return holding
-
-
-# --- jamabandi -------------------------------------------------------------------------
-
-
-def jamabandi_date(year: int, attested_on: date | None) -> date:
-    """The date a jamabandi records: its attestation day, else 1 October of its year."""
-    return attested_on if attested_on is not None else date(year, *UNATTESTED_MONTH_DAY)
-
-
-def mouza_snapshot(conn: Connection, mouza_id: int, year: int, as_of: date) -> dict[str, Any]:
-    """The jamabandi snapshot of a mouza: every khewat holding a share or khasra on
-    ``as_of``, in khewat-number order."""
-    header = mouza_headers(conn, [mouza_id])[mouza_id]
-    numbers = mouza_khewats(conn, mouza_id, as_of)
-    refs = khewat_refs(conn, mouza_id=mouza_id, numbers=numbers) if numbers else []
-    holdings = _holdings(conn, refs, as_of) if refs else {}
-    return {
-        "record": "jamabandi",
-        "mouza": _mouza_snapshot(header),
-        "year": year,
-        "as_of": as_of.isoformat(),
-        "khewats": [holdings[r.id].body() for r in sorted(refs, key=lambda r: r.number)],
-    }
-
-
-Outcome = Literal["generated", "reproduced", "stored"]
-
-
-@dataclass(frozen=True)
-class Jamabandi:
-    """A generated jamabandi as stored: its date, snapshot and hash."""
-
-    mouza: MouzaHeader
-    year: int
-    as_of: date
-    snapshot: dict[str, Any]
-    sha256: str
-    generated_at: datetime
-    generated_by: str
-    attested_by: str | None
-    attested_on: date | None
-    outcome: Outcome
-
-    @property
-    def label(self) -> str:
-        return (
-            f"jamabandi {self.year} of mouza {self.mouza.name} "
-            f"(hadbast {self.mouza.hadbast_number})"
-        )
-
-    @property
-    def khewats(self) -> list[dict[str, Any]]:
-        return list(self.snapshot["khewats"])
-
-    def summary(self) -> str:
-        what = {
-            "generated": "generated and stored",
-            "reproduced": "reproduced exactly",
-            "stored": "stored",
-        }[self.outcome]
-        return (
-            f"{self.label} as of {self.as_of.isoformat()}: {what} "
-            f"(sha256 {self.sha256}); {len(self.khewats)} khewat(s)"
-        )
-
-
-_JAMABANDI_ROW = (
-    "SELECT j.id, j.attested_on, o.name, j.as_of, j.snapshot, j.snapshot_sha256,"
-    " j.generated_at, j.generated_by FROM jamabandi j"
-    " LEFT JOIN officer o ON o.id = j.attested_by"
-    " WHERE j.mouza_id = :mouza AND j.year = :year"
-)
-
-
-def _check_stored(label: str, snapshot: Mapping[str, Any], sha256: str) -> None:
-    if snapshot_hash(snapshot) != sha256:
-        raise SnapshotTampered(
-            f"{label}: the stored snapshot no longer hashes to its stored sha256 {sha256}; "
-            "it was altered outside landgov"
-        )
-
-
-def _diff_jamabandi(stored: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
-    """One line per header field or khewat that differs between two snapshots."""
-    lines = [
-        f"{field}: stored {stored.get(field)!r}, now {now.get(field)!r}"
-        for field in ("mouza", "year", "as_of")
-        if stored.get(field) != now.get(field)
-    ]
-    old = {k["khewat"]: k for k in stored.get("khewats", [])}
-    new = {k["khewat"]: k for k in now.get("khewats", [])}
-    for number in sorted(old.keys() | new.keys()):
-        if number not in new:
-            lines.append(f"khewat {number}: in the stored jamabandi, no longer in the record")
-        elif number not in old:
-            lines.append(f"khewat {number}: in the record now, not in the stored jamabandi")
-        elif old[number] != new[number]:
-            fields = sorted(
-                f
-                for f in old[number].keys() | new[number].keys()
-                if old[number].get(f) != new[number].get(f)
-            )
-            lines.append(f"khewat {number}: {', '.join(fields)} differ")
-    return lines
-
-
-def generate_jamabandi(
-    engine: Engine, mouza: str, year: int, *, actor: Actor, today: date | None = None
-) -> Jamabandi:
-    """Generates (once) and stores the jamabandi of ``mouza`` for ``year``.
-
-    A year not generated yet gets its snapshot as of :func:`jamabandi_date`; a year with
-    no jamabandi row at all gets a new, unattested row. A year already generated is
-    recomputed and compared: the result says ``reproduced`` when identical. ``actor``
-    needs ``jamabandi.generate`` (an officer, or the demo service); its label is stored
-    as the generator and names the audit row.
-
-    Raises:
-        AuthenticationFailed: the actor's session has ended. AccessDenied: ``role``.
-        NotFound: no such mouza.
-        RecordsError: the jamabandi's date is after ``today``.
-        JamabandiChanged: the year was generated and the records now differ.
-        SnapshotTampered: the stored snapshot no longer matches its hash.
-    """
-    today = today or date.today()
-    with engine.begin() as conn:
-        bind(conn, actor)
-        mouza_id = resolve_mouza(conn, mouza)
-        authorize(conn, actor, "jamabandi.generate", mouza_id=mouza_id)
-        header = mouza_headers(conn, [mouza_id])[mouza_id]
-        params = {"mouza": mouza_id, "year": year}
-        row = conn.execute(text(_JAMABANDI_ROW + " FOR UPDATE OF j"), params).one_or_none()
-        # the row when it holds a snapshot already (a generated year), else None
-        stored = row if row is not None and row.snapshot is not None else None
-        as_of: date
-        if stored is not None:
-            as_of = stored.as_of
-        else:
-            as_of = jamabandi_date(year, row.attested_on if row else None)
-        label = f"jamabandi {year} of mouza {header.name} (hadbast {header.hadbast_number})"
-        if as_of > today:
-            raise RecordsError(
-                f"{label} would record the rights as of {as_of.isoformat()}, after today "
-                f"({today.isoformat()}): the year's record is not closed yet"
-            )
-        snapshot = mouza_snapshot(conn, mouza_id, year, as_of)
-        sha256 = snapshot_hash(snapshot)
-        if stored is not None:
-            _check_stored(label, stored.snapshot, stored.snapshot_sha256)
-            if sha256 != stored.snapshot_sha256:
-                raise JamabandiChanged(
-                    label,
-                    stored.snapshot_sha256,
-                    sha256,
-                    _diff_jamabandi(stored.snapshot, snapshot),
-                )
-            outcome: Outcome = "reproduced"
-        else:
-            if row is None:
-                conn.execute(
-                    text("INSERT INTO jamabandi (mouza_id, year) VALUES (:mouza, :year)"), params
-                )
-            conn.execute(
-                text(
-                    "UPDATE jamabandi SET as_of = :as_of, snapshot = CAST(:snapshot AS jsonb),"
-                    " snapshot_sha256 = :sha, generated_at = clock_timestamp(),"
-                    " generated_by = :actor WHERE mouza_id = :mouza AND year = :year"
-                ),
-                {
-                    **params,
-                    "as_of": as_of,
-                    "snapshot": canonical_json(snapshot),
-                    "sha": sha256,
-                    "actor": actor.label,
-                },
-            )
-            outcome = "generated"
-        append_audit(
-            conn,
-            actor=actor.label,
-            action=f"jamabandi {outcome}",
-            entity="jamabandi",
-            entity_id=f"{mouza_id}:{year}",
-            details={
-                "as_of": as_of.isoformat(),
-                "sha256": sha256,
-                "khewats": len(snapshot["khewats"]),
-            },
-        )
-        final = conn.execute(text(_JAMABANDI_ROW), params).one()
-    return _jamabandi(header, year, final, outcome)
-
-
-def _jamabandi(header: MouzaHeader, year: int, row: Any, outcome: Outcome) -> Jamabandi:
-    return Jamabandi(
-        mouza=header,
-        year=year,
-        as_of=row.as_of,
-        snapshot=dict(row.snapshot),
-        sha256=row.snapshot_sha256,
-        generated_at=row.generated_at,
-        generated_by=row.generated_by,
-        attested_by=row.name,
-        attested_on=row.attested_on,
-        outcome=outcome,
-    )
-
-
-def show_jamabandi(engine: Engine, mouza: str, year: int) -> Jamabandi:
-    """The stored jamabandi of ``mouza`` for ``year``, its hash checked.
-
-    Raises:
-        NotFound: no such mouza, or that year was never generated.
-        SnapshotTampered: the stored snapshot no longer matches its hash.
-    """
-    with engine.connect() as conn:
-        mouza_id = resolve_mouza(conn, mouza)
-        header = mouza_headers(conn, [mouza_id])[mouza_id]
-        row = conn.execute(text(_JAMABANDI_ROW), {"mouza": mouza_id, "year": year}).one_or_none()
-    label = f"jamabandi {year} of mouza {header.name} (hadbast {header.hadbast_number})"
-    if row is None or row.snapshot is None:
-        raise NotFound(
-            f"{label} has not been generated; run 'landgov jamabandi generate "
-            f'--mouza "{header.name}" --year {year}\''
-        )
-    _check_stored(label, row.snapshot, row.snapshot_sha256)
-    return _jamabandi(header, year, row, "stored")

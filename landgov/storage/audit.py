@@ -24,7 +24,7 @@ What verify can tell, for the first row where the chain breaks:
 
 The chain alone cannot show that the newest rows were cut off, or that a superuser
 rewrote every hash after an edit. Signed checkpoints of the head, kept outside the
-database (:mod:`landgov.security.checkpoints`; :func:`write_checkpoint`, ``landgov audit
+database (:mod:`landgov.storage.checkpoints`; :func:`write_checkpoint`, ``landgov audit
 checkpoint``), close that gap: :func:`verify` also checks every checkpoint of this
 database and reports
 
@@ -53,7 +53,7 @@ from sqlalchemy.engine import Connection, Engine
 from landgov.errors import LandgovError
 
 if TYPE_CHECKING:
-    from landgov.security.checkpoints import Checkpoint, CheckpointProblem
+    from landgov.storage.checkpoints import Checkpoint, CheckpointProblem
 
 GENESIS_HASH: Final = "0" * 64
 """``prev_hash`` of the first row (seq 1)."""
@@ -233,13 +233,13 @@ def verify(
 
     Args:
         checkpoints: the checkpoint file (default
-            :func:`~landgov.security.checkpoints.default_checkpoints_path`); False checks
+            :func:`~landgov.storage.checkpoints.default_checkpoints_path`); False checks
             the chain only.
         key: the private signing key's path (default
-            :func:`~landgov.security.checkpoints.default_key_path`); its ``.pub`` file
+            :func:`~landgov.storage.checkpoints.default_key_path`); its ``.pub`` file
             is enough to verify.
     """
-    from landgov.security import checkpoints as cps
+    from landgov.storage import checkpoints as cps
 
     path: Path | None = None
     loaded = cps.Loaded((), (), 0)
@@ -305,7 +305,7 @@ def _against_checkpoints(
 ) -> list[CheckpointProblem]:
     """Truncation, rewrites and missing rows, by comparing each checkpoint with the row
     at its seq (``held``: seq -> row_hash of the rows found)."""
-    from landgov.security.checkpoints import CheckpointProblem
+    from landgov.storage.checkpoints import CheckpointProblem
 
     problems: list[CheckpointProblem] = []
     ordered = sorted(signed, key=lambda c: (c.seq, c.line or 0))
@@ -382,8 +382,8 @@ def write_checkpoint(
     """Verifies the log, signs its head and appends the checkpoint to the file outside the
     database; records it with an ``audit.checkpoint`` row naming ``actor_label``.
 
-    ``path`` and ``key`` default to :func:`~landgov.security.checkpoints.
-    default_checkpoints_path` and :func:`~landgov.security.checkpoints.default_key_path`;
+    ``path`` and ``key`` default to :func:`~landgov.storage.checkpoints.
+    default_checkpoints_path` and :func:`~landgov.storage.checkpoints.default_key_path`;
     the key is made on first use.
 
     Returns:
@@ -394,7 +394,7 @@ def write_checkpoint(
             a broken chain is never signed.
         CheckpointError: the signing key cannot be read or is readable by others.
     """
-    from landgov.security import checkpoints as cps
+    from landgov.storage import checkpoints as cps
 
     file = Path(path) if path is not None else cps.default_checkpoints_path()
     key_path = Path(key) if key is not None else cps.default_key_path()

@@ -186,3 +186,37 @@ def test_no_covering_model_is_refused_with_the_boxes_tried(
     assert "crop-type-tcnn:v1 no coverage box" in msg
     assert "crop-type-central-asia:v1 [60.2013" in msg
     assert "landgov models assign MODEL --mouza 1" in msg
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real data not beside the checkout")
+def test_year_model_refuses_a_mouza_never_observed_but_not_an_unobserved_year(
+    demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stored NDVI at all: refused with the command that stores it. NDVI stored for
+    other years only: served, every khasra with its reason (nothing to classify that year)."""
+    fields, _ = _store_real_series(demo_copy)
+    use_database(demo_copy, tmp_path / ".cli", monkeypatch, home=tmp_path / "home",
+                 services=("models",))  # fmt: skip
+    run = CliRunner()
+    for mouza in (MOUZA, 3):
+        done = run.invoke(app, ["models", "assign", "crop-type-central-asia", "--mouza",
+                                str(mouza)])  # fmt: skip
+        assert done.exit_code == 0, done.output
+
+    never = run.invoke(app, ["models", "predict", "--mouza", "3", "--season", "kharif 2026"])
+    assert never.exit_code == 1
+    said = " ".join(never.output.split())
+    assert "no stored ndvi series for mouza" in said
+    assert "landgov imagery batch --mouza 3 --index ndvi" in said
+
+    later = run.invoke(app, ["models", "predict", "--mouza", str(MOUZA), "--season",
+                             "kharif 2030", "--json"])  # fmt: skip
+    assert later.exit_code == 0, later.output
+    with demo_copy.connect() as conn:
+        stored = pd.read_sql(text(
+            "SELECT p.crop, p.reason FROM crop_prediction p JOIN detection_run r"
+            " ON r.id = p.run_id WHERE r.mouza_id = :m AND p.year = 2030"
+        ), conn, params={"m": MOUZA})  # fmt: skip
+    assert len(stored) >= len(fields)
+    assert stored["crop"].isna().all()
+    assert stored["reason"].str.contains("too few observed periods").all()

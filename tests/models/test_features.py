@@ -14,6 +14,7 @@ import pytest
 from security_support import service_actor
 from sqlalchemy.engine import Engine
 
+from landgov.demo.parcel_series import simulate_series
 from models.features import (
     N_STEPS,
     FeatureError,
@@ -23,7 +24,6 @@ from models.features import (
     parse_season,
     season_grid,
     season_label,
-    simulate_series,
 )
 
 RABI = "rabi 2025-26"

@@ -38,21 +38,22 @@ from typer.testing import CliRunner
 from landgov.cli import app
 from landgov.domain import RightType, UnitSystem, mask_cnic, sarsai_to_m2
 from landgov.errors import AccessDenied, AuthenticationFailed, InvalidCNIC
-from landgov.records.rights import (
+from landgov.records.jamabandi import (
     JamabandiChanged,
-    RecordsError,
     SnapshotTampered,
-    canonical_json,
     generate_jamabandi,
+    mouza_snapshot,
+    show_jamabandi,
+)
+from landgov.records.rights import (
+    RecordsError,
     khewat_holding,
     mask_cnics,
-    mouza_snapshot,
     person_holdings,
     read_khewat,
     read_person,
-    show_jamabandi,
-    snapshot_hash,
 )
+from landgov.records.snapshot import canonical_json, snapshot_hash
 from landgov.security import Actor, logout
 from landgov.storage.lookup import NotFound, resolve_mouza
 

@@ -411,7 +411,8 @@ def chain_table(chain: Sequence[dict[str, Any]]) -> pd.DataFrame:
         return pd.DataFrame(columns=CHAIN_COLUMNS)
     frame = pd.DataFrame(list(chain))
     rows = []
-    for rec in frame.itertuples(index=False):
+    # the khasras of a line are a list, which no pandas scalar type admits: read from the dict
+    for line, rec in zip(chain, frame.itertuples(index=False), strict=True):
         rows.append(
             {
                 "Date": str(rec.event_date),
@@ -419,7 +420,7 @@ def chain_table(chain: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 "Type": str(rec.type).replace("_", " "),
                 "Status": shared.STATUS_LABELS.get(str(rec.status), str(rec.status)),
                 "Khewat": str(rec.khewat_no),
-                "Khasras": ", ".join(str(k) for k in rec.khasras),  # type: ignore[union-attr]
+                "Khasras": ", ".join(str(k) for k in line["khasras"]),
                 "Transfer": shared.transfer_text(rec),
                 "Flagged": bool(rec.flagged),
             }

@@ -24,7 +24,10 @@ from app.shared import style
 from app.shared.data import (
     CACHE_TTL_S,
     STATUS_LABELS,
+    as_date,
+    as_int,
     engine,
+    is_null,
     kms,
     mutation_groups,
     mutation_row,
@@ -190,7 +193,7 @@ TIMELINE_COLUMNS = [
 def _owners_text(group: pd.DataFrame) -> str:
     parts = []
     for rec in group.itertuples(index=False):
-        share = format_share(Fraction(int(rec.numerator), int(rec.denominator)))
+        share = format_share(Fraction(as_int(rec.numerator), as_int(rec.denominator)))
         right = str(rec.right_type)
         suffix = "" if right == "ownership" else f" ({right.replace('_', ' ')})"
         who = party_label(rec.name, rec.guardian_relation, rec.guardian_name, rec.custodian)
@@ -247,7 +250,7 @@ def timeline_events(chain: read.MutationChain) -> pd.DataFrame:
         ):
             rows.append(
                 {
-                    "date": pd.Timestamp(valid_from),
+                    "date": pd.Timestamp(as_date(valid_from)),
                     "lane": lane(khewat_no, via),
                     "status": STATUS_LABELS["settlement"],
                     "type": "settlement",
@@ -285,13 +288,14 @@ def timeline_lanes(chain: read.MutationChain, today: date) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     rows = []
     for rec in chain.holdings.itertuples(index=False):
-        end = today if rec.valid_to is None or pd.isna(rec.valid_to) else rec.valid_to
+        valid_from = as_date(rec.valid_from)
+        end = today if is_null(rec.valid_to) else as_date(rec.valid_to)
         rows.append(
             {
                 "lane": lane(rec.khewat_no, rec.khasra_no),
-                "start": pd.Timestamp(rec.valid_from),
-                "end": pd.Timestamp(max(end, rec.valid_from)),
-                "held": f"{rec.valid_from} to {'today' if end == today else end}",
+                "start": pd.Timestamp(valid_from),
+                "end": pd.Timestamp(max(end, valid_from)),
+                "held": f"{valid_from} to {'today' if end == today else end}",
             }
         )
     return pd.DataFrame(rows, columns=columns)
@@ -322,11 +326,7 @@ def lineage_text(chain: read.MutationChain) -> str:
         lineage.iloc[1:].itertuples(index=False),
         strict=True,
     ):
-        on = (
-            ""
-            if child.created_on is None or pd.isna(child.created_on)
-            else f" on {child.created_on}"
-        )
+        on = "" if is_null(child.created_on) else f" on {as_date(child.created_on)}"
         parts.append(f"khasra {child.khasra_no} was cut from khasra {parent.khasra_no}{on}")
     return "; ".join(parts)
 

@@ -142,11 +142,11 @@ def owners_panel(
         st.info("No share in force for this khasra on this date.")
         return
     for (khewat_id, khewat_no), group in owners.groupby(["khewat_id", "khewat_no"], sort=True):
-        area = khewat_areas.get(int(khewat_id))
+        area = khewat_areas.get(shared.as_int(khewat_id))
         held = f" — holds {shared.kms(area)} K-M-S" if area is not None else ""
         st.markdown(f"**Khewat {khewat_no}**{held}")
         st.dataframe(
-            shared.owner_table(group, int(khewat_no), area, unmasked=unmasked),
+            shared.owner_table(group, shared.as_int(khewat_no), area, unmasked=unmasked),
             hide_index=True,
             width="stretch",
         )
@@ -172,8 +172,14 @@ def changes_since(chain: read.MutationChain, as_of: date, today: date) -> None:
         st.caption(f"No mutation sanctioned between {low:%Y-%m-%d} and {high:%Y-%m-%d}.")
 
 
-def timeline_chart(chain: read.MutationChain, today: date) -> alt.LayerChart | None:
-    """Each khewat period as a grey bar, each event a point coloured by its status."""
+def timeline_chart(
+    chain: read.MutationChain, today: date
+) -> alt.LayerChart | alt.FacetChart | None:
+    """Each khewat period as a grey bar, each event a point coloured by its status.
+
+    A layer chart in fact: ``alt.layer`` returns a facet chart only when every layer
+    shares a facet encoding, and none of these has one; altair types it as either.
+    """
     events = data.timeline_events(chain)
     if events.empty:
         return None
@@ -247,7 +253,11 @@ def mutation_chain_panel(chain: read.MutationChain, khasra_no: str, as_of: date)
     st.table(table, hide_index=True)
 
 
-FARD_LANGUAGES = {"en": "English", "ur": "اردو (Urdu)", "both": "Both"}
+FARD_LANGUAGES: dict[data.FardLanguage, str] = {
+    "en": "English",
+    "ur": "اردو (Urdu)",
+    "both": "Both",
+}
 
 
 def fard_panel(
@@ -304,8 +314,11 @@ def fard_panel(
 # --- the NDVI chart ---------------------------------------------------------------------
 
 
-def ndvi_chart(series: pd.DataFrame) -> alt.LayerChart:
-    """Mean NDVI (clear observations only), the smoothed curve and season marks."""
+def ndvi_chart(series: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
+    """Mean NDVI (clear observations only), the smoothed curve and season marks.
+
+    A layer chart in fact (no layer has a facet encoding); see :func:`timeline_chart`.
+    """
     base = alt.Chart(series).encode(
         x=alt.X("time:T", title="Date"),
     )

@@ -262,7 +262,8 @@ def ramp_color(t: float) -> RGBA:
     i = min(int(x), len(RAMP) - 2)
     f = x - i
     lo, hi = RAMP[i], RAMP[i + 1]
-    return tuple(round(a + (b - a) * f) for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
+    r, g, b, a = (round(low + (high - low) * f) for low, high in zip(lo, hi, strict=True))
+    return (r, g, b, a)
 
 
 def ramp_position(value: float, low: float, high: float) -> float:

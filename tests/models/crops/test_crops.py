@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from landgov.demo.parcel_series import simulate_series
 from models.crops import (
     CropConfig,
     CropModelError,
@@ -18,7 +19,7 @@ from models.crops import (
     predict_proba,
     train_crop_model,
 )
-from models.features import concat, features_from_arrays, simulate_series
+from models.features import concat, features_from_arrays
 
 RABI, KHARIF = "rabi 2025-26", "kharif 2025"
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.features import features_from_arrays, simulate_series
+from landgov.demo.parcel_series import simulate_series
+from models.features import features_from_arrays
 from models.yields import (
     YieldModelError,
     build_yield_model,

@@ -20,8 +20,8 @@ from security_support import owner_engine, service_actor, superuser_engine
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from landgov.security import checkpoints as cps
 from landgov.storage import audit
+from landgov.storage import checkpoints as cps
 
 
 @pytest.fixture
