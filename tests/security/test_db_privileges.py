@@ -306,3 +306,32 @@ def test_the_generated_passwords_are_private(private_cluster: Connection) -> Non
     settings = load_settings()
     assert stat.S_IMODE(settings.db_secrets_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(settings.secrets_dir.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("rows", [20, 21, 60])
+def test_statement_audit_keeps_rows_up_to_twenty_and_digests_every_row(
+    seeded: Engine, rows: int
+) -> None:
+    """Before and after are kept for 20 rows or fewer; ids for the first 50; the digest is
+    the SHA-256 of each row's own SHA-256, one a line in key order (sql/026), so a
+    statement of a million rows neither holds every row in one value nor fails."""
+    import hashlib
+
+    privileged = owner_engine(seeded)
+    with privileged.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO khewat (id, mouza_id, number)"
+            " SELECT 100 + g, 1, 100 + g FROM generate_series(1, :n) g"
+        ), {"n": rows})  # fmt: skip
+        per_row = conn.execute(text(
+            "SELECT encode(sha256(convert_to(to_jsonb(k)::text, 'UTF8')), 'hex')"
+            " FROM khewat k WHERE id > 100 ORDER BY id"
+        )).scalars().all()  # fmt: skip
+    ((_, details),) = _audit_rows(seeded, "khewat", "db.insert")[-1:]
+    assert details["rows"] == rows
+    assert details["ids"] == list(range(101, 101 + min(rows, 50)))
+    assert ("rows_changed" in details) == (rows <= 20)
+    if rows <= 20:
+        assert len(details["rows_changed"]) == rows  # type: ignore[arg-type]
+    expected = hashlib.sha256("\n".join(per_row).encode()).hexdigest()
+    assert details["digest"] == expected
