@@ -16,7 +16,11 @@ pages offered are those the signed-in actor's roles allow
 - ``views/valuation/`` (``valuation.read``): the valuation roll on a map, ratio
   studies and the sales declared below their value;
 - ``views/farmer/``: a farmer's own parcels and advisories, behind a one-time code,
-  only through "Farmer sign-in" (not for signed-in staff).
+  only through "Farmer sign-in" (not for signed-in staff); a signed-in farmer sees that
+  page alone, with no sidebar.
+
+The sign-in and Farmer pages speak Urdu or English (:mod:`app.shared.i18n`: a switch on
+the page, ``?lang=ur`` in the address).
 
 The layout (see :mod:`app`): each page is a folder under ``views/`` with its script
 (``view.py``) and its data (``data.py``: cached calls of service functions, no SQL);
@@ -41,37 +45,51 @@ if sys.path[:1] != [_ROOT]:  # first, so no module under app/ shadows a top-leve
 
 import streamlit as st  # noqa: E402
 
-from app.shared import auth, context, data, panels, signin  # noqa: E402
-from app.shared.navigation import view_path, visible  # noqa: E402
+from app.shared import auth, context, data, i18n, panels, signin  # noqa: E402
+from app.shared.navigation import pages as navigation_pages  # noqa: E402
+from app.shared.navigation import sign_in_pages, view_path  # noqa: E402
+from app.views.farmer.session import signed_in as farmer_signed_in  # noqa: E402
 from landgov.security import Actor  # noqa: E402
 from landgov.security.sessions import expires_at  # noqa: E402
 
 
 def staff_pages(actor: Actor) -> list[st.Page]:
-    """The pages ``actor`` may see, in the navigation's order."""
-    # url_path: every script is a view.py, so the page's folder names its URL (/mutations)
-    return [
-        st.Page(view_path(page), title=title, icon=icon, url_path=page)
-        for page, title, icon in visible(actor)
-    ]
+    """The pages ``actor`` may see, in the navigation's order (and hidden redirects from
+    their old addresses: :func:`app.shared.navigation.pages`)."""
+    return navigation_pages(actor)
 
 
 def anonymous(url: str) -> None:
-    """The sign-in page and the farmer's sign-in; nothing of the record."""
+    """The sign-in page and the farmer's sign-in; nothing of the record.
+
+    A farmer signed in (:mod:`app.views.farmer.session`) is offered their own page and
+    nothing else: the navigation holds that page alone and is hidden, so any address
+    shows it, until they sign out. Before that the sidebar lists the two sign-ins, and
+    the Farmer page hides it itself (:data:`app.shared.style.PHONE_CSS`): Streamlit
+    picks the page inside ``st.navigation``, after its position is set."""
+    _ = i18n.Words(i18n.current())
     farmer = st.Page(
         view_path("farmer"),
-        title="Farmer sign-in",
+        title=_("signin.farmer_nav"),
         icon=":material/agriculture:",
         url_path="farmer",
     )
+    context.store(context.Context(url=url, mouza=None, as_of=date.today(), actor=None))
+    if farmer_signed_in() is not None:
+        st.navigation([farmer], position="hidden").run()
+        return
 
     def sign_in() -> None:
         signin.page(farmer)
 
     page = st.navigation(
-        [st.Page(sign_in, title="Sign in", icon=":material/lock:", default=True), farmer]
+        [
+            st.Page(sign_in, title=_("signin.nav"), icon=":material/lock:", default=True),
+            farmer,
+            # a staff address asked before sign-in keeps its path and query string
+            *sign_in_pages(sign_in),
+        ]
     )
-    context.store(context.Context(url=url, mouza=None, as_of=date.today(), actor=None))
     page.run()
 
 

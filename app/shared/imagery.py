@@ -1,73 +1,101 @@
 """The maps' imagery base layer, drawn from the project's own COGs (Parcels, Disputes and
 Valuation pages).
 
-No basemap and no CDN: the Sentinel-2 scene nearest the chosen date that intersects the
-map is found in the catalog (:func:`imagery.catalog.search`) and drawn by
-:func:`imagery.render.render_scene` as a PNG data URL for pydeck's BitmapLayer; this
-module keeps the sidebar radio and the caches. Everything degrades to "no imagery"
-(None, []) when the catalog is empty or the files are missing.
+No basemap and no CDN. Which Sentinel-2 scene is drawn is decided by
+:func:`imagery.catalog.choose_scene`: the nearest scene to the chosen date that sees the
+mouza clear (its parcels' stored clear fraction from the zonal batch, else the tile's
+cloud cover), within two months; else the clearest there. So a past date no longer lays a
+54 %-cloud scene over the parcels because it happened to be the nearest. Where an
+orthophoto covers part of the map, the one taken nearest the date is drawn over the
+Sentinel-2 scene there (0.5 m against 10 m).
+
+A picture is rendered once (:func:`imagery.render.render_png`, cached an hour: a stored
+scene does not change) and sent as a media file (:func:`app.shared.maplayers.media_url`),
+not inside the map's JSON: a rerun (a click on a parcel) sends a URL the browser already
+has. This module keeps the sidebar radio, the choice and the caches; everything degrades
+to "no imagery" (None, no layer) when the catalog is empty or the files are missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Final
 
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import data
+from app.shared import data, maplayers
+from imagery.catalog import SceneChoice, SceneSummary
 from imagery.render import NDVI, TRUE_COLOUR
 
 BASE_NONE, BASE_TRUE_COLOUR, BASE_NDVI = "none", TRUE_COLOUR, NDVI
 BASE_LAYERS = (BASE_NONE, BASE_TRUE_COLOUR, BASE_NDVI)
 IMAGERY_LAYER_ID = "imagery"
+ORTHO_LAYER_ID = "orthophoto"
 SENSOR = "sentinel-2"
+ORTHO_SENSOR = "orthophoto"
+ORTHO_PIXEL_M: Final = 1.0
+"""The orthophoto's picture: 1 m a pixel (its own is 0.5 m; the map's first view shows
+about 2 m a pixel), at most 1024 px a side."""
+IMAGERY_TTL_S: Final = 600
+"""Scenes are ingested by a batch, not by officers: ten minutes is fresh enough."""
+
+Bounds = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True)
-class Scene:
-    id: str
-    when: datetime
-    cloud_cover: float | None
-
-
-@st.cache_data(ttl=data.CACHE_TTL_S, show_spinner=False)
-def scenes(url: str, bbox: tuple[float, float, float, float]) -> list[Scene]:
-    """Sentinel-2 scenes intersecting ``bbox``, oldest first; [] when there are none."""
-    from imagery.catalog import search
+@st.cache_data(ttl=IMAGERY_TTL_S, show_spinner=False)
+def scenes(url: str, bbox: Bounds, sensor: str = SENSOR) -> list[SceneSummary]:
+    """Scenes of ``sensor`` intersecting ``bbox``, oldest first; [] when there are none."""
+    from imagery.catalog import scene_summaries
 
     try:
-        items = search(data.engine(url), bbox_or_geometry=bbox, sensor=SENSOR)
+        return scene_summaries(data.engine(url), bbox_or_geometry=bbox, sensor=sensor)
     except Exception:  # no imagery tables, or an unreadable catalog: no base layer
         return []
-    out = []
-    for item in items:
-        if item.datetime is None:
-            continue
-        cloud = item.properties.get("eo:cloud_cover")
-        out.append(Scene(item.id, item.datetime, None if cloud is None else float(cloud)))
-    return out
 
 
-def nearest(found: list[Scene], day: date) -> Scene | None:
-    """The scene taken closest to ``day`` (the earlier one on a tie)."""
+@st.cache_data(ttl=IMAGERY_TTL_S, show_spinner=False)
+def clear_fractions(url: str, mouza_id: int) -> dict[str, float]:
+    """:func:`imagery.catalog.clear_fractions` of the mouza ({} when unknown)."""
+    from imagery.catalog import clear_fractions as read
+
+    try:
+        return read(data.engine(url), mouza_id)
+    except Exception:  # no zonal table: the tile's cloud cover decides alone
+        return {}
+
+
+def choose(url: str, mouza_id: int, bbox: Bounds, day: date) -> SceneChoice | None:
+    """The Sentinel-2 scene the map of ``day`` draws (:func:`imagery.catalog.choose_scene`)."""
+    from imagery.catalog import choose_scene
+
+    return choose_scene(scenes(url, bbox), day, clear_fractions(url, mouza_id))
+
+
+def nearest_orthophoto(url: str, bbox: Bounds, day: date) -> SceneSummary | None:
+    """The orthophoto over ``bbox`` taken nearest ``day`` (the earlier on a tie)."""
+    found = scenes(url, bbox, ORTHO_SENSOR)
     if not found:
         return None
-    return min(found, key=lambda s: abs((s.when.date() - day).days))
+    return min(found, key=lambda s: (abs((s.when.date() - day).days), s.when))
 
 
-@st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=64)
 def rendered(
-    url: str, home: str, scene_id: str, mode: str, bbox: tuple[float, float, float, float]
-) -> str | None:
-    """:func:`imagery.render.render_scene`: the scene in ``mode`` (true colour or NDVI)
-    over ``bbox`` as a PNG data URL, or None when the scene or its band files cannot be
-    read. Cached an hour: a stored scene does not change."""
-    from imagery.render import render_scene
+    url: str,
+    home: str,
+    scene_id: str,
+    mode: str,
+    bbox: Bounds,
+    pixel_m: float = 10.0,
+) -> bytes | None:
+    """:func:`imagery.render.render_png`: the scene in ``mode`` over ``bbox`` as PNG
+    bytes, or None when the scene or its band files cannot be read. Cached an hour."""
+    from imagery.render import render_png
 
-    return render_scene(data.engine(url), Path(home), scene_id, mode, bbox)
+    return render_png(data.engine(url), Path(home), scene_id, mode, bbox, pixel_m)
 
 
 def base_layer_choice(available: bool, *, key: str) -> str:
@@ -79,45 +107,115 @@ def base_layer_choice(available: bool, *, key: str) -> str:
             index=1 if available else 0,
             key=key,
             disabled=not available,
-            help="Drawn from the project's own Sentinel-2 COGs, nearest the chosen date.",
+            help=(
+                "Drawn from the project's own imagery: the Sentinel-2 scene nearest the "
+                "chosen date that sees the mouza clear, and an orthophoto where one covers "
+                "the map."
+            ),
         )
     )
 
 
-def bitmap_layer(image_url: str, bbox: tuple[float, float, float, float]) -> pdk.Layer:
+def bitmap_layer(image_url: str, bbox: Bounds, layer_id: str = IMAGERY_LAYER_ID) -> pdk.Layer:
     x0, y0, x1, y1 = bbox
     return pdk.Layer(
         "BitmapLayer",
-        id=IMAGERY_LAYER_ID,
+        id=layer_id,
         image=pdk.types.String(image_url),  # a plain str would be an accessor
         bounds=[x0, y0, x1, y1],
         pickable=False,
     )
 
 
-def scene_caption(scene: Scene, mode: str) -> str:
+def _percent(fraction: float | None) -> str:
+    return "unknown" if fraction is None else f"{100 * fraction:.0f} %"
+
+
+def scene_caption(choice: SceneChoice, mode: str) -> str:
+    """What the base layer shows and why that scene: its date, how clear it sees the
+    mouza, and the nearer scene it was preferred to."""
+    scene = choice.scene
     cloud = "unknown" if scene.cloud_cover is None else f"{scene.cloud_cover:.0f} %"
-    return (
-        f"Base layer: {mode}, Sentinel-2 scene of {scene.when:%Y-%m-%d}"
-        f" ({scene.id}), cloud cover {cloud}."
+    why = {
+        "nearest_clear": "the nearest clear scene",
+        "clearest": "no clear scene within two months: the clearest of them",
+        "nearest": "the nearest scene (none within two months)",
+    }[choice.rule]
+    text = (
+        f"Base layer: {mode}, Sentinel-2 scene of {scene.when:%Y-%m-%d} ({scene.id}), "
+        f"{why}: {_percent(choice.clear)} of the mouza clear, tile cloud cover {cloud}"
     )
+    passed = choice.passed_over
+    if passed is not None:
+        text += (
+            f"; the nearer scene of {passed.when:%Y-%m-%d} was passed over "
+            f"({_percent(choice.passed_over_clear)} clear)"
+        )
+    return text + "."
 
 
-def base_layer(
-    url: str, mouza_id: int, bbox: tuple[float, float, float, float], day: date
-) -> pdk.Layer | None:
-    """Draws the sidebar radio and returns the chosen base layer (None for none)."""
+@dataclass(frozen=True)
+class BaseImagery:
+    """The imagery layers of a map (bottom first), what each shows (captions and legend
+    lines), and the Sentinel-2 choice (None: no scene drawn)."""
+
+    layers: list[pdk.Layer] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    legend: list[str] = field(default_factory=list)
+    choice: SceneChoice | None = None
+
+
+def _overlap(a: Bounds, b: Bounds) -> Bounds | None:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x0 < x1 and y0 < y1 else None
+
+
+def base_imagery(
+    url: str, mouza_id: int, bbox: Bounds, day: date, *, orthophoto: bool = True
+) -> BaseImagery:
+    """Draws the sidebar radio; returns the chosen imagery for a map of ``bbox`` on
+    ``day``: the cloud-aware Sentinel-2 scene, and (``orthophoto``) the orthophoto
+    nearest the day over the part of the map it covers."""
     from landgov.config import load_settings
 
     found = scenes(url, bbox)
+    ortho = nearest_orthophoto(url, bbox, day) if orthophoto else None
     with st.sidebar:
-        mode = base_layer_choice(bool(found), key=f"base_layer_{mouza_id}")
-    scene = nearest(found, day)
-    if mode == BASE_NONE or scene is None:
-        return None
-    image = rendered(url, str(load_settings().home), scene.id, mode, bbox)
-    if image is None:
-        st.caption(f"Base layer: the files of scene {scene.id} cannot be read.")
-        return None
-    st.caption(scene_caption(scene, mode))
-    return bitmap_layer(image, bbox)
+        mode = base_layer_choice(bool(found) or ortho is not None, key=f"base_layer_{mouza_id}")
+    if mode == BASE_NONE:
+        return BaseImagery()
+    home = str(load_settings().home)
+    out = BaseImagery(choice=choose(url, mouza_id, bbox, day))
+    if out.choice is not None:
+        png = rendered(url, home, out.choice.scene.id, mode, bbox)
+        if png is None:
+            out.captions.append(
+                f"Base layer: the files of scene {out.choice.scene.id} cannot be read."
+            )
+        else:
+            out.layers.append(bitmap_layer(maplayers.media_url(png, "image/png"), bbox))
+            out.captions.append(scene_caption(out.choice, mode))
+            out.legend.append(f"Sentinel-2 {mode}, {out.choice.scene.when:%Y-%m-%d}")
+    part = None if ortho is None else _overlap(bbox, ortho.bounds)
+    if ortho is not None and part is not None:
+        png = rendered(url, home, ortho.id, mode, part, ORTHO_PIXEL_M)
+        if png is not None:
+            out.layers.append(
+                bitmap_layer(maplayers.media_url(png, "image/png"), part, ORTHO_LAYER_ID)
+            )
+            out.captions.append(
+                f"Orthophoto of {ortho.when:%Y-%m-%d} ({ortho.id}) over the part of the map "
+                "it covers."
+            )
+            out.legend.append(f"Orthophoto {mode}, {ortho.when:%Y-%m-%d}")
+    return out
+
+
+def base_layer(url: str, mouza_id: int, bbox: Bounds, day: date) -> pdk.Layer | None:
+    """Draws the sidebar radio and returns the chosen Sentinel-2 base layer (None for
+    none), with its caption: the one-layer form the Disputes and Valuation maps use."""
+    found = base_imagery(url, mouza_id, bbox, day, orthophoto=False)
+    for caption in found.captions:
+        st.caption(caption)
+    return found.layers[0] if found.layers else None

@@ -1,15 +1,31 @@
-"""Which dashboard pages each actor sees: by the capabilities of their roles
-(:data:`landgov.security.policy.CAPABILITIES`).
+"""Which dashboard pages each actor sees, and the address of each page.
 
-A page the actor may not see is left out of the navigation; the page itself checks
-again (:func:`app.shared.context.require`), so reaching it anyway shows a refusal naming the
-rule.
+Pages are offered by the capabilities of the actor's roles
+(:data:`landgov.security.policy.CAPABILITIES`). A page the actor may not see is left out of
+the navigation; the page itself checks again (:func:`app.shared.context.require`), so
+reaching it anyway shows a refusal naming the rule.
+
+Every page has its own stable address, named after what the officer calls it (``/disputes``,
+not the folder ``cases``), and a page may keep what it shows in the query string
+(``/disputes?case=12``). Two kinds of hidden page keep such an address working:
+
+- an old address (:data:`ALIASES`: ``/cases``) redirects to the page's address, query
+  string and all, instead of Streamlit's "page not found", which ran the first page
+  (Parcels) under the wrong address;
+- before sign-in, every staff address shows the sign-in page (:func:`sign_in_pages`), so a
+  link or a reload (which starts a new, signed-out session: the token lives only in the
+  session) keeps its address, and after sign-in the same address opens the page asked
+  for: Streamlit names a page by the hash of its URL path, so the rerun after sign-in
+  lands on the signed-in page of that path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
+
+import streamlit as st
 
 from landgov.security import Actor
 
@@ -25,25 +41,86 @@ MUTATION_CAPABILITIES: Final = (
     "mutation.sanction",
     "mutation.reject",
 )
-PAGES: Final[tuple[tuple[str, str, str, tuple[str, ...]], ...]] = (
-    ("parcels", "Parcels", "🗺️", ("records.read",)),
-    ("mutations", "Mutations", "🖋️", MUTATION_CAPABILITIES),
-    ("cases", "Disputes", "⚖️", ("case.read",)),
-    ("valuation", "Valuation", "💰", ("valuation.read",)),
+
+
+class StaffPage(NamedTuple):
+    """A page behind sign-in: its folder under :data:`VIEWS`, how the navigation shows
+    it, the capabilities of which any one shows it, and its address (default: the
+    folder's name)."""
+
+    folder: str
+    title: str
+    icon: str
+    capabilities: tuple[str, ...]
+    address: str = ""
+
+    @property
+    def url_path(self) -> str:
+        return self.address or self.folder
+
+
+PAGES: Final[tuple[StaffPage, ...]] = (
+    StaffPage("parcels", "Parcels", "🗺️", ("records.read",)),
+    StaffPage("mutations", "Mutations", "🖋️", MUTATION_CAPABILITIES),
+    StaffPage("cases", "Disputes", "⚖️", ("case.read",), address="disputes"),
+    StaffPage("valuation", "Valuation", "💰", ("valuation.read",)),
 )
-"""(page folder under :data:`VIEWS`, which is also its URL path; title; icon; capabilities:
-any one of them shows the page)."""
+"""The staff pages in navigation order."""
+
+ALIASES: Final = {"cases": "disputes"}
+"""Old address → the page's address (``/cases`` was the Disputes page's until issue 19)."""
+
+_BY_URL: Final = {p.url_path: p for p in PAGES}
 
 
 def view_path(page: str) -> Path:
-    """The script of page ``page`` (a folder under :data:`VIEWS`)."""
-    return VIEWS / page / VIEW_FILE
+    """The script of the page at address ``page``, or in the folder ``page`` (the farmer's
+    page has no entry in :data:`PAGES`)."""
+    found = _BY_URL.get(ALIASES.get(page, page))
+    return VIEWS / (page if found is None else found.folder) / VIEW_FILE
 
 
 def visible(actor: Actor) -> list[tuple[str, str, str]]:
-    """(page folder, title, icon) of each page ``actor`` may see, in navigation order."""
+    """(address, title, icon) of each page ``actor`` may see, in navigation order."""
     return [
-        (page, title, icon)
-        for page, title, icon, caps in PAGES
-        if any(actor.has(cap) for cap in caps)
+        (p.url_path, p.title, p.icon)
+        for p in PAGES
+        if any(actor.has(cap) for cap in p.capabilities)
+    ]
+
+
+def _redirect(target: st.Page) -> Callable[[], None]:
+    def go() -> None:
+        # the query string is the page's state (e.g. ?case=12): carry it over
+        st.switch_page(target, query_params=st.query_params.to_dict())
+
+    return go
+
+
+def pages(actor: Actor) -> list[st.Page]:
+    """The pages ``actor`` may see, in navigation order, then a hidden redirect for each
+    old address (:data:`ALIASES`) of those pages."""
+    shown = [
+        st.Page(view_path(url), title=title, icon=icon, url_path=url)
+        for url, title, icon in visible(actor)
+    ]
+    by_url = {p.url_path: p for p in shown}
+    return shown + [
+        st.Page(
+            _redirect(by_url[target]),
+            title=by_url[target].title,
+            url_path=old,
+            visibility="hidden",
+        )
+        for old, target in ALIASES.items()
+        if target in by_url
+    ]
+
+
+def sign_in_pages(sign_in: Callable[[], None]) -> list[st.Page]:
+    """Hidden pages at every staff address (and old address) that show ``sign_in``: an
+    address asked before sign-in keeps its path and query string, and opens after it."""
+    return [
+        st.Page(sign_in, title="Sign in", url_path=url, visibility="hidden")
+        for url in [*(p.url_path for p in PAGES), *ALIASES]
     ]

@@ -3,54 +3,66 @@
 No map, no mouza, no record before sign-in. Local accounts: username, password and the
 authenticator code (always asked; :func:`landgov.security.login` decides whether the
 account needs it). With ``LANDGOV_AUTH=oidc``: a button to the OpenID Connect provider
-(:mod:`app.shared.auth`).
+(:mod:`app.shared.auth`). Every word is from the catalogue (:mod:`app.shared.i18n`), in
+the language of the switch at the top of the page; the services' own answers (a failed
+sign-in, an ended session) are shown in that language too where the catalogue knows
+them. The configuration problems of :func:`oidc_problem` stay in English: they are for
+the administrator who set the server up, and name settings that are English anyway.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import streamlit as st
 
-from app.shared import auth, context, data, panels
+from app.shared import auth, context, data, i18n, panels
 from landgov.errors import AuthenticationFailed
-from landgov.security.sessions import FAILED
 
 FORM_KEY = "signin_form"
 USERNAME_KEY = "signin_username"
 PASSWORD_KEY = "signin_password"
 CODE_KEY = "signin_code"
 SUBMIT_KEY = "signin_submit"
+NOTICES: Final = {
+    "You have signed out.": "signin.signed_out",
+    "your session has ended (expired, signed out or revoked): sign in again": (
+        "signin.session_ended"
+    ),
+}
+"""The notices :mod:`app.shared.auth` leaves for this page, by catalogue key."""
 
 
-def _notice() -> None:
+def _notice(lang: str) -> None:
     notice = st.session_state.pop(auth.NOTICE_KEY, None)
     if notice:
-        st.info(str(notice), icon="🔒")
+        st.info(i18n.service_text(str(notice), NOTICES, lang), icon="🔒")
 
 
-def _local(url: str) -> None:
+def _local(url: str, lang: str) -> None:
+    _ = i18n.Words(lang)
     with st.form(FORM_KEY, clear_on_submit=True, border=True):
-        username = st.text_input("Username", key=USERNAME_KEY, autocomplete="username")
-        password = st.text_input("Password", type="password", key=PASSWORD_KEY,
+        username = st.text_input(_("signin.username"), key=USERNAME_KEY,
+                                 autocomplete="username")  # fmt: skip
+        password = st.text_input(_("signin.password"), type="password", key=PASSWORD_KEY,
                                  autocomplete="current-password")  # fmt: skip
         code = st.text_input(
-            "Authenticator code",
+            _("signin.code"),
             key=CODE_KEY,
             max_chars=6,
-            placeholder="6 digits",
+            placeholder=_("signin.code_placeholder"),
             autocomplete="one-time-code",
-            help="The code your authenticator app shows now. Revenue officers who decide "
-            "mutations or cases and administrators always need it.",
+            help=_("signin.code_help"),
         )
-        submitted = st.form_submit_button("Sign in", key=SUBMIT_KEY, type="primary")
+        submitted = st.form_submit_button(_("signin.submit"), key=SUBMIT_KEY, type="primary")
     if not submitted:
         return
     with panels.database_errors(url):
         try:
-            auth.sign_in(data.engine(url), username or "", password or "", code)
+            auth.sign_in(data.engine(url), username or "", password or "",
+                         i18n.ascii_digits(code or ""))  # fmt: skip
         except AuthenticationFailed:
-            st.error(FAILED[0].upper() + FAILED[1:] + ".", icon="⛔")
+            st.error(_("signin.failed"), icon="⛔")  # one answer for every failure
             return
     st.rerun()
 
@@ -76,43 +88,48 @@ def oidc_problem() -> str | None:
     return None
 
 
-def _oidc(url: str) -> None:
+def _oidc(url: str, lang: str) -> None:
+    _ = i18n.Words(lang)
     problem = oidc_problem()
     if problem is not None:
         st.error(problem, icon="⛔")
         return
     user: Any = st.user
     if not getattr(user, "is_logged_in", False):
-        st.caption("Sign in with your department's identity provider.")
-        st.button("Sign in", key="oidc_login", type="primary", on_click=st.login)
+        st.caption(_("signin.oidc_caption"))
+        st.button(_("signin.submit"), key="oidc_login", type="primary", on_click=st.login)
         return
     with panels.database_errors(url):
         try:
             auth.oidc_sign_in(data.engine(url), user)
         except AuthenticationFailed as exc:
-            st.error(f"{exc}.", icon="⛔")
-            st.button("Sign out of the identity provider", key="oidc_logout", on_click=st.logout)
+            st.error(f"{exc}.", icon="⛔")  # which of the provider's checks failed
+            st.button(_("signin.oidc_sign_out"), key="oidc_logout", on_click=st.logout)
             return
     st.rerun()
 
 
 def page(farmer: st.Page | None = None) -> None:
     ctx = context.current()
-    st.title("Sign in to landgov")
-    st.caption("Land records of the revenue department. Staff sign in with their own account.")
-    _notice()
+    lang = i18n.current()
+    _ = i18n.Words(lang)
+    i18n.apply_style(lang)
+    i18n.switch(lang)
+    st.title(_("signin.title"))
+    st.caption(_("signin.caption"))
+    _notice(lang)
     try:
         how = auth.mode()
     except ValueError as exc:
         st.error(str(exc))
         return
-    left, _ = st.columns([2, 3])
+    left, _right = st.columns([2, 3])
     with left:
         if how == "oidc":
-            _oidc(ctx.url)
+            _oidc(ctx.url, lang)
         else:
-            _local(ctx.url)
+            _local(ctx.url, lang)
         if farmer is not None:
             st.divider()
-            st.markdown("**Are you a landowner?** See your own parcels and advisories.")
-            st.page_link(farmer, label="Farmer sign-in", icon=":material/agriculture:")
+            st.markdown(_("signin.landowner"))
+            st.page_link(farmer, label=_("signin.farmer_nav"), icon=":material/agriculture:")

@@ -1,8 +1,22 @@
-"""Colours and labels the dashboard uses, defined once so every page and legend agree."""
+"""Colours, labels, fonts and writing direction the dashboard uses, defined once so every
+page and legend agree.
+
+Urdu is set in Noto Nastaliq Urdu, the script's own calligraphic style (the browser's
+fall-back for Arabic script is a Naskh or Kufi face, which Urdu readers find foreign),
+served by the dashboard itself (no CDN: the dashboard runs offline). Streamlit serves
+``app/static/`` at ``app/static/`` when ``[server] enableStaticServing`` is on
+(``.streamlit/config.toml``), but refuses a symbolic link that leaves the folder, so
+:func:`serve_fonts` copies the font the system installed (Debian ``fonts-noto-core``,
+in the Makefile's packages) into ``app/static/fonts/`` (ignored by git: 560 kB that
+``apt`` already keeps). The browser caches it after the first page.
+"""
 
 from __future__ import annotations
 
+import logging
+import shutil
 from html import escape
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
@@ -84,3 +98,86 @@ def legend_html(counts: dict[str, int] | None = None) -> str:
             f"<span>{label}{count}</span></div>"
         )
     return '<div class="landgov-legend">' + "".join(items) + "</div>"
+
+
+# --- fonts and writing direction ---------------------------------------------------------
+
+URDU_FONT: Final = "Noto Nastaliq Urdu"
+FONT_SOURCE: Final = Path("/usr/share/fonts/truetype/noto/NotoNastaliqUrdu-Regular.ttf")
+"""Where Debian's fonts-noto-core installs the font."""
+STATIC_DIR: Final = Path(__file__).resolve().parents[1] / "static"
+"""Streamlit's static folder: next to the entry script, served at ``app/static/``."""
+FONT_FILE: Final = STATIC_DIR / "fonts" / FONT_SOURCE.name
+FONT_URL: Final = f"app/static/fonts/{FONT_SOURCE.name}"
+"""Relative, so it holds under any ``server.baseUrlPath`` (page URLs are one level deep)."""
+
+_log = logging.getLogger(__name__)
+
+
+def serve_fonts(source: Path = FONT_SOURCE, target: Path = FONT_FILE) -> bool:
+    """Puts the Urdu font where Streamlit serves it (once; again when the installed
+    font changes size); False, with a warning in the log, when it cannot (the font is
+    not installed, or the folder is read-only): Urdu then falls back to the browser's
+    Arabic-script font, legible but not Nastaliq."""
+    try:
+        if target.is_file() and target.stat().st_size == source.stat().st_size:
+            return True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        shutil.copyfile(source, partial)
+        partial.replace(target)  # atomic: a page never gets half a font
+        return True
+    except OSError as exc:
+        _log.warning("Urdu font not served (%s): install fonts-noto-core", exc)
+        return False
+
+
+def language_css(direction: str, font: bool) -> str:
+    """The page's style for a language: right to left and in Nastaliq for Urdu (with
+    room between lines: Nastaliq's letters climb and descend far), left to right with
+    the theme's font otherwise. Typed fields stay left to right (CNIC, codes). Material
+    icons keep their own font."""
+    if direction != "rtl":
+        return ""
+    face = (
+        f'@font-face{{font-family:"{URDU_FONT}";src:url("{FONT_URL}") format("truetype");'
+        "font-display:swap}"
+        if font
+        else ""
+    )
+    text = (
+        '[data-testid="stMain"] :is(h1,h2,h3,h4,p,li,label,summary,button,td,th,'
+        '[data-testid="stMarkdownContainer"],[data-testid="stCaptionContainer"])'
+    )
+    return (
+        face
+        # Streamlit aligns its blocks left explicitly: "start" follows the direction
+        + '[data-testid="stMain"],[data-testid="stMain"] :is(h1,h2,h3,h4,'
+        '[data-testid="stMarkdownContainer"],[data-testid="stCaptionContainer"])'
+        "{direction:rtl;text-align:start}"
+        + f'{text},[data-baseweb="select"] div{{font-family:"{URDU_FONT}","Source Sans",'
+        "sans-serif}"
+        + '[data-testid="stMain"] [data-testid="stMarkdownContainer"]{line-height:2.2}'
+        # Nastaliq climbs past its box on the right (the kaf's stroke): room for it
+        + '[data-testid="stMain"] :is(h1,h2,h3,h4){line-height:1.9;padding-bottom:.3em;'
+        "padding-inline-start:.3em}"
+        # Nastaliq looks larger than Latin at one size: a title fits a phone's line
+        + '[data-testid="stMain"] h1{font-size:2.2rem}'
+        + '[data-testid="stMain"] input{direction:ltr;text-align:right}'
+        # a chart lays out its own labels (Vega anchors text at its start): left to
+        # right, each Urdu label still reads right to left
+        + '[data-testid="stVegaLiteChart"]{direction:ltr}'
+        # the language switch names each language in itself: kept in its own order
+        + '[data-testid="stButtonGroup"]{direction:ltr;display:flex;justify-content:flex-end}'
+        + '[data-testid="stIconMaterial"]{font-family:"Material Symbols Rounded"}'
+    )
+
+
+PHONE_CSS: Final = (
+    '[data-testid="stSidebar"],[data-testid="stSidebarCollapsedControl"],'
+    '[data-testid="stExpandSidebarButton"]{display:none}'
+    # the top clears Streamlit's header bar (3.75rem: its menu and "running" sign)
+    '[data-testid="stMainBlockContainer"]{padding:4rem 1rem 4rem;max-width:46rem}'
+)
+"""The farmer's page: no sidebar at all (no officer navigation), little padding on a
+phone (the header's height at the top) and a readable line length on a wide screen."""

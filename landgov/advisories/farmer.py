@@ -102,13 +102,22 @@ def party_of(conn: Connection, cnic: str) -> int:
 
 def farmer_view(conn: Connection, cnic: str, on: date) -> dict[str, Any]:
     """The person's own parcels on ``on`` (share, area, mouza) and each one's advisories
-    (newest season first), as plain values."""
+    (newest season first), as plain values; ``language`` is the language the person
+    registered for SMS (``ur``/``en``, None without a registered phone), which the Farmer
+    page takes as the person's own language."""
     pid = party_of(conn, cnic)
-    person = conn.execute(text("SELECT name, name_ur FROM party WHERE id = :p"), {"p": pid}).one()
+    person = conn.execute(
+        text(
+            "SELECT p.name, p.name_ur, c.language FROM party p"
+            " LEFT JOIN farmer_contact c ON c.party_id = p.id WHERE p.id = :p"
+        ),
+        {"p": pid},
+    ).one()
     rows = (
         conn.execute(
             text(
-                "SELECT k.id, k.number, z.id AS mouza_id, z.name AS mouza, k.land_class,"
+                "SELECT k.id, k.number, z.id AS mouza_id, z.name AS mouza, z.name_ur AS mouza_ur,"
+                " k.land_class,"
                 " k.record_area_sarsai,"
                 " s.numerator, s.denominator, kw.number AS khewat"
                 " FROM share s JOIN khewat kw ON kw.id = s.khewat_id"
@@ -143,6 +152,7 @@ def farmer_view(conn: Connection, cnic: str, on: date) -> dict[str, Any]:
         "cnic": cnic.strip(),
         "name": person.name,
         "name_ur": person.name_ur,
+        "language": person.language,
         "on": on.isoformat(),
         "parcels": [
             {
@@ -150,6 +160,7 @@ def farmer_view(conn: Connection, cnic: str, on: date) -> dict[str, Any]:
                 "khasra": r["number"],
                 "mouza_id": int(r["mouza_id"]),
                 "mouza": r["mouza"],
+                "mouza_ur": r["mouza_ur"],
                 "khewat": int(r["khewat"]),
                 "land_class": r["land_class"],
                 "share": str(Fraction(int(r["numerator"]), int(r["denominator"]))),

@@ -36,7 +36,8 @@ from landgov.cli._shell import (
 from landgov.domain.shares import parse_share
 
 app = typer.Typer(
-    help="Mutations (intiqal): enter, verify, sanction, reject.", no_args_is_help=True
+    help="Mutations (intiqal): enter, verify, sanction, reject; register a new party.",
+    no_args_is_help=True,
 )
 
 MouzaOpt = Annotated[str, typer.Option("--mouza", help="Mouza name or hadbast number.")]
@@ -274,26 +275,107 @@ def sanction_cmd(
     number: NumberArg,
     mouza: MouzaOpt,
     on: Annotated[str, typer.Option(help="Sanction date YYYY-MM-DD.")],
+    acknowledge_price: Annotated[
+        bool,
+        typer.Option(
+            "--acknowledge-price",
+            help="A sale declared below its DC value, far below the model value or with no"
+            " price: you have seen the figures ('landgov mutation price') and sanction it.",
+        ),
+    ] = False,
+    price_note: Annotated[
+        str | None, typer.Option(help="Why, kept with the acknowledgement.")
+    ] = None,
 ) -> None:
     """Sanction a verified mutation; a refusal names its rule and writes nothing.
 
     The signed-in revenue officer (authenticator code at sign-in), posted over the mouza
     today and on the sanction date, who neither entered nor verified it. Every rule is
     checked on the sanction date and the shares change in one transaction; then a signed
-    audit checkpoint is written when available.
+    audit checkpoint is written when available. An under-declared sale is refused (rule
+    under_declared_price) unless --acknowledge-price is given; the acknowledgement is
+    stored with who and when.
     """
     from landgov.records import mutations
 
     actor = current_actor("mutation.sanction")
     eng = engine()
     mid = mutations.find_mutation(eng, mouza, number)
-    result = mutations.sanction(eng, mid, actor=actor, on=_date(on, "--on"))
+    result = mutations.sanction(
+        eng, mid, actor=actor, on=_date(on, "--on"), acknowledge_price=acknowledge_price,
+        price_note=price_note,
+    )  # fmt: skip
     out.print(
         f"mutation {number} sanctioned by {actor.display}: {result.closed} share row(s)"
         f" closed, {result.opened} opened" + (" (back-dated)" if result.backdated else ""),
         highlight=False,
     )
     _checkpoint(actor)
+
+
+@app.command("price")
+@clean_errors
+def price_cmd(
+    number: NumberArg,
+    mouza: MouzaOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A sale's price check: declared price against the DC and model values, the taxes
+    and the tax at stake; what the sanction must have acknowledged (exit 0 either way)."""
+    from landgov.records import mutations
+
+    current_actor("records.read")
+    eng = engine()
+    mid = mutations.find_mutation(eng, mouza, number)
+    with eng.connect() as conn:
+        check = mutations.price_check(conn, mid)
+    if check is None:
+        out.print(f"mutation {number} is not a sale: no price to check", highlight=False)
+        return
+    if as_json:
+        typer.echo(json.dumps(check.as_dict(), default=str))
+        return
+    out.print(f"mutation {number} of {check.mouza}: {check.summary()}", highlight=False)
+    for tax in check.taxes:
+        out.print(
+            f"  {tax.code} ({tax.payer}) {tax.rate:.2%} of Rs {int(tax.base):,}: Rs {tax.amount:,}",
+            highlight=False,
+        )
+    if check.model_note:
+        out.print(f"  model: {check.model_note}", highlight=False)
+    if check.reasons:
+        why = ", ".join(mutations.REASON_TEXT[r] for r in check.reasons)
+        out.print(
+            f"[bold yellow]to acknowledge at sanction[/] ({why}): --acknowledge-price",
+            highlight=False,
+        )
+
+
+@app.command("register-party")
+@clean_errors
+def register_party_cmd(
+    mouza: Annotated[
+        str, typer.Option("--mouza", help="The mouza of the mutation that will name them.")
+    ],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    relation: Annotated[
+        str, typer.Option(help="son_of, daughter_of or wife_of (wald, bint, zauja).")
+    ],
+    guardian: Annotated[str, typer.Option(help="Father's or husband's name.")],
+    cnic: Annotated[str, typer.Option(help="CNIC #####-#######-# (or 13 digits).")],
+    name_ur: Annotated[str | None, typer.Option(help="The name in Urdu script.")] = None,
+) -> None:
+    """Register a person not yet in the records (a new buyer), so that a mutation can
+    name them by CNIC (the signed-in patwari of the mouza). A CNIC already in the records
+    is refused, naming whose it is."""
+    from landgov.records import mutations
+
+    actor = current_actor("mutation.enter")
+    party = mutations.register_party(
+        engine(), mutations.NewParty(name, relation, guardian, cnic, name_ur), mouza=mouza,
+        actor=actor,
+    )  # fmt: skip
+    out.print(f"registered {party.label}, CNIC {party.cnic} ({party.gender})", highlight=False)
 
 
 @app.command("reject")

@@ -1031,7 +1031,12 @@ class _Planter:
                 boss = w.decider(mouza_id, decided, rnd, exclude=[checker.id])
                 if not w.posted(boss.id, mouza_id, self.today):
                     raise _Refused(f"officer {boss.id} is not posted there today")
-                mut.sanction(self.engine, mid, actor=self.actor(boss.id), on=decided)
+                # the planter's officer acknowledges an under-declared price, as a careless
+                # or corrupt one would (sql/025 keeps the acknowledgement)
+                mut.sanction(
+                    self.engine, mid, actor=self.actor(boss.id), on=decided,
+                    acknowledge_price=True,
+                )  # fmt: skip
         except (LandgovError, _Refused) as exc:
             self._reject(mouza_id, mid, rnd)
             raise _Refused(f"the engine refused: {exc}") from None

@@ -47,6 +47,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -509,8 +510,77 @@ def _flags(conn: Connection, case_id: int) -> list[dict[str, Any]]:
         flag["weight"] = float(flag["weight"])
         flag["evidence"] = dict(flag["evidence"] or {})
         flag["geojson"] = _geojson(flag["geojson"])
+        flag["images"] = None
         out.append(flag)
+    encroachments = {
+        int(f["evidence"]["encroachment_case_id"]): f
+        for f in out
+        if isinstance(f["evidence"].get("encroachment_case_id"), int)
+    }
+    for eid, images in _encroachment_images(conn, list(encroachments)).items():
+        encroachments[eid]["images"] = images
     return out
+
+
+def rule_texts(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every dispute rule's words, by rule id: ``title_en, title_ur, explain_en,
+    explain_ur, severity, family``.
+
+    Data, not code (``dispute_rule``): whoever shows a rule (the queue's rule column, a
+    map legend) names it by its title, never by its id, and a reworded title shows
+    everywhere at once. Disabled rules are included: their old flags still name them.
+    """
+    rows = conn.execute(
+        text(
+            "SELECT id, title_en, title_ur, explain_en, explain_ur, severity, family"
+            " FROM dispute_rule ORDER BY id"
+        )
+    ).mappings()
+    return {str(r["id"]): {k: v for k, v in r.items() if k != "id"} for r in rows}
+
+
+def _encroachment_images(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The before/after image chips of encroachment cases (paths relative to landgov's
+    home, as the detection job wrote them) with the date and sensor of each scene."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT e.id, e.before_chip, e.after_chip, e.first_seen,"
+            " b.datetime::date AS before_on, b.sensor AS before_sensor,"
+            " a.datetime::date AS after_on, a.sensor AS after_sensor"
+            " FROM encroachment_case e"
+            " LEFT JOIN imagery_scene b ON b.id = e.before_scene_id"
+            " LEFT JOIN imagery_scene a ON a.id = e.after_scene_id"
+            " WHERE e.id = ANY(:ids)"
+        ),
+        {"ids": ids},
+    ).mappings()
+    return {
+        int(r["id"]): {
+            "before": {
+                "chip": r["before_chip"],
+                "on": r["before_on"],
+                "sensor": r["before_sensor"],
+            },
+            "after": {"chip": r["after_chip"], "on": r["after_on"], "sensor": r["after_sensor"]},
+            "first_seen": r["first_seen"],
+        }
+        for r in rows
+    }
+
+
+def evidence_file(relative: Any, home: Path) -> Path | None:
+    """The file an evidence path names (an image chip: relative to landgov's ``home``),
+    if it is a file inside ``home``; None otherwise (no path, gone, or a path that
+    leaves ``home``: evidence is data a scan copied, not a licence to read any file)."""
+    if not isinstance(relative, str) or not relative.strip():
+        return None
+    root = home.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
 
 
 def _evidence_khasras(evidence: Mapping[str, Any]) -> list[int]:
@@ -657,8 +727,11 @@ def case_detail(conn: Connection, case_id: int, *, today: date | None = None) ->
         ``decided_by`` as ``Name (designation)``); ``risk``: the
         :func:`~landgov.disputes.scan.risk_breakdown` rows with each rule's
         ``explain_en`` and ``explain_ur``; ``flags``: every flag of the case (unresolved
-        first, then by severity) with its rule's titles and explanations, ``evidence``
-        and ``geojson`` (the overlap, gap or structure polygon, or None);
+        first, then by severity) with its rule's titles and explanations, ``evidence``,
+        ``geojson`` (the overlap, gap or structure polygon, or None) and ``images``
+        (None, or for a structure on state land the ``before`` and ``after`` image
+        chips: each ``chip`` (a path relative to landgov's home, :func:`evidence_file`),
+        the ``on`` date and ``sensor`` of its scene; and ``first_seen``);
         ``parcels``: the subject's geometries (the khasra, the khasras the khewat holds
         today, or the state land: ``role`` ``subject``) and the other khasras flags name
         (``role`` ``flagged``), each with ``kind, id, label, land_class, geojson``;

@@ -21,10 +21,12 @@ Mutation (header) fields, repeated on every line of a mutation and required to a
 ``officer_cnic``       CNIC of the deciding officer (in the officer table); required for
                        ``sanctioned`` and ``rejected``
 ``rejection_reason``   required for ``rejected``, empty otherwise
-``deed_number``        registered deed number; given together with ``deed_date``
+``deed_number``        registered deed number; given together with ``deed_date``; a deed
+                       is entered once (see Deeds and prices)
 ``deed_date``          ``YYYY-MM-DD``
 ``sub_registrar``      registering office, optional
-``consideration_rs``   declared price, whole rupees >= 0 (``1,250,000`` allowed), optional
+``consideration_rs``   declared price, whole rupees >= 0 (``1,250,000`` allowed); required
+                       and above zero for a ``sale``, optional otherwise
 ``statutory_value_rs`` statutory value, whole rupees >= 0, optional
 ``fees_rs``            fees paid, whole rupees >= 0, optional
 =====================  =================================================================
@@ -55,6 +57,34 @@ the register of their mouza are refused. The importer records the register; it d
 apply sanctioned mutations to shares (the mutation engine does). Any problem rejects the
 whole file; the write is one transaction with one audit_log row (and the database's own
 audit row of the inserted mutations, which names the importing actor).
+
+Deeds and prices
+----------------
+The register is held to the two entry rules of the mutation engine
+(:mod:`landgov.records.entry`, issue 19), as refusals naming row and field:
+
+- **a registered deed is entered once** (field ``deed_number``): a deed is its
+  sub-registrar's office, the year of its date and its number, case and runs of spaces
+  not counting, keyed by the same SQL as the engine and the unique index
+  ``mutation_deed_once`` of sql/025 (:func:`landgov.records.entry.deed_key_sql`; the
+  database keys the whole file in one query, so no second spelling rule exists to drift).
+  A deed on two mutations of the file is refused on the later row, naming the earlier
+  row; a deed of a mutation already in the register is refused naming that mutation's
+  number and mouza. The engine's exceptions hold: a ``rejected`` mutation holds no deed
+  (a mutation rejected because the parties did not appear is entered again on the same
+  deed), nor does a ``court_decree`` (its "deed number" is the case number, and one
+  decree may order several mutations). A deed entered elsewhere between the check and
+  the write meets the index, and the file is refused saying so.
+- **a sale needs its declared price** (field ``consideration_rs``, above zero; a
+  transfer for no price is a gift), whatever the sale's status. A register is history,
+  and the importer flags rather than refuses what a dispute rule must find (an officer
+  outside jurisdiction, below); a sale without a price is not such a case. No dispute
+  rule reads a missing price (``under_declared_price`` compares a declared price with
+  the DC value and passes over a sale without one, domain.md §6.8), the valuation
+  models set such a sale aside, and the adversarial planter
+  (:mod:`landgov.disputes.adversary`) imports every sale with its price. Accepting one
+  would put a sale beyond the under-declaration rule's reach and its taxes beyond
+  computing, so it is refused like an entry, and the register is corrected at source.
 
 Who may import
 --------------
@@ -135,6 +165,7 @@ from landgov.io._common import (
 )
 from landgov.io.reports import ImportReport
 from landgov.progress import track
+from landgov.records.entry import deed_counts_sql, deed_key_sql
 from landgov.security import Actor, bind
 from landgov.storage.bulk import (
     MUTATION_COLUMNS,
@@ -182,6 +213,7 @@ _MONEY_DIGITS: Final = {"consideration_rs": 16, "statutory_value_rs": 16, "fees_
 _DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LONGEST_TERM: Final = 60  # digits of a share's term read at all (int8 has 19)
 _DECIDED: Final = (MutationStatus.SANCTIONED, MutationStatus.REJECTED)
+_DEED_ONCE: Final = "mutation_deed_once"  # the unique index of sql/025
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -427,6 +459,20 @@ def import_mutations(
                 },
             )
     except DBAPIError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == _DEED_ONCE:
+            # entered elsewhere between the check and the write (module notes)
+            raise ImportRejected(
+                str(path),
+                [
+                    RowProblem(
+                        None,
+                        "deed_number",
+                        "a deed of this file was entered in the register while the file was "
+                        f"being imported ({database_reason(exc)}); import the file again to "
+                        "see which row",
+                    )
+                ],
+            ) from exc
         raise ImportRejected(
             str(path), [RowProblem(None, None, f"the database refused it: {database_reason(exc)}")]
         ) from exc
@@ -782,7 +828,81 @@ def _check(
             )
     for checks in flags.values():
         checks.sort(key=lambda c: (c["row"], c["step"] != "verification"))
+    _repeated_deeds(resolver, mutations, first_row, problem)
     return list(mutations.values()), out_lines, flags
+
+
+def _repeated_deeds(
+    resolver: _Resolver,
+    mutations: dict[tuple[int, int], dict[str, Any]],
+    first_row: dict[tuple[int, int], _Line],
+    problem: Callable[[int, str | None, str], None],
+) -> None:
+    """Refuses a registered deed named twice: by two mutations of the file (the later
+    row names the earlier), or by a mutation of the file and one already in the register
+    (named by number and mouza). A deed is entered once, keyed as the mutation engine and
+    the unique index ``mutation_deed_once`` key it (:func:`landgov.records.entry.
+    deed_key_sql`: office, year and number, case and spaces not counting), with their
+    exceptions: a rejected mutation and a court decree hold no deed.
+
+    One query for the whole file: the database computes every key (so the file is keyed
+    exactly as the index keys it, not by a Python copy of its rules), groups the file's
+    deeds and looks each up in the index.
+    """
+    held = [
+        (first_row[key].row, m)
+        for key, m in mutations.items()
+        if m["deed_number"] is not None
+        and m["deed_date"] is not None
+        and m["type"] not in (None, MutationType.COURT_DECREE.value)
+        and m["status"] not in (None, MutationStatus.REJECTED.value)
+    ]
+    if not held:
+        return
+    office, year, number = deed_key_sql("f.num", "f.dated", "f.office")
+    stored = deed_key_sql("m.deed_number", "m.deed_date", "m.sub_registrar")
+    same = " AND ".join(f"{a} = k.{b}" for a, b in zip(stored, ("k1", "k2", "k3"), strict=True))
+    found = resolver.conn.execute(
+        text(
+            f"WITH k AS (SELECT f.r, {office} AS k1, {year} AS k2, {number} AS k3"
+            " FROM unnest(CAST(:rows AS int[]), CAST(:nums AS text[]), CAST(:days AS date[]),"
+            " CAST(:offices AS text[])) AS f(r, num, dated, office))"
+            " SELECT k.r, min(k.r) OVER (PARTITION BY k.k1, k.k2, k.k3) AS first_r,"
+            " e.number, e.mouza, e.type, e.status, e.entered_on FROM k"
+            " LEFT JOIN LATERAL (SELECT m.number, z.name AS mouza, m.type, m.status,"
+            " m.entered_on FROM mutation m JOIN mouza z ON z.id = m.mouza_id"
+            f" WHERE {deed_counts_sql('m')} AND {same} ORDER BY m.id LIMIT 1) e ON true"
+        ),
+        {
+            "rows": [r for r, _ in held],
+            "nums": [m["deed_number"] for _, m in held],
+            "days": [m["deed_date"] for _, m in held],
+            "offices": [m["sub_registrar"] for _, m in held],
+        },
+    ).all()
+    by_row = {r: m for r, m in held}
+    for r in sorted(found, key=lambda f: f.r):
+        m = by_row[r.r]
+        at = f" at {_shown(m['sub_registrar'])}" if m["sub_registrar"] else ""
+        deed = f"deed {_shown(m['deed_number'])} of {m['deed_date'].year}{at}"
+        if r.number is not None:
+            problem(
+                r.r,
+                "deed_number",
+                f"{deed} is already entered as mutation No. {r.number} of mouza {r.mouza} "
+                f"({r.type.replace('_', ' ')}, entered {r.entered_on.isoformat()}, "
+                f"{r.status}); a registered deed is entered once",
+            )
+        if r.first_r != r.r:
+            first = by_row[r.first_r]
+            problem(
+                r.r,
+                "deed_number",
+                f"{deed} is already the deed of mutation {first['number']} of "
+                f"{resolver.labels[first['mouza_id']]} on row {r.first_r}; a registered deed "
+                "is entered once (office, year and number name one deed, whatever the case "
+                "and spaces)",
+            )
 
 
 def _show(value: object) -> str:
@@ -845,6 +965,13 @@ def _mutation_row(
             problem(row, "deed_date", "a deed number needs its deed date")
         if v["deed_number"] is None and v["deed_date"] is not None:
             problem(row, "deed_number", "a deed date needs its deed number")
+    if v.get("type") is MutationType.SALE and "consideration_rs" in v and not v["consideration_rs"]:
+        problem(
+            row,
+            "consideration_rs",
+            "a sale needs its declared price (Rs, above zero); a transfer for no price is a "
+            "gift (hiba)",
+        )
 
     officer = None
     if officer_cnic is not None:

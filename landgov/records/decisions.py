@@ -33,6 +33,14 @@ Sanctioning (:func:`sanction`) runs in ONE transaction
     5. the mutation becomes ``sanctioned`` and the audit row is written last (the audit
        chain serialises writers until commit, so it is held as briefly as possible).
 
+Before step 2, a sale's price is checked (:mod:`landgov.records.pricing`): declared
+below the DC value, far below the model value, or not at all, it is refused
+(``under_declared_price``) unless the officer acknowledges it; the acknowledgement is
+stored with who and when (``mutation_price_acknowledgement``, sql/025) and every sale's
+figures join the sanction's audit row. Checked before the khewats are locked, so a
+refusal holds no lock; read in the same transaction, so the figures acknowledged are
+the ones the sanction was judged by.
+
 Why refuse a sanction date on or before the khewat's latest change: share periods are
 whole days, so a second change on the same day would create a period of no length, and
 a sanction dated before a later one would change a past that later sanctions were checked
@@ -58,6 +66,7 @@ from landgov.records import partition
 from landgov.records.drafts import MutationInvalid
 from landgov.records.inheritance import inheritance_differences
 from landgov.records.locks import MutationRow, lock_khewats, lock_mutation
+from landgov.records.pricing import REASON_TEXT, PriceCheck, price_check
 from landgov.records.rows import (
     acting_officer,
     khewat_numbers,
@@ -243,6 +252,8 @@ def sanction(
     *,
     actor: Actor,
     on: date,
+    acknowledge_price: bool = False,
+    price_note: str | None = None,
     hold: Callable[[], None] | None = None,
 ) -> SanctionResult:
     """Sanctions a verified mutation on ``on``: checks every rule and changes the shares.
@@ -255,6 +266,13 @@ def sanction(
     hook for tests: called inside the transaction once the locks are held, before
     the shares are read, so a test can keep a sanction open while another one runs.
 
+    A sale is priced first (:func:`landgov.records.pricing.price_check`, in this
+    transaction): one declared below its DC value, far below the model value, or with no
+    price is sanctioned only with ``acknowledge_price`` (the officer has seen the
+    figures); the acknowledgement, with ``price_note`` and the figures, is stored in
+    ``mutation_price_acknowledgement`` and the audit row, which keeps every sale's price
+    check.
+
     Raises:
         AccessDenied: the actor may not (``role``, ``jurisdiction``, ``future_date``,
             ``backdate_window``, ``posting_then_and_now``, ``second_factor``,
@@ -263,8 +281,9 @@ def sanction(
         SanctionRefused: a rule of the record forbids it (``status_transition``,
             ``sanction_date_order``, ``transferor_alive_on_deed_date``,
             ``faraid_shares``, ``line_shape``, ``transferor_holds_share``,
-            ``khewat_sums_to_one``, ``encumbrance_exceeds_ownership``, and for
-            partitions those of :mod:`landgov.records.partition`); nothing written.
+            ``khewat_sums_to_one``, ``encumbrance_exceeds_ownership``,
+            ``under_declared_price`` without ``acknowledge_price``, and for partitions
+            those of :mod:`landgov.records.partition`); nothing written.
         SanctionConflict: another sanction holds the mutation or one of its khewats, or
             a share row changed behind the locks; nothing written.
         NotFound: no such mutation.
@@ -278,6 +297,13 @@ def sanction(
         ledger.check_decision_date(
             on, entered_on=m.entered_on, verified_on=m.verified_on, label=m.label
         )
+        priced = price_check(conn, m.id) if m.type == "sale" else None
+        if priced is not None and priced.needs_acknowledgement and not acknowledge_price:
+            raise SanctionRefused(
+                "under_declared_price",
+                f"{m.label}: {priced.summary()}. The sanctioning officer must acknowledge "
+                "the price (" + ", ".join(REASON_TEXT[r] for r in priced.reasons) + ")",
+            )
         lines, numbers = mutation_lines_numbered(conn, m.id)
         plan = None
         if m.type == "partition":
@@ -351,6 +377,13 @@ def sanction(
             ),
             {"on": on, "o": officer.id, "u": actor.user_id, "id": m.id},
         )
+        price_details: dict[str, Any] = {}
+        if priced is not None:
+            price_details["price_check"] = priced.as_dict()
+            if priced.needs_acknowledgement:
+                price_details["price_acknowledged"] = _acknowledge_price(
+                    conn, priced, actor, officer, price_note
+                )
         refs = {pid: p.ref for pid, p in people.items()}
         shares = {
             f"khewat {numbers[kid]}": {
@@ -362,8 +395,49 @@ def sanction(
         _audit_transition(
             conn, m, actor, officer, "mutation.sanction", to="sanctioned", on=on,
             backdated=backdated, type=m.type, shares=shares, **partition_details,
+            **price_details,
         )  # fmt: skip
         return SanctionResult(m.id, m.number, closed, opened, backdated)
+
+
+def _acknowledge_price(
+    conn: Connection,
+    priced: PriceCheck,
+    actor: Actor,
+    officer: officers.Officer,
+    note: str | None,
+) -> dict[str, Any]:
+    """Stores the officer's acknowledgement of an under-declared sale with the figures it
+    was judged by; returns what the audit row keeps of it."""
+    assert priced.statutory_rs is not None  # reasons exist only for a valued sale
+    note = " ".join((note or "").split()) or None
+    at = conn.execute(
+        text(
+            "INSERT INTO mutation_price_acknowledgement (mutation_id, reasons, valuation_date,"
+            " declared_rs, statutory_rs, model_rs, model_set, tax_at_stake_rs, note,"
+            " acknowledged_by_user, acknowledged_by) VALUES (:m, :r, :d, :declared,"
+            " :statutory, :model, :set, :stake, :note, :u, :o) RETURNING acknowledged_at"
+        ),
+        {
+            "m": priced.mutation_id,
+            "r": list(priced.reasons),
+            "d": priced.valuation_date,
+            "declared": priced.declared_rs,
+            "statutory": priced.statutory_rs,
+            "model": priced.model_rs,
+            "set": priced.model_set,
+            "stake": priced.tax_at_stake_rs,
+            "note": note,
+            "u": actor.user_id,
+            "o": officer.id,
+        },
+    ).scalar_one()
+    return {
+        "reasons": list(priced.reasons),
+        "note": note,
+        "by": officer_text(officer),
+        "at": at.isoformat(),
+    }
 
 
 def _write_shares(

@@ -23,11 +23,26 @@ from landgov.domain.faraid import School
 from landgov.domain.records import MutationType, RightType
 from landgov.errors import LandgovError
 
-__all__ = ["DraftLine", "InheritanceFacts", "MutationDraft", "MutationInvalid"]
+__all__ = ["DraftLine", "DuplicateDeed", "InheritanceFacts", "MutationDraft", "MutationInvalid"]
 
 
 class MutationInvalid(LandgovError):
     """A mutation cannot be entered as given (unknown khewat, bad line...); nothing written."""
+
+
+class DuplicateDeed(MutationInvalid):
+    """The registered deed is already entered, as mutation ``earlier_id`` (number
+    ``earlier_number`` of mouza ``earlier_mouza``): a deed is entered once (nothing
+    written). A caller that has just entered that mutation itself (a double click) can
+    tell it is the same one by the id."""
+
+    def __init__(
+        self, message: str, *, earlier_id: int, earlier_number: int, earlier_mouza: str
+    ) -> None:
+        self.earlier_id = earlier_id
+        self.earlier_number = earlier_number
+        self.earlier_mouza = earlier_mouza
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,12 @@ class InheritanceFacts:
 
 @dataclass(frozen=True)
 class MutationDraft:
-    """A mutation to enter. ``mouza`` is a name or hadbast number."""
+    """A mutation to enter. ``mouza`` is a name or hadbast number.
+
+    A sale needs its declared price (``consideration_rs``, above zero); a registered deed
+    (``deed_number`` with ``deed_date``, and its ``sub_registrar``) is entered once
+    (:mod:`landgov.records.entry`).
+    """
 
     mouza: str
     type: MutationType | str

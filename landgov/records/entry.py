@@ -8,6 +8,20 @@ complete and not after entry, and for an inheritance that the facts are given an
 consistent. Who may enter, and what the entry records of who acted, is in
 :mod:`landgov.records.mutations` (Who may act).
 
+Two checks keep an entry from being made wrong twice over (issue 19):
+
+* a sale needs its declared price (``consideration_rs`` above zero): the price is what
+  the transfer taxes and the price check at sanction (:mod:`landgov.records.pricing`)
+  start from, and a transfer for nothing is a gift;
+* a registered deed (its sub-registrar's office, its year, its number; spaces and case
+  do not count) is entered once: a repeat is refused with :class:`DuplicateDeed`
+  naming the earlier mutation, unless that one was rejected (a mutation rejected
+  because the parties did not appear is entered again on the same deed). Court decrees
+  are exempt: their number is the case's, and one decree may order several mutations.
+  The check runs under the register's lock; the unique index ``mutation_deed_once``
+  (sql/025) stands behind it for entries racing in two mouzas, and its violation is
+  turned into the same refusal.
+
 One function does the writing (:func:`record_entry`), in the caller's transaction after
 :func:`begin_entry` has bound and authorized the actor: :func:`enter`,
 :func:`enter_inheritance` and :func:`landgov.records.partition.enter_partition` all end
@@ -31,17 +45,25 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from landgov.domain import ledger
 from landgov.domain.faraid import School
 from landgov.domain.records import MutationType
 from landgov.domain.shares import format_share, validate_share
 from landgov.errors import InvalidShare, SanctionRefused
-from landgov.records.drafts import DraftLine, InheritanceFacts, MutationDraft, MutationInvalid
+from landgov.records.drafts import (
+    DraftLine,
+    DuplicateDeed,
+    InheritanceFacts,
+    MutationDraft,
+    MutationInvalid,
+)
 from landgov.records.inheritance import inheritance_differences
 from landgov.records.locks import lock_register
 from landgov.records.rows import acting_officer, khewat_ids, officer_text, party_id, party_refs
 from landgov.security import Actor, authorize, bind
+from landgov.storage import officers
 from landgov.storage.audit import append as audit_append
 from landgov.storage.lookup import resolve_mouza
 
@@ -66,7 +88,8 @@ def enter(engine: Engine, draft: MutationDraft, *, actor: Actor) -> int:
     Checks that the mouza, khewats (in that mouza) and parties exist, that every line is
     well formed for the type (:func:`landgov.domain.ledger.apply_lines`' ``line_shape``),
     that the deed is complete and not after entry, and for inheritance that the facts are
-    given and consistent. Entry does not check holdings: the patwari records what the
+    given and consistent; a sale needs its price and a registered deed is entered once
+    (module notes). Entry does not check holdings: the patwari records what the
     parties claim, and the sanction decides. An inheritance mutation whose lines differ
     from faraid is entered but flagged (:mod:`landgov.records.inheritance`).
 
@@ -74,6 +97,8 @@ def enter(engine: Engine, draft: MutationDraft, *, actor: Actor) -> int:
         AuthenticationFailed, AccessDenied: the actor may not enter it
             (:mod:`landgov.records.mutations`, Who may act).
         MutationInvalid, NotFound, InvalidShare, InvalidHeirs: nothing was written.
+            DuplicateDeed (a MutationInvalid): the deed is already entered; it names the
+            earlier mutation.
     """
     mtype = _mutation_type(draft.type)
     if mtype is MutationType.PARTITION:
@@ -125,8 +150,15 @@ def record_entry(
     officer = acting_officer(conn, actor)
     if not draft.lines:
         raise MutationInvalid("a mutation needs at least one line")
-    if (draft.deed_number is None) != (draft.deed_date is None):
+    deed_number, sub_registrar = _spaced(draft.deed_number), _spaced(draft.sub_registrar)
+    if (deed_number is None) != (draft.deed_date is None):
         raise MutationInvalid("a deed needs both its number and its date")
+    if mtype is MutationType.SALE and (draft.consideration_rs is None or
+                                        draft.consideration_rs <= 0):  # fmt: skip
+        raise MutationInvalid(
+            "consideration: a sale needs its declared price (Rs, above zero); "
+            "a transfer for no price is a gift (hiba)"
+        )
     if draft.deed_date is not None and draft.deed_date > draft.entered_on:
         raise MutationInvalid(
             f"deed date {draft.deed_date} is after the entry date {draft.entered_on}"
@@ -161,35 +193,24 @@ def record_entry(
         raise MutationInvalid("heirs and a deceased are given only for an inheritance")
 
     lock_register(conn, mouza_id)
+    deed_key: tuple[str, date, str | None, MutationType] | None = None
+    if deed_number is not None and draft.deed_date is not None:
+        deed_key = (deed_number, draft.deed_date, sub_registrar, mtype)
+        _refuse_repeated_deed(conn, *deed_key)
     number = conn.execute(
         text("SELECT coalesce(max(number), 0) + 1 FROM mutation WHERE mouza_id = :m"),
         {"m": mouza_id},
     ).scalar_one()
-    mid = conn.execute(
-        text(
-            "INSERT INTO mutation (mouza_id, number, type, status, entered_on, deed_number,"
-            " sub_registrar, deed_date, consideration_rs, statutory_value_rs, fees_rs, remarks,"
-            " entered_by_user, entered_by)"
-            " VALUES (:mouza, :number, :type, 'entered', :entered, :deed_number,"
-            " :sub_registrar, :deed_date, :consideration, :statutory, :fees, :remarks,"
-            " :user, :officer) RETURNING id"
-        ),
-        {
-            "user": actor.user_id,
-            "officer": officer.id,
-            "mouza": mouza_id,
-            "number": number,
-            "type": mtype.value,
-            "entered": draft.entered_on,
-            "deed_number": draft.deed_number,
-            "sub_registrar": draft.sub_registrar,
-            "deed_date": draft.deed_date,
-            "consideration": draft.consideration_rs,
-            "statutory": draft.statutory_value_rs,
-            "fees": draft.fees_rs,
-            "remarks": draft.remarks,
-        },
-    ).scalar_one()
+    insert = conn.begin_nested()  # a savepoint: a racing repeat of the deed is named below
+    try:
+        mid = _insert_mutation(conn, mouza_id, number, mtype, draft, deed_number,
+                               sub_registrar, actor, officer)  # fmt: skip
+    except IntegrityError as exc:
+        insert.rollback()
+        if deed_key is not None and _constraint(exc) == "mutation_deed_once":
+            _refuse_repeated_deed(conn, *deed_key)  # entered elsewhere since our check
+        raise
+    insert.commit()
     conn.execute(
         text(
             "INSERT INTO mutation_line (mutation_id, line_no, khewat_id, transferor_party_id,"
@@ -264,6 +285,126 @@ def record_entry(
         entity_id=str(mid),
         details=details,
     )
+    return int(mid)
+
+
+def _spaced(value: str | None) -> str | None:
+    """``value`` with single spaces and none around it; None when nothing is left."""
+    if value is None:
+        return None
+    return " ".join(value.split()) or None
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def deed_key_sql(number: str, day: str, office: str) -> tuple[str, str, str]:
+    """The key that tells registered deeds apart, in SQL over the SQL expressions of a
+    deed's number, date and office (written by code, never taken from input): the
+    expressions of the unique index ``mutation_deed_once`` (sql/025), in its order
+    (office, year, number).
+
+    One spelling rule for every writer: this module's check, the register importer
+    (:mod:`landgov.io.mutations`, which also keys the deeds of a file against each other
+    with it) and the index behind both. Comparing a stored mutation's key with another
+    column by column lets the index answer.
+    """
+    return (
+        f"regexp_replace(lower(btrim(coalesce({office}, ''))), '\\s+', ' ', 'g')",
+        f"extract(year FROM {day})",
+        f"regexp_replace(upper(btrim({number})), '\\s+', ' ', 'g')",
+    )
+
+
+def deed_counts_sql(alias: str) -> str:
+    """SQL: the mutation aliased ``alias`` holds its deed (the index's WHERE): it names
+    one, is not rejected and is not a court decree."""
+    return (
+        f"{alias}.deed_number IS NOT NULL AND {alias}.status <> 'rejected'"
+        f" AND {alias}.type <> 'court_decree'"
+    )
+
+
+def _refuse_repeated_deed(
+    conn: Connection,
+    deed_number: str,
+    deed_date: date,
+    sub_registrar: str | None,
+    mtype: MutationType,
+) -> None:
+    """Refuses a deed (office, year, number) that a mutation not rejected already names,
+    as the unique index ``mutation_deed_once`` of sql/025 keys it (same spelling rules,
+    same exceptions: rejected mutations and court decrees).
+
+    Raises:
+        DuplicateDeed: naming the earlier mutation.
+    """
+    if mtype is MutationType.COURT_DECREE:
+        return
+    stored = deed_key_sql("m.deed_number", "m.deed_date", "m.sub_registrar")
+    given = deed_key_sql(":no", "CAST(:d AS date)", ":office")
+    same = " AND ".join(f"{a} = {b}" for a, b in zip(stored, given, strict=True))
+    earlier = conn.execute(
+        text(
+            "SELECT m.id, m.number, z.name AS mouza, m.type, m.status, m.entered_on"
+            f" FROM mutation m JOIN mouza z ON z.id = m.mouza_id WHERE {deed_counts_sql('m')}"
+            f" AND {same} ORDER BY m.id LIMIT 1"
+        ),
+        {"office": sub_registrar, "d": deed_date, "no": deed_number},
+    ).first()
+    if earlier is None:
+        return
+    office = f" at {sub_registrar}" if sub_registrar else ""
+    raise DuplicateDeed(
+        f"deed {deed_number} of {deed_date.year}{office} is already entered as mutation "
+        f"No. {earlier.number} of mouza {earlier.mouza} ({earlier.type.replace('_', ' ')}, "
+        f"entered {earlier.entered_on.isoformat()}, {earlier.status}); a registered deed is "
+        "entered once",
+        earlier_id=int(earlier.id),
+        earlier_number=int(earlier.number),
+        earlier_mouza=str(earlier.mouza),
+    )
+
+
+def _insert_mutation(
+    conn: Connection,
+    mouza_id: int,
+    number: int,
+    mtype: MutationType,
+    draft: MutationDraft,
+    deed_number: str | None,
+    sub_registrar: str | None,
+    actor: Actor,
+    officer: officers.Officer,
+) -> int:
+    """The mutation row itself, ``entered``; returns its id."""
+    mid = conn.execute(
+        text(
+            "INSERT INTO mutation (mouza_id, number, type, status, entered_on, deed_number,"
+            " sub_registrar, deed_date, consideration_rs, statutory_value_rs, fees_rs, remarks,"
+            " entered_by_user, entered_by)"
+            " VALUES (:mouza, :number, :type, 'entered', :entered, :deed_number,"
+            " :sub_registrar, :deed_date, :consideration, :statutory, :fees, :remarks,"
+            " :user, :officer) RETURNING id"
+        ),
+        {
+            "user": actor.user_id,
+            "officer": officer.id,
+            "mouza": mouza_id,
+            "number": number,
+            "type": mtype.value,
+            "entered": draft.entered_on,
+            "deed_number": deed_number,
+            "sub_registrar": sub_registrar,
+            "deed_date": draft.deed_date,
+            "consideration": draft.consideration_rs,
+            "statutory": draft.statutory_value_rs,
+            "fees": draft.fees_rs,
+            "remarks": draft.remarks,
+        },
+    ).scalar_one()
     return int(mid)
 
 

@@ -56,12 +56,17 @@ Where each part lives
       a decision, and the order that keeps them free of deadlocks;
     * :mod:`~landgov.records.inheritance` -- the faraid check of a wirasat
       (:func:`check_inheritance`);
+    * :mod:`~landgov.records.parties` -- registering a person not yet in the records
+      (:func:`register_party`), so that a mutation can name a new buyer;
+    * :mod:`~landgov.records.pricing` -- a sale's price check (:func:`price_check`):
+      declared price against the DC and model values, with the tax at stake;
     * :mod:`~landgov.records.entry` -- entering (:func:`enter`,
       :func:`enter_inheritance`), and the one insert every entry ends in;
     * :mod:`~landgov.records.partition` -- taqseem: entering one, and its rules and
       tatimas at sanction;
     * :mod:`~landgov.records.decisions` -- :func:`verify`, :func:`reject` and
-      :func:`sanction`, with the steps of a sanction's one transaction;
+      :func:`sanction`, with the steps of a sanction's one transaction (an
+      under-declared sale needs the sanctioning officer's acknowledgement);
     * :mod:`~landgov.records.display` -- :func:`find_mutation` and :func:`show`, a
       mutation as people read it;
     * :mod:`~landgov.records.replay` -- :func:`replay_mouza`, the register replayed
@@ -72,23 +77,46 @@ from __future__ import annotations
 
 from landgov.records.decisions import SanctionResult, reject, sanction, verify
 from landgov.records.display import find_mutation, show
-from landgov.records.drafts import DraftLine, InheritanceFacts, MutationDraft, MutationInvalid
+from landgov.records.drafts import (
+    DraftLine,
+    DuplicateDeed,
+    InheritanceFacts,
+    MutationDraft,
+    MutationInvalid,
+)
 from landgov.records.entry import enter, enter_inheritance
 from landgov.records.inheritance import InheritanceDifference, check_inheritance
+from landgov.records.parties import (
+    NewParty,
+    PartyExists,
+    PartyInvalid,
+    RegisteredParty,
+    register_party,
+)
+from landgov.records.pricing import REASON_TEXT, PriceCheck, price_check
 from landgov.records.replay import ReplayReport, replay_mouza
 
 __all__ = [
+    "REASON_TEXT",
     "DraftLine",
+    "DuplicateDeed",
     "InheritanceDifference",
     "InheritanceFacts",
     "MutationDraft",
     "MutationInvalid",
+    "NewParty",
+    "PartyExists",
+    "PartyInvalid",
+    "PriceCheck",
+    "RegisteredParty",
     "ReplayReport",
     "SanctionResult",
     "check_inheritance",
     "enter",
     "enter_inheritance",
     "find_mutation",
+    "price_check",
+    "register_party",
     "reject",
     "replay_mouza",
     "sanction",

@@ -582,3 +582,28 @@ def girdawari_crops(
     return pd.DataFrame(
         [(int(r.khasra_id), str(r.crop)) for r in rows], columns=["khasra_id", "girdawari_crop"]
     )
+
+
+# --- what a mouza map draws besides its khasras ------------------------------------------
+
+
+def mouza_boundary(conn: Connection, mouza_id: int) -> gpd.GeoSeries:
+    """The mouza's boundary (``mouza.boundary``, EPSG:4326) as a one-row GeoSeries; empty
+    when the mouza has none recorded (an imported mouza may come without one)."""
+    sql = text("SELECT boundary AS geom FROM mouza WHERE id = :m AND boundary IS NOT NULL")
+    found = gpd.read_postgis(sql, conn, geom_col="geom", params={"m": mouza_id})
+    return found.geometry
+
+
+def mouza_state_land(conn: Connection, mouza_id: int) -> gpd.GeoDataFrame:
+    """The state land of a mouza: its own rows, and rows of no mouza that reach into its
+    boundary (a canal's right-of-way notified for the whole tehsil). Columns
+    ``state_land_id, category, custodian, name, notification, geom``, ordered by id."""
+    sql = text(
+        "SELECT s.id AS state_land_id, s.category, s.custodian, s.name, s.notification,"
+        " s.geom FROM state_land s"
+        " WHERE s.mouza_id = :m OR (s.mouza_id IS NULL AND ST_Intersects(s.geom,"
+        "  (SELECT boundary FROM mouza WHERE id = :m)))"
+        " ORDER BY s.id"
+    )
+    return gpd.read_postgis(sql, conn, geom_col="geom", params={"m": mouza_id})

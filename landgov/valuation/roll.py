@@ -376,3 +376,24 @@ def current_roll(conn: Connection) -> Roll | None:
         return None
     found = _stored(conn, str(row))
     return None if found is None else Roll(**{**found.__dict__, "reused": False})
+
+
+def roll_on(conn: Connection, on: date) -> Roll | None:
+    """The roll in force on ``on``: among the rolls valued as of ``on`` or earlier, the
+    latest valuation date, and on that date the roll published last (as
+    :func:`current_roll` picks). None: no roll is valued by then.
+
+    A reader asking about a past date must not see a roll valued later: its values use
+    rates and parcels not yet in force on that date.
+    """
+    row = conn.execute(
+        text(
+            "SELECT fingerprint FROM valuation_roll WHERE as_of <= :on"
+            " ORDER BY as_of DESC, created_at DESC, id DESC LIMIT 1"
+        ),
+        {"on": on},
+    ).scalar()
+    if row is None:
+        return None
+    found = _stored(conn, str(row))
+    return None if found is None else Roll(**{**found.__dict__, "reused": False})

@@ -281,7 +281,9 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
     monkeypatch.setenv("LANDGOV_DATABASE_URL", database_url(eng))
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(str(DASHBOARD), default_timeout=120).run()
+    at = AppTest.from_file(str(DASHBOARD), default_timeout=120)
+    at.query_params["lang"] = "en"  # English whatever language the farmer registered
+    at.run()
     at.switch_page("views/farmer/view.py").run()  # an anonymous visitor's "Farmer sign-in"
     assert not at.exception
     at.text_input(key="farmer_cnic").input(cnic).run()
@@ -312,12 +314,12 @@ def test_farmer_page_needs_the_code_and_shows_only_own_parcels(
             text("SELECT number FROM khasra WHERE id = :k"), {"k": plants["water_stress"]}
         ).scalar_one()
     assert number in table["Khasra"].tolist()
-    label = next(o for o in at.selectbox(key="farmer_parcel").options if o.endswith(f" {number}"))
-    at.selectbox(key="farmer_parcel").select(label).run()
-    shown = " ".join(m.value for m in at.markdown)
-    assert "پانی کی کمی" in shown  # Urdu first
-    at.radio(key="farmer_lang").set_value("en").run()
+    # the parcel picker holds khasra ids (one picker per language: farmer_parcel_<lang>)
+    at.selectbox(key="farmer_parcel_en").select(plants["water_stress"]).run()
     assert "canopy moisture index" in " ".join(m.value for m in at.markdown)
+    (switch,) = at.button_group  # the page's language switch: the whole page in Urdu
+    switch.set_value("ur").run()
+    assert "پانی کی کمی" in " ".join(m.value for m in at.markdown)
     everything = " ".join(
         str(x.value) for kind in ("markdown", "caption", "subheader", "dataframe")
         for x in getattr(at, kind)

@@ -26,6 +26,7 @@ from dashboard_support import (
     sign_in_demo,
     staff_app,
 )
+from map_support import inline_files, layer, layer_data  # noqa: F401  # inline_files: a fixture
 from security_support import PASSWORD, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -65,6 +66,13 @@ def texts(at: AppTest) -> str:
 
 def deck_specs(at: AppTest) -> list[dict[str, Any]]:
     return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+
+
+def parcel_layer(spec: dict[str, Any]) -> dict[str, Any]:
+    """The map's parcel layer (id ``parcels-<mouza>-<picks>``), its rows read back from
+    the file it loads."""
+    (found,) = [la for la in spec["layers"] if str(la["id"]).startswith("parcels-")]
+    return {**found, "data": layer_data(found)}
 
 
 def assert_no_exception(at: AppTest) -> None:
@@ -254,6 +262,7 @@ def test_unmigrated_database_says_to_migrate(settings: Settings, point_app_at: P
     assert at.error and "landgov db migrate" in at.error[0].value
 
 
+@pytest.mark.usefixtures("inline_files")
 def test_tiny_mouza_map_and_khasra_panel(
     tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
 ) -> None:
@@ -264,10 +273,13 @@ def test_tiny_mouza_map_and_khasra_panel(
     assert mouza.format_func(mouza.value) == tiny_mouza.label
 
     (spec,) = deck_specs(at)
-    parcels_layer = next(layer for layer in spec["layers"] if layer["id"] == "parcels")
+    parcels_layer = parcel_layer(spec)
     assert sorted(row["khasra_no"] for row in parcels_layer["data"]) == sorted(tiny_mouza.khasras)
     assert parcels_layer["pickable"] is True
     assert parcels_layer["lineWidthUnits"] == "pixels"  # thin outlines, not an accessor
+    # the fill goes to the fill sub-layer: Streamlit fades a picked layer's getFillColor
+    assert "getFillColor" not in parcels_layer
+    assert parcels_layer["_subLayerProps"]["fill"]["getFillColor"] == "@@=fill_color"
     # no basemap: pydeck's sentinel, which Streamlit's frontend reads as "none"
     assert spec["mapStyle"] == "__MAP_STYLE__"
     raw = at.get("deck_gl_json_chart")[0].proto.json
@@ -365,12 +377,13 @@ def test_an_administrator_sees_the_map_but_no_owners_and_no_forms(
         assert cnic not in str(at._tree)
 
 
+@pytest.mark.usefixtures("inline_files")
 def test_demo_mouza_renders(demo_engine: Engine, demo_dir: Path, point_app_at: PointAt) -> None:
     point_app_at(database_url(demo_engine))
     at = sign_in_demo(demo_engine, demo_login(demo_engine, demo_dir, "revenue_analyst"))
     assert_no_exception(at)
     (spec,) = deck_specs(at)
-    parcels_layer = next(layer for layer in spec["layers"] if layer["id"] == "parcels")
+    parcels_layer = parcel_layer(spec)
     numbers = [row["khasra_no"] for row in parcels_layer["data"]]
     assert len(set(numbers)) > 100
 
@@ -381,3 +394,97 @@ def test_demo_mouza_renders(demo_engine: Engine, demo_dir: Path, point_app_at: P
     at = picker.select(picker.options[0]).run()
     assert_no_exception(at)
     assert f"Khasra {picker.options[0]}" in [el.value for el in at.subheader]
+
+
+# --- the map's other layers, its legend, and the kept selection ---------------------------
+
+
+def _state_land_and_boundary(engine: Engine) -> None:
+    """The tiny mouza's boundary; a canal right-of-way of the mouza, a road's of no mouza
+    that crosses it, and a forest of no mouza far away (not drawn)."""
+    with owner(engine).begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE mouza SET boundary = ST_Multi(ST_MakeEnvelope("
+                " 74.2998, 31.4998, 74.3013, 31.5011, 4326)) WHERE id = 1;"
+                "INSERT INTO state_land (mouza_id, category, custodian, name, geom) VALUES"
+                " (1, 'canal_row', 'irrigation', 'Test distributary',"
+                "  ST_Multi(ST_MakeEnvelope(74.2998, 31.5005, 74.3013, 31.50062, 4326))),"
+                " (NULL, 'road_row', 'highways', 'Test road',"
+                "  ST_Multi(ST_MakeEnvelope(74.3011, 31.49, 74.3012, 31.51, 4326))),"
+                " (NULL, 'forest', 'forest', 'Far plantation',"
+                "  ST_Multi(ST_MakeEnvelope(75.0, 32.0, 75.01, 32.01, 4326)))"
+            )
+        )
+
+
+@pytest.mark.usefixtures("inline_files")
+def test_the_map_draws_state_land_the_boundary_numbers_and_a_matching_legend(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
+    from app.shared import maplayers
+
+    _state_land_and_boundary(engine)
+    _, at = staff_app(engine, point_app_at, "revenue_analyst")
+    assert_no_exception(at)
+    (spec,) = deck_specs(at)
+    ids = [la["id"] for la in spec["layers"]]
+    # under the parcels nothing (no imagery here); over them state land, boundary, numbers
+    assert ids == [
+        f"parcels-{tiny_mouza.mouza_id}-0",
+        "state-land",
+        "mouza-boundary-halo",
+        "mouza-boundary-line",
+        "khasra-numbers",
+    ]
+    drawn = layer(spec, "state-land")["data"]
+    assert sorted(row["category"] for row in drawn) == ["canal_row", "road_row"]
+    assert all(not la.get("pickable", False) for la in spec["layers"][1:])
+    (ring,) = layer(spec, "mouza-boundary-line")["data"]
+    assert len(ring["path"]) == 5  # the closed envelope
+
+    numbers = layer(spec, "khasra-numbers")
+    assert (numbers["minZoom"], numbers["maxZoom"], numbers["zoomOffset"]) == (0, 0, -17)
+    assert numbers["pointType"] == "text" and numbers["getText"] == "@@=properties.khasra_no"
+    points = layer_data(numbers)["features"]
+    assert sorted(f["properties"]["khasra_no"] for f in points) == sorted(tiny_mouza.khasras)
+    for feature in points:  # each number inside its own parcel
+        lon, lat = feature["geometry"]["coordinates"]
+        assert 74.2999 < lon < 74.3013 and 31.4999 < lat < 31.5011
+
+    legend = "\n".join(str(el.value) for el in at.sidebar.markdown)
+    for label in ("Canal right-of-way", "Road right-of-way", "Mouza boundary", "Khasra numbers"):
+        assert label in legend
+    assert maplayers.STATE_LAND["forest"].label not in legend  # not on this map
+    assert "Selected:" not in legend
+    at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("12").run()
+    legend = "\n".join(str(el.value) for el in at.sidebar.markdown)
+    assert "Selected: khasra 12" in legend
+
+
+def test_a_selected_khasra_is_kept_for_every_page(
+    tiny_mouza: TinyMouza, engine: Engine, point_app_at: PointAt
+) -> None:
+    """The selection lives under one session key (:data:`app.shared.selection.KEY`): a
+    khasra picked on the map is there for the other pages, and one another page selects
+    is open when the Parcels page is shown again."""
+    from app.shared import selection
+
+    _, at = staff_app(engine, point_app_at, "revenue_analyst")
+    picker = f"khasra_{tiny_mouza.mouza_id}"
+    at = at.selectbox(key=picker).select("11").run()
+    assert_no_exception(at)
+    kept = at.session_state[selection.KEY]
+    assert kept == selection.SelectedKhasra(tiny_mouza.mouza_id, 1, "11")
+
+    at.switch_page("views/valuation/view.py").run()
+    assert at.session_state[selection.KEY] == kept  # still there on another page
+    # ... where a map selects another khasra of the mouza
+    at.session_state[selection.KEY] = selection.SelectedKhasra(tiny_mouza.mouza_id, 2, "12")
+    at.switch_page("views/parcels/view.py").run()
+    assert_no_exception(at)
+    assert at.selectbox(key=picker).value == "12"
+    assert "Khasra 12" in [el.value for el in at.subheader]
+
+    at = at.selectbox(key=picker).set_value(None).run()  # emptied: nothing selected
+    assert selection.KEY not in at.session_state

@@ -1,12 +1,13 @@
-"""The map's imagery base layer and the per-parcel NDVI chart (AppTest, no browser)."""
+"""The map's imagery base layer, its choice of scene, and the per-parcel NDVI chart
+(AppTest, no browser)."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dashboard_support import ROOT, TinyMouza, database_url, owner, sign_in
+from map_support import inline_files, url_bytes  # noqa: F401  # inline_files: a fixture
 from PIL import Image
 from security_support import service_actor, staff_actor
 from sqlalchemy import text
@@ -80,6 +82,7 @@ def test_without_imagery_base_layer_is_none(
     assert "landgov imagery series --mouza Kot Test" in texts(at)
 
 
+@pytest.mark.usefixtures("inline_files")
 def test_ingested_scene_is_a_bitmap_base_layer(
     engine: Engine,
     tiny_mouza: TinyMouza,
@@ -103,14 +106,71 @@ def test_ingested_scene_is_a_bitmap_base_layer(
         bitmaps = [layer for layer in spec["layers"] if layer["@@type"] == "BitmapLayer"]
         assert len(bitmaps) == 1
         assert bitmaps[0]["image"].startswith("data:image/png;base64,")
-        png = Image.open(io.BytesIO(base64.b64decode(bitmaps[0]["image"].split(",", 1)[1])))
+        png = Image.open(io.BytesIO(url_bytes(bitmaps[0]["image"])))
         alpha = np.asarray(png.convert("RGBA"))[..., 3]
         assert alpha.any(), "the scene covers the mouza, so some pixels are drawn"
         assert spec["layers"][0]["@@type"] == "BitmapLayer"  # under the parcels
-        assert "2025-01-15" in texts(at) and "cloud cover 25 %" in texts(at)
+        assert "scene of 2025-01-15" in texts(at) and "tile cloud cover 25 %" in texts(at)
+        assert "the nearest scene (none within two months)" in texts(at)  # today: far off
     at = at.sidebar.radio(key=key).set_value(imagery.BASE_NONE).run()
     layers = [layer["@@type"] for spec in deck_specs(at) for layer in spec["layers"]]
     assert "BitmapLayer" not in layers
+
+
+def test_the_base_layer_is_the_clearest_scene_near_the_date(
+    engine: Engine,
+    tiny_mouza: TinyMouza,
+    point_app_at: PointAt,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A nearer but cloudy scene is passed over for a clear one within two months; the
+    parcels' own clear fraction (zonal rows) outranks the tile's cloud cover; and the
+    picture travels as a media file, not inside the map's JSON."""
+    import streamlit as st
+
+    home = tmp_path / "home"
+    point_app_at(database_url(engine))
+    monkeypatch.setenv("LANDGOV_HOME", str(home))
+    move_mouza_onto_scene(engine)
+    for stamp in ("20250115T054211", "20250214T054211"):
+        ingest(
+            engine,
+            s2_scene(tmp_path / stamp, stamp=stamp),
+            home=home,
+            actor=service_actor(engine, "imagery"),
+        )
+    feb = "S2_T43RCQ_20250214T054211_L2A"
+    with owner(engine).begin() as conn:
+        conn.execute(
+            text("UPDATE imagery_scene SET cloud_cover = CASE id WHEN :feb THEN 60 ELSE 5 END"),
+            {"feb": feb},
+        )
+    at = run_app(engine)
+    at = at.sidebar.date_input(key="as_of").set_value(date(2025, 2, 20)).run()
+    assert_no_exception(at)
+    page = texts(at)
+    assert "scene of 2025-01-15" in page and "the nearest clear scene" in page
+    assert "95 % of the mouza clear" in page
+    assert "the nearer scene of 2025-02-14 was passed over (40 % clear)" in page
+    (spec,) = deck_specs(at)
+    (bitmap,) = [la for la in spec["layers"] if la["@@type"] == "BitmapLayer"]
+    assert bitmap["image"].startswith("/mock/media/") and bitmap["image"].endswith(".png")
+
+    # the zonal batch saw the mouza's parcels clear on 14 February: that scene, then
+    with owner(engine).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO parcel_zonal (khasra_id, scene_id, index, mean, median, std, count,"
+                " valid_fraction) SELECT id, :feb, 'ndvi', 0.5, 0.5, 0.1, 10, 0.98 FROM khasra"
+            ),
+            {"feb": feb},
+        )
+    st.cache_data.clear()
+    at.run()
+    page = texts(at)
+    assert "scene of 2025-02-14" in page and "98 % of the mouza clear" in page
+    assert "passed over" not in page
 
 
 def test_ndvi_chart_renders_from_stored_rows(

@@ -117,7 +117,10 @@ def test_nothing_lies_outside_the_layout() -> None:
     assert loose == ["__init__.py", "dashboard.py"]
     assert sorted(p.name for p in VIEWS.glob("*.py")) == ["__init__.py"]
     folders = sorted(p.name for p in APP.iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert folders == ["shared", "views"]
+    # locale/: the translation catalogue (docs/i18n.md); static/: what Streamlit serves
+    # at app/static/ (the Urdu font, copied there at start-up): data, no modules
+    assert folders == ["locale", "shared", "static", "views"]
+    assert not [*(APP / "locale").rglob("*.py"), *(APP / "static").rglob("*.py")]
     assert (APP / "shared" / "__init__.py").is_file()
     # every page folder is reached: through the navigation or, for the farmer, sign-in
     assert {p.name for p in page_folders()} == {*(p[0] for p in PAGES), FARMER}

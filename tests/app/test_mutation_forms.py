@@ -1,10 +1,13 @@
-"""The Mutations page: officers enter, verify, sanction and reject through the forms."""
+"""The Mutations page: officers enter, verify, sanction and reject through the forms,
+register a new buyer, and see a sale's price check; every action is confirmed the same
+way (a banner and a toast, :mod:`app.shared.feedback`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from dashboard_support import (
@@ -15,12 +18,13 @@ from dashboard_support import (
     owner,
     sign_in,
 )
-from security_support import officer_actor, staff_actor
+from security_support import officer_actor, service_actor, staff_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from app.views.mutations import forms
+from landgov.records.pricing import price_check
 
 pytest.importorskip("landgov.records.mutations")
 
@@ -50,7 +54,14 @@ def mutations_page(engine: Engine, history: TinyHistory, designation: str) -> Ap
 
 
 def enter_sale(
-    at: AppTest, *, seller: str, buyer: str, share: str, on: date = TODAY, deed: str = "D-555"
+    at: AppTest,
+    *,
+    seller: str,
+    buyer: str,
+    share: str,
+    on: date = TODAY,
+    deed: str = "D-555",
+    price: int | None = 2_000_000,
 ) -> AppTest:
     at.selectbox(key="enter_type").set_value("sale")
     at.date_input(key="enter_on").set_value(on)
@@ -60,10 +71,15 @@ def enter_sale(
     at.text_input(key="line_0_share").input(share)
     at.text_input(key="enter_deed_no").input(deed)
     at.date_input(key="enter_deed_date").set_value(on)
-    at.number_input(key="enter_consideration").set_value(2_000_000)
+    at.number_input(key="enter_consideration").set_value(price)
     at.button(key="enter_submit").click().run()
     ok(at)
     return at
+
+
+def mutation_count(engine: Engine) -> int:
+    with owner(engine).connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM mutation")).scalar_one())
 
 
 def decide(at: AppTest, decision: str, on: date = TODAY) -> AppTest:
@@ -107,6 +123,15 @@ def test_the_page_acts_as_the_signed_in_officer(history: TinyHistory, engine: En
         assert not [b for b in at.button if b.key == f"{step}_submit"]
     for cnic in (*history.mouza.cnics, history.buyer_cnic, *history.officers.values()):
         assert cnic not in str(at._tree)
+
+
+def test_the_page_says_it_is_as_of_today(history: TinyHistory, engine: Engine) -> None:
+    at = mutations_page(engine, history, "patwari")
+    assert any(el.value.startswith("As of today") for el in at.caption)
+    at.sidebar.date_input(key="as_of").set_value(date(2015, 1, 1)).run()
+    ok(at)
+    (note,) = [el.value for el in at.info if "as of today" in el.value]
+    assert "2015-01-01" in note and "not here" in note
 
 
 def test_only_the_mouzas_of_the_jurisdiction_are_offered(
@@ -341,3 +366,153 @@ def test_an_inheritance_is_computed_with_faraid(history: TinyHistory, engine: En
         ("Bilal Ahmad", Fraction(7, 48)),
         ("Fatima Bibi", Fraction(1, 48)),
     ]
+
+
+# --- hard to get wrong (issue 19) -------------------------------------------------------------
+
+
+def test_a_sale_needs_a_price_and_the_form_says_so(history: TinyHistory, engine: Engine) -> None:
+    at = mutations_page(engine, history, "patwari")
+    assert at.number_input(key="enter_consideration").label.startswith(
+        "Declared price (Rs) — required for a sale"
+    )
+    at = enter_sale(at, seller=history.mouza.cnics[1], buyer=history.buyer_cnic, share="1/3",
+                    price=None)  # fmt: skip
+    (error,) = [el.value for el in at.error]
+    assert "a sale needs its declared price" in error and "Nothing was written" in error
+    assert mutation_count(engine) == 4
+    # the typed values stay, to be corrected
+    assert at.text_input(key="line_0_share").value == "1/3"
+
+
+def test_the_form_empties_after_a_success_and_a_second_click_enters_nothing(
+    history: TinyHistory, engine: Engine
+) -> None:
+    seller, buyer = history.mouza.cnics[1], history.buyer_cnic
+    at = enter_sale(mutations_page(engine, history, "patwari"), seller=seller, buyer=buyer,
+                    share="1/3", deed="SKP-2026-99998")  # fmt: skip
+    (success,) = [el.value for el in at.success]
+    assert "Entered mutation No. 5 (sale)" in success
+    assert [t.value for t in at.toast] == ["**Mutation No. 5 entered**"]
+    for key in ("line_0_from", "line_0_to", "line_0_share", "enter_deed_no"):
+        assert at.text_input(key=key).value == "", key
+    assert at.number_input(key="enter_consideration").value is None
+    assert at.selectbox(key="enter_type").value == "sale"  # what stays: type and date
+    # a click on the emptied form enters nothing and keeps the success
+    at.button(key="enter_submit").click().run()
+    ok(at)
+    assert not at.error and "Entered mutation No. 5 (sale)" in at.success[0].value
+    assert "The form is empty: nothing was entered." in [t.value for t in at.toast]
+    # a second click carries the values the form had when it was clicked
+    at = enter_sale(at, seller=seller, buyer=buyer, share="1/3", deed="SKP-2026-99998")
+    assert not at.error, [el.value for el in at.error]
+    (success,) = [el.value for el in at.success]
+    assert "Entered mutation No. 5 (sale)" in success
+    assert "A second click changed nothing" in success
+    assert mutation_count(engine) == 5
+    # the same deed with other lines is another entry of one deed: refused, naming No. 5
+    at = enter_sale(at, seller=seller, buyer=buyer, share="1/6", deed=" skp-2026-99998")
+    (error,) = [el.value for el in at.error]
+    assert "deed skp-2026-99998 of" in error.lower()
+    assert "already entered as mutation No. 5 of mouza Kot Test" in error
+    assert mutation_count(engine) == 5
+
+
+def test_a_new_buyer_is_registered_from_the_entry_tab(history: TinyHistory, engine: Engine) -> None:
+    new_buyer = "35202-2222222-3"
+    at = mutations_page(engine, history, "patwari")
+    at.text_input(key="party_name").input("Imran  Ali")
+    at.selectbox(key="party_relation").set_value("son_of")
+    at.text_input(key="party_guardian").input("Akbar Ali")
+    at.text_input(key="party_cnic").input("3520222222223")
+    at.button(key="party_submit").click().run()
+    ok(at)
+    assert not at.error, [el.value for el in at.error]
+    (success,) = [el.value for el in at.success]
+    assert f"Registered Imran Ali s/o Akbar Ali, CNIC {new_buyer}, as a party" in success
+    assert "filled in as the transferee of line 1" in success
+    assert "**Party registered**" in [t.value for t in at.toast]
+    assert at.text_input(key="line_0_to").value == new_buyer
+    assert at.text_input(key="party_name").value == ""
+    with owner(engine).connect() as conn:
+        gender, audit = conn.execute(
+            text(
+                "SELECT p.gender, (SELECT count(*) FROM audit_log WHERE action = 'party.register'"
+                " AND entity_id = p.id::text) FROM party p WHERE p.cnic = :c"
+            ),
+            {"c": new_buyer},
+        ).one()
+    assert (gender, audit) == ("male", 1)
+    at = enter_sale(at, seller=history.mouza.cnics[1], buyer=new_buyer, share="1/3")
+    assert "Entered mutation No. 5 (sale)" in at.success[0].value
+    # registering a CNIC the record has: refused, naming whose it is
+    at.text_input(key="party_name").input("Bilal")
+    at.text_input(key="party_guardian").input("Rashid")
+    at.text_input(key="party_cnic").input(history.buyer_cnic)
+    at.button(key="party_submit").click().run()
+    ok(at)
+    (error,) = [el.value for el in at.error]
+    assert (
+        f"CNIC {history.buyer_cnic} is already in the records as Bilal Ahmad s/o Rashid Ahmad"
+        in error
+    )
+
+
+def _load_dc_rates(engine: Engine, folder: Path) -> None:
+    """DC rates for the tiny mouza's land classes (its only district's, from 2000)."""
+    from landgov.valuation.rates import load_dc_rates
+
+    path = folder / "dc.csv"
+    path.write_text(
+        "land_class,rs_per_acre,valid_from\n"
+        "nehri,4000000,2000-01-01\nchahi,3000000,2000-01-01\nabadi,9000000,2000-01-01\n"
+    )
+    load_dc_rates(engine, path, actor=service_actor(engine, "demo"))
+
+
+def test_an_under_declared_sale_is_shown_and_sanctioned_only_when_acknowledged(
+    history: TinyHistory, engine: Engine, tmp_path: Path
+) -> None:
+    _load_dc_rates(engine, tmp_path)
+    enter_sale(mutations_page(engine, history, "patwari"), seller=history.mouza.cnics[1],
+               buyer=history.buyer_cnic, share="1/3", price=100_000)  # fmt: skip
+    with engine.connect() as conn:
+        check = price_check(conn, 5)
+    assert check is not None and check.reasons == ("below_dc",) and check.statutory_rs
+    assert {t.code for t in check.taxes} >= {"236K", "236C", "stamp_duty", "cvt"}
+
+    at = mutations_page(engine, history, "girdawar")  # the verifier sees it
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    ok(at)
+    page = " ".join(el.value for el in at.markdown)
+    assert "Price check" in page and f"{check.statutory_rs:,}" in page
+    assert f"{check.tax_at_stake_rs:,}" in page
+    (warning,) = [el.value for el in at.warning]
+    assert "Under-declared sale (declared below the DC (statutory) value)" in warning
+    assert not [c for c in at.checkbox if c.key == "sanction_ack"]  # nothing to tick here
+    decide(at, "verify")
+
+    at = mutations_page(engine, history, "tehsildar")
+    at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
+    ok(at)
+    at = decide(at, "sanction")
+    (error,) = [el.value for el in at.error]
+    assert "rule `under_declared_price`" in error and "Nothing was written" in error
+    assert f"against a DC value of Rs {check.statutory_rs:,}" in error
+    assert mutation_row(engine, 5)[0] == "verified"
+    at.checkbox(key="sanction_ack").check()
+    at.text_input(key="sanction_note").input("taxes paid on the DC value")
+    at = decide(at, "sanction")
+    assert not at.error, [el.value for el in at.error]
+    (success,) = [el.value for el in at.success]
+    assert "The under-declared price was acknowledged." in success
+    assert mutation_row(engine, 5)[0] == "sanctioned"
+    with owner(engine).connect() as conn:
+        ack = conn.execute(
+            text(
+                "SELECT a.note, u.username, a.statutory_rs FROM mutation_price_acknowledgement a"
+                " JOIN app_user u ON u.id = a.acknowledged_by_user WHERE a.mutation_id = 5"
+            )
+        ).one()
+    tehsildar = officer_actor(engine, history.officers["tehsildar"]).username
+    assert tuple(ack) == ("taxes paid on the DC value", tehsildar, check.statutory_rs)

@@ -84,9 +84,13 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
         ).one()
         report = under_declared(conn, mouza_id, date.today())
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Roll version"] == str(roll_id)
-    assert metrics["As of"] == ROLL_DATE.isoformat()
-    assert metrics["Total value"] == vd.rupees(int(total))
+    assert any(el.value.startswith(f"Roll {roll_id} (") for el in at.caption)
+    assert metrics["Valued as of"] == ROLL_DATE.isoformat()
+    # the headline is short enough to fit (crore/lakh), the exact figure in its tooltip
+    assert metrics["Total value"] == vd.rupees_short(int(total))
+    assert len(metrics["Total value"]) <= 16
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert helps["Total value"] == f"Exactly {vd.rupees(int(total))}."
     assert metrics["Parcels valued"] == f"{parts[1]:,}"
 
     rows = layer(at, vd.VALUE_LAYER_ID)["data"]
@@ -111,6 +115,14 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
             "FAIL",
         }
         assert (study["n"] >= vd.MIN_STRATUM).all()
+        # each statistic explained in one line with its IAAO target, in sight
+        (guide,) = [t.value for t in at.table]
+        assert guide.index.tolist() == [label for _, label in vd.STATISTICS]
+        targets = dict(zip(guide.index, guide["IAAO target"], strict=True))
+        assert targets["PRD"] == "0.98 to 1.03" and targets["MKI"] == "0.95 to 1.05"
+        assert targets["PRB"] == "−0.05 to 0.05" and targets["Median ratio"] == "0.90 to 1.10"
+        assert "≤ 25 for farm and waste land" in targets["COD"]
+        assert all(len(line) < 200 for line in guide["What it says"])
 
     if report.sales:
         under = next(f for f in frames if list(f.columns) == vd.UNDER_COLUMNS)
@@ -119,6 +131,17 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
         assert metrics["Revenue at stake"] == vd.rupees(report.revenue_at_stake_rs)
     else:
         assert any("is under-declared" in el.value for el in at.success)
+
+    # an "as of" date before the roll: no roll in force then, and the page says so
+    at.sidebar.date_input(key="as_of").set_value(date(2010, 1, 1)).run()
+    ok(at)
+    assert any(
+        f"No roll is valued as of 2010-01-01 or earlier (the latest is valued as of "
+        f"{ROLL_DATE.isoformat()})" in el.value
+        for el in at.info
+    )
+    assert "Valued as of" not in {m.label for m in at.metric}
+    assert any("up to 2010-01-01" in el.value for el in at.caption)  # the sales study too
 
 
 def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
@@ -143,11 +166,16 @@ def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
         ).scalar_one()
         report = under_declared(conn, mouza_id, date.today())
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Value in the roll"] == vd.rupees(stored)
+    assert metrics["Value in the roll"] == vd.rupees_short(stored)
     frames = [f.value for f in at.dataframe]
     explained = next(f for f in frames if list(f.columns) == vd.EXPLAIN_COLUMNS)
     assert "Distance to road (m)" in explained["Feature"].tolist()
     assert all(v.startswith("× ") for v in explained["Factor"])
+    # the location factor names the mouza, not its id
+    values = dict(zip(explained["Feature"], explained["Value"], strict=True))
+    mouza_name = at.sidebar.selectbox(key="mouza_id").format_func(mouza_id).split(" (hadbast")[0]
+    assert values["Mouza (location)"] == mouza_name
+    assert values["Distance to road (m)"].endswith(" m")
     models = next(f for f in frames if list(f.columns) == vd.MODEL_COLUMNS)
     assert {"Nehri", "Chahi"} <= {str(c).split()[0] for c in models["Land class"]}
     assert set(models["IAAO gates"]) <= {"pass", "FAIL"}
@@ -161,6 +189,50 @@ def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
 
 
 # --- pure helpers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rupees", "shown"),
+    [
+        (7_168_740_123, "Rs 716.9 crore"),
+        (224_542_422_690, "Rs 22,454 crore"),
+        (97_207_000, "Rs 9.72 crore"),
+        (10_000_000, "Rs 1.00 crore"),
+        (9_999_999, "Rs 100.00 lakh"),
+        (503_228, "Rs 5.03 lakh"),
+        (99_999, "Rs 99,999"),
+        (0, "Rs 0"),
+        (-1_250_000, "-Rs 12.50 lakh"),
+    ],
+)
+def test_headline_sums_are_short_in_crore_and_lakh(rupees: int, shown: str) -> None:
+    assert vd.rupees_short(rupees) == shown
+
+
+def test_feature_values_read_as_an_officer_reads_them() -> None:
+    names = {3: "Burj Karam Singh"}
+    assert vd.feature_value("mouza", 3, names) == "Burj Karam Singh"
+    assert vd.feature_value("mouza", 9, names) == "mouza 9"  # a mouza since removed
+    assert vd.feature_value("road_m", 269.2833, names) == "269 m"
+    assert vd.feature_value("acres", 1.0006, names) == "1.00 acres"
+    assert vd.feature_value("compactness", 0.7821, names) == "0.78"
+    assert vd.feature_value("crop", "fodder", names) == "fodder"
+    assert vd.feature_value("ndvi_peak", None, names) == "unknown"
+    ex = {"contributions": [{"feature": "mouza", "value": 3, "factor": 0.889}]}
+    assert vd.explain_table(ex, names).to_dict("records") == [
+        {"Feature": "Mouza (location)", "Value": "Burj Karam Singh", "Factor": "× 0.889",
+         "Effect": "-11.1 %"}
+    ]  # fmt: skip
+
+
+def test_the_statistics_guide_gives_the_cod_limit_of_the_strata_studied() -> None:
+    guide = vd.statistics_guide(["abadi"]).set_index("Statistic")
+    assert guide.loc["COD", "IAAO target"] == "≤ 15 for abadi (residential)"
+    both = vd.statistics_guide(["nehri", vd.MIXED]).set_index("Statistic")
+    assert both.loc["COD", "IAAO target"] == (
+        "≤ 20 for sales of mixed classes (other), ≤ 25 for farm and waste land (IAAO: vacant)"
+    )
+    assert vd.statistic_help("prb").endswith("IAAO target: −0.05 to 0.05.")
 
 
 def test_ramp_runs_from_the_first_to_the_last_colour() -> None:

@@ -79,6 +79,7 @@ def _sale(k: Any, no: int, buyer: str, share: str, day: str, **kw: str) -> dict[
     return {"mouza": k.mouza, "mutation_no": str(no), "type": "sale", "status": "sanctioned",
             "entered_on": day, "verified_on": day, "decided_on": kw.pop("decided", "2026-06-30"),
             "officer_cnic": k.officer, "deed_number": f"{no}/B-I", "deed_date": day,
+            "consideration_rs": "5000000",  # a sale needs its price (issue 19)
             "khewat_no": str(k.khewat_no), "line_no": "1", "transferor": k.owner,
             "transferee": buyer, "share": share, **kw}  # fmt: skip
 

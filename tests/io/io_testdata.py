@@ -132,7 +132,7 @@ def mutation_row(
     deed: str = "",
     deed_date: str = "",
     registrar: str = "",
-    consideration: str = "",
+    consideration: str | None = None,
     statutory: str = "",
     fees: str = "",
     khewat: object = 1,
@@ -143,6 +143,8 @@ def mutation_row(
     right: str = "",
     verifier: str | None = None,
 ) -> str:
+    if consideration is None:  # a sale needs its price (issue 19); other types have none
+        consideration = "1250000" if type.lower() == "sale" else ""
     cells = [
         mouza,
         no,

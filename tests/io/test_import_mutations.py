@@ -234,7 +234,7 @@ def test_mutation_numbers_already_registered_are_refused(world: World, write_csv
 def test_lines_of_one_mutation_must_agree(world: World, write_csv: WriteCsv) -> None:
     rows = [
         mutation_row(no=1, line=1),
-        mutation_row(no=1, line=2, type="gift", entered="2024-01-11"),
+        mutation_row(no=1, line=2, type="gift", entered="2024-01-11", consideration="1250000"),
         mutation_row(no=1, line=2, khewat=2),
     ]
     with pytest.raises(ImportRejected) as exc:
@@ -837,3 +837,179 @@ def test_the_bulk_posting_check_is_the_officers_rule(world: World) -> None:
         }
     assert bulk == one_by_one
     assert len(one_by_one) > 10 and len(one_by_one) < len(steps)  # both kinds of answer
+
+
+# --- deeds and prices: the entry rules of issue 19 ----------------------------------------
+
+DEED = {"deed": "1234/B-I", "deed_date": "2024-01-05", "registrar": "Sub-Registrar Ferozewala"}
+
+
+@pytest.mark.parametrize("price", ["", "0", "0,000"])
+def test_a_sale_without_a_price_is_refused(world: World, write_csv: WriteCsv, price: str) -> None:
+    """Whatever its status: no dispute rule needs an imported sale without a price, and
+    the under-declaration rule cannot see one (module notes)."""
+    rows = [
+        mutation_row(no=1, consideration=price, **DEED),
+        mutation_row(no=2, type="gift", consideration=price),  # a gift has no price
+        mutation_row(
+            no=3,
+            consideration=price,
+            status="rejected",
+            decided="2024-02-01",
+            officer=OFFICER,
+            reason="parties did not appear",
+        ),
+    ]
+    before = world.counts()
+    with pytest.raises(ImportRejected) as exc:
+        import_mutations(world.engine, write_csv("register.csv", rows), actor=world.actor)
+    reason = (
+        "a sale needs its declared price (Rs, above zero); a transfer for no price is a gift (hiba)"
+    )
+    assert exc.value.problems == [
+        RowProblem(1, "consideration_rs", reason),
+        RowProblem(3, "consideration_rs", reason),
+    ]
+    assert "register.csv" in str(exc.value) and "row 1, field 'consideration_rs'" in str(exc.value)
+    assert world.counts() == before
+
+
+def test_a_deed_twice_in_one_file_is_refused_naming_both_rows(
+    world: World, write_csv: WriteCsv
+) -> None:
+    """Spelled as clerks spell it (case, spaces), on another day of the same year, in
+    another mouza: the same deed. Every line of a mutation repeats its deed: that is no
+    repeat."""
+    again = {
+        "deed": " 1234/b-i",
+        "deed_date": "2024-03-30",
+        "registrar": "sub-registrar   FEROZEWALA",
+    }
+    rows = [
+        mutation_row(no=1, line=1, **DEED),
+        mutation_row(no=1, line=2, khewat=2, **DEED),
+        mutation_row(no=2, **DEED),
+        mutation_row(mouza="Jandiala", no=1, entered="2024-04-01", **again),
+    ]
+    before = world.counts()
+    with pytest.raises(ImportRejected) as exc:
+        import_mutations(world.engine, write_csv("register.csv", rows), actor=world.actor)
+    assert exc.value.problems == [
+        RowProblem(
+            3,
+            "deed_number",
+            "deed 1234/B-I of 2024 at Sub-Registrar Ferozewala is already the deed of "
+            "mutation 1 of mouza Kot Nau (hadbast 117) on row 1; a registered deed is "
+            "entered once (office, year and number name one deed, whatever the case and "
+            "spaces)",
+        ),
+        RowProblem(
+            4,
+            "deed_number",
+            "deed 1234/b-i of 2024 at sub-registrar   FEROZEWALA is already the deed of "
+            "mutation 1 of mouza Kot Nau (hadbast 117) on row 1; a registered deed is "
+            "entered once (office, year and number name one deed, whatever the case and "
+            "spaces)",
+        ),
+    ]
+    assert world.counts() == before
+
+
+def test_a_deed_already_in_the_register_is_refused_naming_its_mutation(
+    world: World, write_csv: WriteCsv
+) -> None:
+    first = [mutation_row(mouza="Jandiala", no=4, entered="2024-01-08", **SANCTIONED, **DEED)]
+    import_mutations(world.engine, write_csv("first.csv", first), actor=world.actor)
+    before = world.counts()
+    rows = [
+        mutation_row(no=1, type="gift"),
+        mutation_row(
+            no=2, deed="1234/B-I", deed_date="2024-12-31", registrar="Sub-Registrar ferozewala "
+        ),
+    ]
+    with pytest.raises(ImportRejected) as exc:
+        import_mutations(world.engine, write_csv("second.csv", rows), actor=world.actor)
+    assert exc.value.problems == [
+        RowProblem(
+            2,
+            "deed_number",
+            "deed 1234/B-I of 2024 at Sub-Registrar ferozewala is already entered as "
+            "mutation No. 4 of mouza Jandiala (sale, entered 2024-01-08, sanctioned); a "
+            "registered deed is entered once",
+        )
+    ]
+    assert world.counts() == before
+
+
+def test_deeds_the_rule_does_not_count(world: World, write_csv: WriteCsv) -> None:
+    """The engine's exceptions: a rejected mutation holds no deed (the sale is entered
+    again on it), a court decree's number is its case's; another year or another office
+    is another deed; a mutation without a deed is no repeat of one."""
+    rejected = {"status": "rejected", "decided": "2024-02-01", "officer": OFFICER}
+    first = [
+        mutation_row(no=1, **rejected, reason="parties did not appear", **DEED),
+        mutation_row(no=2, type="court_decree", deed="CS-17/2023", deed_date="2024-01-02"),
+    ]
+    import_mutations(world.engine, write_csv("first.csv", first), actor=world.actor)
+    rows = [
+        mutation_row(no=3, **DEED),  # again, after the rejection
+        mutation_row(no=4, **rejected, reason="duplicate entry", **DEED),
+        mutation_row(no=5, type="court_decree", deed="CS-17/2023", deed_date="2024-01-02"),
+        mutation_row(no=6, **{**DEED, "deed_date": "2023-12-30"}),
+        mutation_row(no=7, **{**DEED, "registrar": "Sub-Registrar Sheikhupura"}),
+        mutation_row(no=8, **{**DEED, "registrar": ""}),
+        mutation_row(no=9),
+        mutation_row(no=10),
+    ]
+    report = import_mutations(world.engine, write_csv("second.csv", rows), actor=world.actor)
+    assert report.counts["mutation"] == 8
+    # and a deed without a sub-registrar is still one deed: two of them collide
+    with pytest.raises(ImportRejected) as exc:
+        import_mutations(
+            world.engine,
+            write_csv("third.csv", [mutation_row(no=11, **{**DEED, "registrar": " "})]),
+            actor=world.actor,
+        )
+    assert [(p.row, p.field) for p in exc.value.problems] == [(1, "deed_number")]
+    assert exc.value.problems[0].reason.startswith(
+        "deed 1234/B-I of 2024 is already entered as mutation No. 8 of mouza Kot Nau"
+    )
+
+
+def test_a_deed_entered_while_the_file_is_imported_meets_the_index(
+    world: World, write_csv: WriteCsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the importer's check and its write another office enters the same deed
+    (committed from another connection): the unique index refuses the file, and the
+    refusal says what happened instead of the database's bare duplicate-key message."""
+    from landgov.io import mutations as importer
+
+    write = importer._insert
+
+    def racing(*args: object, **kwargs: object) -> object:
+        with owner_of(world.engine).begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO mutation (mouza_id, number, type, status, entered_on,"
+                    " deed_number, deed_date, sub_registrar, consideration_rs)"
+                    " VALUES (:m, 9, 'sale', 'entered', '2024-01-09', '1234/B-I',"
+                    " '2024-01-05', 'Sub-Registrar Ferozewala', 700000)"
+                ),
+                {"m": world.other_mouza_id},
+            )
+        return write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "_insert", racing)
+    with pytest.raises(ImportRejected) as exc:
+        import_mutations(
+            world.engine, write_csv("register.csv", [mutation_row(no=1, **DEED)]), actor=world.actor
+        )
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.field) == (None, "deed_number")
+    assert problem.reason.startswith(
+        "a deed of this file was entered in the register while the file was being imported ("
+    )
+    assert "mutation_deed_once" in problem.reason
+    assert problem.reason.endswith("import the file again to see which row")
+    with world.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM mutation")).scalar_one() == 1  # theirs

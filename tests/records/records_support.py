@@ -27,6 +27,7 @@ it back with :func:`set_window` and use dates around the database's today.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -251,6 +252,12 @@ def officer(engine: Engine, cnic: str) -> Actor:
     return officer_actor(engine, cnic)
 
 
+SALE_PRICE = 1_200_000
+"""The declared price :func:`draft` gives a sale unless told (entry refuses a sale with
+none); this world has no DC rates, so no sale of it is judged under-declared."""
+_deed_serial = itertools.count(1)
+
+
 def draft(
     mtype: str,
     lines: list[tuple[int, str | None, str | None, Fraction | str]],
@@ -260,13 +267,17 @@ def draft(
     right: str = "ownership",
     **kwargs: Any,
 ) -> mut.MutationDraft:
-    """A draft in mouza Kot A; lines are (khewat no, from, to, share)."""
+    """A draft in mouza Kot A; lines are (khewat no, from, to, share). A sale gets
+    :data:`SALE_PRICE` unless ``consideration_rs`` is given; each deed its own number (a
+    registered deed is entered once)."""
+    if str(mtype) == "sale":
+        kwargs.setdefault("consideration_rs", SALE_PRICE)
     return mut.MutationDraft(
         mouza=MOUZA,
         type=mtype,
         entered_on=entered,
         lines=[mut.DraftLine(k, a, b, Fraction(s), right) for k, a, b, s in lines],
-        deed_number=None if deed is None else f"SKP-{deed.year}-00001",
+        deed_number=None if deed is None else f"SKP-{deed.year}-{next(_deed_serial):05d}",
         deed_date=deed,
         **kwargs,
     )
@@ -309,6 +320,8 @@ SNAPSHOT_TABLES = (
     "khewat",
     "khasra",
     "khewat_khasra",
+    "party",
+    "mutation_price_acknowledgement",
     "audit_log",
 )
 

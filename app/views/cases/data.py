@@ -9,11 +9,10 @@ and the helpers make no Streamlit calls (tests use them directly). After a workf
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -22,13 +21,15 @@ import streamlit as st
 from shapely.geometry import shape
 
 from app.shared import data as shared
-from landgov.domain import mask_cnic
+from app.views.cases.evidence import facts, mask_cnics, measure_text
 
 RGBA = tuple[int, int, int, int]
 
 # the page's widget keys and map layer ids (here, so tests can name them)
 STATUS_KEY: Final = "case_statuses"
 CASE_KEY: Final = "case_id"
+CASE_PARAM: Final = "case"
+"""The query parameter naming the open case: ``/disputes?case=12`` is that case's address."""
 TABLE_KEY: Final = "case_table"
 OUTCOME_KEY: Final = "case_outcome"
 FLAG_LAYER_ID: Final = "case_flags"
@@ -70,10 +71,10 @@ QUEUE_COLUMNS: Final = [
     "Mouza",
     "Subject",
     "Open flags",
-    "Rules",
     "Opened",
     "Decide by",
     "Overdue",
+    "Rules",  # last: the titles are long, the dates must stay in sight
 ]
 
 
@@ -100,6 +101,31 @@ def detail(url: str, case_id: int, today: date) -> dict[str, Any]:
         return case_detail(conn, case_id, today=today)
 
 
+@st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)
+def rules(url: str) -> dict[str, dict[str, Any]]:
+    """Every dispute rule's titles and explanations by id
+    (:func:`landgov.disputes.cases.rule_texts`)."""
+    from landgov.disputes.cases import rule_texts
+
+    with shared.engine(url).connect() as conn:
+        return rule_texts(conn)
+
+
+def find_case(
+    url: str, case_id: int, mouza_ids: tuple[int, ...] | None, on: date
+) -> dict[str, Any] | None:
+    """The queue row of case ``case_id`` whatever its status, if it is in the mouzas
+    ``mouza_ids`` (None: any mouza); None otherwise. For a case opened by its address
+    (``?case=12``): it shows only where the actor's queue could have shown it."""
+    if mouza_ids is not None and not mouza_ids:
+        return None
+    from landgov.disputes.cases import case_queue
+
+    with shared.engine(url).connect() as conn:
+        rows = case_queue(conn, mouza_ids=mouza_ids, on=on)
+    return next((r for r in rows if int(r["id"]) == case_id), None)
+
+
 def forget() -> None:
     """Drops the cached queues and cases (after a review, confirmation, dismissal...)."""
     queue.clear()
@@ -113,8 +139,17 @@ def status_label(status: str) -> str:
     return status.replace("_", " ")
 
 
-def queue_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The queue as the page shows it (one row per case, in the given order)."""
+def rule_titles(rule_ids: Iterable[str], texts: Mapping[str, Mapping[str, Any]]) -> str:
+    """The rules' titles (``Parcels overlap; Gap between parcels``), never their ids; a rule
+    the table does not know (deleted since) keeps its id."""
+    return "; ".join(str(texts.get(r, {}).get("title_en") or r) for r in rule_ids)
+
+
+def queue_table(
+    rows: Sequence[dict[str, Any]], texts: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """The queue as the page shows it (one row per case, in the given order); the rules
+    by their titles (``texts``: :func:`rules`)."""
     out = [
         {
             "Case": int(r["id"]),
@@ -123,7 +158,7 @@ def queue_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
             "Mouza": r["mouza"],
             "Subject": r["subject_label"],
             "Open flags": int(r["open_flags"]),
-            "Rules": ", ".join(r["rules"]),
+            "Rules": rule_titles(r["rules"], texts),
             "Opened": f"{r['opened_at']:%Y-%m-%d}",
             "Decide by": "" if r["decide_by"] is None else r["decide_by"].isoformat(),
             "Overdue": bool(r["overdue"]),
@@ -141,69 +176,85 @@ def case_choice(row: dict[str, Any]) -> str:
     )
 
 
+BREAKDOWN_COLUMNS: Final = ["Rule", "Severity", "Flags", "Points"]
+
+
 def breakdown_table(risk: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The risk score by rule: the rule's title, its severity, flags and points."""
     return pd.DataFrame(
         [
             {
-                "Rule": b["rule"],
+                "Rule": b["title_en"],
                 "Severity": b["severity"],
                 "Flags": int(b["flags"]),
                 "Points": float(b["points"]),
-                "Title": b["title_en"],
             }
             for b in risk
         ],
-        columns=["Rule", "Severity", "Flags", "Points", "Title"],
+        columns=BREAKDOWN_COLUMNS,
     )
 
 
-_CNIC = re.compile(r"\b\d{5}-\d{7}-\d\b")
+def _khasra_numbers(flag: dict[str, Any], labels: Mapping[int, str]) -> list[str]:
+    """The numbers of the khasras a flag's evidence names by id (``khasra_ids``)."""
+    ids = flag["evidence"].get("khasra_ids")
+    if not isinstance(ids, list):
+        return []
+    return [labels[int(i)] for i in ids if isinstance(i, int) and int(i) in labels]
 
 
-def mask_cnics(value: str) -> str:
-    """Every CNIC in ``value`` masked as elsewhere on the dashboard (``35202-*******-1``)."""
-    return _CNIC.sub(lambda m: mask_cnic(m.group(0)), value)
+def _image(side: dict[str, Any] | None, home: Path, which: str) -> dict[str, Any] | None:
+    """One image chip of a flag: its file (None if it is missing) and a caption with the
+    scene's date and sensor."""
+    from landgov.disputes.cases import evidence_file
+
+    if side is None or not side.get("chip"):
+        return None
+    when = side.get("on")
+    caption = which + (f", {when:%Y-%m-%d}" if isinstance(when, date) else "")
+    if side.get("sensor"):
+        caption += f" ({side['sensor']})"
+    return {"path": evidence_file(side["chip"], home), "caption": caption, "chip": side["chip"]}
 
 
-def evidence_text(evidence: dict[str, Any]) -> str:
-    return mask_cnics(json.dumps(evidence, sort_keys=True, default=str, ensure_ascii=False))
-
-
-def evidence_table(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row per flag: rule, subject ids as the register numbers them, evidence."""
-
-    def num(value: object) -> str:
-        return "" if value is None else str(value)
-
-    return pd.DataFrame(
-        [
+def flag_evidence(detail: dict[str, Any], home: Path) -> list[dict[str, Any]]:
+    """Each flag of a case as the page shows it: ``id, title, severity, resolved,
+    measure`` (with its unit: :func:`~app.views.cases.evidence.measure_text`),
+    ``facts`` (labelled evidence, :func:`~app.views.cases.evidence.facts`), ``record``
+    (the khasra, khewat and mutation it names, as the register numbers them) and
+    ``images`` (the before and after chips of an encroachment, files under ``home``)."""
+    labels = {
+        int(p["id"]): str(p["label"]).removeprefix("khasra ")
+        for p in detail["parcels"]
+        if p["kind"] == "khasra"
+    }
+    out = []
+    for f in detail["flags"]:
+        record = [
+            f"{name} {f[key]}"
+            for name, key in (("khasra", "khasra_no"), ("khewat", "khewat_no"),
+                              ("mutation", "mutation_no"))
+            if f.get(key) is not None
+        ]  # fmt: skip
+        images = f.get("images") or {}
+        chips = [
+            _image(images.get("before"), home, "Before"),
+            _image(images.get("after"), home, "After"),
+        ]
+        out.append(
             {
-                "Flag": int(f["id"]),
-                "Rule": f["rule"],
-                "Severity": f["severity"],
-                "Resolved": bool(f["resolved"]),
-                "Khasra": num(f["khasra_no"]),
-                "Khewat": num(f["khewat_no"]),
-                "Mutation": num(f["mutation_no"]),
-                "Measure": f["measure"],
-                "Threshold": f["threshold"],
-                "Evidence": evidence_text(f["evidence"]),
+                "id": int(f["id"]),
+                "rule": f["rule"],
+                "title": f["title_en"],
+                "severity": f["severity"],
+                "resolved": bool(f["resolved"]),
+                "measure": measure_text(f["rule"], f["measure"], f["threshold"]),
+                "facts": facts(f["rule"], f["evidence"], _khasra_numbers(f, labels)),
+                "record": record,
+                "images": [c for c in chips if c is not None],
             }
-            for f in flags
-        ],
-        columns=[
-            "Flag",
-            "Rule",
-            "Severity",
-            "Resolved",
-            "Khasra",
-            "Khewat",
-            "Mutation",
-            "Measure",
-            "Threshold",
-            "Evidence",
-        ],
-    )
+        )
+    return out
 
 
 def _rings(geojson: dict[str, Any]) -> list[list[list[list[float]]]]:
@@ -232,9 +283,12 @@ def mapped_flags(flags: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _flag_tooltip(f: dict[str, Any]) -> dict[str, str]:
     return {
-        "label": f"{f['title_en']} ({f['rule']})",
-        "detail": f"flag {f['id']} · {f['severity']}",
-    }
+        "label": str(f["title_en"]),
+        "detail": " · ".join(
+            x for x in (measure_text(f["rule"], f.get("measure"), f.get("threshold")),
+                        f"{f['severity']} severity") if x
+        ),
+    }  # fmt: skip
 
 
 def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -371,8 +425,11 @@ def padded(
     return x0 - dx, y0 - dy, x1 + dx, y1 + dy
 
 
-def mutations_table(mutations: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The mutations the flags name: number, type, status, dates, deed, officer, rules."""
+def mutations_table(
+    mutations: Sequence[dict[str, Any]], texts: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """The mutations the flags name: number, type, status, dates, deed, officer, and the
+    rules by their titles."""
     return pd.DataFrame(
         [
             {
@@ -385,7 +442,7 @@ def mutations_table(mutations: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 "Officer": ""
                 if m["officer_name"] is None
                 else f"{m['officer_name']} ({str(m['officer_designation']).replace('_', ' ')})",
-                "Rules": ", ".join(m["rules"]),
+                "Rules": rule_titles(m["rules"], texts),
             }
             for m in mutations
         ],

@@ -1,31 +1,40 @@
-"""Disputes page: the case queue, riskiest first, and the case page.
+"""Disputes page (``/disputes``): the case queue, riskiest first, and the case page.
 
 For roles that read cases (``case.read``). A signed-in officer's queue holds the cases of
 the mouzas they are posted over today; an auditor's, the sidebar's mouza. Choosing a case
-shows why it is risky (each rule in English and Urdu), its evidence on a map over the
-project's own imagery, the mutation chain of its khasras and its audit history, with the
-actions the actor's roles allow: review (``case.review``), confirm, dismiss and refer
-(``case.decide``). The actions call :mod:`landgov.disputes.cases` as the signed-in actor,
-the functions ``landgov disputes`` calls, so the page applies exactly the same rules; a
-refusal shows as an error naming the rule.
+shows why it is risky (each rule by its title and explanation from ``dispute_rule``, in
+English and Urdu, never by its id), its evidence on a map over the project's own imagery,
+each flag's evidence in words (the measure with its unit, labelled facts, the before and
+after image chips of an encroachment), the mutation chain of its khasras and its audit
+history, with the actions the actor's roles allow: review (``case.review``), confirm,
+dismiss and refer (``case.decide``). The actions call :mod:`landgov.disputes.cases` as the
+signed-in actor, the functions ``landgov disputes`` calls, so the page applies exactly the
+same rules; a refusal shows as an error naming the rule.
+
+The open case is in the address (``/disputes?case=12``), not only in a widget: a link
+opens it, a reload (and the sign-in it asks for) comes back to it, and a step that changes
+the case's status (and so its label in the picker) keeps it open with the step's outcome
+shown until the next step. The page is always as of today: a case's status is today's
+and a step is dated in its own field, so the sidebar's "As of" date does not apply here,
+and the page says so when it differs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 from html import escape
-from typing import Any, Literal
+from typing import Any
 
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import context, imagery, panels
+from app.shared import context, feedback, imagery, panels
 from app.shared import data as shared
 from app.views.cases import data
 from app.views.cases.data import (
     CASE_KEY,
+    CASE_PARAM,
     FLAG_LAYER_ID,
     FLAG_MARKER_LAYER_ID,
     OUTCOME_KEY,
@@ -33,72 +42,95 @@ from app.views.cases.data import (
     STATUS_KEY,
     TABLE_KEY,
 )
-from landgov.errors import AccessDenied, AuthenticationFailed, CaseActionRefused, LandgovError
+from landgov.config import load_settings
+from landgov.errors import AuthenticationFailed, CaseActionRefused, LandgovError
 from landgov.security import Actor
 
 MAP_HEIGHT_PX = 480
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the last action did, shown on the case page until the next one."""
-
-    kind: Literal["success", "refused", "error"]
-    message: str
-    case_id: int
-    rule: str | None = None
+CHIP_WIDTH_PX = 300
+# what the case waits for after a step, said with the step's outcome (a comment, not a
+# docstring: Streamlit's magic would draw a bare string of a page script on the page)
+NEXT_STEP = {
+    "under_review": " Next: confirm it, or dismiss it with a reason.",
+    "confirmed": " Next: refer it to the committee.",
+}
 
 
 # --- the actions (callbacks) ---------------------------------------------------------
 
 
+def _repeat(exc: LandgovError, previous: feedback.Feedback) -> bool:
+    """A second click on a step already done: the case has moved on from the status the
+    step needs, so the workflow refuses it on ``case_status``; the first success stays."""
+    return isinstance(exc, CaseActionRefused) and exc.rule == "case_status"
+
+
 def act(url: str, case_id: int, action: str) -> None:
     """Callback of the review, confirm, dismiss and refer buttons, as the signed-in actor
-    (the database checks the session again when the step binds it)."""
+    (the database checks the session again when the step binds it). Its outcome is the
+    dashboard's one kind of confirmation (:mod:`app.shared.feedback`): a banner on the
+    case kept until the next step, and a toast where the officer is looking."""
     from landgov.disputes import cases
 
-    actor = context.current().actor
-    try:
+    def step() -> feedback.Feedback:
+        actor = context.current().actor
         if actor is None:
             raise AuthenticationFailed("not signed in: sign in again")
         on = st.session_state.get("case_on") or date.today()
         engine = shared.engine(url)
         if action == "review":
-            step = cases.review(engine, case_id, actor=actor, on=on)
+            done = cases.review(engine, case_id, actor=actor, on=on)
         elif action == "confirm":
             note = str(st.session_state.get("case_note") or "")
-            step = cases.confirm(engine, case_id, actor=actor, on=on, note=note)
+            done = cases.confirm(engine, case_id, actor=actor, on=on, note=note)
         elif action == "dismiss":
             reason = str(st.session_state.get("case_reason") or "")
-            step = cases.dismiss(engine, case_id, actor=actor, reason=reason, on=on)
+            done = cases.dismiss(engine, case_id, actor=actor, reason=reason, on=on)
         else:
-            step = cases.refer(engine, case_id, actor=actor, on=on)
-    except (CaseActionRefused, AccessDenied) as exc:
-        outcome = Outcome("refused", exc.message, case_id, rule=exc.rule)
-    except LandgovError as exc:
-        outcome = Outcome("error", str(exc), case_id)
-    else:
-        assert actor is not None
+            done = cases.refer(engine, case_id, actor=actor, on=on)
+        data.forget()  # the queue and the case show the new status
+        to = data.status_label(done.to_status)
         message = (
-            f"Case {case_id}: {data.status_label(step.from_status)} → "
-            f"{data.status_label(step.to_status)} on {step.on:%Y-%m-%d} by "
-            f"{panels.who(actor)}."
+            f"Case {case_id}: {data.status_label(done.from_status)} → {to} on "
+            f"{done.on:%Y-%m-%d} by {panels.who(actor)}."
         )
-        if step.decide_by is not None:
-            message += f" The committee must decide by {step.decide_by:%Y-%m-%d}."
-        outcome = Outcome("success", message, case_id)
-        data.forget()
-    st.session_state[OUTCOME_KEY] = outcome
+        if done.decide_by is not None:
+            message += f" The committee must decide by {done.decide_by:%Y-%m-%d}."
+        message += NEXT_STEP.get(done.to_status, "")
+        return feedback.success(f"Case {case_id} {to}", message, scope=case_id)
+
+    feedback.run(OUTCOME_KEY, step, scope=case_id, action_key=(action, case_id), repeat_of=_repeat)
+
+
+def requested_case() -> int | None:
+    """The case the address names (``?case=12``), or None (none, or not a number)."""
+    raw = st.query_params.get(CASE_PARAM)
+    return int(raw) if raw is not None and raw.strip().isdigit() else None
+
+
+def open_case(case_id: int | None) -> None:
+    """Puts ``case_id`` in the address (None: takes it out), leaving other parameters
+    (the language) alone."""
+    if case_id is None:
+        st.query_params.pop(CASE_PARAM, None)
+    else:
+        st.query_params[CASE_PARAM] = str(case_id)
 
 
 def _pick_from_table(rows: list[dict[str, Any]]) -> None:
-    """The queue table's row selection picks the case (the selectbox follows)."""
+    """The queue table's row selection opens the case (the picker follows)."""
     selection = st.session_state.get(TABLE_KEY)
     picked = getattr(getattr(selection, "selection", None), "rows", None)
     if picked is None and isinstance(selection, dict):
         picked = selection.get("selection", {}).get("rows")
     if picked:
-        st.session_state[CASE_KEY] = int(rows[int(picked[0])]["id"])
+        open_case(int(rows[int(picked[0])]["id"]))
+
+
+def _pick_from_box() -> None:
+    """The case picker opens the case it names (or none, when cleared)."""
+    picked = st.session_state.get(CASE_KEY)
+    open_case(None if picked is None else int(picked))
 
 
 # --- the panels ------------------------------------------------------------------------
@@ -116,10 +148,22 @@ def case_powers(actor: Actor) -> str:
 
 
 def outcome_panel(case_id: int) -> None:
-    outcome: Outcome | None = st.session_state.get(OUTCOME_KEY)
-    if outcome is None or outcome.case_id != case_id:
+    """The last step's outcome on this case, kept until the next step (or another case)."""
+    feedback.show(OUTCOME_KEY, scope=case_id)
+
+
+def as_of_note(as_of: date, today: date) -> None:
+    """Says that the page is as of today, and that the sidebar's date does not apply."""
+    if as_of == today:
+        st.caption(f"As of today, {today:%Y-%m-%d}.")
         return
-    panels.action_outcome(outcome.kind, outcome.message, outcome.rule)
+    st.info(
+        f"Cases are shown as of today, {today:%Y-%m-%d}: a case's status is today's and "
+        f"each step is dated in its own field below, so the sidebar's date "
+        f"({as_of:%Y-%m-%d}) does not apply on this page. The evidence itself is dated "
+        "(each flag says when and what it measured).",
+        icon="📅",
+    )
 
 
 def urdu(title: str, body: str) -> None:
@@ -139,11 +183,58 @@ def breakdown_panel(detail: dict[str, Any]) -> None:
     st.dataframe(data.breakdown_table(detail["risk"]), hide_index=True, width="stretch")
     for b in detail["risk"]:
         with st.container(border=True):
+            flags = int(b["flags"])
             st.markdown(
-                f"**{b['title_en']}** · `{b['rule']}` · {b['severity']} · "
-                f"{b['points']:g} points\n\n{b['explain_en']}"
+                f"**{b['title_en']}** · {b['severity']} severity · "
+                f"{flags} flag{'' if flags == 1 else 's'} · {b['points']:g} points"
+                f"\n\n{b['explain_en']}"
             )
             urdu(b["title_ur"], b["explain_ur"])
+
+
+def _facts_html(facts: list[tuple[str, str]]) -> str:
+    """The labelled facts as a two-column table (HTML, escaped: a masked CNIC's asterisks
+    would read as Markdown emphasis)."""
+    rows = "".join(
+        f'<tr><th style="text-align:left;font-weight:600;padding:2px 12px 2px 0;'
+        f'vertical-align:top;white-space:nowrap">{escape(label, quote=False)}</th>'
+        f'<td style="padding:2px 0">{escape(text, quote=False)}</td></tr>'
+        for label, text in facts
+    )
+    return f'<table style="border:none;font-size:0.92em">{rows}</table>'
+
+
+def evidence_panel(detail: dict[str, Any]) -> None:
+    """Each flag's evidence in words: the measure with its unit, the record it names, the
+    before/after image chips of an encroachment, and the labelled facts."""
+    st.subheader("Evidence")
+    flags = data.flag_evidence(detail, load_settings().home)
+    if not flags:
+        st.info("The case holds no flag.")
+        return
+    for f in flags:
+        with st.container(border=True):
+            head = [f"**{f['title']}**", f"{f['severity']} severity"]
+            head += f["record"]
+            if f["resolved"]:
+                head.append("resolved: a later scan no longer finds it")
+            st.markdown(" · ".join(head))
+            if f["measure"]:
+                st.markdown(f"Measured: **{f['measure']}**")
+            if f["images"]:
+                columns = st.columns(max(len(f["images"]), 2), gap="small")
+                for column, image in zip(columns, f["images"], strict=False):
+                    with column:
+                        if image["path"] is None:
+                            st.caption(f"{image['caption']}: image not found")
+                        else:
+                            st.image(
+                                str(image["path"]),
+                                caption=image["caption"],
+                                width=CHIP_WIDTH_PX,
+                            )
+            if f["facts"]:
+                st.markdown(_facts_html(f["facts"]), unsafe_allow_html=True)
 
 
 def case_map(url: str, detail: dict[str, Any]) -> None:
@@ -321,19 +412,25 @@ def case_header(case: dict[str, Any]) -> None:
 def case_page(url: str, case_id: int, actor: Actor) -> None:
     with panels.database_errors(url):
         detail = data.detail(url, case_id, date.today())
+        texts = data.rules(url)
     case = detail["case"]
     case_header(case)
+    st.caption(
+        f"This case's address: `/disputes?{CASE_PARAM}={case_id}` (a link or a reload "
+        "opens it again, after sign-in)."
+    )
     outcome_panel(case_id)
     actions_panel(url, case, actor)
     breakdown_panel(detail)
     st.subheader("Evidence on the map")
     with st.container(border=True):
         case_map(url, detail)
-    st.subheader("Evidence")
-    st.dataframe(data.evidence_table(detail["flags"]), hide_index=True, width="stretch")
+    evidence_panel(detail)
     if detail["mutations"]:
         st.markdown("**Mutations the flags name**")
-        st.dataframe(data.mutations_table(detail["mutations"]), hide_index=True, width="stretch")
+        st.dataframe(
+            data.mutations_table(detail["mutations"], texts), hide_index=True, width="stretch"
+        )
     st.subheader("Mutation chain of the case's khasras")
     chain = data.chain_table(detail["chain"])
     if chain.empty:
@@ -351,7 +448,9 @@ def main() -> None:
     url, mouza, actor = ctx.url, ctx.mouza, ctx.actor
     today = date.today()
     st.title("Dispute cases")
+    panels.metrics_never_cut()
     st.caption(f"Signed in as {panels.who(actor)}: you may {case_powers(actor)}.")
+    as_of_note(ctx.as_of, today)
     statuses = st.multiselect(
         "Status",
         options=list(STATUSES),
@@ -359,52 +458,64 @@ def main() -> None:
         format_func=data.status_label,
         key=STATUS_KEY,
     )
+    scope: tuple[int, ...] | None  # the mouzas whose cases the actor may open by address
     with panels.database_errors(url):
+        texts = data.rules(url)
         if actor.officer_id is not None:
-            mouza_ids = tuple(shared.jurisdiction(url, actor.officer_id, today))
-            rows = data.queue(url, mouza_ids, tuple(statuses), today)
-            st.caption(
-                f"Cases in your jurisdiction on {today:%Y-%m-%d}, riskiest first (click a "
-                "column to sort)."
-            )
+            scope = tuple(shared.jurisdiction(url, actor.officer_id, today))
+            rows = data.queue(url, scope, tuple(statuses), today)
+            where = "Cases in your jurisdiction"
         else:
+            scope = None  # an auditor reads every mouza's cases
             rows = data.queue(url, (mouza.id,), tuple(statuses), today)
-            st.caption(f"Cases of mouza {mouza.name}, riskiest first.")
-    if not rows:
+            where = f"Cases of mouza {mouza.name}"
+    by_id = {int(r["id"]): r for r in rows}
+    chosen = requested_case()
+    if chosen is not None and chosen not in by_id:
+        with panels.database_errors(url):
+            found = data.find_case(url, chosen, scope, today)
+        if found is None:
+            st.warning(
+                f"Case {chosen} (from the address) is not a case you may open here: no such "
+                "case, or not in your jurisdiction.",
+                icon="⚠️",
+            )
+            chosen = None
+            open_case(None)
+        else:
+            by_id[chosen] = found  # e.g. dismissed, or filtered out by the statuses above
+    if rows:
+        st.caption(f"{where}, riskiest first (click a row to open it, a column to sort).")
+        st.dataframe(
+            data.queue_table(rows, texts),
+            hide_index=True,
+            width="stretch",
+            on_select=partial(_pick_from_table, rows),
+            selection_mode="single-row",
+            key=TABLE_KEY,
+            column_config={
+                "Risk": st.column_config.NumberColumn(format="%g"),
+                "Overdue": st.column_config.CheckboxColumn(),
+            },
+        )
+    elif chosen is None:
         st.info("No dispute case here. Run `landgov disputes scan` to look for some.")
         return
-    st.dataframe(
-        data.queue_table(rows),
-        hide_index=True,
-        width="stretch",
-        on_select=partial(_pick_from_table, rows),
-        selection_mode="single-row",
-        key=TABLE_KEY,
-        column_config={
-            "Risk": st.column_config.NumberColumn(format="%g"),
-            "Overdue": st.column_config.CheckboxColumn(),
-        },
-    )
-    by_id = {int(r["id"]): r for r in rows}
-    chosen = st.session_state.get(CASE_KEY)
-    outcome: Outcome | None = st.session_state.get(OUTCOME_KEY)
-    if chosen is not None and chosen not in by_id:
-        if outcome is not None and outcome.case_id == chosen:
-            # just acted on, and now filtered out (e.g. dismissed): keep it open
-            with panels.database_errors(url):
-                by_id[int(chosen)] = data.detail(url, int(chosen), today)["case"]
-        else:
-            st.session_state[CASE_KEY] = None
+    # the address decides which case is open; the picker shows it (its labels carry the
+    # status, so a step that changes the status would otherwise reset it)
+    st.session_state[CASE_KEY] = chosen
     picked = st.selectbox(
         "Case",
         options=list(by_id),
-        index=None,
         format_func=lambda i: data.case_choice(by_id[i]),
         placeholder="Choose a case (or select its row above)",
         key=CASE_KEY,
+        on_change=_pick_from_box,
     )
     if picked is None:
         return
+    if int(picked) not in {int(r["id"]) for r in rows}:
+        st.caption("Not among the statuses chosen above: opened from its address.")
     case_page(url, int(picked), actor)
 
 

@@ -1,4 +1,5 @@
-"""The officer forms of the Mutations page: enter, verify, sanction and reject mutations.
+"""The officer forms of the Mutations page: register a party, enter, verify, sanction and
+reject mutations.
 
 Who acts is the signed-in actor (:mod:`app.shared.auth`), never a name chosen on the page: the
 forms shown are those the actor's roles allow (``mutation.enter`` for a patwari,
@@ -11,56 +12,70 @@ the separation of duties (:func:`landgov.security.authorize`).
 Every button runs its action in an ``on_click`` callback, before the page is drawn again,
 so the lists below it already show the result. The actions call
 :mod:`landgov.records.mutations`, the functions the ``landgov mutation`` command calls, so
-the dashboard applies exactly the same rules. The outcome is kept in the session and
-shown at the top of the page: a refusal (:class:`~landgov.errors.SanctionRefused` or
-:class:`~landgov.errors.AccessDenied`) as an error naming the rule, a conflict with
-another officer's sanction (:class:`~landgov.errors.SanctionConflict`) as a warning, a
-success with the new owners.
+the dashboard applies exactly the same rules (a sale's price, a deed entered once, a new
+party's CNIC, the acknowledgement of an under-declared sale). Every action ends in the
+dashboard's one confirmation (:mod:`app.shared.feedback`): a banner at the top of the page
+and a toast, a refusal naming its rule.
+
+Hard to get wrong (issue 19):
+
+* the entry form is emptied after a success (type and date stay), and a second click that
+  still carries the old values is recognised: the records engine refuses the repeated
+  deed, naming the mutation this very click entered, and the page keeps the success
+  (a draft without a deed is recognised by its fingerprint, since nothing in the record
+  stops the same lines being entered twice);
+* a buyer not yet in the records is registered from the entry tab and filled in as the
+  transferee;
+* a sale's price check (declared price against the DC and model values, the taxes and the
+  tax at stake) is shown with the verify and sanction forms; an under-declared sale needs
+  the acknowledgement box ticked, and the engine refuses the sanction without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
 from datetime import date
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
 
-from app.shared import context, panels
+from app.shared import context, feedback, panels
 from app.shared import data as shared
 from app.views.mutations import data
 from landgov.domain import Heir, MutationType, RightType, School, parse_share
-from landgov.errors import (
-    AccessDenied,
-    AuthenticationFailed,
-    LandgovError,
-    SanctionConflict,
-    SanctionRefused,
-)
+from landgov.domain.records import GuardianRelation
+from landgov.errors import AuthenticationFailed, LandgovError, SanctionRefused
+from landgov.records.pricing import PriceCheck
 from landgov.security import Actor
 from landgov.storage.read import MouzaSummary
 
-OUTCOME_KEY = "mutation_outcome"
-PENDING_KEY = "pending_pick"
-MAX_LINES = 8
+FEEDBACK_KEY: Final = "mutation_feedback"
+OWNERS_KEY: Final = "mutation_new_owners"
+PENDING_KEY: Final = "pending_pick"
+MAX_LINES: Final = 8
 
 ENTRY_TYPES = [t.value for t in MutationType if t is not MutationType.PARTITION]
 """A partition names the khasra it divides and its new parcels: ``landgov mutation``."""
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the last action did, shown at the top of the page until the next one."""
-
-    kind: Literal["success", "refused", "conflict", "error"]
-    message: str
-    mouza_id: int
-    rule: str | None = None
-    khewats: tuple[int, ...] = ()
-    owners_on: date | None = None
+RELATIONS: Final = {
+    GuardianRelation.SON_OF.value: "son of (s/o)",
+    GuardianRelation.DAUGHTER_OF.value: "daughter of (d/o)",
+    GuardianRelation.WIFE_OF.value: "wife of (w/o)",
+}
+ENTRY_FIELDS: Final = (
+    "enter_deed_no",
+    "enter_deed_date",
+    "enter_sub_registrar",
+    "enter_consideration",
+    "enter_remarks",
+    "inh_deceased",
+    "inh_khewat",
+)
+LINE_FIELDS: Final = ("from", "to", "share", "right", "khewat")
+_NO_TEXT: Final = frozenset({"enter_deed_date", "enter_consideration", "inh_khewat"})
+"""Entry widgets whose empty value is None, not the empty text."""
 
 
 def engine_available() -> bool:
@@ -73,25 +88,12 @@ def engine_available() -> bool:
 # --- the actions (callbacks) ---------------------------------------------------------
 
 
-def _attempt(
-    mouza: MouzaSummary,
-    action: Callable[[], tuple[str, tuple[int, ...], date | None]],
-) -> None:
-    """Runs an action and stores its outcome; any landgov error becomes a message."""
-    try:
-        message, khewats, owners_on = action()
-    except (SanctionRefused, AccessDenied) as exc:
-        outcome = Outcome("refused", exc.message, mouza.id, rule=exc.rule)
-    except AuthenticationFailed as exc:
-        outcome = Outcome("error", f"{exc}", mouza.id)
-    except SanctionConflict as exc:
-        outcome = Outcome("conflict", str(exc), mouza.id)
-    except LandgovError as exc:
-        outcome = Outcome("error", str(exc), mouza.id)
-    else:
-        outcome = Outcome("success", message, mouza.id, khewats=khewats, owners_on=owners_on)
-        shared.forget_results()  # the map, chains and lists must show the change
-    st.session_state[OUTCOME_KEY] = outcome
+class _FormError(LandgovError):
+    """A form field is missing or unreadable; nothing was sent to the records engine."""
+
+
+class _Repeat(LandgovError):
+    """The same draft as the entry this session just made: a second click."""
 
 
 def _text(key: str) -> str | None:
@@ -99,6 +101,18 @@ def _text(key: str) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
+
+
+def _actor() -> Actor:
+    """The signed-in actor of this browser session (the database checks the session
+    again when the action binds it)."""
+    actor = context.current().actor
+    if actor is None:
+        raise AuthenticationFailed("not signed in: sign in again")
+    return actor
+
+
+who = panels.who
 
 
 def _draft_lines(count: int, khewat_choices: list[int]) -> list[Any]:
@@ -126,21 +140,65 @@ def _draft_lines(count: int, khewat_choices: list[int]) -> list[Any]:
     return lines
 
 
-class _FormError(LandgovError):
-    """A form field is missing or unreadable; nothing was sent to the records engine."""
+def _entry_fingerprint(count: int) -> tuple[Hashable, ...]:
+    """Everything the entry form holds, to recognise the same draft submitted twice."""
+    keys = ["enter_type", "enter_on", *ENTRY_FIELDS, "inh_school"]
+    keys += [f"line_{i}_{f}" for i in range(count) for f in LINE_FIELDS]
+    keys += [f"heir_{i}_{f}" for i in range(count) for f in ("cnic", "kind")]
+    return tuple(str(st.session_state.get(k)).strip() for k in keys)
+
+
+def _clear(keys: Iterable[str]) -> None:
+    """Empties the widgets ``keys``: text to "", the rest to no value. Assigned, not
+    deleted: the browser redraws only a widget whose value the script set, so a deleted
+    key would leave the old text on the screen (and send it back with the next click)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = None if key in _NO_TEXT else ""
+
+
+def _clear_entry() -> None:
+    """Empties the entry form after a success (its type, date, number of lines, khewats
+    and rights stay)."""
+    _clear([*ENTRY_FIELDS, *(f"line_{i}_{f}" for i in range(MAX_LINES)
+                             for f in ("from", "to", "share")),
+            *(f"heir_{i}_cnic" for i in range(MAX_LINES))])  # fmt: skip
+
+
+def _pristine(count: int) -> bool:
+    """Whether the entry form holds nothing typed (a click on the emptied form)."""
+    typed = [_text(k) for k in ("enter_deed_no", "enter_remarks", "inh_deceased")]
+    typed += [_text(f"line_{i}_{f}") for i in range(count) for f in ("from", "to", "share")]
+    typed += [_text(f"heir_{i}_cnic") for i in range(count)]
+    return not any(typed) and st.session_state.get("enter_consideration") is None
+
+
+def _is_repeat_entry(exc: LandgovError, previous: feedback.Feedback) -> bool:
+    from landgov.records.mutations import DuplicateDeed
+
+    if isinstance(exc, _Repeat):
+        return True
+    return isinstance(exc, DuplicateDeed) and exc.earlier_id == previous.ref
 
 
 def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> None:
     """Callback of "Enter mutation": :func:`landgov.records.mutations.enter` (or
     :func:`~landgov.records.mutations.enter_inheritance` for a wirasat)."""
+    count = int(st.session_state.get("enter_lines") or 1)
+    previous = feedback.latest(FEEDBACK_KEY)
+    if _pristine(count) and previous is not None and previous.kind == "success":
+        st.toast("The form is empty: nothing was entered.", icon=feedback.ICONS["info"])
+        return
+    fingerprint = ("enter", mouza.id, _entry_fingerprint(count))
 
-    def action() -> tuple[str, tuple[int, ...], date | None]:
+    def action() -> feedback.Feedback:
         from landgov.records import mutations
 
+        if previous is not None and previous.kind == "success" and previous.action == fingerprint:
+            raise _Repeat("the same mutation was just entered")
         actor = _actor()
         mtype = str(st.session_state.get("enter_type") or ENTRY_TYPES[0])
         entered_on = st.session_state.get("enter_on") or date.today()
-        count = int(st.session_state.get("enter_lines") or 1)
         if mtype == MutationType.INHERITANCE:
             deceased = _text("inh_deceased")
             if deceased is None:
@@ -179,37 +237,75 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
             )
             mutation_id = mutations.enter(shared.engine(url), draft, actor=actor)
         number = data.mutation_number(url, mutation_id)
+        shared.forget_results()  # the map, chains and lists must show the change
+        _clear_entry()
         st.session_state[PENDING_KEY] = mutation_id  # ready to verify under "Pending"
-        return (
+        return feedback.success(
+            f"Mutation No. {number} entered",
             f"Entered mutation No. {number} ({mtype.replace('_', ' ')}) on {entered_on}. "
-            "It waits for verification under Pending mutations.",
-            (),
-            None,
+            "It waits for verification under Pending mutations; the form is empty for "
+            "the next one.",
+            scope=mouza.id,
+            ref=mutation_id,
         )
 
-    _attempt(mouza, action)
+    feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=fingerprint,
+                 repeat_of=_is_repeat_entry, what="Entry")  # fmt: skip
 
 
-def _actor() -> Actor:
-    """The signed-in actor of this browser session (the database checks the session
-    again when the action binds it)."""
-    actor = context.current().actor
-    if actor is None:
-        raise AuthenticationFailed("not signed in: sign in again")
-    return actor
+def register_party(url: str, mouza: MouzaSummary) -> None:
+    """Callback of "Register party": :func:`landgov.records.mutations.register_party`;
+    the new party's CNIC is filled in as the first empty transferee of the entry form."""
+    cnic_typed = _text("party_cnic") or ""
+    action_key = ("party", mouza.id, cnic_typed.replace("-", ""))
 
+    def action() -> feedback.Feedback:
+        from landgov.records import mutations
 
-who = panels.who
+        new = mutations.NewParty(
+            name=_text("party_name") or "",
+            guardian_relation=str(st.session_state.get("party_relation") or ""),
+            guardian_name=_text("party_guardian") or "",
+            cnic=cnic_typed,
+        )
+        party = mutations.register_party(shared.engine(url), new, mouza=mouza.name, actor=_actor())
+        _clear(("party_name", "party_guardian", "party_cnic"))
+        count = int(st.session_state.get("enter_lines") or 1)
+        line = next((i for i in range(count) if not _text(f"line_{i}_to")), None)
+        where = ""
+        if line is not None and st.session_state.get("enter_type") != MutationType.INHERITANCE:
+            st.session_state[f"line_{line}_to"] = party.cnic
+            where = f" It is filled in as the transferee of line {line + 1}."
+        shared.forget_results()
+        return feedback.success(
+            "Party registered",
+            f"Registered {party.label}, CNIC {party.cnic}, as a party: a mutation names "
+            f"them by this CNIC.{where}",
+            scope=mouza.id,
+            ref=party.id,
+        )
+
+    def repeat(exc: LandgovError, previous: feedback.Feedback) -> bool:
+        from landgov.records.mutations import PartyExists
+
+        return isinstance(exc, PartyExists) and exc.existing.id == previous.ref
+
+    feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=action_key, repeat_of=repeat,
+                 what="Registration")  # fmt: skip
 
 
 def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
     """Callback of the verify, sanction and reject buttons of the chosen pending mutation."""
+    mutation_id = st.session_state.get(PENDING_KEY)
+    action_key = (decision, mutation_id)
+    khewats: tuple[int, ...] = ()
+    sanction_on: date | None = None
 
-    def action() -> tuple[str, tuple[int, ...], date | None]:
+    def action() -> feedback.Feedback:
+        nonlocal khewats, sanction_on
         from landgov.records import mutations
 
         actor = _actor()
-        mutation_id = st.session_state.get(PENDING_KEY)
         if mutation_id is None:
             raise _FormError("choose a pending mutation first")
         engine = shared.engine(url)
@@ -218,25 +314,60 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
         if decision == "verify":
             on = st.session_state.get("verify_on") or date.today()
             mutations.verify(engine, int(mutation_id), actor=actor, on=on)
-            return f"Mutation No. {number} verified on {on} by {by}.", (), None
-        if decision == "sanction":
+            done = feedback.success(
+                f"Mutation No. {number} verified",
+                f"Mutation No. {number} verified on {on} by {by}.",
+                scope=mouza.id,
+                ref=int(mutation_id),
+            )
+        elif decision == "sanction":
             on = st.session_state.get("sanction_on") or date.today()
             pending = data.pending_lines(url, mouza.id)
             lines = pending[pending["mutation_id"] == int(mutation_id)]
             khewats = tuple(dict.fromkeys(int(k) for k in lines["khewat_no"]))
-            result = mutations.sanction(engine, int(mutation_id), actor=actor, on=on)
-            return (
-                f"Mutation No. {number} sanctioned on {on} by {by}: "
-                f"{result.closed} share row(s) closed, {result.opened} opened.",
-                khewats,
-                on,
+            result = mutations.sanction(
+                engine, int(mutation_id), actor=actor, on=on,
+                acknowledge_price=bool(st.session_state.get("sanction_ack")),
+                price_note=_text("sanction_note"),
+            )  # fmt: skip
+            sanction_on = on
+            acknowledged = (
+                " The under-declared price was acknowledged."
+                if st.session_state.get("sanction_ack")
+                else ""
             )
-        on = st.session_state.get("reject_on") or date.today()
-        reason = _text("reject_reason") or ""
-        mutations.reject(engine, int(mutation_id), actor=actor, on=on, reason=reason)
-        return f"Mutation No. {number} rejected on {on} by {by}: {reason}", (), None
+            done = feedback.success(
+                f"Mutation No. {number} sanctioned",
+                f"Mutation No. {number} sanctioned on {on} by {by}: "
+                f"{result.closed} share row(s) closed, {result.opened} opened.{acknowledged}",
+                scope=mouza.id,
+                ref=int(mutation_id),
+            )
+        else:
+            on = st.session_state.get("reject_on") or date.today()
+            reason = _text("reject_reason") or ""
+            mutations.reject(engine, int(mutation_id), actor=actor, on=on, reason=reason)
+            done = feedback.success(
+                f"Mutation No. {number} rejected",
+                f"Mutation No. {number} rejected on {on} by {by}: {reason}",
+                scope=mouza.id,
+                ref=int(mutation_id),
+            )
+        shared.forget_results()  # the map, chains and lists must show the change
+        _clear(("sanction_note", "reject_reason"))
+        if "sanction_ack" in st.session_state:
+            st.session_state["sanction_ack"] = False
+        return done
 
-    _attempt(mouza, action)
+    def repeat(exc: LandgovError, previous: feedback.Feedback) -> bool:
+        # the mutation already left the status this step needs: the first click did it
+        return isinstance(exc, SanctionRefused) and exc.rule == "status_transition"
+
+    what = {"verify": "Verification", "sanction": "Sanction", "reject": "Rejection"}[decision]
+    done = feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=action_key,
+                        repeat_of=repeat, what=what)  # fmt: skip
+    if done.kind == "success" and khewats and sanction_on is not None:
+        st.session_state[OWNERS_KEY] = (done.serial, khewats, sanction_on)
 
 
 # --- the panels ------------------------------------------------------------------------
@@ -261,33 +392,51 @@ def mutation_powers(actor: Actor) -> str:
 
 
 def outcome_panel(url: str, mouza: MouzaSummary, actor: Actor) -> None:
-    """The result of the last action: success with the new owners, refusal, conflict.
-    The new owners shown are an access-log row, as on the Parcels page."""
-    outcome: Outcome | None = st.session_state.get(OUTCOME_KEY)
-    if outcome is None or outcome.mouza_id != mouza.id:
+    """The result of the last action (:func:`app.shared.feedback.show`): after a
+    sanction, the new owners too, read as on the Parcels page (an access-log row)."""
+    shown = feedback.show(FEEDBACK_KEY, scope=mouza.id)
+    owners_of = st.session_state.get(OWNERS_KEY)
+    if shown is None or shown.kind != "success" or not owners_of or owners_of[0] != shown.serial:
         return
-    panels.action_outcome(outcome.kind, outcome.message, outcome.rule)
-    if outcome.kind == "success" and outcome.khewats and outcome.owners_on is not None:
-        owners = data.khewat_owners(url, mouza.id, outcome.khewats, outcome.owners_on)
-        unmasked = shared.unmask_allowed(url, actor, mouza.id)
-        for khewat_no in outcome.khewats:
-            st.markdown(f"**New owners of khewat {khewat_no}** (from {outcome.owners_on})")
-            table = shared.owner_table(owners, khewat_no, None, unmasked=unmasked)
-            st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
-        shared.log_owner_read(
-            url,
-            actor,
-            mouza,
-            "khewat " + ", ".join(str(k) for k in outcome.khewats),
-            owners,
-            outcome.owners_on,
-            unmasked=unmasked,
+    _, khewats, on = owners_of
+    owners = data.khewat_owners(url, mouza.id, khewats, on)
+    unmasked = shared.unmask_allowed(url, actor, mouza.id)
+    for khewat_no in khewats:
+        st.markdown(f"**New owners of khewat {khewat_no}** (from {on})")
+        table = shared.owner_table(owners, khewat_no, None, unmasked=unmasked)
+        st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
+    shared.log_owner_read(
+        url, actor, mouza, "khewat " + ", ".join(str(k) for k in khewats), owners, on,
+        unmasked=unmasked,
+    )  # fmt: skip
+
+
+def price_panel(check: PriceCheck) -> None:
+    """A sale's price check, as the verifying and sanctioning officers read it: every
+    figure in full (a table, never a metric cut off), the warning of an under-declared
+    sale."""
+    st.markdown(
+        f"**Price check** of mutation No. {check.number}, valued on "
+        f"{check.valuation_date.isoformat()} (the deed's date, else the entry date)"
+    )
+    rows = data.price_rows(check)
+    table = "| | Rs | |\n|---|---:|---|\n" + "\n".join(
+        f"| {what} | {value.removeprefix('Rs ')} | {note_} |" for what, value, note_ in rows
+    )
+    st.markdown(table)
+    warning = data.price_warning(check)
+    if warning:
+        st.warning(
+            f"**{warning}** The sanctioning officer must acknowledge it before sanctioning.",
+            icon=feedback.ICONS["conflict"],
         )
+    elif check.unvalued:
+        st.info(f"The price was not checked: {check.unvalued}.", icon=feedback.ICONS["info"])
 
 
 def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: Actor) -> None:
-    """The mouza's pending mutations and the forms the actor's roles allow: verify,
-    sanction, reject."""
+    """The mouza's pending mutations, a sale's price check and the forms the actor's
+    roles allow: verify, sanction, reject."""
     if pending.empty:
         st.info("No pending mutation in this mouza.")
         return
@@ -318,6 +467,9 @@ def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: A
     if not forms:
         st.caption(f"As {who(actor)} you may {mutation_powers(actor)}; others decide.")
         return
+    check = data.price_check(url, int(picked))
+    if check is not None:
+        price_panel(check)
     for column, (step, _cap) in zip(st.columns(len(forms), gap="medium"), forms, strict=True):
         with column, st.form(f"{step}_form", border=True):
             st.markdown(f"**{step.capitalize()}**")
@@ -326,6 +478,17 @@ def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: A
             if step == "reject":
                 st.text_input(
                     "Reason", key="reject_reason", placeholder="e.g. parties did not appear"
+                )
+            if step == "sanction" and check is not None and check.needs_acknowledgement:
+                st.checkbox(
+                    "I have seen the price check: the declared price is under-declared, and "
+                    "I sanction it all the same",
+                    key="sanction_ack",
+                )
+                st.text_input(
+                    "Why (kept with the acknowledgement)",
+                    key="sanction_note",
+                    placeholder="e.g. taxes paid on the DC value",
                 )
             st.form_submit_button(
                 step.capitalize(),
@@ -338,11 +501,37 @@ def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: A
             )
 
 
+def party_panel(url: str, mouza: MouzaSummary) -> None:
+    """Registering a person not yet in the records (a new buyer), before the entry."""
+    with st.expander("New party: register a buyer not yet in the records"):
+        st.caption(
+            "A mutation names its parties by CNIC. Someone the record does not know yet "
+            "(most often a buyer) is registered here first; the CNIC is checked, and one "
+            "already in the records is refused with the name it belongs to."
+        )
+        with st.form("party_form", border=False):
+            cols = st.columns([3, 2, 3, 3])
+            cols[0].text_input("Name", key="party_name", placeholder="e.g. Bilal Ahmad")
+            cols[1].selectbox(
+                "Relation", list(RELATIONS), format_func=RELATIONS.__getitem__,
+                key="party_relation",
+            )  # fmt: skip
+            cols[2].text_input("Father's or husband's name", key="party_guardian")
+            cols[3].text_input("CNIC", key="party_cnic", placeholder="#####-#######-#")
+            st.form_submit_button(
+                "Register party",
+                key="party_submit",
+                on_click=partial(register_party, url, mouza),
+            )
+
+
 def entry_panel(url: str, mouza: MouzaSummary, khewats: list[int]) -> None:
-    """The entry form: type, date, lines (khewat, transferor, transferee, share), deed."""
+    """The entry form: type, date, lines (khewat, transferor, transferee, share), deed and
+    price; above it, registering a new party."""
     if not khewats:
         st.info(f"Mouza {mouza.name} has no khewat in force today.")
         return
+    party_panel(url, mouza)
     top = st.columns(2)
     with top[0]:
         mtype = st.selectbox(
@@ -369,12 +558,23 @@ def entry_panel(url: str, mouza: MouzaSummary, khewats: list[int]) -> None:
             _inheritance_fields(int(count), khewats)
         else:
             _line_fields(int(count), khewats)
+            st.caption(
+                "A registered deed is entered once: its sub-registrar, year and number "
+                "identify it, and a repeat is refused naming the mutation that has it."
+            )
             deed = st.columns(3)
             deed[0].text_input("Deed number", key="enter_deed_no")
             deed[1].date_input("Deed date", value=None, key="enter_deed_date", format="YYYY-MM-DD")
             deed[2].text_input("Sub-registrar", key="enter_sub_registrar")
+            sale = mtype == MutationType.SALE
             st.number_input(
-                "Consideration (Rs)", min_value=0, value=None, step=1000, key="enter_consideration"
+                "Declared price (Rs) — required for a sale" if sale else "Consideration (Rs)",
+                min_value=0,
+                value=None,
+                step=1000,
+                key="enter_consideration",
+                help="The price the deed declares. At verification and sanction it is "
+                "compared with the DC (statutory) value and the model value.",
             )
         st.text_input("Remarks", key="enter_remarks")
         st.form_submit_button(
@@ -389,7 +589,7 @@ def _line_fields(count: int, khewats: list[int]) -> None:
     st.caption(
         "Each line moves a share of the WHOLE khewat. Parties by CNIC (#####-#######-#) or a "
         "state custodian's code (board_of_revenue...); leave one side empty to create or "
-        "end a right."
+        "end a right. A buyer not yet in the records: register them above first."
     )
     rights = [r.value for r in RightType]
     for i in range(count):

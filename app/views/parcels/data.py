@@ -5,10 +5,20 @@ khasra's owners and its mutation chain into map rows, panel facts and the timeli
 No SQL here (the dashboard's rule, :mod:`app.shared.data`): every read is a call of the
 service that owns the data, kept in ``st.cache_data`` keyed by the database URL first.
 The helpers make no Streamlit calls, so tests use them directly.
+
+What the map needs is cached ready to send: the parcels as a JSON file of records with
+coordinates to 0.1 m (:func:`map_json`), the state land and the boundary per mouza
+(:func:`overlays`), the label points as a GeoJSON file (:func:`label_points`). A click on
+a parcel then costs the owners' and the chain's reads, not the map's; its NDVI series is
+read for that khasra alone (:func:`ndvi_series`), not for the whole mouza. The first
+Parcels page of a server starts :func:`warm_up`, which loads in the background the
+modules a click needs (the series reader and its scipy, altair), so the officer's first
+click does not wait for them.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -20,7 +30,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from app.shared import style
+from app.shared import maplayers, style
 from app.shared.data import (
     CACHE_TTL_S,
     STATUS_LABELS,
@@ -61,8 +71,42 @@ def khewat_areas(url: str, khewat_ids: tuple[int, ...], as_of: date) -> dict[int
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def map_rows(url: str, mouza_id: int, as_of: date) -> pd.DataFrame:
-    return parcel_polygons(parcels(url, mouza_id, as_of))
+def map_json(url: str, mouza_id: int, as_of: date) -> bytes:
+    """The parcels as the map's layer loads them: :func:`parcel_records` as a JSON file."""
+    return maplayers.json_bytes(parcel_records(parcels(url, mouza_id, as_of)))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def label_points(url: str, mouza_id: int, as_of: date) -> bytes:
+    """The khasra numbers' GeoJSON (:func:`app.shared.maplayers.label_points`)."""
+    return maplayers.label_points(parcels(url, mouza_id, as_of))
+
+
+@dataclass(frozen=True)
+class Overlays:
+    """What the mouza map draws over its parcels: state land rows
+    (:func:`app.shared.maplayers.state_land_rows`) and the boundary's paths."""
+
+    state_land: list[dict[str, Any]]
+    boundary: list[dict[str, Any]]
+
+    @property
+    def categories(self) -> list[str]:
+        """The state-land categories drawn, in the legend's order."""
+        present = {row["category"] for row in self.state_land}
+        known = [c for c in maplayers.STATE_LAND if c in present]
+        return known + sorted(present - set(known))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def overlays(url: str, mouza_id: int) -> Overlays:
+    with engine(url).connect() as conn:
+        state_land = read.mouza_state_land(conn, mouza_id)
+        boundary = read.mouza_boundary(conn, mouza_id)
+    return Overlays(
+        state_land=maplayers.state_land_rows(state_land),
+        boundary=maplayers.boundary_paths(boundary),
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -87,44 +131,102 @@ def zonal_rows(url: str, mouza_id: int, index: str = "ndvi") -> pd.DataFrame:
     return rows[cols]
 
 
+SERIES_TTL_S = 600
+"""The zonal batch runs after an ingest, not while an officer works: ten minutes."""
+
+
+@st.cache_data(ttl=SERIES_TTL_S, show_spinner=False, max_entries=512)
+def ndvi_series(url: str, khasra_id: int) -> pd.DataFrame:
+    """One khasra's NDVI series (:func:`parcel_series`) from its own stored zonal rows
+    (empty when there are none or no such table)."""
+    from imagery.series import read_zonal
+
+    try:
+        with engine(url).connect() as conn:
+            rows = read_zonal(conn, khasra_ids=[khasra_id], indices=("ndvi",))
+    except Exception:  # no imagery tables, or an unreadable catalog: no chart
+        rows = pd.DataFrame(columns=["khasra_id", "time", "mean", "count", "valid_fraction"])
+    return parcel_series(rows, khasra_id)
+
+
+_warmed = threading.Event()
+WARM_MODULES = ("imagery.series", "imagery.phenology", "altair")
+"""What a first click on a parcel would otherwise import (about 3 s on a loaded machine)."""
+
+
+def warm_up() -> None:
+    """Imports :data:`WARM_MODULES` in a background thread, once per server process.
+
+    A process-wide flag, not session state: an import is for every session. The thread
+    starts a second after the page has drawn its map, so it takes no time from the first
+    map; an import the script needs meanwhile waits on Python's import lock, never runs
+    twice.
+    """
+    if _warmed.is_set():
+        return
+    _warmed.set()
+
+    def run() -> None:
+        import importlib
+
+        for name in WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # an optional speed-up: the script imports it anyway
+                continue
+
+    # a second's grace: the browser fetches the first map's files from this process first
+    timer = threading.Timer(1.0, run)
+    timer.name, timer.daemon = "landgov-warm-up", True
+    timer.start()
+
+
 # --- pure helpers: the map and the khasra panel ------------------------------------
 
 
-def parcel_polygons(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per polygon (multipolygon parts exploded) for a pydeck PolygonLayer.
+MAP_COLUMNS = [
+    "khasra_no",
+    "land_class",
+    "land_class_label",
+    "area_kms",
+    "khewat_no",
+    "fill_color",
+    "polygon",
+]
 
-    Columns: ``khasra_no``, ``land_class``, ``land_class_label``, ``area_kms``,
-    ``khewat_no``, ``fill_color`` (RGBA list) and ``polygon`` (exterior ring then holes,
-    each a list of [lon, lat]).
-    """
-    columns = [
-        "khasra_no",
-        "land_class",
-        "land_class_label",
-        "area_kms",
-        "khewat_no",
-        "fill_color",
-        "polygon",
+
+def parcel_records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """One record per polygon (multipolygon parts apart) for a pydeck PolygonLayer, keys
+    :data:`MAP_COLUMNS`: ``fill_color`` is RGBA, ``polygon`` the exterior ring then the
+    holes, each a list of [lon, lat] to 0.1 m (:func:`app.shared.maplayers.polygons`)."""
+    rows: list[dict[str, Any]] = []
+    for rec in gdf.itertuples(index=False):
+        head = {
+            "khasra_no": rec.khasra_no,
+            "land_class": rec.land_class,
+            "land_class_label": style.land_class_label(rec.land_class),
+            "area_kms": kms(int(rec.record_area_sarsai)),
+            "khewat_no": "—" if pd.isna(rec.khewat_no) else rec.khewat_no,
+            "fill_color": [*style.land_class_color(rec.land_class), style.FILL_ALPHA],
+        }
+        rows.extend({**head, "polygon": rings} for rings in maplayers.polygons(rec.geom))
+    return rows
+
+
+def parcel_polygons(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """:func:`parcel_records` as a frame (columns :data:`MAP_COLUMNS`)."""
+    return pd.DataFrame(parcel_records(gdf), columns=MAP_COLUMNS)
+
+
+def khasra_rings(gdf: gpd.GeoDataFrame, khasra_no: str) -> list[dict[str, Any]]:
+    """The polygons of khasra ``khasra_no`` (``{"khasra_no", "polygon"}`` rows): what the
+    selected khasra's outline draws."""
+    match = gdf[gdf["khasra_no"] == khasra_no]
+    return [
+        {"khasra_no": khasra_no, "polygon": rings}
+        for geom in match.geometry
+        for rings in maplayers.polygons(geom)
     ]
-    if gdf.empty:
-        return pd.DataFrame(columns=columns)
-    parts = gdf.explode(index_parts=False)
-    rows = []
-    for rec in parts.itertuples(index=False):
-        geom = rec.geom
-        rings = [geom.exterior, *geom.interiors]
-        rows.append(
-            {
-                "khasra_no": rec.khasra_no,
-                "land_class": rec.land_class,
-                "land_class_label": style.land_class_label(rec.land_class),
-                "area_kms": kms(int(rec.record_area_sarsai)),
-                "khewat_no": "—" if pd.isna(rec.khewat_no) else rec.khewat_no,
-                "fill_color": [*style.land_class_color(rec.land_class), style.FILL_ALPHA],
-                "polygon": [[[round(x, 7), round(y, 7)] for x, y in ring.coords] for ring in rings],
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass(frozen=True)

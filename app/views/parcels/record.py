@@ -1,21 +1,26 @@
 """The Parcels page's own panels: the mouza map, the khasra's facts, its owners, its fard,
 its mutation chain and its NDVI over time. Shared panels (errors, legend, the map deck)
-are in :mod:`app.shared.panels`."""
+are in :mod:`app.shared.panels`, the map's other layers in :mod:`app.shared.maplayers`.
+
+altair is imported where a chart is drawn, not with this module: the first map of a
+server does not wait for it (the page's :func:`~app.views.parcels.data.warm_up` loads it
+in the background before the first click)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import geopandas as gpd
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
 from app.shared import data as shared
-from app.shared import panels, style
+from app.shared import maplayers, panels, selection, style
 from app.views.parcels import data
 from landgov.domain import check_khewat_total
 from landgov.errors import InvalidShare
@@ -23,9 +28,13 @@ from landgov.security import Actor
 from landgov.storage import read
 from landgov.storage.read import MouzaSummary
 
-MAP_HEIGHT_PX = 560
+if TYPE_CHECKING:
+    import altair as alt
 
-SELECTED_LAYER_ID = "selected-khasra"
+MAP_HEIGHT_PX = 720
+"""Tall enough for a mouza's killas to be told apart on a laptop screen."""
+MAP_WIDTH_PX = 900
+"""About the map column's width on a 1440 px screen (fits the first view)."""
 
 
 def mouza_header(mouza: MouzaSummary, parcels: gpd.GeoDataFrame, as_of: date) -> None:
@@ -37,60 +46,119 @@ def mouza_header(mouza: MouzaSummary, parcels: gpd.GeoDataFrame, as_of: date) ->
     )
 
 
+SELECTED_LAYER_ID = "selected-khasra"
+PICKS_KEY = "_parcel_map_picks"
+"""How many parcels the map has picked in this session: part of the parcel layer's id."""
+
+
+def parcel_layer_id(mouza_id: int) -> str:
+    """The parcel layer's id: ``parcels-<mouza>-<picks so far>``.
+
+    Streamlit's map keeps the clicked object as the chart's selection, by layer id and
+    index, and takes a click on that same object again for "unselect" (the page would
+    hear nothing of it). So a click on the parcel picked before, after a khasra was
+    typed in the picker, or on the parcel of the same index in another mouza, would do
+    nothing. A new id after each pick and for each mouza leaves the chart's selection
+    pointing at a layer no longer drawn: every click is a new pick. deck.gl builds the
+    layer again from the file it already holds; the view (zoom, pan) is the chart's
+    and stays."""
+    return f"{data.PARCEL_LAYER_ID}-{mouza_id}-{st.session_state.get(PICKS_KEY, 0)}"
+
+
 def _apply_map_pick(map_key: str, picker_key: str) -> None:
     """Selection callback of the map: a clicked parcel becomes the picker's khasra."""
     state = st.session_state.get(map_key)
     if state is None:
         return
-    picked = state["selection"]["objects"].get(data.PARCEL_LAYER_ID) or []
-    if picked:
-        st.session_state[picker_key] = str(picked[0]["khasra_no"])
+    for layer_id, picked in state["selection"]["objects"].items():
+        if str(layer_id).startswith(data.PARCEL_LAYER_ID) and picked:
+            st.session_state[picker_key] = str(picked[0]["khasra_no"])
+            st.session_state[PICKS_KEY] = st.session_state.get(PICKS_KEY, 0) + 1
+            return
+
+
+def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
+    """The parcels from the JSON file at ``parcels_url`` (:func:`data.map_json`), filled
+    in their land class's colour and outlined; ``faded`` over imagery.
+
+    The fill colour is given to the polygon layer's ``fill`` sub-layer, not as the
+    layer's own ``getFillColor``: Streamlit recolours a picked layer's
+    ``getFillColor`` (every other parcel faded to 40 %, the clicked one kept bright),
+    which would contradict the page's own selection (the yellow outline, which the
+    khasra picker moves too) as soon as a khasra is typed."""
+    return pdk.Layer(
+        "PolygonLayer",
+        data=parcels_url,
+        id=layer_id,
+        get_polygon="polygon",
+        get_line_color=list(style.OUTLINE_COLOR),
+        filled=True,
+        stroked=True,
+        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+        get_line_width=1,
+        line_width_min_pixels=1,
+        pickable=True,
+        auto_highlight=True,
+        opacity=0.45 if faded else 1.0,
+        # a click picks the fill: the outlines need not be drawn into the picking buffer
+        _sub_layer_props={
+            "fill": {"getFillColor": "@@=fill_color"},
+            "stroke": {"pickable": False},
+        },
+    )
 
 
 def parcel_map(
-    rows: pd.DataFrame,
+    parcels_url: str,
     bounds: tuple[float, float, float, float],
-    selected: str | None,
+    selected: list[dict[str, Any]],
     *,
+    mouza_id: int,
     map_key: str,
     picker_key: str,
-    base: pdk.Layer | None = None,
+    base: Sequence[pdk.Layer] = (),
+    overlays: data.Overlays | None = None,
+    labels_url: str | None = None,
 ) -> None:
     """The parcels coloured by land class, no basemap; a click selects a khasra.
 
-    ``base``: an imagery layer (:func:`app.shared.imagery.base_layer`) drawn under the parcels,
-    which are then semi-transparent."""
-    layers = [] if base is None else [base]
-    layers.append(
-        panels.polygon_layer(
-            rows,
-            data.PARCEL_LAYER_ID,
-            line_color=list(style.OUTLINE_COLOR),
-            opacity=1.0 if base is None else 0.45,
-        )
-    )
-    if selected is not None:
+    Bottom to top: the imagery ``base`` layers (:func:`app.shared.imagery.base_imagery`;
+    the parcels are then semi-transparent), the parcels (:func:`parcel_layer`), the
+    state land and the mouza boundary (``overlays``), the ``selected`` khasra's outline
+    (:func:`data.khasra_rings`), and the khasra numbers from ``labels_url`` once zoomed
+    in (:func:`app.shared.maplayers.label_layer`). The heavy layers are URLs that stay
+    the same from one rerun to the next, so a click sends and redraws only the outline."""
+    layers = [*base, parcel_layer(parcels_url, parcel_layer_id(mouza_id), faded=bool(base))]
+    if overlays is not None:
+        if overlays.state_land:
+            layers.append(maplayers.state_land_layer(overlays.state_land))
+        if overlays.boundary:
+            layers.extend(maplayers.boundary_layers(overlays.boundary))
+    if selected:
         layers.append(
             pdk.Layer(
                 "PolygonLayer",
-                data=rows[rows["khasra_no"] == selected],
+                data=selected,
                 id=SELECTED_LAYER_ID,
                 get_polygon="polygon",
                 filled=False,
                 stroked=True,
                 get_line_color=list(style.SELECTED_OUTLINE_COLOR),
                 line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-                get_line_width=3,
-                line_width_min_pixels=3,
+                get_line_width=4,
+                line_width_min_pixels=4,
                 pickable=False,
             )
         )
+    if labels_url is not None:
+        layers.append(maplayers.label_layer(labels_url))
     deck = panels.offline_deck(
         layers,
         bounds,
         MAP_HEIGHT_PX,
         "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>"
         "{area_kms} K-M-S · khewat {khewat_no}",
+        width_px=MAP_WIDTH_PX,
     )
     st.pydeck_chart(
         deck,
@@ -102,10 +170,42 @@ def parcel_map(
     )
 
 
-def khasra_picker(numbers: list[str], *, picker_key: str) -> str | None:
-    """Khasra number chooser; the map's selection callback sets it too."""
+def map_legend(
+    overlays: data.Overlays, selected: str | None, imagery: Sequence[str]
+) -> list[tuple[str, list[panels.LegendItem]]]:
+    """The legend's lines for what the map draws besides the land classes."""
+    state_land = [
+        panels.LegendItem(maplayers.STATE_LAND[c].label, maplayers.STATE_LAND[c].rgb, "outline")
+        for c in overlays.categories
+        if c in maplayers.STATE_LAND
+    ]
+    lines = []
+    if overlays.boundary:
+        lines.append(panels.LegendItem("Mouza boundary", maplayers.BOUNDARY_RGB, "line"))
+    if selected is not None:
+        rgb = style.SELECTED_OUTLINE_COLOR[:3]
+        lines.append(panels.LegendItem(f"Selected: khasra {selected}", rgb, "outline"))
+    lines.append(
+        panels.LegendItem(
+            "Khasra numbers: zoom in (scroll or double-click) to see them", kind="text"
+        )
+    )
+    pictures = [panels.LegendItem(label, kind="text") for label in imagery]
+    return [("State land", state_land), ("On the map", lines), ("Imagery", pictures)]
+
+
+def khasra_picker(numbers: list[str], *, picker_key: str, mouza_id: int) -> str | None:
+    """Khasra number chooser; the map's selection callback sets it too.
+
+    Its first value is the dashboard's selected khasra (:mod:`app.shared.selection`) when
+    that lies in this mouza: coming back to the page, or from another page that selected
+    one, shows it again."""
     if picker_key in st.session_state and st.session_state[picker_key] not in numbers:
         st.session_state[picker_key] = None  # e.g. the khasra is not live on the new date
+    if picker_key not in st.session_state:
+        kept = selection.current(mouza_id)
+        if kept is not None and kept.number in numbers:
+            st.session_state[picker_key] = kept.number
     return st.selectbox(
         "Khasra",
         options=numbers,
@@ -180,6 +280,8 @@ def timeline_chart(
     A layer chart in fact: ``alt.layer`` returns a facet chart only when every layer
     shares a facet encoding, and none of these has one; altair types it as either.
     """
+    import altair as alt
+
     events = data.timeline_events(chain)
     if events.empty:
         return None
@@ -319,6 +421,8 @@ def ndvi_chart(series: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
 
     A layer chart in fact (no layer has a facet encoding); see :func:`timeline_chart`.
     """
+    import altair as alt
+
     base = alt.Chart(series).encode(
         x=alt.X("time:T", title="Date"),
     )
@@ -353,13 +457,12 @@ def ndvi_chart(series: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
 def ndvi_panel(url: str, mouza_name: str, mouza_id: int, khasra_id: int, khasra_no: str) -> None:
     """The selected khasra's NDVI over time; never fails when imagery is absent."""
     st.subheader("NDVI over time")
-    rows = data.zonal_rows(url, mouza_id)
-    if rows.empty:
-        st.info(f"No imagery series yet: run `landgov imagery series --mouza {mouza_name}`.")
-        return
-    series = data.parcel_series(rows, khasra_id)
+    series = data.ndvi_series(url, khasra_id)
     if series.empty:
-        st.info(f"No NDVI observations of khasra {khasra_no} are stored yet.")
+        if data.zonal_rows(url, mouza_id).empty:
+            st.info(f"No imagery series yet: run `landgov imagery series --mouza {mouza_name}`.")
+        else:
+            st.info(f"No NDVI observations of khasra {khasra_no} are stored yet.")
         return
     st.altair_chart(
         ndvi_chart(series), width="stretch", alt=f"NDVI of khasra {khasra_no} over time"

@@ -5,6 +5,11 @@ roles that read personal data (``personal.read``), with CNICs masked unless the 
 may unmask them in this mouza (:func:`landgov.security.may_unmask`); each owner list
 shown is an access-log row (who read whom). The fard is offered to those who may issue
 one here today.
+
+The map takes most of the page: imagery under the parcels (the clearest scene near the
+date, an orthophoto where there is one), state land, the mouza boundary, the selected
+khasra and, zoomed in, the khasra numbers; the sidebar's legend lists each of them. A
+click on a parcel selects it for every page (:mod:`app.shared.selection`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.shared import context, imagery, panels
+from app.shared import context, imagery, maplayers, panels, selection
 from app.shared import data as shared
 from app.views.parcels import data, record
 
@@ -57,30 +62,57 @@ def main() -> None:
     st.title("Mouza map and record of rights")
     with panels.database_errors(url):
         parcels = data.parcels(url, mouza.id, as_of)
-        rows = data.map_rows(url, mouza.id, as_of)
-    with st.sidebar:
-        panels.legend(data.land_class_counts(parcels))
+        overlays = data.overlays(url, mouza.id)
     record.mouza_header(mouza, parcels, as_of)
     if parcels.empty:
+        with st.sidebar:
+            panels.legend(data.land_class_counts(parcels))
         st.info(f"Mouza {mouza.name} has no khasra on record on {as_of:%Y-%m-%d}.")
         return
 
-    map_key = f"parcel_map_{mouza.id}"
+    map_key = "parcel_map"  # one chart for every mouza: a new mouza is new data, not a new map
     picker_key = f"khasra_{mouza.id}"
-    map_col, panel_col = st.columns([3, 2], gap="medium")
+    map_col, panel_col = st.columns([7, 3], gap="medium")
     with panel_col:
-        selected = record.khasra_picker(parcels["khasra_no"].tolist(), picker_key=picker_key)
+        numbers = parcels["khasra_no"].tolist()
+        selected = record.khasra_picker(numbers, picker_key=picker_key, mouza_id=mouza.id)
     bbox = shared.bounds(parcels)
     with map_col, st.container(border=True):
-        base = imagery.base_layer(url, mouza.id, bbox, as_of)
-        record.parcel_map(rows, bbox, selected, map_key=map_key, picker_key=picker_key, base=base)
+        with panels.database_errors(url):
+            base = imagery.base_imagery(url, mouza.id, bbox, as_of)
+            parcels_url = maplayers.media_url(
+                data.map_json(url, mouza.id, as_of), "application/json"
+            )
+            labels = maplayers.media_url(
+                data.label_points(url, mouza.id, as_of), "application/geo+json"
+            )
+        record.parcel_map(
+            parcels_url,
+            bbox,
+            [] if selected is None else data.khasra_rings(parcels, selected),
+            mouza_id=mouza.id,
+            map_key=map_key,
+            picker_key=picker_key,
+            base=base.layers,
+            overlays=overlays,
+            labels_url=labels,
+        )
+        for caption in base.captions:
+            st.caption(caption)
+    with st.sidebar:
+        panels.legend(
+            data.land_class_counts(parcels), record.map_legend(overlays, selected, base.legend)
+        )
+    data.warm_up()  # after the map: what a click needs loads while the officer looks
     if selected is None:
+        selection.clear(mouza.id)
         with panel_col:
             st.caption("Select a khasra to see its area, khewat, owners and mutations.")
         return
     facts = data.khasra_facts(parcels, selected)
     if facts is None:  # not live on this date
         return
+    selection.select(selection.SelectedKhasra(mouza.id, facts.khasra_id, facts.number))
     with panel_col:
         record.khasra_panel(facts)
     today = date.today()

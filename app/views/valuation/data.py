@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,28 @@ STATISTICS: Final = (
     ("prb", "PRB"),
     ("mki", "MKI"),
 )
+STATISTIC_MEANING: Final = {
+    "median_ratio": "Level: the typical value / price. 1 means values match prices.",
+    "cod": (
+        "Uniformity: how far, on average, each ratio strays from the median, in % of it. "
+        "Lower is fairer between owners of like land."
+    ),
+    "prd": (
+        "Vertical equity: mean ratio over the sales-weighted ratio. Above the band, cheap "
+        "land is valued high relative to dear land (regressive)."
+    ),
+    "prb": (
+        "Vertical equity: how much ratios change each time value doubles (−0.05: 5 % "
+        "lower). Below the band, dear land is under-valued."
+    ),
+    "mki": (
+        "Vertical equity: inequality of values over inequality of prices. Below 1, values "
+        "are flatter than prices, so dear land is under-valued."
+    ),
+}
+"""One line per ratio-study statistic (IAAO Standard on Ratio Studies, domain.md §7):
+what it says about the values, read off its formula in :mod:`landgov.domain.ratio_study`."""
+
 RATIO_COLUMNS: Final = [
     "Stratum",
     "n",
@@ -118,12 +140,13 @@ UNDER_COLUMNS: Final = [
 
 
 @st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)
-def roll(url: str) -> dict[str, Any] | None:
-    """The current roll as plain values (:func:`landgov.valuation.roll.current_roll`)."""
-    from landgov.valuation.roll import current_roll
+def roll(url: str, on: date | None = None) -> dict[str, Any] | None:
+    """The roll in force on ``on`` (:func:`landgov.valuation.roll.roll_on`), or with no
+    date the current roll (:func:`~landgov.valuation.roll.current_roll`), as plain values."""
+    from landgov.valuation.roll import current_roll, roll_on
 
     with shared.engine(url).connect() as conn:
-        found = current_roll(conn)
+        found = current_roll(conn) if on is None else roll_on(conn, on)
     return None if found is None else found.as_json()
 
 
@@ -296,6 +319,29 @@ def rupees(value: float | int) -> str:
     return f"Rs {value:,.0f}"
 
 
+CRORE: Final = 10_000_000
+LAKH: Final = 100_000
+
+
+def rupees_short(value: float | int) -> str:
+    """A headline figure that fits a metric: ``Rs 71.69 crore``, ``Rs 5.03 lakh``, or the
+    whole figure below a lakh.
+
+    Crore and lakh, because they are how a revenue office reads and says large sums
+    (Rs 71.69 crore, not Rs 716.9 million); two decimals keep the figure to the lakh
+    (Rs 1 lakh is 0.01 crore). The exact figure goes beside it (a metric's tooltip), so
+    nothing is lost for being short."""
+    sign = "-" if value < 0 else ""
+    v = abs(float(value))
+    if v >= CRORE:
+        # to the lakh below 100 crore; beyond, to the 10 lakh, so the figure stays short
+        places = 2 if v < 100 * CRORE else 1 if v < 10_000 * CRORE else 0
+        return f"{sign}Rs {v / CRORE:,.{places}f} crore"
+    if v >= LAKH:
+        return f"{sign}Rs {v / LAKH:,.2f} lakh"
+    return f"{sign}Rs {v:,.0f}"
+
+
 def map_rows(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per polygon (multipolygon parts exploded) for a pydeck PolygonLayer.
 
@@ -392,13 +438,36 @@ def _round(value: Any, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def explain_table(ex: dict[str, Any]) -> pd.DataFrame:
-    """The contributions, largest effect first: value per acre = base × Π factors."""
+def feature_value(feature: str, value: Any, mouza_names: Mapping[int, str]) -> str:
+    """A model feature's value as an officer reads it: the mouza by its name (the model
+    stores its id), distances in whole metres, ratios to two decimals."""
+    if value is None:
+        return "unknown"
+    if feature == "mouza":
+        try:
+            mouza_id = int(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return mouza_names.get(mouza_id, f"mouza {mouza_id}")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value).replace("_", " ")
+    if feature in ("road_m", "canal_m"):
+        return f"{value:,.0f} m"
+    if feature == "acres":
+        return f"{value:,.2f} acres"
+    if feature in ("compactness", "yield_rel", "ndvi_peak"):
+        return f"{value:.2f}"
+    return f"{value:,.4g}"
+
+
+def explain_table(ex: dict[str, Any], mouza_names: Mapping[int, str]) -> pd.DataFrame:
+    """The contributions, largest effect first: value per acre = base × Π factors;
+    ``mouza_names`` (id → name) names the mouza feature."""
     return pd.DataFrame(
         [
             {
                 "Feature": FEATURE_LABELS.get(c["feature"], c["feature"]),
-                "Value": "unknown" if c["value"] is None else str(c["value"]),
+                "Value": feature_value(c["feature"], c["value"], mouza_names),
                 "Factor": f"× {c['factor']:.3f}",
                 "Effect": f"{100 * (c['factor'] - 1):+.1f} %",
             }
@@ -485,6 +554,60 @@ def property_class(stratum: str) -> str:
     from landgov.domain.ratio_study import property_class_of_land
 
     return property_class_of_land(stratum).value
+
+
+def _band(low: float, high: float, places: int) -> str:
+    return f"{low:.{places}f} to {high:.{places}f}"
+
+
+def statistic_targets(strata: Iterable[str] = ()) -> dict[str, str]:
+    """Each statistic's IAAO target (:data:`landgov.domain.ratio_study.GATES`, the gates
+    the study judges by); COD's depends on the property class, so it is given for the
+    classes of ``strata`` (all classes when none)."""
+    from landgov.domain.ratio_study import GATES, PropertyClass
+
+    ranges = GATES.ranges(PropertyClass.OTHER)
+    classes = sorted({property_class(s) for s in strata}) or [c.value for c in PropertyClass]
+    cod = ", ".join(f"≤ {GATES.ranges(c)['cod'][1]:g} {CLASS_WORDS[c]}" for c in classes)
+    return {
+        "median_ratio": _band(*ranges["median_ratio"], 2),
+        "cod": cod,
+        "prd": _band(*ranges["prd"], 2),
+        "prb": _band(*ranges["prb"], 2).replace("-", "−"),
+        "mki": _band(*ranges["mki"], 2),
+    }
+
+
+CLASS_WORDS: Final = {
+    "residential": "for abadi (residential)",
+    "vacant": "for farm and waste land (IAAO: vacant)",
+    "other": "for sales of mixed classes (other)",
+}
+"""The IAAO property classes whose COD limits differ, in the land classes they cover
+(:func:`landgov.domain.ratio_study.property_class_of_land`)."""
+
+GUIDE_COLUMNS: Final = ["Statistic", "What it says", "IAAO target"]
+
+
+def statistics_guide(strata: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per statistic: its name, a line on what it says, its IAAO target."""
+    targets = statistic_targets(strata)
+    return pd.DataFrame(
+        [
+            {
+                "Statistic": label,
+                "What it says": STATISTIC_MEANING[key],
+                "IAAO target": targets[key],
+            }
+            for key, label in STATISTICS
+        ],
+        columns=GUIDE_COLUMNS,
+    )
+
+
+def statistic_help(key: str, strata: Iterable[str] = ()) -> str:
+    """A column header's tooltip: the statistic's line and its target."""
+    return f"{STATISTIC_MEANING[key]} IAAO target: {statistic_targets(strata)[key]}."
 
 
 def _gate(ok: bool) -> str:

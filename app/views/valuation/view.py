@@ -1,7 +1,14 @@
-"""Valuation page: the current roll for the sidebar's mouza (with why the model values a
-parcel as it does), how statutory values compare with declared sale prices (a ratio study
-per land class), the mass-appraisal models' own ratio studies, and the under-declared
-sales (below the DC value, or far below the model value).
+"""Valuation page: the roll in force on the sidebar's "as of" date for its mouza (with why
+the model values a parcel as it does), how statutory values compare with declared sale
+prices (a ratio study per land class), the mass-appraisal models' own ratio studies, and
+the under-declared sales (below the DC value, or far below the model value). Every section
+honours the "as of" date: the roll valued last on or before it, the sales and models up
+to it.
+
+Headline sums are in crore and lakh (``Rs 71.69 crore``), which fit a metric at any
+width, with the exact figure in the metric's tooltip; each ratio-study statistic (COD,
+PRD, PRB, MKI and the median ratio) is explained in one line with its IAAO target, beside
+the tables and in their column headers' tooltips.
 
 Everything is read from what ``landgov valuation run`` and the rate tables stored, through
 the same functions the CLI calls (:mod:`landgov.valuation`), so the page and the CLI agree
@@ -31,18 +38,28 @@ from landgov.storage.read import MouzaSummary
 MAP_HEIGHT_PX = 520
 
 
+def money_metric(column: Any, label: str, value: int) -> None:
+    """A rupee sum as a metric that never cuts off: crore/lakh, the exact figure in the
+    tooltip."""
+    column.metric(label, data.rupees_short(value), help=f"Exactly {data.rupees(value)}.")
+
+
 def roll_header(roll: dict[str, Any], gdf: gpd.GeoDataFrame, live: int) -> None:
     """The roll's version, date and method, and what it holds for this mouza."""
-    cols = st.columns(5)
-    cols[0].metric("Roll version", str(roll["roll"]))
-    cols[1].metric("As of", roll["as_of"])
-    cols[2].metric("Method", str(roll["method"]))
-    cols[3].metric("Parcels valued", f"{len(gdf):,}")
-    cols[4].metric("Total value", data.rupees(int(gdf["value_rs"].sum()) if len(gdf) else 0))
+    # three figures, the total first and widest: five in a row cut "Rs 7,168,74…" and,
+    # at a laptop's width, even the date off; the roll's number and method are words
+    total_col, parcels_col, date_col = st.columns([5, 3, 4])
+    money_metric(total_col, "Total value", int(gdf["value_rs"].sum()) if len(gdf) else 0)
+    parcels_col.metric("Parcels valued", f"{len(gdf):,}")
+    date_col.metric(
+        "Valued as of", roll["as_of"], help=f"Roll {roll['roll']}, {roll['method']} method."
+    )
     unvalued = live - len(gdf)
+    total = int(roll["total_value_rs"])
     st.caption(
-        f"Whole roll: {roll['parcels']:,} parcels, {data.rupees(int(roll['total_value_rs']))}"
-        f", {roll['unvalued']:,} unvalued (no DC rate in force)."
+        f"Roll {roll['roll']} ({roll['method']} method). Whole roll: {roll['parcels']:,} "
+        f"parcels, {data.rupees_short(total)} "
+        f"({data.rupees(total)}), {roll['unvalued']:,} unvalued (no DC rate in force)."
         + (f" In this mouza {unvalued:,} live parcel(s) have no value." if unvalued > 0 else "")
     )
 
@@ -89,17 +106,29 @@ def value_map(url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date) ->
     legend(gdf)
 
 
-def roll_section(url: str, mouza: MouzaSummary) -> None:
+def roll_section(url: str, mouza: MouzaSummary, on: date) -> None:
     st.header("Valuation roll")
     with panels.database_errors(url):
-        roll = data.roll(url)
-    if roll is None:
+        roll = data.roll(url, on)
+        latest = data.roll(url) if roll is None else roll
+    if latest is None:
         st.info(
             "No valuation roll yet. Load the DC rates (`landgov tax rates load dc FILE.csv`), "
             "then run `landgov valuation run --as-of DATE` to value every live parcel."
         )
         return
+    if roll is None:
+        st.info(
+            f"No roll is valued as of {on:%Y-%m-%d} or earlier (the latest is valued as of "
+            f'{latest["as_of"]}): choose a later "As of" date in the sidebar, or run '
+            f"`landgov valuation run --as-of {on:%Y-%m-%d}`."
+        )
+        return
     roll_id, as_of = int(roll["roll"]), date.fromisoformat(roll["as_of"])
+    st.caption(
+        f"The roll in force on {on:%Y-%m-%d} (the sidebar's date): the one valued last on or "
+        f"before it, as of {as_of:%Y-%m-%d}."
+    )
     with panels.database_errors(url):
         gdf = data.mouza_values(url, mouza.id, roll_id)
         live = data.live_count(url, mouza.id, as_of)
@@ -161,16 +190,25 @@ def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int) -> None:
         st.warning(ex["error"])
         return
     cols = st.columns(3)
-    cols[0].metric("Value in the roll", data.rupees(ex["roll_value_rs"]))
-    cols[1].metric(f"Base ({ex['land_class']} sale, per acre)", data.rupees(ex["base_rs_per_acre"]))
-    cols[2].metric("This parcel, per acre", data.rupees(ex["rs_per_acre"]))
-    st.dataframe(data.explain_table(ex), hide_index=True, width="stretch")
+    money_metric(cols[0], "Value in the roll", int(ex["roll_value_rs"]))
+    money_metric(cols[1], f"Base ({ex['land_class']} sale, per acre)", int(ex["base_rs_per_acre"]))
+    money_metric(cols[2], "This parcel, per acre", int(ex["rs_per_acre"]))
+    with panels.database_errors(url):
+        names = {m.id: m.name for m in shared.mouzas(url)}
+    st.dataframe(data.explain_table(ex, names), hide_index=True, width="stretch")
     st.caption(
         f"Model {ex['model_id']} (LightGBM, {ex['land_class']} land) on {ex['as_of']}: "
         f"value per acre = base × every factor; × {ex['acres']:.3f} acres = the value. "
         "Factors are the model's exact additive contributions (TreeSHAP) on the log scale; "
         "'unknown' means no imagery or prediction for the parcel."
     )
+
+
+def statistics_guide(strata: list[str]) -> None:
+    """What each statistic says, in one line, and its IAAO target (always in sight: a
+    gate that reads FAIL needs its reason beside it)."""
+    st.markdown("**What the statistics say** (ratio = statutory value ÷ declared price)")
+    st.table(data.statistics_guide(strata).set_index("Statistic"))
 
 
 def models_section(url: str, as_of: date) -> None:
@@ -183,7 +221,20 @@ def models_section(url: str, as_of: date) -> None:
             "land class on validated sales; `landgov valuation run --method model` uses them."
         )
         return
-    st.dataframe(data.model_table(found), hide_index=True, width="stretch")
+    st.dataframe(
+        data.model_table(found),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Median ratio": st.column_config.NumberColumn(help=data.statistic_help("median_ratio")),
+            "COD": st.column_config.NumberColumn(help=data.statistic_help("cod", found["models"])),
+            "PRD": st.column_config.NumberColumn(help=data.statistic_help("prd")),
+            "IAAO gates": st.column_config.TextColumn(
+                help="pass: median ratio, COD and PRD all within their IAAO targets "
+                "(see the guide under the ratio study above)."
+            ),
+        },
+    )
     excluded = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in found["excluded_sales"].items())
     st.caption(
         f"Trained for {found['as_of']} (market trend "
@@ -211,7 +262,17 @@ def ratio_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
     if table.empty:
         st.info("No land class has enough sales for a ratio study.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch")
+        strata = table["Stratum"].tolist()
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                label: st.column_config.NumberColumn(help=data.statistic_help(key, strata))
+                for key, label in data.STATISTICS
+            },
+        )
+        statistics_guide(strata)
         st.caption(
             "DC values are expected to FAIL the level gate (median ratio 0.90–1.10): "
             "statutory rates are notified below market, which is why the tax falls on the "
@@ -231,7 +292,7 @@ def under_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
     else:
         cols = st.columns(3)
         cols[0].metric("Under-declared sales", f"{report['count']:,}")
-        cols[1].metric("Revenue at stake", data.rupees(report["revenue_at_stake_rs"]))
+        money_metric(cols[1], "Revenue at stake", int(report["revenue_at_stake_rs"]))
         cols[2].metric(
             "Declared / statutory (sum)",
             f"{report['declared_rs'] / max(report['statutory_rs'], 1):.2f}",
@@ -281,11 +342,12 @@ def main() -> None:
     ctx = context.require("valuation.read")
     url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
     st.title("Valuation")
+    panels.metrics_never_cut()
     st.caption(
         f"Mouza {mouza.name}: statutory (DC) and mass-appraisal values, checked against "
         "sale prices."
     )
-    roll_section(url, mouza)
+    roll_section(url, mouza, as_of)
     ratio_section(url, mouza, as_of)
     models_section(url, as_of)
     under_section(url, mouza, as_of)
