@@ -19,8 +19,12 @@ pages offered are those the signed-in actor's roles allow
   only through "Farmer sign-in" (not for signed-in staff); a signed-in farmer sees that
   page alone, with no sidebar.
 
-The sign-in and Farmer pages speak Urdu or English (:mod:`app.shared.i18n`: a switch on
-the page, ``?lang=ur`` in the address).
+Every page speaks Urdu or English (:mod:`app.shared.i18n`): the sign-in and Farmer pages
+have the switch on the page, the officers' pages at the top of the sidebar; the choice
+is kept for the session and in the address (``?lang=ur``), so it holds from page to page
+and in a copied link. The frame (navigation, identity, pickers, legend, refusals) is in
+the chosen language, and an Urdu page is right to left in Nastaliq
+(:func:`app.shared.i18n.apply_style`, drawn here for every officer's page).
 
 The layout (see :mod:`app`): each page is a folder under ``views/`` with its script
 (``view.py``) and its data (``data.py``: cached calls of service functions, no SQL);
@@ -53,10 +57,10 @@ from landgov.security import Actor  # noqa: E402
 from landgov.security.sessions import expires_at  # noqa: E402
 
 
-def staff_pages(actor: Actor) -> list[st.Page]:
-    """The pages ``actor`` may see, in the navigation's order (and hidden redirects from
-    their old addresses: :func:`app.shared.navigation.pages`)."""
-    return navigation_pages(actor)
+def staff_pages(actor: Actor, lang: str = i18n.DEFAULT) -> list[st.Page]:
+    """The pages ``actor`` may see, in the navigation's order, titled in ``lang`` (and
+    hidden redirects from their old addresses: :func:`app.shared.navigation.pages`)."""
+    return navigation_pages(actor, lang)
 
 
 def anonymous(url: str) -> None:
@@ -74,7 +78,7 @@ def anonymous(url: str) -> None:
         icon=":material/agriculture:",
         url_path="farmer",
     )
-    context.store(context.Context(url=url, mouza=None, as_of=date.today(), actor=None))
+    context.store(context.Context(url=url, mouza=None, as_of=date.today(), actor=None, lang=_.lang))
     if farmer_signed_in() is not None:
         st.navigation([farmer], position="hidden").run()
         return
@@ -87,20 +91,29 @@ def anonymous(url: str) -> None:
             st.Page(sign_in, title=_("signin.nav"), icon=":material/lock:", default=True),
             farmer,
             # a staff address asked before sign-in keeps its path and query string
-            *sign_in_pages(sign_in),
+            *sign_in_pages(sign_in, _.lang),
         ]
     )
     page.run()
 
 
-def sidebar_identity(url: str, actor: Actor) -> None:
+def sidebar_identity(url: str, actor: Actor, lang: str) -> None:
+    """The top of the officer's sidebar: the language switch, who is signed in (roles,
+    postings today, when the session ends) and "Sign out"."""
+    _ = i18n.Words(lang)
     with st.sidebar:
-        with panels.database_errors(url):
-            postings = data.postings(url, actor.officer_id, date.today())
+        i18n.switch(lang)
+        with panels.database_errors(url, lang):
+            postings = data.postings(url, actor.officer_id, date.today(), lang)
             ends = expires_at(data.engine(url), actor)
-        panels.identity(actor, postings, f"by {ends:%Y-%m-%d %H:%M} if left idle")
-        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
-            with panels.database_errors(url):
+        ends_at = _(
+            "frame.session_ends",
+            date=data.register_date(ends.date(), lang),
+            time=i18n.record_number(f"{ends:%H:%M}", lang),
+        )
+        panels.identity(actor, postings, ends_at, lang)
+        if st.button(_("frame.sign_out"), key="sign_out", icon=":material/logout:"):
+            with panels.database_errors(url, lang):
                 auth.sign_out(data.engine(url))
             if auth.mode() == "oidc":
                 st.logout()
@@ -108,37 +121,40 @@ def sidebar_identity(url: str, actor: Actor) -> None:
 
 
 def signed_in(url: str, actor: Actor) -> None:
-    pages = staff_pages(actor)
+    lang = i18n.current()
+    _ = i18n.Words(lang)
+    i18n.apply_style(lang)
+    pages = staff_pages(actor, lang)
     if not pages:
 
         def no_page() -> None:
-            panels.refusal("role", f"{actor.display} may use no page of the dashboard")
+            panels.refusal("role", _("frame.no_page", who=actor.display), lang)
 
         page = st.navigation([st.Page(no_page, title="landgov")], position="hidden")
-        sidebar_identity(url, actor)
+        sidebar_identity(url, actor, lang)
         page.run()
         return
     page = st.navigation(pages)
-    sidebar_identity(url, actor)
-    with panels.database_errors(url):
+    sidebar_identity(url, actor, lang)
+    with panels.database_errors(url, lang):
         mouzas = data.mouzas(url)
     if not mouzas:
-        st.title("Mouza map and record of rights")
-        st.info(panels.EMPTY_DB_MESSAGE)
+        st.title(_("parcels.title"))
+        st.info(_("frame.empty_db"))
         with st.sidebar:
-            panels.legend()
+            panels.legend(lang=lang)
         return
-    if page.title == "Mutations" and actor.officer_id is not None:
+    if page.url_path == "mutations" and actor.officer_id is not None:
         # an officer enters and decides only where posted today: offer only those mouzas
-        with panels.database_errors(url):
+        with panels.database_errors(url, lang):
             allowed = set(data.jurisdiction(url, actor.officer_id, date.today()))
         mouzas = [m for m in mouzas if m.id in allowed]
         if not mouzas:
-            st.title("Mutations (intiqal)")
-            panels.refusal("jurisdiction", f"{actor.display} is not posted over any mouza today")
+            st.title(_("frame.mutations_title"))
+            panels.refusal("jurisdiction", _("frame.not_posted", who=actor.display), lang)
             return
-    mouza, as_of = panels.sidebar(mouzas)
-    context.store(context.Context(url=url, mouza=mouza, as_of=as_of, actor=actor))
+    mouza, as_of = panels.sidebar(mouzas, lang)
+    context.store(context.Context(url=url, mouza=mouza, as_of=as_of, actor=actor, lang=lang))
     page.run()
 
 

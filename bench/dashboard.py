@@ -53,9 +53,7 @@ import math
 import os
 import pstats
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,16 +66,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # landgov, and the shared browser_support
+
+from browser_support import (  # noqa: E402
+    Server,
+    fill_sign_in,
+    fresh_totp_code,
+    launch,
+    page_errors,
+    serve_dashboard,
+)
+
 VIEWPORT = {"width": 1440, "height": 1000}
 QUIET_S = 0.4
 """How long no script run may start after the last one finished for a journey to count as
@@ -132,65 +131,20 @@ finally:
 # --- the server -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    started: float
-    """time.perf_counter() when the process was started."""
-    healthy_s: float
-
-
 @contextmanager
 def serve(root: Path, log: Path, profile_dir: Path | None = None) -> Iterator[Server]:
-    """``streamlit run`` of ``root``'s dashboard on a free port; always stopped."""
-    port = _free_port()
+    """``root``'s dashboard on a free port (:func:`browser_support.serve_dashboard`); with
+    ``profile_dir``, through the generated wrapper that profiles each script run."""
     script = root / "app" / "dashboard.py"
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
     if profile_dir is not None:
         wrapper = profile_dir / "profiled_dashboard.py"
         wrapper.write_text(PROFILE_WRAPPER)
         env["LANDGOV_BENCH_PROFILE_DIR"] = str(profile_dir)
         env["LANDGOV_BENCH_DASHBOARD"] = str(script)
         script = wrapper
-    cmd = [
-        str(Path(sys.executable).with_name("streamlit")), "run", str(script),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"streamlit exited ({proc.returncode}):\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.perf_counter() - t0 > TIMEOUT_S:
-                    raise SystemExit(f"streamlit not healthy after {TIMEOUT_S:.0f} s")
-                time.sleep(0.05)
-            yield Server(base, t0, time.perf_counter() - t0)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    with serve_dashboard(log, env=env, root=root, script=script, timeout_s=TIMEOUT_S) as server:
+        yield server
 
 
 # --- the websocket: script runs and bytes ------------------------------------------------
@@ -346,12 +300,12 @@ def accounts() -> list[Account]:
 
 
 def fresh_code(account: Account) -> str:
-    """A TOTP code of a step the server has not seen used (a code works once)."""
-    from sqlalchemy import create_engine, text
+    """A TOTP code of a step the server has not seen used (a code works once), read
+    through the superuser (the bench has no owner's URL of its own)."""
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     from landgov.config import load_settings
-    from landgov.domain import totp
 
     if account.totp_secret is None:
         return ""
@@ -359,27 +313,15 @@ def fresh_code(account: Account) -> str:
     database = make_url(settings.url()).database
     engine = create_engine(settings.url(database, "superuser"))
     try:
-        with engine.connect() as conn:
-            last = conn.execute(
-                text("SELECT totp_last_step FROM app_user WHERE username = :u"),
-                {"u": account.username},
-            ).scalar_one()
+        return fresh_totp_code(engine, account.username, account.totp_secret)
     finally:
         engine.dispose()
-    step = max(int(last or 0) + 1, totp.step_at(time.time()))
-    wait = (step - 1) * totp.STEP_SECONDS - time.time()
-    if wait > 0:
-        time.sleep(wait + 0.5)
-    return totp.totp(account.totp_secret, step * totp.STEP_SECONDS)
 
 
 def sign_in(page: Any, wire: Wire, account: Account) -> Timing:
     """Fills and submits the sign-in form; the time from submit to the map drawn."""
-    page.get_by_text("Sign in to landgov").first.wait_for(timeout=TIMEOUT_S * 1000)
-    page.get_by_role("textbox", name="Username", exact=True).fill(account.username)
-    page.get_by_role("textbox", name="Password", exact=True).fill(account.password)
-    code = page.get_by_role("textbox", name="Authenticator code", exact=True)
-    code.fill(fresh_code(account))
+    fill_sign_in(page, account.username, account.password, fresh_code(account),
+                 timeout_ms=TIMEOUT_S * 1000)  # fmt: skip
     t0 = time.perf_counter()
     page.get_by_role("button", name="Sign in").click()
     return settle(page, wire, t0, page.locator('[data-testid="stDeckGlJsonChart"] canvas'))
@@ -512,8 +454,7 @@ def session(
     page = context.new_page()
     wire = Wire()
     wire.attach(page)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = page_errors(page)
     try:
         t0 = time.perf_counter()
         page.goto(server.url, wait_until="domcontentloaded")
@@ -636,7 +577,7 @@ def measure(
     people = accounts()
     turn = 0
     with tempfile.TemporaryDirectory(prefix="landgov-bench-") as tmp, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         # one profile for the whole run: its cache is empty for the first session only
         context = browser.new_context(viewport=VIEWPORT)
         try:

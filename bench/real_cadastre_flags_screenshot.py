@@ -36,27 +36,29 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # the repository first: tests/app would shadow the dashboard's package app
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "disputes")]
 
+from browser_support import (  # noqa: E402
+    launch,
+    open_dispute_case,
+    page_errors,
+    serve_dashboard,
+    sign_in,
+    wait_until_idle,
+)
+
 DATABASE = "landgov_scratch_real_cadastre"
 PASSWORD = "real cadastre screenshot 17"
 PATWARI = ("35401-5555555-1", "Muhammad Akram", "patwari", "patwari.epinay")
 TEHSILDAR = ("35401-9999999-1", "Naveed Akhtar", "tehsildar", "tehsildar.epinay")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def landgov(env: dict[str, str], *args: str, stdin: str | None = None, ok: bool = True) -> str:
@@ -136,57 +138,6 @@ def prepare_import(env: dict[str, str], work: Path) -> None:
     landgov(env, "disputes", "scan", "--mouza", "Epinay")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def dashboard(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``streamlit run app/dashboard.py`` on a free local port; yields its URL."""
-    port = free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [
-        str(streamlit), "run", str(ROOT / "app" / "dashboard.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"streamlit exited:\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"streamlit not healthy after 90 s:\n{log.read_text()}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-
-
-def idle(page: Any, settle_s: float = 2.0) -> None:
-    """Until Streamlit has finished its run and the map had time to draw."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000
-    )
-    page.wait_for_timeout(int(settle_s * 1000))
-
-
 def rule_pixels(shot: Path, box: dict[str, float], rgb: tuple[int, int, int]) -> int:
     """How many pixels of the map ``box`` in the screenshot ``shot`` are of the hue of
     ``rgb`` (within 20°, saturation over 0.3): the flag's polygon, outline and marker in
@@ -215,31 +166,15 @@ def shoot(base: str, secret: str, gap_case: int, out: Path) -> int:
     from app.views.cases.data import RULE_COLORS
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
             # Streamlit scrolls inside its own container: a tall window shows the case map
             page = browser.new_page(viewport={"width": 1400, "height": 2800})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            errors = page_errors(page)
             page.goto(base, wait_until="domcontentloaded")
-            page.get_by_text("Sign in to landgov").first.wait_for(timeout=90_000)
-            field = lambda label: page.get_by_role("textbox", name=label, exact=True)  # noqa: E731
-            field("Username").fill(TEHSILDAR[3])
-            field("Password").fill(PASSWORD)
-            field("Authenticator code").fill(code(secret))
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_text("Signed in:").first.wait_for(timeout=90_000)
-            page.get_by_role("link", name="Disputes").first.click()
-            page.get_by_text("Dispute cases").first.wait_for(timeout=90_000)
-            idle(page)
-            picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Case").last
-            picker.click()
-            page.keyboard.type(f"No. {gap_case} ")
-            page.get_by_role("option", name=re.compile(rf"^No\. {gap_case} ")).first.click()
-            page.get_by_text("Why this case is risky").first.wait_for(timeout=60_000)
-            chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-            chart.locator("canvas").first.wait_for(state="visible", timeout=90_000)
-            idle(page, 3.0)
+            sign_in(page, TEHSILDAR[3], PASSWORD, code(secret), timeout_ms=90_000)
+            chart = open_dispute_case(page, gap_case, timeout_ms=90_000)
+            wait_until_idle(page, 3.0, timeout_ms=90_000)
             if page.locator('[data-testid="stException"]').count():
                 raise SystemExit("the dashboard raised an exception")
             box = chart.first.bounding_box()
@@ -312,8 +247,8 @@ def main() -> None:
                     "--code", code(secrets[username]), stdin=PASSWORD + "\n")  # fmt: skip
             prepare_import(env, work)
             case_id = gap_case_id(app_url.replace("postgresql://", "postgresql+psycopg://", 1))
-            with dashboard(env, work / "streamlit.log") as base:
-                seen = shoot(base, secrets[TEHSILDAR[3]], case_id, args.out)
+            with serve_dashboard(work / "streamlit.log", env=env, timeout_s=90) as server:
+                seen = shoot(server.url, secrets[TEHSILDAR[3]], case_id, args.out)
             print(f"saved {args.out} (the gap's case: No. {case_id}); {seen} pixels of the "
                   "map in the gap's colour at the default zoom")  # fmt: skip
             if seen < args.min_pixels:

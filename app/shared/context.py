@@ -1,5 +1,5 @@
-"""What every dashboard page shares: the database, who is signed in, the mouza and the
-"as of" date.
+"""What every dashboard page shares: the database, who is signed in, the mouza, the
+"as of" date and the language.
 
 The entry script (:mod:`app.dashboard`) re-authenticates the session on every run,
 draws the sidebar and stores a :class:`Context` in the session; each page reads it with
@@ -15,7 +15,7 @@ from datetime import date
 
 import streamlit as st
 
-from app.shared import panels
+from app.shared import i18n, panels
 from landgov.errors import AccessDenied
 from landgov.security import Actor, policy
 from landgov.storage.read import MouzaSummary
@@ -32,6 +32,8 @@ class Context:
     mouza: MouzaSummary | None
     as_of: date
     actor: Actor | None = None
+    lang: str = "en"
+    """The page's language (:func:`app.shared.i18n.current`), chosen once per run."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,23 @@ class StaffContext:
     mouza: MouzaSummary
     as_of: date
     actor: Actor
+    lang: str = "en"
+
+    @property
+    def words(self) -> i18n.Words:
+        """The page's messages: ``_ = ctx.words`` then ``_("parcels.title")``."""
+        return i18n.Words(self.lang)
 
 
 def store(ctx: Context) -> None:
     st.session_state[_KEY] = ctx
+
+
+def language() -> str:
+    """The language of the page being drawn: the stored context's (chosen once per run
+    by the entry script), English where there is none (a panel drawn outside a page)."""
+    ctx = st.session_state.get(_KEY)
+    return ctx.lang if isinstance(ctx, Context) else i18n.DEFAULT
 
 
 def current() -> Context:
@@ -80,4 +95,6 @@ def require(*capabilities: str) -> StaffContext:
             denied = AccessDenied("signed_in", "sign in first: no mouza chosen")
         panels.refusal(denied.rule, denied.message)
         st.stop()
-    return StaffContext(url=ctx.url, mouza=ctx.mouza, as_of=ctx.as_of, actor=ctx.actor)
+    return StaffContext(
+        url=ctx.url, mouza=ctx.mouza, as_of=ctx.as_of, actor=ctx.actor, lang=ctx.lang
+    )

@@ -28,7 +28,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine, make_url
 
-from app.shared import style
+from app.shared import i18n
 from landgov.config import load_settings
 from landgov.domain import KanalMarlaSarsai, format_kms, format_share, mask_cnic
 from landgov.security import Actor
@@ -77,20 +77,46 @@ def jurisdiction(url: str, officer_id: int, on: date) -> list[int]:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def postings(url: str, officer_id: int | None, on: date) -> list[str]:
-    """The officer's postings on ``on``: ``tehsil Sheikhupura (since 2024-03-01)``."""
+def postings(url: str, officer_id: int | None, on: date, lang: str = i18n.DEFAULT) -> list[str]:
+    """The officer's postings on ``on``: ``tehsil Sheikhupura (since 2024-03-01)``, in
+    ``lang`` (the unit's name as the record holds it)."""
     from landgov.security.queries import officer_postings
 
     if officer_id is None:
         return []
     with engine(url).connect() as conn:
         rows = officer_postings(conn, officer_id, on)
-    return [
-        f"{r.level.replace('_', ' ')} {r.name} (since {r.valid_from:%Y-%m-%d}"
-        + ("" if r.valid_to is None else f", until {r.valid_to:%Y-%m-%d}")
-        + ")"
-        for r in rows
-    ]
+    _ = i18n.Words(lang)
+    shown = []
+    for r in rows:
+        level = _(LEVELS[r.level]) if r.level in LEVELS else r.level.replace("_", " ")
+        since = register_date(r.valid_from, lang)
+        if r.valid_to is None:
+            shown.append(_("frame.posting", level=level, name=r.name, since=since))
+        else:
+            until = register_date(r.valid_to, lang)
+            shown.append(
+                _("frame.posting_until", level=level, name=r.name, since=since, until=until)
+            )
+    return shown
+
+
+LEVELS = {
+    "province": "level.province",
+    "division": "level.division",
+    "district": "level.district",
+    "tehsil": "level.tehsil",
+    "qanungo_halqa": "level.qanungo_halqa",
+    "patwar_circle": "level.patwar_circle",
+}
+"""Each admin unit level's catalogue key."""
+
+
+def register_date(day: date, lang: str) -> str:
+    """A date as the register writes it, ``2021-03-01``, in the language's digits and
+    read left to right (tables and captions the tests and officers compare with the
+    register)."""
+    return i18n.record_number(day.isoformat(), lang)
 
 
 def forget_results() -> None:
@@ -155,8 +181,21 @@ def log_owner_read(
 # --- pure helpers: how the register words things ----------------------------------
 
 
-def mouza_label(mouza: read.MouzaSummary) -> str:
-    return f"{mouza.name} (hadbast {mouza.hadbast_number}, {mouza.tehsil})"
+def mouza_name(mouza: read.MouzaSummary, lang: str = i18n.DEFAULT) -> str:
+    """The mouza's name in ``lang``'s script when the record holds one (``name_ur``),
+    else as stored."""
+    return mouza.name_ur if i18n.rtl(lang) and mouza.name_ur else mouza.name
+
+
+def mouza_label(mouza: read.MouzaSummary, lang: str = i18n.DEFAULT) -> str:
+    """``Kot Test (hadbast 7, Raiwind)``: the mouza picker's line."""
+    return i18n.t(
+        "frame.mouza_label",
+        lang,
+        name=mouza_name(mouza, lang),
+        hadbast=i18n.record_number(str(mouza.hadbast_number), lang),
+        tehsil=mouza.tehsil,
+    )
 
 
 def kms(sarsai: int) -> str:
@@ -200,15 +239,54 @@ def fit_view(
     return View(longitude=lon, latitude=lat, zoom=max(0.0, min(zoom_x, zoom_y, 20.0)))
 
 
-OWNER_COLUMNS = [
-    "Name",
-    "Guardian",
-    "CNIC",
-    "Share of khewat",
-    "Right",
-    "Since",
-    "Area equivalent (K-M-S)",
-]
+OWNER_HEADINGS = {
+    "Name": "register.name",
+    "Guardian": "register.guardian",
+    "CNIC": "register.cnic",
+    "Share of khewat": "register.share",
+    "Right": "register.right",
+    "Since": "register.since",
+    "Area equivalent (K-M-S)": "register.area",
+}
+"""The owner table's columns (their English names, which code and tests use) and the
+catalogue key of each heading."""
+OWNER_COLUMNS = list(OWNER_HEADINGS)
+
+RELATIONS = {"son_of": "relation.son_of", "daughter_of": "relation.daughter_of",
+             "wife_of": "relation.wife_of"}  # fmt: skip
+RIGHTS = {
+    "ownership": "right.ownership",
+    "mortgage_with_possession": "right.mortgage_with_possession",
+    "mortgage_without_possession": "right.mortgage_without_possession",
+    "lease": "right.lease",
+}
+MUTATION_TYPES = {
+    "settlement": "mutation_type.settlement",
+    "sale": "mutation_type.sale",
+    "inheritance": "mutation_type.inheritance",
+    "gift": "mutation_type.gift",
+    "mortgage": "mutation_type.mortgage",
+    "redemption": "mutation_type.redemption",
+    "exchange": "mutation_type.exchange",
+    "partition": "mutation_type.partition",
+    "court_decree": "mutation_type.court_decree",
+    "lease": "mutation_type.lease",
+}
+STATUSES = {
+    "settlement": "status.settlement",
+    "sanctioned": "status.sanctioned",
+    "rejected": "status.rejected",
+    "entered": "status.entered",
+    "verified": "status.verified",
+}
+"""Catalogue keys of the register's coded words (the schema's CHECK lists)."""
+
+
+def coded(table: dict[str, str], code: str, lang: str) -> str:
+    """A coded value (``court_decree``) in ``lang`` through ``table``; a code the table
+    lacks (a newer schema) as its words, ``court decree``, never an error."""
+    key = table.get(code)
+    return code.replace("_", " ") if key is None else i18n.t(key, lang)
 
 
 # --- cells of rows read back from the database ------------------------------------------
@@ -259,42 +337,49 @@ def owner_table(
     khewat_area_sarsai: int | None,
     *,
     unmasked: bool = False,
+    lang: str = i18n.DEFAULT,
 ) -> pd.DataFrame:
     """The owners of one khewat as shown to staff; shares exact, CNICs masked unless
-    ``unmasked`` (:func:`landgov.security.may_unmask` said the reader may see them).
+    ``unmasked`` (:func:`landgov.security.may_unmask` said the reader may see them);
+    headings and the register's coded words in ``lang``, names as the record holds them.
 
     The area equivalent is share × the khewat's area, rounded to the nearest sarsai.
     """
+    _ = i18n.Words(lang)
     rows = []
     for rec in owners_df[owners_df["khewat_no"] == khewat_no].itertuples(index=False):
         share = Fraction(as_int(rec.numerator), as_int(rec.denominator))
         relation, guardian_name = _text(rec.guardian_relation), _text(rec.guardian_name)
         guardian = ""
         if relation and guardian_name:
-            guardian = f"{style.GUARDIAN_ABBREVIATIONS.get(relation, relation)} {guardian_name}"
+            guardian = f"{coded(RELATIONS, relation, lang)} {guardian_name}"
         name = str(rec.name)
         if not is_null(rec.date_of_death):
-            name += f" (died {as_date(rec.date_of_death)})"
+            died = register_date(as_date(rec.date_of_death), lang)
+            name = _("register.died", name=name, date=died)
         cnic, custodian = _text(rec.cnic), _text(rec.custodian)
         if cnic:
-            shown_id = cnic if unmasked else mask_cnic(cnic)
+            shown_id = i18n.isolate(cnic if unmasked else mask_cnic(cnic), lang)
         elif custodian:
-            shown_id = "state: " + custodian.replace("_", " ")
+            shown_id = _("register.state", custodian=custodian.replace("_", " "))
         else:
             shown_id = "—"
-        area = "—" if khewat_area_sarsai is None else kms(round(share * khewat_area_sarsai))
+        area = "—"
+        if khewat_area_sarsai is not None:
+            area = i18n.record_number(kms(round(share * khewat_area_sarsai)), lang)
         rows.append(
             {
                 "Name": name,
                 "Guardian": guardian,
                 "CNIC": shown_id,
-                "Share of khewat": format_share(share),
-                "Right": str(rec.right_type).replace("_", " "),
-                "Since": str(rec.valid_from),
+                "Share of khewat": i18n.record_number(format_share(share), lang),
+                "Right": coded(RIGHTS, str(rec.right_type), lang),
+                "Since": register_date(as_date(rec.valid_from), lang),
                 "Area equivalent (K-M-S)": area,
             }
         )
-    return pd.DataFrame(rows, columns=OWNER_COLUMNS)
+    table = pd.DataFrame(rows, columns=OWNER_COLUMNS)
+    return table.rename(columns={c: _(k) for c, k in OWNER_HEADINGS.items()})
 
 
 def _text(value: Cell) -> str | None:
@@ -314,8 +399,17 @@ STATUS_LABELS = {
 """How each event's status reads on the timeline, in the legend's order."""
 
 
+def status_label(status: str, lang: str = i18n.DEFAULT) -> str:
+    """How an event's status reads (``pending (entered)``), in ``lang``."""
+    return coded(STATUSES, status, lang)
+
+
 def party_label(
-    name: Cell, relation: Cell = None, guardian: Cell = None, custodian: Cell = None
+    name: Cell,
+    relation: Cell = None,
+    guardian: Cell = None,
+    custodian: Cell = None,
+    lang: str = i18n.DEFAULT,
 ) -> str:
     """A party as the register names it: ``Ahmad Khan s/o Bashir Khan`` (no CNIC)."""
     shown = _text(name)
@@ -324,12 +418,11 @@ def party_label(
         return custodian_text.replace("_", " ") if custodian_text else "—"
     relation_text, guardian_text = _text(relation), _text(guardian)
     if relation_text and guardian_text:
-        abbreviation = style.GUARDIAN_ABBREVIATIONS.get(relation_text, relation_text)
-        shown += f" {abbreviation} {guardian_text}"
+        shown += f" {coded(RELATIONS, relation_text, lang)} {guardian_text}"
     return shown
 
 
-def _line_party(rec: PandasNamedTuple, role: str) -> str | None:
+def _line_party(rec: PandasNamedTuple, role: str, lang: str) -> str | None:
     name = getattr(rec, f"{role}_name")
     if _text(name) is None:
         return None
@@ -338,16 +431,21 @@ def _line_party(rec: PandasNamedTuple, role: str) -> str | None:
         getattr(rec, f"{role}_guardian_relation"),
         getattr(rec, f"{role}_guardian_name"),
         getattr(rec, f"{role}_custodian"),
+        lang,
     )
 
 
-def transfer_text(rec: PandasNamedTuple) -> str:
+def share_text(numerator: object, denominator: object, right: str, lang: str) -> str:
+    """``1/6``, or ``1/6 (lease)`` for a right other than ownership."""
+    share = i18n.record_number(format_share(Fraction(as_int(numerator), as_int(denominator))), lang)
+    return share if right == "ownership" else f"{share} ({coded(RIGHTS, right, lang)})"
+
+
+def transfer_text(rec: PandasNamedTuple, lang: str = i18n.DEFAULT) -> str:
     """One mutation line: ``Ahmad Khan s/o Bashir Khan → Bilal 1/6 of khewat 5``."""
-    share = format_share(Fraction(as_int(rec.numerator), as_int(rec.denominator)))
-    giver, taker = _line_party(rec, "transferor"), _line_party(rec, "transferee")
-    right = str(rec.right_type)
-    suffix = "" if right == "ownership" else f" ({right.replace('_', ' ')})"
-    return f"{giver or '—'} → {taker or '—'} {share}{suffix}"
+    giver, taker = _line_party(rec, "transferor", lang), _line_party(rec, "transferee", lang)
+    share = share_text(rec.numerator, rec.denominator, str(rec.right_type), lang)
+    return f"{giver or '—'} → {taker or '—'} {share}"
 
 
 def mutation_groups(lines: pd.DataFrame) -> Iterator[tuple[Any, pd.DataFrame]]:
@@ -356,28 +454,74 @@ def mutation_groups(lines: pd.DataFrame) -> Iterator[tuple[Any, pd.DataFrame]]:
         yield group.iloc[0], group
 
 
-def mutation_row(first: Any, group: pd.DataFrame) -> dict[str, str]:
-    """One mutation as the register shows it (the keys of TIMELINE_COLUMNS and more)."""
+def _day(value: object, lang: str) -> str:
+    return register_date(as_date(value), lang)
+
+
+def mutation_row(first: Any, group: pd.DataFrame, lang: str = i18n.DEFAULT) -> dict[str, str]:
+    """One mutation as the register shows it (the keys of TIMELINE_COLUMNS and more), its
+    words in ``lang``: the keys stay English (code refers to them), :data:`REGISTER_HEADINGS`
+    names each heading's catalogue key."""
+    _ = i18n.Words(lang)
     deed_parts = []
     if _text(first.deed_number):
-        deed_parts.append(f"{first.deed_number} of {first.deed_date}")
+        deed = i18n.isolate(str(first.deed_number), lang)
+        deed_parts.append(_("register.deed_of", deed=deed, date=_day(first.deed_date, lang)))
     if not pd.isna(first.consideration_rs):
-        deed_parts.append(f"Rs {int(first.consideration_rs):,}")
-    deed = ", ".join(deed_parts) or "—"
+        deed_parts.append(_("register.rupees", amount=int(first.consideration_rs)))
+    deed = _("register.separator").join(deed_parts)
     officer = "—"
     if _text(first.officer_name):
-        designation = str(first.officer_designation).replace("_", " ")
-        officer = f"{first.officer_name} ({designation})"
+        designation = coded(ROLES, str(first.officer_designation), lang)
+        officer = _("register.officer_of", name=str(first.officer_name), designation=designation)
+    khewats = (i18n.digits(str(k), lang) for k in group["khewat_no"])
     return {
-        "Date": str(first.event_date),
-        "Mutation": str(first.number),
-        "Type": str(first.type).replace("_", " "),
-        "Status": STATUS_LABELS.get(str(first.status), str(first.status)),
-        "Khewat": ", ".join(dict.fromkeys(str(k) for k in group["khewat_no"])),
-        "Transfers": "; ".join(transfer_text(rec) for rec in group.itertuples(index=False)),
-        "Deed": deed,
+        "Date": _day(first.event_date, lang),
+        "Mutation": i18n.digits(str(first.number), lang),
+        "Type": coded(MUTATION_TYPES, str(first.type), lang),
+        "Status": status_label(str(first.status), lang),
+        "Khewat": _("register.separator").join(dict.fromkeys(khewats)),
+        "Transfers": "; ".join(transfer_text(rec, lang) for rec in group.itertuples(index=False)),
+        "Deed": deed or "—",
         "Officer": officer,
         "Note": _text(first.rejection_reason) or _text(first.remarks) or "",
-        "Entered": str(first.entered_on),
-        "Verified": "—" if pd.isna(first.verified_on) else str(first.verified_on),
+        "Entered": _day(first.entered_on, lang),
+        "Verified": "—" if pd.isna(first.verified_on) else _day(first.verified_on, lang),
     }
+
+
+REGISTER_HEADINGS = {
+    "Date": "register.date",
+    "Mutation": "register.mutation",
+    "Type": "register.type",
+    "Status": "register.status",
+    "Khewat": "register.khewat",
+    "Transfers": "register.transfers",
+    "Deed": "register.deed",
+    "Officer": "register.officer",
+    "Note": "register.note",
+    "Entered": "register.entered",
+    "Verified": "register.verified",
+}
+"""The catalogue key of each column of :func:`mutation_row`."""
+
+ROLES = {
+    "patwari": "role.patwari",
+    "girdawar": "role.girdawar",
+    "naib_tehsildar": "role.naib_tehsildar",
+    "tehsildar": "role.tehsildar",
+    "assistant_commissioner": "role.assistant_commissioner",
+    "revenue_analyst": "role.revenue_analyst",
+    "auditor": "role.auditor",
+    "administrator": "role.administrator",
+}
+"""Catalogue keys of the roles and officer designations (service roles read as
+``role.service``)."""
+
+
+def role_label(role: str, lang: str = i18n.DEFAULT) -> str:
+    """A role or designation in ``lang``: ``naib tehsildar``; a service account's role
+    (``svc_demo``) as "service account"."""
+    if role.startswith("svc_"):
+        return i18n.t("role.service", lang)
+    return coded(ROLES, role, lang)

@@ -22,18 +22,26 @@ repeat because the first one already happened (a deed already entered by this ve
 action, a mutation no longer in the status the step needs), the first success stays and
 a note says nothing was done twice, instead of an error that would hide the success.
 
-No SQL and no landgov service here: only Streamlit and the error classes.
+The frame (the refusal's rule, "Nothing was written", the toast's "refused") is in the
+page's language (:func:`show` with ``lang``); a refusal's reason is the service's own
+sentence in English and the rule's explanation from the catalogue in another language
+(:func:`rule_text`), and the service's English words stay under "as the service records
+it" where no explanation can be keyed. The title and message of a success or a note are
+the page's, already in its language.
+
+No SQL and no landgov service here: only Streamlit, the catalogue and the error classes.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import streamlit as st
 
+from app.shared import i18n
 from landgov.errors import (
     AccessDenied,
     CaseActionRefused,
@@ -54,7 +62,51 @@ ICONS: Final[dict[str, str]] = {
 """Material Symbols, drawn from the font Streamlit serves itself: emoji depend on the
 officer's machine having an emoji font (a bare Chromium draws empty boxes)."""
 REPEAT_NOTE: Final = "(A second click changed nothing.)"
+"""The English of ``feedback.repeat``: what :func:`run` appends to a kept success."""
 _serials = itertools.count(1)
+
+RULES: Final = {
+    "role": ("rule.role", "rule_reason.role"),
+    "signed_in": ("rule.signed_in", "rule_reason.signed_in"),
+    "jurisdiction": ("rule.jurisdiction", "rule_reason.jurisdiction"),
+    "separation_of_duties": ("rule.separation_of_duties", "rule_reason.separation_of_duties"),
+    "second_factor": ("rule.second_factor", "rule_reason.second_factor"),
+    "future_date": ("rule.future_date", "rule_reason.future_date"),
+    "backdate_window": ("rule.backdate_window", "rule_reason.backdate_window"),
+    "posting_then_and_now": ("rule.posting_then_and_now", "rule_reason.posting_then_and_now"),
+    "unmask": ("rule.unmask", "rule_reason.unmask"),
+    "password": ("rule.password", "rule_reason.password"),
+}
+"""Who-may-act's rules (:class:`landgov.errors.AccessDenied`): the catalogue keys of each
+rule's name and of its explanation."""
+
+
+@dataclass(frozen=True)
+class RuleText:
+    """A refusal in a language: the rule's name, the reason, and the service's own
+    English sentence when no translation of it can be keyed (else None)."""
+
+    rule: str
+    reason: str
+    as_recorded: str | None
+
+
+def rule_text(
+    rule: str | None,
+    message: str,
+    lang: str,
+    known: Mapping[str, tuple[str, str]] = RULES,
+) -> RuleText:
+    """How a refusal by ``rule`` (the service said ``message``) reads in ``lang``: English
+    keeps the service's sentence, other languages the rule's explanation (``known``:
+    rule -> keys of its name and explanation)."""
+    keys = known.get(rule or "")
+    name = i18n.t(keys[0], lang) if keys else (rule or "")
+    if lang == i18n.DEFAULT:
+        return RuleText(name, message, None)
+    if keys is None:
+        return RuleText(name, i18n.t("refusal.unknown", lang), message)
+    return RuleText(name, i18n.t(keys[1], lang), None)
 
 
 @dataclass(frozen=True)
@@ -76,17 +128,47 @@ class Feedback:
     action: Hashable = None
     ref: int | None = None  # what the action made or changed (a mutation's id...)
     serial: int = 0
+    what: str = ""  # the action, as the toast of a refusal names it (Sanction of No. 5)
+    repeated: bool = False  # a second click changed nothing (:func:`run`)
 
     @property
     def banner(self) -> str:
-        """The banner's markdown: a refusal names its rule and says nothing was written."""
+        """The banner's markdown in English (:meth:`banner_in`)."""
+        return self.banner_in(i18n.DEFAULT)
+
+    def banner_in(self, lang: str) -> str:
+        """The banner's markdown in ``lang``: a refusal names its rule and says nothing
+        was written."""
+        _ = i18n.Words(lang)
         if self.kind == "refused":
-            return f"**Refused — rule `{self.rule}`**: {self.message}. Nothing was written."
+            said = rule_text(self.rule, self.message, lang)
+            return _("feedback.refused", rule=said.rule, reason=said.reason)
         if self.kind == "conflict":
-            return f"**Conflict**: {self.message}. Try again in a moment."
+            return _("feedback.conflict", message=self.message)
         if self.kind == "error":
-            return f"{self.message}. Nothing was written."
+            return _("feedback.error", message=self.message)
+        if self.repeated:
+            return f"{self.message} {_('feedback.repeat')}"
         return self.message
+
+    def as_recorded(self, lang: str) -> str | None:
+        """The service's English sentence where ``lang``'s banner could not say it."""
+        if self.kind == "refused":
+            return rule_text(self.rule, self.message, lang).as_recorded
+        return None  # a conflict's or an error's banner holds the service's words itself
+
+    def headline(self, lang: str) -> str:
+        """The toast's words in ``lang``: the page's own title for a success or a note,
+        the outcome (with the action) for a refusal, conflict or error."""
+        outcome = {
+            "refused": "feedback.refused_title",
+            "conflict": "feedback.conflict_title",
+            "error": "feedback.error_title",
+        }.get(self.kind)
+        if outcome is None:
+            return self.title
+        said = i18n.t(outcome, lang)
+        return i18n.t("feedback.titled", lang, what=self.what, outcome=said) if self.what else said
 
 
 def success(
@@ -109,10 +191,16 @@ def from_error(
     names the action in the toast (``Sanction of No. 5``)."""
     head = f"{what}: " if what else ""
     if isinstance(exc, SanctionRefused | AccessDenied | CaseActionRefused):
-        return Feedback("refused", f"{head}refused", exc.message, exc.rule, scope, action)
+        return Feedback(
+            "refused", f"{head}refused", exc.message, exc.rule, scope, action, what=what
+        )
     if isinstance(exc, SanctionConflict):
-        return Feedback("conflict", f"{head}conflict", str(exc), scope=scope, action=action)
-    return Feedback("error", f"{head}not done", str(exc).rstrip("."), scope=scope, action=action)
+        return Feedback(
+            "conflict", f"{head}conflict", str(exc), scope=scope, action=action, what=what
+        )
+    return Feedback(
+        "error", f"{head}not done", str(exc).rstrip("."), scope=scope, action=action, what=what
+    )
 
 
 def store(key: str, feedback: Feedback) -> Feedback:
@@ -155,17 +243,16 @@ def run(
             and repeat_of is not None
             and repeat_of(exc, previous)
         ):
-            message = previous.message
-            if not message.endswith(REPEAT_NOTE):
-                message = f"{message} {REPEAT_NOTE}"
-            return store(key, replace(previous, message=message))
+            return store(key, replace(previous, repeated=True))
         feedback = from_error(exc, scope=scope, action=action_key, what=what)
     return store(key, feedback)
 
 
-def show(key: str, scope: Hashable = None) -> Feedback | None:
-    """Draws the latest feedback under ``key`` (if it belongs to ``scope``): the banner
-    every time, the toast the first time only. Returns it."""
+def show(key: str, scope: Hashable = None, lang: str | None = None) -> Feedback | None:
+    """Draws the latest feedback under ``key`` (if it belongs to ``scope``) in ``lang``
+    (default: the session's language): the banner every time, the toast the first time
+    only. Returns it."""
+    lang = lang or i18n.current()
     feedback = latest(key)
     if feedback is None or feedback.scope != scope:
         return None
@@ -177,9 +264,12 @@ def show(key: str, scope: Hashable = None) -> Feedback | None:
         "conflict": st.warning,
         "info": st.info,
     }[feedback.kind]
-    draw(feedback.banner, icon=icon)
+    draw(feedback.banner_in(lang), icon=icon)
+    said = feedback.as_recorded(lang)
+    if said:
+        st.caption(i18n.t("refusal.as_recorded", lang, message=said))
     toasted = f"{key}__toasted"
     if st.session_state.get(toasted) != feedback.serial:
         st.session_state[toasted] = feedback.serial
-        st.toast(f"**{feedback.title}**", icon=icon)
+        st.toast(f"**{feedback.headline(lang)}**", icon=icon)
     return feedback

@@ -1,7 +1,9 @@
 """The dashboard's words in every language it speaks: one catalogue, one lookup.
 
 **The catalogue** is one TOML file per language in ``app/locale/`` (``en.toml``,
-``ur.toml``), checked in and read at start-up with the standard library's ``tomllib``.
+``ur.toml``), and beside it one file per page and language (``en.parcels.toml``,
+``ur.parcels.toml``: :func:`load`), checked in and read at start-up with the standard
+library's ``tomllib``.
 A message has a dotted key (``farmer.send_code``: the page, then what it is) and the
 same keys are in every file. Chosen over gettext ``.po``/``.mo`` files because:
 
@@ -45,7 +47,7 @@ from typing import Any, Final
 import streamlit as st
 
 LOCALE_DIR: Final = Path(__file__).resolve().parents[1] / "locale"
-"""One ``<code>.toml`` per language."""
+"""One ``<code>.toml`` per language, and ``<code>.<part>.toml`` per page."""
 DEFAULT: Final = "en"
 """The language when nobody chose one: the officers' working language."""
 QUERY_KEY: Final = "lang"
@@ -137,42 +139,85 @@ def _language(code: str, meta: Any, path: Path) -> Language:
     )
 
 
+def _part_file(code: str, part: str) -> str:
+    """The file name of ``part`` of language ``code`` (``""`` is the language's own
+    file, with its conventions)."""
+    return f"{code}.{part}.toml" if part else f"{code}.toml"
+
+
 def load(folder: Path = LOCALE_DIR) -> Catalogue:
-    """Reads and checks every ``<code>.toml`` in ``folder``.
+    """Reads and checks every ``<code>.toml`` and ``<code>.<part>.toml`` in ``folder``.
+
+    A language is its own file ``<code>.toml`` (its ``[language]`` conventions and the
+    messages every page shares) and any number of part files ``<code>.<part>.toml``
+    (``ur.parcels.toml``: one page's messages), so that a page's words sit beside each
+    other in every language and two people translating two pages edit two files. The
+    parts are merged; which file holds a key is only for people, but each language keeps
+    a key in the same part as the default language does, so the files stay side by side.
 
     Raises:
         CatalogueError: no file for :data:`DEFAULT`; a file that is not TOML, lacks its
-            conventions, holds a non-text message; a key missing from a language or
-            present only there; a message whose placeholders differ from the default
-            language's. The message names the file, the key and the reason.
+            conventions (or a part file that has some), holds a non-text message; a key
+            in two files of one language; a key missing from a language or present only
+            there, or kept in another part than the default language's; a message whose
+            placeholders differ from the default language's. The message names the
+            file, the key and the reason.
     """
     languages: dict[str, Language] = {}
     messages: dict[str, dict[str, str]] = {}
-    for path in sorted(folder.glob("*.toml")):
+    where: dict[str, dict[str, str]] = {}  # language -> key -> part holding it
+    paths = sorted(folder.glob("*.toml"), key=lambda p: (p.name.count("."), p.name))
+    for path in paths:
+        code, _, part = path.name.removesuffix(".toml").partition(".")
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise CatalogueError(f"{path.name}: not TOML: {exc}") from exc
-        code = path.stem
-        languages[code] = _language(code, data.pop(_META, None), path)
-        messages[code] = _flatten(data, "", path)
+        meta = data.pop(_META, None)
+        if part:
+            if code not in languages:
+                raise CatalogueError(f"{path.name}: no {code}.toml (the language's own file)")
+            if meta is not None:
+                raise CatalogueError(
+                    f"{path.name}: [{_META}] belongs in {code}.toml, not in a part file"
+                )
+        else:
+            languages[code] = _language(code, meta, path)
+        texts, held = messages.setdefault(code, {}), where.setdefault(code, {})
+        for key, text in _flatten(data, "", path).items():
+            if key in texts:
+                raise CatalogueError(
+                    f"{path.name}: {key}: already in {_part_file(code, held[key])}"
+                )
+            texts[key], held[key] = text, part
     if DEFAULT not in languages:
         raise CatalogueError(f"{folder}: no {DEFAULT}.toml (the default language)")
-    reference = messages[DEFAULT]
+    reference, home = messages[DEFAULT], where[DEFAULT]
     for code, texts in messages.items():
         for key in sorted(reference.keys() - texts.keys()):
-            raise CatalogueError(f"{code}.toml: {key}: missing (it is in {DEFAULT}.toml)")
+            raise CatalogueError(
+                f"{_part_file(code, home[key])}: {key}: missing "
+                f"(it is in {_part_file(DEFAULT, home[key])})"
+            )
         for key in sorted(texts.keys() - reference.keys()):
-            raise CatalogueError(f"{code}.toml: {key}: not in {DEFAULT}.toml")
+            raise CatalogueError(
+                f"{_part_file(code, where[code][key])}: {key}: not in {DEFAULT}.toml or its parts"
+            )
         for key, text in texts.items():
+            mine_file = _part_file(code, where[code][key])
+            if where[code][key] != home[key]:
+                raise CatalogueError(
+                    f"{mine_file}: {key}: belongs in {_part_file(code, home[key])}, as "
+                    f"{_part_file(DEFAULT, home[key])} keeps it"
+                )
             try:
                 mine = fields_of(text)
             except ValueError as exc:  # an unmatched brace
-                raise CatalogueError(f"{code}.toml: {key}: {exc}") from exc
+                raise CatalogueError(f"{mine_file}: {key}: {exc}") from exc
             if mine != fields_of(reference[key]):
                 raise CatalogueError(
-                    f"{code}.toml: {key}: placeholders {sorted(mine)} differ from "
-                    f"{DEFAULT}.toml's {sorted(fields_of(reference[key]))}"
+                    f"{mine_file}: {key}: placeholders {sorted(mine)} differ from "
+                    f"{_part_file(DEFAULT, home[key])}'s {sorted(fields_of(reference[key]))}"
                 )
     order = [DEFAULT, *(c for c in languages if c != DEFAULT)]
     return Catalogue(

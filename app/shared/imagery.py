@@ -26,7 +26,7 @@ from typing import Final
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import data, maplayers
+from app.shared import context, data, i18n, maplayers
 from imagery.catalog import SceneChoice, SceneSummary
 from imagery.render import NDVI, TRUE_COLOUR
 
@@ -98,20 +98,32 @@ def rendered(
     return render_png(data.engine(url), Path(home), scene_id, mode, bbox, pixel_m)
 
 
+MODE_NAMES: Final = {
+    BASE_NONE: "map.mode.none",
+    BASE_TRUE_COLOUR: "map.mode.true_colour",
+    BASE_NDVI: "map.mode.ndvi",
+}
+"""Each base layer's name in the catalogue (the value stays the code: tests and state)."""
+RULES: Final = {
+    "nearest_clear": "map.rule.nearest_clear",
+    "clearest": "map.rule.clearest",
+    "nearest": "map.rule.nearest",
+}
+"""Why a scene was chosen (:class:`imagery.catalog.SceneChoice` ``rule``), in words."""
+
+
 def base_layer_choice(available: bool, *, key: str) -> str:
     """The sidebar radio; true colour by default when the mouza has scenes."""
+    _ = i18n.Words(context.language())
     return str(
         st.radio(
-            "Base layer",
+            _("map.base_layer"),
             options=list(BASE_LAYERS),
+            format_func=lambda mode: _(MODE_NAMES[mode]),
             index=1 if available else 0,
             key=key,
             disabled=not available,
-            help=(
-                "Drawn from the project's own imagery: the Sentinel-2 scene nearest the "
-                "chosen date that sees the mouza clear, and an orthophoto where one covers "
-                "the map."
-            ),
+            help=_("map.base_layer_help"),
         )
     )
 
@@ -127,31 +139,44 @@ def bitmap_layer(image_url: str, bbox: Bounds, layer_id: str = IMAGERY_LAYER_ID)
     )
 
 
-def _percent(fraction: float | None) -> str:
-    return "unknown" if fraction is None else f"{100 * fraction:.0f} %"
+def _percent(fraction: float | None, lang: str) -> str:
+    if fraction is None:
+        return i18n.t("map.unknown", lang)
+    return i18n.number(100 * fraction, lang) + " %"
 
 
-def scene_caption(choice: SceneChoice, mode: str) -> str:
+def _day(when: date, lang: str) -> str:
+    """A scene's date as the register writes it (2026-04-30), in the language's digits."""
+    return i18n.record_number(f"{when:%Y-%m-%d}", lang)
+
+
+def scene_caption(choice: SceneChoice, mode: str, lang: str = i18n.DEFAULT) -> str:
     """What the base layer shows and why that scene: its date, how clear it sees the
     mouza, and the nearer scene it was preferred to."""
+    _ = i18n.Words(lang)
     scene = choice.scene
-    cloud = "unknown" if scene.cloud_cover is None else f"{scene.cloud_cover:.0f} %"
-    why = {
-        "nearest_clear": "the nearest clear scene",
-        "clearest": "no clear scene within two months: the clearest of them",
-        "nearest": "the nearest scene (none within two months)",
-    }[choice.rule]
-    text = (
-        f"Base layer: {mode}, Sentinel-2 scene of {scene.when:%Y-%m-%d} ({scene.id}), "
-        f"{why}: {_percent(choice.clear)} of the mouza clear, tile cloud cover {cloud}"
+    cloud = (
+        _("map.unknown")
+        if scene.cloud_cover is None
+        else i18n.number(scene.cloud_cover, lang) + " %"
+    )
+    text = _(
+        "map.scene_caption",
+        mode=_(MODE_NAMES[mode]),
+        day=_day(scene.when, lang),
+        scene=i18n.isolate(scene.id, lang),
+        why=_(RULES[choice.rule]),
+        clear=_percent(choice.clear, lang),
+        cloud=cloud,
     )
     passed = choice.passed_over
     if passed is not None:
-        text += (
-            f"; the nearer scene of {passed.when:%Y-%m-%d} was passed over "
-            f"({_percent(choice.passed_over_clear)} clear)"
+        text += _(
+            "map.passed_over",
+            day=_day(passed.when, lang),
+            clear=_percent(choice.passed_over_clear, lang),
         )
-    return text + "."
+    return text + _("map.full_stop")
 
 
 @dataclass(frozen=True)
@@ -186,17 +211,23 @@ def base_imagery(
     if mode == BASE_NONE:
         return BaseImagery()
     home = str(load_settings().home)
+    lang = context.language()
+    _ = i18n.Words(lang)
     out = BaseImagery(choice=choose(url, mouza_id, bbox, day))
     if out.choice is not None:
         png = rendered(url, home, out.choice.scene.id, mode, bbox)
         if png is None:
-            out.captions.append(
-                f"Base layer: the files of scene {out.choice.scene.id} cannot be read."
-            )
+            out.captions.append(_("map.unreadable", scene=i18n.isolate(out.choice.scene.id, lang)))
         else:
             out.layers.append(bitmap_layer(maplayers.media_url(png, "image/png"), bbox))
-            out.captions.append(scene_caption(out.choice, mode))
-            out.legend.append(f"Sentinel-2 {mode}, {out.choice.scene.when:%Y-%m-%d}")
+            out.captions.append(scene_caption(out.choice, mode, lang))
+            out.legend.append(
+                _(
+                    "map.legend_scene",
+                    mode=_(MODE_NAMES[mode]),
+                    day=_day(out.choice.scene.when, lang),
+                )
+            )
     part = None if ortho is None else _overlap(bbox, ortho.bounds)
     if ortho is not None and part is not None:
         png = rendered(url, home, ortho.id, mode, part, ORTHO_PIXEL_M)
@@ -205,10 +236,15 @@ def base_imagery(
                 bitmap_layer(maplayers.media_url(png, "image/png"), part, ORTHO_LAYER_ID)
             )
             out.captions.append(
-                f"Orthophoto of {ortho.when:%Y-%m-%d} ({ortho.id}) over the part of the map "
-                "it covers."
+                _(
+                    "map.ortho_caption",
+                    day=_day(ortho.when, lang),
+                    scene=i18n.isolate(ortho.id, lang),
+                )
             )
-            out.legend.append(f"Orthophoto {mode}, {ortho.when:%Y-%m-%d}")
+            out.legend.append(
+                _("map.legend_ortho", mode=_(MODE_NAMES[mode]), day=_day(ortho.when, lang))
+            )
     return out
 
 

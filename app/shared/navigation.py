@@ -27,6 +27,7 @@ from typing import Final, NamedTuple
 
 import streamlit as st
 
+from app.shared import i18n
 from landgov.security import Actor
 
 # Not "pages/": Streamlit would take such a folder for an old-style multipage app and run
@@ -44,12 +45,13 @@ MUTATION_CAPABILITIES: Final = (
 
 
 class StaffPage(NamedTuple):
-    """A page behind sign-in: its folder under :data:`VIEWS`, how the navigation shows
-    it, the capabilities of which any one shows it, and its address (default: the
-    folder's name)."""
+    """A page behind sign-in: its folder under :data:`VIEWS`, the catalogue key of its
+    title in the navigation, the capabilities of which any one shows it, and its address
+    (default: the folder's name). Code tells pages apart by :attr:`url_path`, never by
+    the title, which is in the officer's language."""
 
     folder: str
-    title: str
+    title_key: str
     icon: str
     capabilities: tuple[str, ...]
     address: str = ""
@@ -58,12 +60,15 @@ class StaffPage(NamedTuple):
     def url_path(self) -> str:
         return self.address or self.folder
 
+    def title(self, lang: str = i18n.DEFAULT) -> str:
+        return i18n.t(self.title_key, lang)
+
 
 PAGES: Final[tuple[StaffPage, ...]] = (
-    StaffPage("parcels", "Parcels", "🗺️", ("records.read",)),
-    StaffPage("mutations", "Mutations", "🖋️", MUTATION_CAPABILITIES),
-    StaffPage("cases", "Disputes", "⚖️", ("case.read",), address="disputes"),
-    StaffPage("valuation", "Valuation", "💰", ("valuation.read",)),
+    StaffPage("parcels", "nav.parcels", "🗺️", ("records.read",)),
+    StaffPage("mutations", "nav.mutations", "🖋️", MUTATION_CAPABILITIES),
+    StaffPage("cases", "nav.disputes", "⚖️", ("case.read",), address="disputes"),
+    StaffPage("valuation", "nav.valuation", "💰", ("valuation.read",)),
 )
 """The staff pages in navigation order."""
 
@@ -80,10 +85,11 @@ def view_path(page: str) -> Path:
     return VIEWS / (page if found is None else found.folder) / VIEW_FILE
 
 
-def visible(actor: Actor) -> list[tuple[str, str, str]]:
-    """(address, title, icon) of each page ``actor`` may see, in navigation order."""
+def visible(actor: Actor, lang: str = i18n.DEFAULT) -> list[tuple[str, str, str]]:
+    """(address, title in ``lang``, icon) of each page ``actor`` may see, in navigation
+    order."""
     return [
-        (p.url_path, p.title, p.icon)
+        (p.url_path, p.title(lang), p.icon)
         for p in PAGES
         if any(actor.has(cap) for cap in p.capabilities)
     ]
@@ -97,12 +103,12 @@ def _redirect(target: st.Page) -> Callable[[], None]:
     return go
 
 
-def pages(actor: Actor) -> list[st.Page]:
-    """The pages ``actor`` may see, in navigation order, then a hidden redirect for each
-    old address (:data:`ALIASES`) of those pages."""
+def pages(actor: Actor, lang: str = i18n.DEFAULT) -> list[st.Page]:
+    """The pages ``actor`` may see, titled in ``lang``, in navigation order, then a
+    hidden redirect for each old address (:data:`ALIASES`) of those pages."""
     shown = [
         st.Page(view_path(url), title=title, icon=icon, url_path=url)
-        for url, title, icon in visible(actor)
+        for url, title, icon in visible(actor, lang)
     ]
     by_url = {p.url_path: p for p in shown}
     return shown + [
@@ -117,10 +123,10 @@ def pages(actor: Actor) -> list[st.Page]:
     ]
 
 
-def sign_in_pages(sign_in: Callable[[], None]) -> list[st.Page]:
+def sign_in_pages(sign_in: Callable[[], None], lang: str = i18n.DEFAULT) -> list[st.Page]:
     """Hidden pages at every staff address (and old address) that show ``sign_in``: an
     address asked before sign-in keeps its path and query string, and opens after it."""
     return [
-        st.Page(sign_in, title="Sign in", url_path=url, visibility="hidden")
+        st.Page(sign_in, title=i18n.t("nav.sign_in", lang), url_path=url, visibility="hidden")
         for url in [*(p.url_path for p in PAGES), *ALIASES]
     ]

@@ -1,7 +1,15 @@
 """Panels more than one page of the dashboard draws, one function each: the database
 error message, the sidebar's pickers and identity, the map legend, the offline map deck
 and its polygon layer, an action's outcome and a refusal. A page's own panels live in its
-folder."""
+folder.
+
+Every panel speaks the page's language: ``lang`` when the caller passes it, else the
+session's (:func:`app.shared.i18n.current`), so a page that has not moved to the
+catalogue yet still gets its frame, refusals and errors in the officer's language.
+A refusal names its rule: in English with the service's own sentence (it names who and
+where), in another language with the rule's explanation from the catalogue
+(``rule_reason.<rule>``); a rule the catalogue does not know keeps the service's English
+sentence under "as the service records it", never dropped silently."""
 
 from __future__ import annotations
 
@@ -18,62 +26,65 @@ import streamlit as st
 from psycopg.errors import UndefinedTable
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
-from app.shared import data, style
+from app.shared import data, i18n, style
+from app.shared.feedback import rule_text
 from landgov.errors import StorageError
 from landgov.security import Actor
 from landgov.storage.read import MouzaSummary
 
-EMPTY_DB_MESSAGE = (
-    "No mouza in the database yet. To see the dashboard, run `landgov demo` "
-    "or import parcels (`landgov import ...`)."
-)
+
+def language(lang: str | None = None) -> str:
+    """``lang``, or the session's language when None."""
+    return lang or i18n.current()
 
 
 @contextmanager
-def database_errors(url: str) -> Iterator[None]:
-    """Shows a database failure as a clear message and stops the page (no traceback)."""
+def database_errors(url: str, lang: str | None = None) -> Iterator[None]:
+    """Shows a database failure as a clear message and stops the page (no traceback).
+    The driver's own words follow as details (they are the database's, in English)."""
     where = data.display_url(url)
     try:
         yield
     except ProgrammingError as exc:
         if not isinstance(exc.orig, UndefinedTable):
             raise  # a bug in a query, not a missing schema: show the traceback
+        _ = i18n.Words(language(lang))
         st.error(
-            f"The database at `{where}` is reachable but has no landgov schema "
-            f"(run `landgov db migrate`).\n\nDetails: {exc.orig}"
+            _("frame.no_schema", where=where) + "\n\n" + _("frame.details", detail=str(exc.orig))
         )
         st.stop()
     except (OperationalError, InterfaceError, StorageError) as exc:
         detail = exc.orig if isinstance(exc, DBAPIError) else exc
+        _ = i18n.Words(language(lang))
         st.error(
-            f"Cannot reach the landgov database at `{where}`. Start the private cluster "
-            f"with `landgov db up`, or set LANDGOV_DATABASE_URL to a running PostGIS "
-            f"server.\n\nDetails: {detail}"
+            _("frame.unreachable", where=where) + "\n\n" + _("frame.details", detail=str(detail))
         )
         st.stop()
 
 
-def sidebar(mouzas: list[MouzaSummary]) -> tuple[MouzaSummary, date]:
+def sidebar(mouzas: list[MouzaSummary], lang: str | None = None) -> tuple[MouzaSummary, date]:
     """Mouza and date pickers; returns the chosen mouza and the "as of" date."""
+    lang = language(lang)
+    _ = i18n.Words(lang)
     by_id = {m.id: m for m in mouzas}
     if "mouza_id" in st.session_state and st.session_state["mouza_id"] not in by_id:
         st.session_state["mouza_id"] = mouzas[0].id  # e.g. not in this page's jurisdiction
     with st.sidebar:
-        st.header("Record")
+        st.header(_("frame.record"))
         mouza_id = st.selectbox(
-            "Mouza",
+            _("frame.mouza"),
             options=list(by_id),
-            format_func=lambda i: data.mouza_label(by_id[i]),
+            format_func=lambda i: data.mouza_label(by_id[i], lang),
             key="mouza_id",
         )
         as_of = st.date_input(
-            "As of",
+            _("frame.as_of"),
             value=date.today(),
             min_value=date(1900, 1, 1),
             max_value=date(2200, 12, 31),
-            format="YYYY-MM-DD",
+            format="YYYY-MM-DD",  # typed and read left to right, as the register writes it
             key="as_of",
-            help="The record of rights on this date: live khasras and shares in force.",
+            help=_("frame.as_of_help"),
         )
     return by_id[mouza_id], as_of
 
@@ -120,13 +131,15 @@ def legend_items_html(items: Sequence[LegendItem]) -> str:
 def legend(
     counts: dict[str, int] | None = None,
     layers: Sequence[tuple[str, Sequence[LegendItem]]] = (),
+    lang: str | None = None,
 ) -> None:
     """The map's legend: the land-class colours (with the parcel count of each class
     when given), then a heading and its lines for each other layer the map draws
-    (``layers``: state land, boundary, selection, labels, imagery), so the legend lists
-    exactly what is on the map."""
-    st.markdown("**Land class**")
-    st.markdown(style.legend_html(counts), unsafe_allow_html=True)
+    (``layers``: state land, boundary, selection, labels, imagery, already in the page's
+    language), so the legend lists exactly what is on the map."""
+    lang = language(lang)
+    st.markdown(f"**{i18n.t('frame.land_class', lang)}**")
+    st.markdown(style.legend_html(counts, lang), unsafe_allow_html=True)
     for heading, items in layers:
         if items:
             st.markdown(f"**{heading}**")
@@ -200,40 +213,65 @@ def polygon_layer(
     )
 
 
-def action_outcome(kind: str, message: str, rule: str | None = None) -> None:
+def action_outcome(
+    kind: str, message: str, rule: str | None = None, lang: str | None = None
+) -> None:
     """The result of an officer's action, alike on every page: a refusal names the rule
     that refused it and says nothing was written."""
+    _ = i18n.Words(language(lang))
     if kind == "refused":
-        st.error(f"**Refused — rule `{rule}`**: {message}. Nothing was written.", icon="⛔")
+        said = rule_text(rule, message, _.lang)
+        st.error(_("feedback.refused", rule=said.rule, reason=said.reason), icon="⛔")
+        if said.as_recorded:
+            st.caption(_("refusal.as_recorded", message=said.as_recorded))
     elif kind == "conflict":
-        st.warning(f"**Conflict**: {message}. Try again in a moment.", icon="⚠️")
+        st.warning(_("feedback.conflict", message=message), icon="⚠️")
     elif kind == "error":
-        st.error(f"{message}. Nothing was written.", icon="⛔")
+        st.error(_("feedback.error", message=message), icon="⛔")
     else:
         st.success(message, icon="✅")
 
 
-def refusal(rule: str, message: str) -> None:
+def refusal(rule: str, message: str, lang: str | None = None) -> None:
     """A page or panel the signed-in actor may not see: the rule that refuses it."""
-    st.error(f"**Refused — rule `{rule}`**: {message}.", icon="⛔")
+    _ = i18n.Words(language(lang))
+    said = rule_text(rule, message, _.lang)
+    st.error(_("refusal.banner", rule=said.rule, reason=said.reason), icon="⛔")
+    if said.as_recorded:
+        st.caption(_("refusal.as_recorded", message=said.as_recorded))
 
 
-def who(actor: Actor) -> str:
+def roles_text(actor: Actor, lang: str) -> str:
+    """``girdawar, auditor``: the actor's roles in ``lang``."""
+    roles = [data.role_label(r, lang) for r in sorted(actor.roles)]
+    return i18n.t("register.separator", lang).join(dict.fromkeys(roles)) or i18n.t(
+        "frame.no_role", lang
+    )
+
+
+def who(actor: Actor, lang: str | None = None) -> str:
     """``Nasir Ali (girdawar)``: the actor as outcomes and captions name them."""
-    role = actor.designation or ", ".join(sorted(actor.roles)) or "no role"
-    return f"{actor.full_name} ({role.replace('_', ' ')})"
+    lang = language(lang)
+    role = data.role_label(actor.designation, lang) if actor.designation else None
+    return f"{actor.full_name} ({role or roles_text(actor, lang)})"
 
 
-def identity(actor: Actor, postings: list[str], expires: str | None = None) -> None:
-    """Who is signed in (name, roles, postings today), in the sidebar."""
-    roles = ", ".join(r.replace("_", " ") for r in sorted(actor.roles)) or "no role"
-    st.markdown(f"**Signed in:** {actor.full_name}  \n`{actor.username}` · {roles}")
+def identity(
+    actor: Actor, postings: list[str], expires: str | None = None, lang: str | None = None
+) -> None:
+    """Who is signed in (name, roles, postings today), in the sidebar; ``expires`` is
+    the sentence of when the session ends."""
+    _ = i18n.Words(language(lang))
+    username = i18n.isolate(f"`{actor.username}`", _.lang)
+    st.markdown(
+        _("frame.signed_in", name=actor.full_name) + f"  \n{username} · {roles_text(actor, _.lang)}"
+    )
     if postings:
-        st.caption("Posted today over: " + "; ".join(postings))
+        st.caption(_("frame.posted_over", postings="; ".join(postings)))
     elif actor.officer_id is not None:
-        st.caption("No posting today: you may read, not act.")
+        st.caption(_("frame.no_posting"))
     if expires:
-        st.caption(f"Session ends {expires}.")
+        st.caption(expires)
 
 
 METRIC_WRAP_CSS = (

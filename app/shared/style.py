@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from app.shared import i18n
 from landgov.domain import LandClass
 
 RGB = tuple[int, int, int]
@@ -81,16 +82,36 @@ def land_class_color(land_class: str) -> RGB:
     return LAND_CLASS_COLORS.get(land_class, UNKNOWN_COLOR)
 
 
-def land_class_label(land_class: str) -> str:
-    return LAND_CLASS_LABELS.get(land_class, land_class)
+LAND_CLASS_KEYS: Final[MappingProxyType[str, str]] = MappingProxyType(
+    {
+        LandClass.NEHRI: "land_class.nehri",
+        LandClass.CHAHI: "land_class.chahi",
+        LandClass.BARANI: "land_class.barani",
+        LandClass.BANJAR: "land_class.banjar",
+        LandClass.GHAIR_MUMKIN: "land_class.ghair_mumkin",
+        LandClass.ABADI: "land_class.abadi",
+        LandClass.SHAMLAT: "land_class.shamlat",
+        LandClass.FOREST: "land_class.forest",
+    }
+)
+"""Each land class's catalogue key (its English text is :data:`LAND_CLASS_LABELS`)."""
 
 
-def legend_html(counts: dict[str, int] | None = None) -> str:
-    """An HTML legend of every land class; with ``counts``, the parcels of each class."""
+def land_class_label(land_class: str, lang: str = i18n.DEFAULT) -> str:
+    """A land class as the legend and the khasra panel name it, in ``lang``; a class the
+    schema does not know, as stored."""
+    key = LAND_CLASS_KEYS.get(land_class)
+    return land_class if key is None else i18n.t(key, lang)
+
+
+def legend_html(counts: dict[str, int] | None = None, lang: str = i18n.DEFAULT) -> str:
+    """An HTML legend of every land class; with ``counts``, the parcels of each class
+    (in ``lang``'s words and digits)."""
     items = []
     for land_class, (r, g, b) in LAND_CLASS_COLORS.items():
-        label = escape(land_class_label(land_class))
-        count = "" if counts is None else f" <small>({counts.get(land_class, 0)})</small>"
+        label = escape(land_class_label(land_class, lang))
+        shown = "" if counts is None else i18n.number(counts.get(land_class, 0), lang)
+        count = "" if counts is None else f" <small>({shown})</small>"
         items.append(
             '<div style="display:flex;align-items:center;gap:0.4em;margin:0.15em 0">'
             f'<span style="display:inline-block;width:1.1em;height:1.1em;'
@@ -135,8 +156,9 @@ def serve_fonts(source: Path = FONT_SOURCE, target: Path = FONT_FILE) -> bool:
 def language_css(direction: str, font: bool) -> str:
     """The page's style for a language: right to left and in Nastaliq for Urdu (with
     room between lines: Nastaliq's letters climb and descend far), left to right with
-    the theme's font otherwise. Typed fields stay left to right (CNIC, codes). Material
-    icons keep their own font."""
+    the theme's font otherwise. The main area and the officers' sidebar (navigation,
+    identity, pickers, legend) alike. Typed fields stay left to right (CNIC, codes, a
+    date). Material icons keep their own font."""
     if direction != "rtl":
         return ""
     face = (
@@ -145,28 +167,39 @@ def language_css(direction: str, font: bool) -> str:
         if font
         else ""
     )
+    area = ':is([data-testid="stMain"],[data-testid="stSidebar"])'
     text = (
-        '[data-testid="stMain"] :is(h1,h2,h3,h4,p,li,label,summary,button,td,th,'
+        f"{area} :is(h1,h2,h3,h4,p,li,label,summary,button,td,th,"
         '[data-testid="stMarkdownContainer"],[data-testid="stCaptionContainer"])'
     )
     return (
         face
         # Streamlit aligns its blocks left explicitly: "start" follows the direction
-        + '[data-testid="stMain"],[data-testid="stMain"] :is(h1,h2,h3,h4,'
+        + f"{area},{area} :is(h1,h2,h3,h4,li,"
         '[data-testid="stMarkdownContainer"],[data-testid="stCaptionContainer"])'
         "{direction:rtl;text-align:start}"
         + f'{text},[data-baseweb="select"] div{{font-family:"{URDU_FONT}","Source Sans",'
         "sans-serif}"
-        + '[data-testid="stMain"] [data-testid="stMarkdownContainer"]{line-height:2.2}'
+        + f'{area} [data-testid="stMarkdownContainer"]{{line-height:2.2}}'
         # Nastaliq climbs past its box on the right (the kaf's stroke): room for it
-        + '[data-testid="stMain"] :is(h1,h2,h3,h4){line-height:1.9;padding-bottom:.3em;'
+        + f"{area} :is(h1,h2,h3,h4){{line-height:1.9;padding-bottom:.3em;"
         "padding-inline-start:.3em}"
         # Nastaliq looks larger than Latin at one size: a title fits a phone's line
         + '[data-testid="stMain"] h1{font-size:2.2rem}'
-        + '[data-testid="stMain"] input{direction:ltr;text-align:right}'
+        + f"{area} input{{direction:ltr;text-align:right}}"
+        # a date's parts (year, month, day segments) in the register's order, 2026-12-06
+        + '[data-testid="stDateInputField"]{direction:ltr}'
+        # a list's markers on the right, inside the column (Streamlit pads lists on the left)
+        + f"{area} :is(ul,ol){{padding-left:0;padding-inline-start:1.4em}}"
+        # a picker's chosen value reads in the page's direction, as its options do
+        + f'{area} [data-baseweb="select"]{{direction:rtl}}'
+        # code (a command to type) reads left to right, as it is typed
+        + '[data-testid="stCode"],code{direction:ltr;unicode-bidi:isolate}'
         # a chart lays out its own labels (Vega anchors text at its start): left to
         # right, each Urdu label still reads right to left
         + '[data-testid="stVegaLiteChart"]{direction:ltr}'
+        # the map's canvas and its controls are laid out by deck.gl, left to right
+        + '[data-testid="stDeckGlJsonChart"]{direction:ltr}'
         # the language switch names each language in itself: kept in its own order
         + '[data-testid="stButtonGroup"]{direction:ltr;display:flex;justify-content:flex-end}'
         + '[data-testid="stIconMaterial"]{font-family:"Material Symbols Rounded"}'

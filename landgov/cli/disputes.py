@@ -13,6 +13,7 @@ and exits 1; nothing was written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,7 +143,9 @@ def cases_cmd(
 @app.command("show")
 @clean_errors
 def show_cmd(case_id: CaseArg, as_json: JsonOpt = False) -> None:
-    """One case: status, risk breakdown, flags with evidence, mutations, audit history.
+    """One case: status, risk breakdown, flags with evidence in plain words (each rule's
+    title, its measure with the unit, labelled facts), mutations, audit history; --json
+    gives the stored case as it is, for machines.
 
     CNICs are shown in full only to an officer posted over the case's mouza; every
     showing is written to the access log."""
@@ -166,10 +169,29 @@ def show_cmd(case_id: CaseArg, as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps(detail, default=str, indent=1, ensure_ascii=False))
         return
-    _print_detail(detail)
+    _print_detail(detail, unmasked)
 
 
-def _print_detail(detail: dict[str, Any]) -> None:
+def _print_evidence(detail: dict[str, Any], p: Callable[[str], None], unmasked: bool) -> None:
+    """Each flag in plain words, as the dashboard's English words it
+    (:mod:`landgov.disputes.evidence`): the rule's title, the measure with its unit, the
+    record it names and its evidence as labelled facts (CNICs as ``show`` may print them)."""
+    from landgov.disputes.evidence import facts, khasra_labels, khasra_numbers, measure_text
+
+    labels = khasra_labels(detail["parcels"])
+    for f in detail["flags"]:
+        state = " (resolved: a later scan no longer finds it)" if f["resolved"] else ""
+        p(f"  flag {f['id']}: {f['title_en']}, {f['severity']} severity{state}")
+        measured = measure_text(f["rule"], f["measure"], f["threshold"])
+        if measured:
+            p(f"    measured: {measured}")
+        for label, value in facts(
+            f["rule"], f["evidence"], khasra_numbers(f, labels), mask=not unmasked
+        ):
+            p(f"    {label}: {value}")
+
+
+def _print_detail(detail: dict[str, Any], unmasked: bool = False) -> None:
     c = detail["case"]
 
     def p(line: str) -> None:
@@ -184,17 +206,14 @@ def _print_detail(detail: dict[str, Any]) -> None:
             p(f"  {key.replace('_', ' ')}: {c[key]}")
     if c["overdue"]:
         p("  OVERDUE: the committee's deadline has passed")
-    p("risk:")
+    p("why it is risky:")
     for b in detail["risk"]:
         p(
-            f"  {b['rule']} ({b['severity']}, {b['flags']} flag(s)): {_risk(b['points'])} "
-            f"points — {b['title_en']}"
+            f"  {b['title_en']} ({b['severity']} severity, {b['flags']} flag(s)): "
+            f"{_risk(b['points'])} points"
         )
-    p("flags:")
-    for f in detail["flags"]:
-        state = " (resolved)" if f["resolved"] else ""
-        p(f"  #{f['id']} {f['rule']}{state}: {f['title_en']}")
-        p(f"    {json.dumps(f['evidence'], default=str, ensure_ascii=False)}")
+    p("evidence:")
+    _print_evidence(detail, p, unmasked)
     if detail["mutations"]:
         p("mutations named by the flags:")
         for m in detail["mutations"]:

@@ -129,7 +129,8 @@ def _choose(
 def serving(engine: Engine, *, home: Path) -> list[dict[str, Any]]:
     """Per mouza: the crop model it gets and why, or why none (never raises per mouza).
 
-    The registry and the stored choices are read once for all mouzas, not per mouza.
+    The registry, the stored choices and the mouzas' extents are read once for all
+    mouzas (one grouped extent query), not per mouza.
     """
     from landgov.storage import model_choice as store
     from landgov.storage.lookup import NotFound, resolve_mouzas
@@ -141,7 +142,7 @@ def serving(engine: Engine, *, home: Path) -> list[dict[str, Any]]:
         except NotFound:
             return []
         chosen = store.assignments(conn, "crops")
-        extents = {mid: store.mouza_extent(conn, mid) for mid, _ in mouzas}
+        extents = store.mouza_extents(conn, [mid for mid, _ in mouzas])
     cards = current_cards(CROP_TASK, home=home)
     out: list[dict[str, Any]] = []
     for mid, name in mouzas:
@@ -151,7 +152,7 @@ def serving(engine: Engine, *, home: Path) -> list[dict[str, Any]]:
             tried = cards if pick is None else [
                 read_card(pick.model_name, pick.model_version, home=home)
             ]  # fmt: skip
-            row |= _choose(mid, pick, extents[mid], tried).as_json()
+            row |= _choose(mid, pick, extents.get(mid), tried).as_json()
         except (NoModelForMouza, ModelNotFound) as exc:
             row |= {"name": None, "version": None, "how": "none", "detail": str(exc)}
         out.append(row)

@@ -143,7 +143,12 @@ def _model_value(conn: Connection, tax: TransferTax) -> tuple[int | None, str | 
     """(model value, model set, why none) of what ``tax``'s sale transfers, on its date.
 
     The newest trained set is used whatever its date: :func:`sale_model_value` brings its
-    values back (or forward) to the sale's date by the market's time index."""
+    values back (or forward) to the sale's date by the market's time index.
+
+    Called only once a DC rate values the sale, and the model itself (LightGBM, whose
+    import costs a CLI command about 1.4 s) is loaded only when the set has a model for
+    one of the sale's land classes: reading the set and the parcels' features needs
+    neither. tests/records/test_mutation_guards.py checks both in a fresh process."""
     from landgov.valuation.appraisal import latest_set, per_acre_values, sale_model_value
 
     aset = latest_set(conn)

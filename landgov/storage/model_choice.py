@@ -6,6 +6,7 @@ row, are decided in :mod:`landgov.jobs.model_choice`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,7 +80,11 @@ def delete(conn: Connection, *, mouza_id: int, task: str) -> Assignment | None:
     return before
 
 
-def mouza_extent(conn: Connection, mouza_id: int) -> tuple[float, float, float, float] | None:
+Extent = tuple[float, float, float, float]
+"""(west, south, east, north) in degrees."""
+
+
+def mouza_extent(conn: Connection, mouza_id: int) -> Extent | None:
     """(west, south, east, north) in degrees of the mouza's live and retired khasras; None
     for a mouza with no mapped khasra."""
     row = conn.execute(
@@ -91,3 +96,23 @@ def mouza_extent(conn: Connection, mouza_id: int) -> tuple[float, float, float, 
         {"m": mouza_id},
     ).one()
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def mouza_extents(conn: Connection, mouza_ids: Sequence[int]) -> dict[int, Extent]:
+    """:func:`mouza_extent` of each of ``mouza_ids``, grouped in one statement (``serving``
+    lists every mouza: one read, not one a mouza); a mouza with no mapped khasra is left
+    out. The one-mouza query stays for :func:`~landgov.jobs.model_choice.choose_crop_model`
+    (the predict path), where a grouped read buys nothing."""
+    rows = conn.execute(
+        text(
+            "SELECT mouza_id, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM"
+            " (SELECT mouza_id, ST_Extent(ST_Transform(geom, 4326)) AS b FROM khasra"
+            "  WHERE mouza_id = ANY(:m) GROUP BY mouza_id) e"
+        ),
+        {"m": [int(m) for m in mouza_ids]},
+    ).all()
+    return {
+        int(r[0]): (float(r[1]), float(r[2]), float(r[3]), float(r[4]))
+        for r in rows
+        if r[1] is not None
+    }

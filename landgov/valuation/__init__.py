@@ -4,8 +4,8 @@
   values from CSV (validated, all or nothing, audited); the rate in force on a date; the
   statutory value of a khasra.
 - :mod:`~landgov.valuation.taxes`: the pure arithmetic of banded taxes.
-- :mod:`~landgov.valuation.transfer`: the taxes on a stored sale, and under-declared sales
-  with the revenue at stake.
+- :mod:`~landgov.valuation.transfer`: the taxes on a stored sale (or on many at once,
+  set-based), and under-declared sales with the revenue at stake.
 """
 
 from landgov.valuation.rates import (
@@ -18,7 +18,7 @@ from landgov.valuation.rates import (
     statutory_value,
 )
 from landgov.valuation.taxes import TaxLine, TaxRule, transfer_taxes
-from landgov.valuation.transfer import transfer_tax, under_declared
+from landgov.valuation.transfer import transfer_tax, transfer_taxes_of, under_declared
 
 __all__ = [
     "TaxLine",
@@ -32,5 +32,6 @@ __all__ = [
     "statutory_value",
     "transfer_tax",
     "transfer_taxes",
+    "transfer_taxes_of",
     "under_declared",
 ]

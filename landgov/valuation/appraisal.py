@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 APPRAISAL_VERSION: Final = 1
 """Bumped when training changes, so a stored set is not mistaken for a new one."""
 MIN_SALES: Final = 30
+TOO_FEW_SALES: Final = "{n} validated sale(s), fewer than {minimum}"
+"""Why a land class has no model (its ``no_model`` entry): kept as a format, so a reader
+in another language can recognise it (the dashboard's Valuation page)."""
 FOLDS: Final = 5
 SEED: Final = 20261115
 PARAMS: Final[Mapping[str, Any]] = {
@@ -422,7 +425,7 @@ def train(
         excluded["outlier"] = excluded.get("outlier", 0) + int((~keep).sum())
         idx = idx[keep]
         if idx.size < min_sales:
-            skipped[cls] = f"{idx.size} validated sale(s), fewer than {min_sales}"
+            skipped[cls] = TOO_FEW_SALES.format(n=idx.size, minimum=min_sales)
             continue
         booster, oof, rounds = fit_class(x_all[idx], adjusted[idx])
         est = np.exp(oof) * transferred[idx]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -451,53 +451,106 @@ class DcRate:
         """The rate per square foot, exactly."""
         return Fraction(self.rs_per_unit) / unit_sq_ft(self.unit, self.unit_system)
 
+    def in_force(self, on: date) -> bool:
+        """Whether the row covers ``on`` (``valid_from`` inclusive, ``valid_to`` not)."""
+        return self.valid_from <= on and (self.valid_to is None or on < self.valid_to)
 
-_DC_ON = text(
-    """
+
+_DC_ROWS = """
     WITH RECURSIVE up AS (
-        SELECT a.id, a.level, a.name, a.parent_id, 1 AS depth
-          FROM mouza m JOIN admin_unit a ON a.id = m.tehsil_id WHERE m.id = :mouza
+        SELECT m.id AS mouza_id, a.id, a.level, a.name, a.parent_id, 1 AS depth
+          FROM mouza m JOIN admin_unit a ON a.id = m.tehsil_id WHERE m.id = {mouzas}
         UNION ALL
-        SELECT a.id, a.level, a.name, a.parent_id, up.depth + 1
+        SELECT up.mouza_id, a.id, a.level, a.name, a.parent_id, up.depth + 1
           FROM admin_unit a JOIN up ON a.id = up.parent_id
     )
-    SELECT r.id, 'mouza ' || m.name AS place, 0 AS depth, r.land_class, r.rs_per_unit, r.unit,
-           r.unit_system, r.valid_from, r.valid_to, r.notification
+    SELECT r.mouza_id AS for_mouza, r.id, 'mouza ' || m.name AS place, 0 AS depth,
+           r.land_class, r.rs_per_unit, r.unit, r.unit_system, r.valid_from, r.valid_to,
+           r.notification
       FROM dc_rate r JOIN mouza m ON m.id = r.mouza_id
-     WHERE r.mouza_id = :mouza AND r.land_class = :cls
-       AND r.valid_from <= :on AND (r.valid_to IS NULL OR :on < r.valid_to)
+     WHERE r.mouza_id = {mouzas} AND {narrow}
     UNION ALL
-    SELECT r.id, up.level || ' ' || up.name, up.depth, r.land_class, r.rs_per_unit, r.unit,
-           r.unit_system, r.valid_from, r.valid_to, r.notification
+    SELECT up.mouza_id, r.id, up.level || ' ' || up.name, up.depth, r.land_class,
+           r.rs_per_unit, r.unit, r.unit_system, r.valid_from, r.valid_to, r.notification
       FROM dc_rate r JOIN up ON up.id = r.admin_unit_id
-     WHERE r.land_class = :cls
-       AND r.valid_from <= :on AND (r.valid_to IS NULL OR :on < r.valid_to)
-    ORDER BY depth LIMIT 1
+     WHERE {narrow}
+    ORDER BY for_mouza, depth, id
     """
-)
+_ON_DAY = "r.land_class = :cls AND r.valid_from <= :on AND (r.valid_to IS NULL OR :on < r.valid_to)"
+
+_DC_ROWS_ALL = text(_DC_ROWS.format(mouzas="ANY(:mouzas)", narrow="TRUE"))
+# one mouza, class and day (a single lookup): plain scalar predicates, planned as cheaply
+# as a one-row query
+_DC_ROWS_ON = text(_DC_ROWS.format(mouzas="CAST(:mouza AS bigint)", narrow=_ON_DAY))
+
+RateTable = Mapping[int, Sequence[DcRate]]
+"""Every DC rate row that can reach each mouza, whatever its class and dates: the mouza's
+own rows first, then those of the admin units above it, nearest first
+(:func:`dc_rate_table`, read by :func:`rate_in_force`)."""
 
 
-def dc_rate_on(conn: Connection, mouza_id: int, land_class: str, on: date) -> DcRate | None:
-    """The DC rate in force on ``on`` for a land class in a mouza, or None.
+def dc_rate_table(
+    conn: Connection,
+    mouza_ids: Iterable[int],
+    *,
+    on_day: tuple[str, date] | None = None,
+) -> dict[int, list[DcRate]]:
+    """The :data:`RateTable` of ``mouza_ids``, in one statement; with ``on_day`` (a land
+    class and a date, for one mouza), only the rows of that class in force that day.
+
+    Why all classes and dates by default: a DC table has a few rows per class and year,
+    so reading them whole for a mouza's sales costs less than one round trip per parcel.
+    A single lookup narrows the read instead (as fast as the one-row query it replaced),
+    and either way the choice of the row in force stays in one place
+    (:func:`rate_in_force`). A mouza no row reaches maps to an empty list.
+
+    Raises:
+        ValueError: ``on_day`` with several mouzas.
+    """
+    ids = sorted({int(m) for m in mouza_ids})
+    table: dict[int, list[DcRate]] = {m: [] for m in ids}
+    if not ids:
+        return table
+    if on_day is None:
+        rows = conn.execute(_DC_ROWS_ALL, {"mouzas": ids})
+    elif len(ids) == 1:
+        rows = conn.execute(_DC_ROWS_ON, {"mouza": ids[0], "cls": on_day[0], "on": on_day[1]})
+    else:
+        raise ValueError("on_day narrows the read for one mouza only")
+    for row in rows:
+        table[int(row.for_mouza)].append(
+            DcRate(
+                id=int(row.id),
+                place=str(row.place),
+                land_class=row.land_class,
+                rs_per_unit=Decimal(row.rs_per_unit),
+                unit=row.unit,
+                unit_system=UnitSystem(row.unit_system),
+                valid_from=row.valid_from,
+                valid_to=row.valid_to,
+                notification=row.notification,
+            )
+        )
+    return table
+
+
+def rate_in_force(rates: Sequence[DcRate], land_class: str, on: date) -> DcRate | None:
+    """The first of a mouza's ``rates`` (:data:`RateTable` order) for ``land_class`` in
+    force on ``on``, or None.
 
     The mouza's own row wins; failing it, the nearest admin unit above (tehsil, then
     district...), because DC tables are notified per mouza where they exist and per
-    tehsil or district otherwise.
+    tehsil or district otherwise. The database refuses overlapping periods for one place
+    and class, so at most one row per place is in force on a date.
     """
-    row = conn.execute(_DC_ON, {"mouza": mouza_id, "cls": land_class, "on": on}).first()
-    if row is None:
-        return None
-    return DcRate(
-        id=int(row.id),
-        place=str(row.place),
-        land_class=row.land_class,
-        rs_per_unit=Decimal(row.rs_per_unit),
-        unit=row.unit,
-        unit_system=UnitSystem(row.unit_system),
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        notification=row.notification,
-    )
+    return next((r for r in rates if r.land_class == land_class and r.in_force(on)), None)
+
+
+def dc_rate_on(conn: Connection, mouza_id: int, land_class: str, on: date) -> DcRate | None:
+    """The DC rate in force on ``on`` for a land class in a mouza, or None
+    (:func:`rate_in_force` of the mouza's :func:`dc_rate_table`)."""
+    rows = dc_rate_table(conn, [mouza_id], on_day=(land_class, on))[mouza_id]
+    return rate_in_force(rows, land_class, on)
 
 
 @dataclass(frozen=True)
@@ -544,6 +597,75 @@ def round_half_up(value: Fraction) -> int:
     return int((value * 2 + 1) // 2)
 
 
+@dataclass(frozen=True)
+class KhasraFacts:
+    """What valuing a khasra needs of its record: where, which class, how big, in what
+    unit system (a ``khasra`` row's columns)."""
+
+    id: int
+    mouza_id: int
+    number: str
+    land_class: str
+    record_area_sarsai: int
+    unit_system: UnitSystem
+
+
+KHASRA_FACTS_COLUMNS: Final = "id, mouza_id, number, land_class, record_area_sarsai, unit_system"
+"""The ``khasra`` columns :func:`khasra_facts` reads (callers select them by this list)."""
+
+
+def khasra_facts(row: Any) -> KhasraFacts:
+    """A :class:`KhasraFacts` from a row holding :data:`KHASRA_FACTS_COLUMNS`."""
+    return KhasraFacts(
+        id=int(row.id),
+        mouza_id=int(row.mouza_id),
+        number=str(row.number),
+        land_class=str(row.land_class),
+        record_area_sarsai=int(row.record_area_sarsai),
+        unit_system=UnitSystem(row.unit_system),
+    )
+
+
+def value_khasra(
+    khasra: KhasraFacts,
+    rates: Sequence[DcRate],
+    on: date,
+    share: Fraction | int = 1,
+    *,
+    area_sarsai: int | None = None,
+) -> ParcelValue:
+    """The statutory value, with no database: area × the rate in force × share.
+
+    The one place the formula lives; :func:`statutory_value` (one khasra) and
+    :func:`landgov.valuation.transfer.transfer_taxes_of` (a mouza's sales at once) differ
+    only in how they read ``khasra`` and ``rates`` (the mouza's :data:`RateTable` entry).
+
+    Raises:
+        NoRateInForce: no DC rate covers the khasra's land class on ``on``.
+    """
+    rate = rate_in_force(rates, khasra.land_class, on)
+    if rate is None:
+        raise NoRateInForce(
+            f"no DC rate in force on {on} for land class {khasra.land_class} in mouza"
+            f" {khasra.mouza_id} (khasra {khasra.number}); load one with"
+            " 'landgov tax rates load dc'"
+        )
+    area = khasra.record_area_sarsai if area_sarsai is None else area_sarsai
+    sq_ft = area * sarsai_sqft(khasra.unit_system)
+    share = Fraction(share)
+    return ParcelValue(
+        khasra_id=khasra.id,
+        khasra_number=khasra.number,
+        land_class=khasra.land_class,
+        area_sarsai=area,
+        unit_system=khasra.unit_system,
+        area_sq_ft=sq_ft,
+        share=share,
+        rate=rate,
+        value=sq_ft * rate.rs_per_sq_ft() * share,
+    )
+
+
 def statutory_value(
     conn: Connection,
     khasra_id: int,
@@ -552,7 +674,8 @@ def statutory_value(
     *,
     area_sarsai: int | None = None,
 ) -> ParcelValue:
-    """The DC value on ``on`` of ``share`` of a khasra: area × the rate in force.
+    """The DC value on ``on`` of ``share`` of a khasra: area × the rate in force
+    (:func:`value_khasra`, after reading the khasra and its mouza's DC rows).
 
     The area is converted exactly: whole sarsai in the khasra's unit system to square
     feet, divided by the rate unit's square feet. ``area_sarsai`` values only part of the
@@ -563,35 +686,13 @@ def statutory_value(
         NoRateInForce: no DC rate covers the khasra's mouza and land class on ``on``.
     """
     row = conn.execute(
-        text(
-            "SELECT mouza_id, number, land_class, record_area_sarsai, unit_system"
-            " FROM khasra WHERE id = :id"
-        ),
-        {"id": khasra_id},
+        text(f"SELECT {KHASRA_FACTS_COLUMNS} FROM khasra WHERE id = :id"), {"id": khasra_id}
     ).first()
     if row is None:
         raise NotFound(f"no khasra with id {khasra_id}")
-    rate = dc_rate_on(conn, row.mouza_id, row.land_class, on)
-    if rate is None:
-        raise NoRateInForce(
-            f"no DC rate in force on {on} for land class {row.land_class} in mouza"
-            f" {row.mouza_id} (khasra {row.number}); load one with 'landgov tax rates load dc'"
-        )
-    system = UnitSystem(row.unit_system)
-    area = row.record_area_sarsai if area_sarsai is None else area_sarsai
-    sq_ft = area * sarsai_sqft(system)
-    share = Fraction(share)
-    return ParcelValue(
-        khasra_id=khasra_id,
-        khasra_number=row.number,
-        land_class=row.land_class,
-        area_sarsai=area,
-        unit_system=system,
-        area_sq_ft=sq_ft,
-        share=share,
-        rate=rate,
-        value=sq_ft * rate.rs_per_sq_ft() * share,
-    )
+    khasra = khasra_facts(row)
+    rates = dc_rate_table(conn, [khasra.mouza_id], on_day=(khasra.land_class, on))
+    return value_khasra(khasra, rates[khasra.mouza_id], on, share, area_sarsai=area_sarsai)
 
 
 def annual_rental_value(

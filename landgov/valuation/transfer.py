@@ -15,6 +15,7 @@ stake is the tax on the taxable value minus the tax on the declared price.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,7 +27,15 @@ from sqlalchemy.engine import Connection
 
 from landgov.errors import LandgovError
 from landgov.storage.lookup import NotFound
-from landgov.valuation.rates import ParcelValue, round_half_up, statutory_value
+from landgov.valuation.rates import (
+    ParcelValue,
+    RateTable,
+    dc_rate_table,
+    khasra_facts,
+    round_half_up,
+    statutory_value,
+    value_khasra,
+)
 from landgov.valuation.taxes import TaxLine, TaxRule, total, transfer_taxes
 
 TAXED_TYPES = ("sale",)
@@ -193,16 +202,75 @@ def urban_property_tax(
     return PropertyTax(city, locality, category, area_sq_ft, on, arv, property_tax(arv, rules, on))
 
 
-def _statutory(conn: Connection, mutation_id: int, on: date) -> list[ParcelValue]:
-    lines = conn.execute(
-        text(
-            "SELECT line_no, khewat_id, numerator, denominator FROM mutation_line"
-            " WHERE mutation_id = :m AND right_type = 'ownership' ORDER BY line_no"
+_SALES = text(
+    "SELECT m.id, m.mouza_id, z.name AS mouza, m.number, m.type, m.status,"
+    " m.entered_on, m.deed_date, m.consideration_rs, m.statutory_value_rs"
+    " FROM mutation m JOIN mouza z ON z.id = m.mouza_id WHERE m.id = ANY(:ids)"
+)
+_LINES = text(
+    "SELECT mutation_id, line_no, khewat_id, numerator, denominator FROM mutation_line"
+    " WHERE mutation_id = ANY(:ids) AND right_type = 'ownership' ORDER BY mutation_id, line_no"
+)
+_HELD = text(  # the khasra columns are those of KHASRA_FACTS_COLUMNS (khasra_facts)
+    "SELECT h.khewat_id, h.area_sarsai, h.valid_from, h.valid_to, k.id, k.mouza_id,"
+    " k.number, k.land_class, k.record_area_sarsai, k.unit_system"
+    " FROM khewat_khasra h JOIN khasra k ON k.id = h.khasra_id"
+    " WHERE h.khewat_id = ANY(:khewats) ORDER BY h.khewat_id, h.khasra_id, h.valid_from"
+)
+
+
+def _not_taxed(m: Any) -> NotATransferForValue | None:
+    if m.type in TAXED_TYPES:
+        return None
+    return NotATransferForValue(
+        f"mutation {m.number} of {m.mouza} is a {m.type}, not a sale: no transfer tax"
+        " on a price applies"
+    )
+
+
+def _no_lines(mutation_id: int) -> LandgovError:
+    return LandgovError(f"mutation id {mutation_id} transfers no ownership share")
+
+
+def _none_held(line: Any, on: date) -> LandgovError:
+    return LandgovError(f"line {line.line_no}: khewat id {line.khewat_id} holds no khasra on {on}")
+
+
+def _assess(
+    m: Any,
+    when: date,
+    parcels: list[ParcelValue],
+    rules: Sequence[TaxRule],
+    taxpayer_status: str,
+) -> TransferTax:
+    """The sale's figures from its valued parcels and the rules reaching its mouza: the
+    statutory value (exact sum, rounded once), the taxable value and both tax lists.
+    Shared by :func:`transfer_tax` and :func:`transfer_taxes_of`."""
+    statutory = round_half_up(sum((p.value for p in parcels), Fraction(0)))
+    declared = None if m.consideration_rs is None else int(m.consideration_rs)
+    taxable = max(declared or 0, statutory)
+    return TransferTax(
+        mutation_id=int(m.id),
+        mouza=m.mouza,
+        number=int(m.number),
+        status=m.status,
+        valuation_date=when,
+        declared_rs=declared,
+        statutory_rs=statutory,
+        stored_statutory_rs=None if m.statutory_value_rs is None else int(m.statutory_value_rs),
+        taxable_rs=taxable,
+        taxes=transfer_taxes(taxable, rules, when, taxpayer_status=taxpayer_status),
+        taxes_on_declared=transfer_taxes(
+            declared or 0, rules, when, taxpayer_status=taxpayer_status
         ),
-        {"m": mutation_id},
-    ).all()
+        parcels=parcels,
+    )
+
+
+def _statutory(conn: Connection, mutation_id: int, on: date) -> list[ParcelValue]:
+    lines = conn.execute(_LINES, {"ids": [mutation_id]}).all()
     if not lines:
-        raise LandgovError(f"mutation id {mutation_id} transfers no ownership share")
+        raise _no_lines(mutation_id)
     parcels = []
     for line in lines:
         held = conn.execute(
@@ -214,9 +282,7 @@ def _statutory(conn: Connection, mutation_id: int, on: date) -> list[ParcelValue
             {"k": line.khewat_id, "on": on},
         ).all()
         if not held:
-            raise LandgovError(
-                f"line {line.line_no}: khewat id {line.khewat_id} holds no khasra on {on}"
-            )
+            raise _none_held(line, on)
         share = Fraction(line.numerator, line.denominator)
         for kh in held:
             parcels.append(
@@ -234,6 +300,10 @@ def transfer_tax(
 ) -> TransferTax:
     """The statutory value, taxable value, taxes and revenue at stake of one sale.
 
+    For one sale (the price check at sanction, ``landgov tax transfer``): it reads what
+    that sale needs, line by line. For many, :func:`transfer_taxes_of` gives the same
+    figures from a handful of statements.
+
     Args:
         on: the valuation date; by default the deed date, else the entry date.
         taxpayer_status: whose rates apply (``active`` taxpayers by default).
@@ -243,43 +313,104 @@ def transfer_tax(
         NotATransferForValue: the mutation is not a sale.
         NoRateInForce: a transferred khasra has no DC rate on the date.
     """
-    m = conn.execute(
-        text(
-            "SELECT m.id, m.mouza_id, z.name AS mouza, m.number, m.type, m.status,"
-            " m.entered_on, m.deed_date, m.consideration_rs, m.statutory_value_rs"
-            " FROM mutation m JOIN mouza z ON z.id = m.mouza_id WHERE m.id = :id"
-        ),
-        {"id": mutation_id},
-    ).first()
+    m = conn.execute(_SALES, {"ids": [mutation_id]}).first()
     if m is None:
         raise NotFound(f"no mutation with id {mutation_id}")
-    if m.type not in TAXED_TYPES:
-        raise NotATransferForValue(
-            f"mutation {m.number} of {m.mouza} is a {m.type}, not a sale: no transfer tax"
-            " on a price applies"
-        )
+    refused = _not_taxed(m)
+    if refused is not None:
+        raise refused
     when = on or m.deed_date or m.entered_on
     parcels = _statutory(conn, mutation_id, when)
-    statutory = round_half_up(sum((p.value for p in parcels), Fraction(0)))
-    declared = None if m.consideration_rs is None else int(m.consideration_rs)
-    taxable = max(declared or 0, statutory)
-    rules = rules_for_mouza(conn, m.mouza_id)
-    return TransferTax(
-        mutation_id=int(m.id),
-        mouza=m.mouza,
-        number=int(m.number),
-        status=m.status,
-        valuation_date=when,
-        declared_rs=declared,
-        statutory_rs=statutory,
-        stored_statutory_rs=None if m.statutory_value_rs is None else int(m.statutory_value_rs),
-        taxable_rs=taxable,
-        taxes=transfer_taxes(taxable, rules, when, taxpayer_status=taxpayer_status),
-        taxes_on_declared=transfer_taxes(
-            declared or 0, rules, when, taxpayer_status=taxpayer_status
-        ),
-        parcels=parcels,
-    )
+    return _assess(m, when, parcels, rules_for_mouza(conn, m.mouza_id), taxpayer_status)
+
+
+def transfer_taxes_of(
+    conn: Connection,
+    mutation_ids: Sequence[int],
+    *,
+    taxpayer_status: str = "active",
+) -> tuple[list[TransferTax], list[tuple[int, str]]]:
+    """:func:`transfer_tax` of many sales (each on its own valuation date), set-based.
+
+    Why: a mouza's ratio study and its under-declaration check value every sale, and one
+    :func:`transfer_tax` per sale costs a dozen statements each (some 6,000 for a Valuation
+    page view of the demo). Here a fixed number of statements reads everything at once
+    (the sales, their lines, every holding period of their khewats with the khasras'
+    facts, the DC rows reaching their mouzas, and the tax rules of each mouza), and the
+    figures come from the same pure code as :func:`transfer_tax`
+    (:func:`~landgov.valuation.rates.value_khasra`, then ``_assess``), so they are equal
+    to the rupee (``tests/valuation/test_transfer_batch.py``).
+
+    Returns:
+        (valued sales, in the order of ``mutation_ids``; (mutation id, why) for each sale
+        that could not be valued: not found, not a sale, no ownership line, a khewat
+        holding nothing on the date, no DC rate in force), the reasons worded as
+        :func:`transfer_tax` raises them.
+    """
+    ids = [int(i) for i in mutation_ids]
+    if not ids:
+        return [], []
+    sales = {int(m.id): m for m in conn.execute(_SALES, {"ids": ids})}
+    lines: dict[int, list[Any]] = {}
+    for line in conn.execute(_LINES, {"ids": sorted(sales)}):
+        lines.setdefault(int(line.mutation_id), []).append(line)
+    held: dict[int, list[Any]] = {}
+    khewats = sorted({int(line.khewat_id) for ls in lines.values() for line in ls})
+    for h in conn.execute(_HELD, {"khewats": khewats}) if khewats else ():
+        held.setdefault(int(h.khewat_id), []).append(h)
+    rates = dc_rate_table(conn, {int(h.mouza_id) for hs in held.values() for h in hs})
+    rules = {
+        mz: rules_for_mouza(conn, mz) for mz in sorted({int(m.mouza_id) for m in sales.values()})
+    }
+    valued: list[TransferTax] = []
+    unvalued: list[tuple[int, str]] = []
+    for mid in ids:
+        m = sales.get(mid)
+        try:
+            if m is None:
+                raise NotFound(f"no mutation with id {mid}")
+            refused = _not_taxed(m)
+            if refused is not None:
+                raise refused
+            when = m.deed_date or m.entered_on
+            valued.append(
+                _assess(m, when, _parcels(lines.get(mid, []), held, rates, when, mid),
+                        rules[int(m.mouza_id)], taxpayer_status)
+            )  # fmt: skip
+        except LandgovError as exc:
+            unvalued.append((mid, str(exc)))
+    return valued, unvalued
+
+
+def _parcels(
+    lines: list[Any],
+    held: dict[int, list[Any]],
+    rates: RateTable,
+    on: date,
+    mutation_id: int,
+) -> list[ParcelValue]:
+    """The valued parcels of one sale from the batch's reads (as :func:`_statutory` reads
+    them one by one): each line's khewat's khasras held on ``on``, by khasra id."""
+    if not lines:
+        raise _no_lines(mutation_id)
+    parcels = []
+    for line in lines:
+        now = [
+            h
+            for h in held.get(int(line.khewat_id), [])
+            if h.valid_from <= on and (h.valid_to is None or on < h.valid_to)
+        ]
+        if not now:
+            raise _none_held(line, on)
+        share = Fraction(line.numerator, line.denominator)
+        for h in now:
+            khasra = khasra_facts(h)
+            parcels.append(
+                value_khasra(
+                    khasra, rates[khasra.mouza_id], on, share, area_sarsai=int(h.area_sarsai)
+                )
+            )
+    return parcels
 
 
 @dataclass
@@ -389,12 +520,8 @@ def under_declared(
         .scalars()
         .all()
     )
-    valued, unvalued = [], []
-    for mid in ids:
-        try:
-            valued.append(transfer_tax(conn, int(mid), taxpayer_status=taxpayer_status))
-        except LandgovError as exc:  # no rate in force, no khasra held on the date...
-            unvalued.append((int(mid), str(exc)))
+    # no rate in force, no khasra held on the date...: listed as unvalued, with why
+    valued, unvalued = transfer_taxes_of(conn, ids, taxpayer_status=taxpayer_status)
     found = [t for t in valued if t.under_declared]
     found.sort(
         key=lambda t: (-t.revenue_at_stake_rs, (t.declared_rs or 0) / max(t.statutory_rs, 1))

@@ -8,19 +8,19 @@ TOTP code of a step not used before (:func:`next_code`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import shapely
-from security_support import PASSWORD, code_for, owner_engine, staff_actor, totp_secret
+from browser_support import fresh_totp_code
+from security_support import PASSWORD, owner_engine, staff_actor, totp_secret
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from landgov.domain import UnitSystem, area_m2, m2_to_sarsai, totp
+from landgov.domain import UnitSystem, area_m2, m2_to_sarsai
 from landgov.security import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,15 +43,7 @@ def next_code(engine: Engine, username: str, secret: str | None = None) -> str:
     when every such step is spent (a code works once)."""
     secret = secret or totp_secret(engine, username)
     assert secret is not None, f"{username}: make the account with security_support first"
-    with owner(engine).connect() as conn:
-        last = conn.execute(
-            text("SELECT totp_last_step FROM app_user WHERE username = :u"), {"u": username}
-        ).scalar_one()
-    step = max(int(last or 0) + 1, totp.step_at(time.time()))
-    wait = (step - 1) * totp.STEP_SECONDS - time.time()
-    if wait > 0:  # the step is beyond now + 1: wait until it is the next one
-        time.sleep(wait + 0.5)
-    return code_for(secret, step * totp.STEP_SECONDS)
+    return fresh_totp_code(owner(engine), username, secret)
 
 
 def fill_sign_in(at: AppTest, username: str, password: str, code: str) -> AppTest:

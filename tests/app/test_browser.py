@@ -7,92 +7,36 @@ code), as a person would.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-from dashboard_support import DASHBOARD, ROOT, Login, database_url, demo_login, owner
+from browser_support import CHROMIUM as CHROMIUM
+from browser_support import CHROMIUM_ARGS as CHROMIUM_ARGS
+from browser_support import LOCAL_HOSTS, dashboard_page, fill_sign_in, open_dispute_case
+from browser_support import artifacts as _artifacts
+from browser_support import sign_in as sign_in_officer
+from browser_support import streamlit_server as streamlit_server
+from browser_support import wait_until_idle as _wait_until_idle
+from dashboard_support import Login, database_url, demo_login, owner
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from app.shared import style
-from landgov.config import load_settings
 from landgov.security.sessions import FAILED
 from landgov.storage import read
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, streamlit_server, _artifacts and _wait_until_idle
+# stay importable from here while test_evidence_journeys and test_mutation_journey take
+# them from this module (their home is browser_support); sign_in is this module's own
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def streamlit_server(db_url: str, log: Path) -> Iterator[str]:
-    """Runs the dashboard on a free local port; yields its URL; always stops it."""
-    port = _free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [
-        str(streamlit), "run", str(DASHBOARD),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    env = {**os.environ, "LANDGOV_DATABASE_URL": db_url}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited ({proc.returncode}):\n{log.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit not healthy after 60 s:\n{log.read_text()}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
 
 
 def _pixels(image: Image.Image) -> list[tuple[int, int, int]]:
@@ -115,31 +59,14 @@ def _land_classes_seen(image: Image.Image, min_share: float = 0.0005) -> set[str
     return seen
 
 
-def _artifacts() -> Path:
-    folder = load_settings().home / "test-artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _browser_page(pw: Any, viewport: tuple[int, int] = (1400, 1300)) -> tuple[Any, Page]:
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-    return browser, page
-
-
 def _field(page: Page, label: str) -> Any:
     """The sign-in form's text field labelled ``label``."""
     return page.get_by_role("textbox", name=label, exact=True)
 
 
 def sign_in(page: Page, engine: Engine, login: Login) -> None:
-    """Fills the sign-in form as a person does and waits for the signed-in sidebar."""
-    page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
-    _field(page, "Username").fill(login.username)
-    _field(page, "Password").fill(login.password)
-    _field(page, "Authenticator code").fill(login.code(engine))
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in:").first.wait_for(timeout=60_000)
+    """Signs ``login`` in through the form, with a fresh code of its account."""
+    sign_in_officer(page, login.username, login.password, login.code(engine))
 
 
 def _sidebar_links(page: Page) -> list[str]:
@@ -153,59 +80,46 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_page(
 ) -> None:
     """No map, no mouza, no record before sign-in; a wrong password reads like any
     failure. Screenshots ``signin.png`` and ``signin-failed.png``."""
-    from playwright.sync_api import sync_playwright
-
     with demo_engine.connect() as conn:
         mouza_names = [m.name for m in read.list_mouzas(conn)]
     analyst = demo_login(demo_engine, demo_dir, "revenue_analyst")
     artifacts = _artifacts()
-    with (
-        streamlit_server(database_url(demo_engine), tmp_path / "streamlit.log") as base,
-        sync_playwright() as pw,
-    ):
-        browser, page = _browser_page(pw)
-        try:
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base, wait_until="domcontentloaded")
-            page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
-            _wait_until_idle(page)
-            page.screenshot(path=str(artifacts / "signin.png"), full_page=True)
-            assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
-            assert page.locator("canvas").count() == 0
-            assert page.locator('[data-testid="stDataFrame"]').count() == 0
-            body = page.locator("body").inner_text()
-            for name in mouza_names:
-                assert name not in body, f"mouza {name} shown before sign-in"
-            assert sorted(_sidebar_links(page)) == ["Farmer sign-in", "Sign in"]
-            assert page.get_by_role("link", name="Farmer sign-in").count() >= 1
-            assert _field(page, "Authenticator code").count() == 1  # always asked
+    with dashboard_page(database_url(demo_engine), tmp_path) as (base, page, errors):
+        page.goto(base, wait_until="domcontentloaded")
+        page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
+        _wait_until_idle(page)
+        page.screenshot(path=str(artifacts / "signin.png"), full_page=True)
+        assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+        assert page.locator("canvas").count() == 0
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+        body = page.locator("body").inner_text()
+        for name in mouza_names:
+            assert name not in body, f"mouza {name} shown before sign-in"
+        assert sorted(_sidebar_links(page)) == ["Farmer sign-in", "Sign in"]
+        assert page.get_by_role("link", name="Farmer sign-in").count() >= 1
+        assert _field(page, "Authenticator code").count() == 1  # always asked
 
-            # a page that needs sign-in, asked by its address: still only the sign-in page
-            page.goto(f"{base}/mutations", wait_until="domcontentloaded")
-            page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
-            _wait_until_idle(page)
-            page.screenshot(path=str(artifacts / "signin-unknown-page.png"), full_page=True)
-            assert page.get_by_text("Mutations (intiqal)").count() == 0
-            assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
-            dialog = page.get_by_role("dialog")
-            if dialog.count():  # Streamlit's "Page not found" notice over the sign-in page
-                page.keyboard.press("Escape")
-                dialog.first.wait_for(state="hidden", timeout=10_000)
+        # a page that needs sign-in, asked by its address: still only the sign-in page
+        page.goto(f"{base}/mutations", wait_until="domcontentloaded")
+        page.get_by_text("Sign in to landgov").first.wait_for(timeout=60_000)
+        _wait_until_idle(page)
+        page.screenshot(path=str(artifacts / "signin-unknown-page.png"), full_page=True)
+        assert page.get_by_text("Mutations (intiqal)").count() == 0
+        assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+        dialog = page.get_by_role("dialog")
+        if dialog.count():  # Streamlit's "Page not found" notice over the sign-in page
+            page.keyboard.press("Escape")
+            dialog.first.wait_for(state="hidden", timeout=10_000)
 
-            # a wrong password: the one generic answer, and the form is empty again
-            _field(page, "Username").fill(analyst.username)
-            _field(page, "Password").fill(analyst.password + "x")
-            _field(page, "Authenticator code").fill("123456")
-            page.get_by_role("button", name="Sign in").click()
-            failure = FAILED[0].upper() + FAILED[1:]
-            page.get_by_text(failure).first.wait_for(timeout=30_000)
-            _wait_until_idle(page)
-            assert _field(page, "Password").input_value() == ""
-            assert page.get_by_text("Signed in:").count() == 0
-            page.screenshot(path=str(artifacts / "signin-failed.png"), full_page=True)
-        finally:
-            browser.close()
+        # a wrong password: the one generic answer, and the form is empty again
+        fill_sign_in(page, analyst.username, analyst.password + "x", "123456")
+        page.get_by_role("button", name="Sign in").click()
+        failure = FAILED[0].upper() + FAILED[1:]
+        page.get_by_text(failure).first.wait_for(timeout=30_000)
+        _wait_until_idle(page)
+        assert _field(page, "Password").input_value() == ""
+        assert page.get_by_text("Signed in:").count() == 0
+        page.screenshot(path=str(artifacts / "signin-failed.png"), full_page=True)
     assert not errors, errors
 
 
@@ -252,31 +166,23 @@ def test_an_analyst_does_not_see_the_mutations_page(
     demo_engine: Engine, demo_dir: Path, tmp_path: Path
 ) -> None:
     """Screenshot ``analyst.png``: Parcels and Valuation only."""
-    from playwright.sync_api import sync_playwright
-
     analyst = demo_login(demo_engine, demo_dir, "revenue_analyst")
-    with (
-        streamlit_server(database_url(demo_engine), tmp_path / "streamlit.log") as base,
-        sync_playwright() as pw,
-    ):
-        browser, page = _browser_page(pw)
-        try:
-            page.goto(base, wait_until="domcontentloaded")
-            sign_in(page, demo_engine, analyst)
-            page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(
-                state="visible", timeout=60_000
-            )
-            _wait_until_idle(page)
-            assert sorted(_sidebar_links(page)) == ["Parcels", "Valuation"]
-            assert page.get_by_text("revenue analyst").count() >= 1
-            page.screenshot(path=str(_artifacts() / "analyst.png"), full_page=True)
-            page.goto(f"{base}/mutations", wait_until="domcontentloaded")
-            _wait_until_idle(page, 3)
-            assert page.get_by_text("Mutations (intiqal)").count() == 0
-            assert page.get_by_role("button", name="Verify").count() == 0
-            assert page.get_by_role("button", name="Enter mutation").count() == 0
-        finally:
-            browser.close()
+    with dashboard_page(database_url(demo_engine), tmp_path) as (base, page, errors):
+        page.goto(base, wait_until="domcontentloaded")
+        sign_in(page, demo_engine, analyst)
+        page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(
+            state="visible", timeout=60_000
+        )
+        _wait_until_idle(page)
+        assert sorted(_sidebar_links(page)) == ["Parcels", "Valuation"]
+        assert page.get_by_text("revenue analyst").count() >= 1
+        page.screenshot(path=str(_artifacts() / "analyst.png"), full_page=True)
+        page.goto(f"{base}/mutations", wait_until="domcontentloaded")
+        _wait_until_idle(page, 3)
+        assert page.get_by_text("Mutations (intiqal)").count() == 0
+        assert page.get_by_role("button", name="Verify").count() == 0
+        assert page.get_by_role("button", name="Enter mutation").count() == 0
+    assert not errors, errors
 
 
 def _khasra_with_a_long_history(engine: Engine) -> str:
@@ -317,7 +223,7 @@ def check_dashboard_in_browser(
     ``parcel-timeline.png``; and the Mutations page is opened, where the sidebar offers
     exactly the mouzas ``jurisdiction`` (``mutations.png``).
     """
-    from playwright.sync_api import Request, Route, sync_playwright
+    from playwright.sync_api import Request, Route
 
     artifacts = _artifacts()
     shot = artifacts / f"{name}.png"
@@ -332,44 +238,34 @@ def check_dashboard_in_browser(
             outside.append(request.url)
             route.abort()
 
-    with (
-        streamlit_server(db_url, tmp_path / "streamlit.log") as base,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1300})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.route("**/*", offline_only)
-            page.goto(base, wait_until="domcontentloaded")
-            sign_in(page, *login)
-            chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-            chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
-            page.get_by_text("khasras on", exact=False).first.wait_for(timeout=60_000)
-            _wait_until_idle(page)
+    with dashboard_page(db_url, tmp_path) as (base, page, errors):
+        page.route("**/*", offline_only)
+        page.goto(base, wait_until="domcontentloaded")
+        sign_in(page, *login)
+        chart = page.locator('[data-testid="stDeckGlJsonChart"]')
+        chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
+        page.get_by_text("khasras on", exact=False).first.wait_for(timeout=60_000)
+        _wait_until_idle(page)
 
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-            page.screenshot(path=str(shot), full_page=True)
-            box = chart.bounding_box()
-            assert box is not None and box["width"] > 300 and box["height"] > 300
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+        page.screenshot(path=str(shot), full_page=True)
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 300
 
-            # a click on the map selects the parcel under it (st.pydeck_chart selection)
-            # (as a user does: hover, then click; deck.gl picks what is under the pointer)
-            centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.move(*centre)
-            page.wait_for_timeout(500)
-            page.mouse.click(*centre)
-            page.get_by_text("Owners on", exact=False).first.wait_for(timeout=30_000)
-            assert page.locator("h3", has_text="Khasra ").count() == 1  # its panel
-            _wait_until_idle(page)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            page.screenshot(path=str(artifacts / f"{name}-selected.png"), full_page=True)
-            if timeline_khasra is not None:
-                _check_timeline_and_mutations(page, timeline_khasra, artifacts, jurisdiction)
-        finally:
-            browser.close()
+        # a click on the map selects the parcel under it (st.pydeck_chart selection)
+        # (as a user does: hover, then click; deck.gl picks what is under the pointer)
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.move(*centre)
+        page.wait_for_timeout(500)
+        page.mouse.click(*centre)
+        page.get_by_text("Owners on", exact=False).first.wait_for(timeout=30_000)
+        assert page.locator("h3", has_text="Khasra ").count() == 1  # its panel
+        _wait_until_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(artifacts / f"{name}-selected.png"), full_page=True)
+        if timeline_khasra is not None:
+            _check_timeline_and_mutations(page, timeline_khasra, artifacts, jurisdiction)
 
     assert not outside, f"the dashboard fetched from outside: {outside[:5]}"
     assert not errors, errors
@@ -438,23 +334,11 @@ def _check_timeline_and_mutations(
         assert offered == jurisdiction
 
 
-def _wait_until_idle(page: Page, settle_s: float = 1.5) -> None:
-    """Waits until Streamlit has finished its run and the map had time to draw."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(int(settle_s * 1000))
-
-
 def test_disputes_page_opens_a_case_with_its_map(
     scanned_demo: Engine, demo_dir: Path, tmp_path: Path
 ) -> None:
     """The Disputes page in Chromium: the queue, then an overlap case with its evidence
     map drawn (saved as ``$LANDGOV_HOME/test-artifacts/dispute-case.png``)."""
-    import re
-
-    from playwright.sync_api import sync_playwright
 
     with scanned_demo.connect() as conn:  # an overlap case in the mouza the page opens on
         first = read.list_mouzas(conn)[0]
@@ -471,36 +355,18 @@ def test_disputes_page_opens_a_case_with_its_map(
     artifacts = _artifacts()
     shot = artifacts / "dispute-case.png"
     shot.unlink(missing_ok=True)
-    with (
-        streamlit_server(database_url(scanned_demo), tmp_path / "streamlit.log") as base,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2400})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base, wait_until="domcontentloaded")
-            sign_in(page, scanned_demo, tehsildar)
-            page.get_by_role("link", name="Disputes").first.click()
-            page.get_by_text("Dispute cases").first.wait_for(timeout=60_000)
-            _wait_until_idle(page)
-            picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Case").last
-            picker.click()
-            page.keyboard.type(f"No. {case_id} ")
-            page.get_by_role("option", name=re.compile(rf"^No\. {case_id} ")).first.click()
-            page.get_by_text("Why this case is risky").first.wait_for(timeout=30_000)
-            chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-            chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
-            _wait_until_idle(page)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.get_by_text("Evidence on the map").count() >= 1
-            assert page.get_by_text("Parcels overlap").count() >= 1  # the rule's title
-            box = chart.first.bounding_box()
-            assert box is not None and box["width"] > 300 and box["height"] > 200
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    served = dashboard_page(database_url(scanned_demo), tmp_path, viewport=(1400, 2400))
+    with served as (base, page, errors):
+        page.goto(base, wait_until="domcontentloaded")
+        sign_in(page, scanned_demo, tehsildar)
+        chart = open_dispute_case(page, case_id)
+        _wait_until_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("Evidence on the map").count() >= 1
+        assert page.get_by_text("Parcels overlap").count() >= 1  # the rule's title
+        box = chart.first.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 200
+        page.screenshot(path=str(shot), full_page=True)
     assert not errors, errors
     with Image.open(shot) as image:
         drawn = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),

@@ -165,3 +165,55 @@ def test_an_analyst_values_a_parcel(demo_copy: Engine, demo_dir: Path, tmp_path:
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_an_officer_reviews_a_case_in_urdu(
+    demo_copy: Engine, demo_dir: Path, tmp_path: Path
+) -> None:
+    """The same case in Urdu: signed in, the officer switches the language; the page reads
+    right to left, the rule, the measure and the steps in Urdu, and a review is confirmed
+    in Urdu. Screenshots ``decide-case-ur.png`` and ``decide-case-ur-reviewed.png``."""
+    from playwright.sync_api import sync_playwright
+
+    home = load_settings().home
+    artifacts = _artifacts()
+    tehsildar = demo_login(demo_copy, demo_dir, "tehsildar", "Sheikhupura")
+    with planted_encroachment(demo_copy, home):
+        scan(demo_copy, actor=service_actor(demo_copy, "disputes"))
+        with demo_copy.connect() as conn:
+            case_id = conn.execute(
+                text(
+                    "SELECT cf.case_id FROM dispute_case_flag cf JOIN dispute_flag f"
+                    " ON f.id = cf.flag_id WHERE f.rule_id = 'structure_on_state_land'"
+                )
+            ).scalar_one()
+        with (
+            streamlit_server(database_url(demo_copy), tmp_path / "streamlit.log") as base,
+            sync_playwright() as pw,
+        ):
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 3600})
+                page.goto(f"{base}/disputes?case={case_id}", wait_until="domcontentloaded")
+                sign_in(page, demo_copy, tehsildar)
+                page.get_by_role("heading", name=re.compile(rf"^Case {case_id}:")).wait_for(
+                    timeout=60_000
+                )
+                _wait_until_idle(page)
+                page.get_by_text("اردو", exact=True).first.click()
+                header = page.get_by_role("heading", name=re.compile(r"^مقدمہ "))
+                header.wait_for(timeout=60_000)
+                page.get_by_text("پیمائش:").first.wait_for(timeout=60_000)
+                _wait_until_idle(page, 1.0)
+                assert "lang=ur" in page.url and f"case={case_id}" in page.url
+                assert page.get_by_text("سرکاری زمین یا راستے کی حد میں نئی تعمیر").count()
+                assert page.get_by_text(re.compile(r"مربع میٹر پر تجاوزات")).count()
+                page.screenshot(path=str(artifacts / "decide-case-ur.png"), full_page=True)
+
+                page.get_by_role("button", name="جانچ کے لیے لیں", exact=True).click()
+                page.get_by_text(re.compile("کھلا ← زیر جانچ")).first.wait_for(timeout=60_000)
+                _wait_until_idle(page, 1.0)
+                assert status_of(demo_copy, case_id) == "under_review"
+                page.screenshot(path=str(artifacts / "decide-case-ur-reviewed.png"))
+            finally:
+                browser.close()

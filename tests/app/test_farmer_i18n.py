@@ -137,6 +137,36 @@ def test_a_broken_catalogue_is_refused_naming_file_key_and_reason(
         i18n.load(tmp_path)
 
 
+def test_a_page_has_its_own_file_in_every_language(tmp_path: Path) -> None:
+    """Part files (``en.cases.toml``) merge into their language; each language keeps a
+    key in the same part, once, and only the language's own file holds its conventions."""
+    _write(tmp_path, "en.toml", META + '[farmer]\ntitle = "Farmer"\n')
+    _write(tmp_path, "ur.toml", META.replace('"ltr"', '"rtl"') + '[farmer]\ntitle = "ک"\n')
+    _write(tmp_path, "en.cases.toml", '[cases]\ntitle = "Cases {n}"\n')
+    _write(tmp_path, "ur.cases.toml", '[cases]\ntitle = "مقدمات {n}"\n')
+    cat = i18n.load(tmp_path)
+    assert cat.messages["ur"] == {"farmer.title": "ک", "cases.title": "مقدمات {n}"}
+    refusals = [
+        ("ur.cases.toml", '[cases]\ntitle = "x {m}"\n', "ur.cases.toml: cases.title: placeholders"),
+        ("ur.cases.toml", '[farmer]\ntitle = "y"\n[cases]\ntitle = "{n}"\n',
+         "ur.cases.toml: farmer.title: already in ur.toml"),
+        ("ur.cases.toml", META + '[cases]\ntitle = "{n}"\n', "belongs in ur.toml, not in a part"),
+    ]  # fmt: skip
+    for name, body, reason in refusals:
+        _write(tmp_path, name, body)
+        with pytest.raises(i18n.CatalogueError, match=re.escape(reason)):
+            i18n.load(tmp_path)
+    (tmp_path / "ur.cases.toml").unlink()
+    with pytest.raises(i18n.CatalogueError, match=re.escape("ur.cases.toml: cases.title: missing")):
+        i18n.load(tmp_path)
+    _write(tmp_path, "ur.other.toml", '[cases]\ntitle = "{n}"\n')
+    with pytest.raises(i18n.CatalogueError, match=re.escape("belongs in ur.cases.toml")):
+        i18n.load(tmp_path)
+    (tmp_path / "ur.toml").unlink()
+    with pytest.raises(i18n.CatalogueError, match=re.escape("ur.other.toml: no ur.toml")):
+        i18n.load(tmp_path)
+
+
 def test_a_language_without_its_conventions_is_refused(tmp_path: Path) -> None:
     _write(tmp_path, "en.toml", META.replace('direction = "ltr"', 'direction = "up"'))
     with pytest.raises(i18n.CatalogueError, match=r"en\.toml: language\.direction"):

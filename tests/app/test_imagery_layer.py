@@ -79,7 +79,8 @@ def test_without_imagery_base_layer_is_none(
     at = at.selectbox(key=f"khasra_{tiny_mouza.mouza_id}").select("11").run()
     assert_no_exception(at)
     assert "no imagery series yet" in texts(at).lower()
-    assert "landgov imagery series --mouza Kot Test" in texts(at)
+    commands = " ".join(str(c.value) for c in at.code)  # shown as a block to copy
+    assert "landgov imagery series --mouza 'Kot Test'" in commands
 
 
 @pytest.mark.usefixtures("inline_files")

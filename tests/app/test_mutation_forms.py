@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.shared import i18n
 from app.views.mutations import forms
 from landgov.records.pricing import price_check
 
@@ -30,6 +31,7 @@ pytest.importorskip("landgov.records.mutations")
 
 PointAt = Callable[[str], None]
 TODAY = date.today()
+DAY = i18n.long_date(TODAY, "en")  # how the page writes today in English
 
 
 @pytest.fixture
@@ -131,7 +133,7 @@ def test_the_page_says_it_is_as_of_today(history: TinyHistory, engine: Engine) -
     at.sidebar.date_input(key="as_of").set_value(date(2015, 1, 1)).run()
     ok(at)
     (note,) = [el.value for el in at.info if "as of today" in el.value]
-    assert "2015-01-01" in note and "not here" in note
+    assert "1 Jan 2015" in note and "not here" in note
 
 
 def test_only_the_mouzas_of_the_jurisdiction_are_offered(
@@ -169,7 +171,7 @@ def test_enter_verify_sanction_changes_the_shares(history: TinyHistory, engine: 
                     share="1/3")  # fmt: skip
     assert [el.value for el in at.error] == []
     (success,) = [el.value for el in at.success]
-    assert f"Entered mutation No. 5 (sale) on {TODAY}" in success
+    assert f"Entered mutation No. 5 (sale) on {DAY}" in success
     assert mutation_row(engine, 5) == ("entered", None, None)
     assert (
         at.selectbox(key=forms.PENDING_KEY)
@@ -181,7 +183,7 @@ def test_enter_verify_sanction_changes_the_shares(history: TinyHistory, engine: 
     at.selectbox(key=forms.PENDING_KEY).set_value(5).run()
     assert not [b for b in at.button if b.key in ("sanction_submit", "reject_submit")]
     at = decide(at, "verify")
-    assert f"Mutation No. 5 verified on {TODAY} by Nasir Ali (girdawar)." in [
+    assert f"Mutation No. 5 verified on {DAY} by Nasir Ali (girdawar)." in [
         el.value for el in at.success
     ]
     assert mutation_row(engine, 5) == ("verified", TODAY, None)
@@ -191,7 +193,7 @@ def test_enter_verify_sanction_changes_the_shares(history: TinyHistory, engine: 
     at = decide(at, "sanction")
     assert not at.error, [el.value for el in at.error]
     (success,) = [el.value for el in at.success]
-    assert success.startswith(f"Mutation No. 5 sanctioned on {TODAY} by Tariq Mehmood")
+    assert success.startswith(f"Mutation No. 5 sanctioned on {DAY} by Tariq Mehmood")
     assert mutation_row(engine, 5) == ("sanctioned", TODAY, TODAY)
     assert open_shares(engine, 5) == {
         "Ahmad Khan": Fraction(1, 6),
@@ -275,7 +277,7 @@ def test_reject_with_a_reason(history: TinyHistory, engine: Engine) -> None:
     at.text_input(key="reject_reason").input("Parties did not appear")
     at = decide(at, "reject")
     (success,) = [el.value for el in at.success]
-    assert f"Mutation No. 4 rejected on {TODAY}" in success
+    assert f"Mutation No. 4 rejected on {DAY}" in success
     assert mutation_row(engine, 4) == ("rejected", None, TODAY)
     assert any("No pending mutation" in el.value for el in at.info)
 

@@ -6,9 +6,14 @@ sanctions it. Each signs in with the demo's own account (password and TOTP code)
 browser session of their own; every step's confirmation is waited for on the page, and
 the record is checked afterwards.
 
+The same journey runs in English and in Urdu (issue 19, point 5): in Urdu every label,
+button and confirmation it finds is the catalogue's Urdu, the page is right to left, and
+the seller's CNIC and the share are typed with Urdu digits, as an Urdu keyboard types them.
+
 The demo copy gets its DC rates (``dc_rates.csv`` of ``landgov demo``) and a trained
 appraisal model, as ``make demo`` gives it, so the price check shows the model value.
-Screenshots: ``$LANDGOV_HOME/test-artifacts/mutation-journey-*.png``.
+Screenshots: ``$LANDGOV_HOME/test-artifacts/mutation-journey-*.png`` (English) and
+``mutation-journey-ur-*.png`` (Urdu).
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, sign_in, streamlit_server
 
+from app.shared import i18n
+from app.views.mutations import data
 from landgov.config import load_settings
 from landgov.domain.shares import format_share
+from landgov.storage import read
 from landgov.valuation.rates import load_dc_rates, round_half_up, statutory_value
 
 if TYPE_CHECKING:
@@ -124,21 +132,46 @@ def _settle(page: Page) -> None:
     page.wait_for_timeout(800)
 
 
-def _open_mutations(page: Page, base: str, engine: Engine, login: Login) -> None:
-    page.goto(base, wait_until="domcontentloaded")
-    sign_in(page, engine, login)
-    page.get_by_role("link", name="Mutations").first.click()
-    page.get_by_text("Mutations (intiqal)").first.wait_for(timeout=60_000)
+def _open_mutations(page: Page, base: str, engine: Engine, login: Login, lang: str) -> None:
+    """Signs ``login`` in with the sign-in page in ``lang`` (``?lang=``, kept in the
+    session) and opens the Mutations page."""
+    _ = i18n.Words(lang)
+    if lang == i18n.DEFAULT:
+        page.goto(base, wait_until="domcontentloaded")
+        sign_in(page, engine, login)
+    else:
+        page.goto(f"{base}/?{i18n.QUERY_KEY}={lang}", wait_until="domcontentloaded")
+        page.get_by_text(_("signin.title")).first.wait_for(timeout=60_000)
+        for key, value in (("signin.username", login.username),
+                           ("signin.password", login.password),
+                           ("signin.code", login.code(engine))):  # fmt: skip
+            page.get_by_role("textbox", name=_(key), exact=True).fill(value)
+        page.get_by_role("button", name=_("signin.submit")).click()
+    page.get_by_role("link", name=_("nav.mutations")).first.click()
+    page.get_by_role("heading", name=_("mutations.title")).first.wait_for(timeout=60_000)
     _settle(page)
 
 
-def _pick(page: Page, label: str, option: str) -> None:
-    """Chooses ``option`` (its text starts so) in the selectbox labelled ``label``."""
+def _pick(page: Page, label: str, option: str, typed: str | None = None) -> None:
+    """Chooses ``option`` (its text holds it) in the selectbox labelled ``label``,
+    typing ``typed`` (default: ``option``) to narrow the list."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     box.click()
-    page.keyboard.type(option)
+    page.keyboard.type(option if typed is None else typed)
     page.get_by_role("option").filter(has_text=option).first.click()
     _settle(page)
+
+
+def _choice(engine: Engine, mouza_id: int, mutation_id: int, lang: str) -> str:
+    """The pending mutation as the "Mutation to decide" list offers it in ``lang``."""
+    with engine.connect() as conn:
+        return data.pending_choices(read.mutation_lines(conn, mouza_id), lang)[mutation_id]
+
+
+def _before(text: str) -> str:
+    """A confirmation's words up to its ``\0`` placeholder (the officer's name, which
+    the test does not know): what to wait for."""
+    return text.split("\0")[0].strip()
 
 
 def _date(page: Page, label: str, day: date) -> None:
@@ -149,8 +182,9 @@ def _date(page: Page, label: str, day: date) -> None:
     page.keyboard.press("Tab")
 
 
-def _shot(page: Page, name: str) -> Path:
-    path = _artifacts() / f"mutation-journey-{name}.png"
+def _shot(page: Page, name: str, lang: str) -> Path:
+    prefix = "mutation-journey" if lang == i18n.DEFAULT else f"mutation-journey-{lang}"
+    path = _artifacts() / f"{prefix}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -159,11 +193,13 @@ def _no_exception(page: Page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+@pytest.mark.parametrize("lang", ["en", "ur"])
 def test_a_sale_to_a_new_buyer_at_48_percent_of_its_dc_value(
-    priced_demo: Engine, demo_dir: Path, tmp_path: Path
+    priced_demo: Engine, demo_dir: Path, tmp_path: Path, lang: str
 ) -> None:
     from playwright.sync_api import sync_playwright
 
+    _ = i18n.Words(lang)
     engine = priced_demo
     today = date.today()
     deed_day = today  # registered today, entered today
@@ -174,6 +210,15 @@ def test_a_sale_to_a_new_buyer_at_48_percent_of_its_dc_value(
     girdawar = demo_login(engine, demo_dir, "girdawar", "Kot Rehmat")
     tehsildar = demo_login(engine, demo_dir, "tehsildar", "Sheikhupura")
     name, father, cnic = BUYER
+    with owner(engine).connect() as conn:
+        mouza_id = conn.execute(text("SELECT id FROM mouza WHERE name = :m"), {"m": MOUZA}).one()[0]
+        number = 1 + int(
+            conn.execute(
+                text("SELECT coalesce(max(number), 0) FROM mutation WHERE mouza_id = :z"),
+                {"z": mouza_id},
+            ).scalar_one()
+        )
+    shown_number = i18n.record_number(str(number), lang)
     shots: list[Path] = []
 
     with (
@@ -184,80 +229,109 @@ def test_a_sale_to_a_new_buyer_at_48_percent_of_its_dc_value(
         page = _new_page(browser)
         try:
             # 1. the patwari registers the buyer, then enters the sale
-            _open_mutations(page, base, engine, patwari)
-            page.get_by_role("tab", name="Enter a mutation").click()
-            page.get_by_text("New party: register a buyer not yet in the records").click()
-            page.get_by_label("Name", exact=True).fill(name)
-            page.get_by_label("Father's or husband's name", exact=True).fill(father)
-            page.get_by_label("CNIC", exact=True).fill(cnic)
-            page.get_by_role("button", name="Register party").click()
-            page.get_by_text(f"Registered {name} s/o {father}, CNIC {cnic}").first.wait_for(
-                timeout=60_000
-            )
+            _open_mutations(page, base, engine, patwari, lang)
+            page.get_by_role("tab", name=_("mutations.tab_entry")).click()
+            page.get_by_text(_("mutations.party.expander")).click()
+            page.get_by_label(_("mutations.party.name"), exact=True).fill(name)
+            page.get_by_label(_("mutations.party.guardian"), exact=True).fill(father)
+            page.get_by_label(_("mutations.party.cnic"), exact=True).fill(cnic)
+            page.get_by_role("button", name=_("mutations.party.submit")).click()
+            registered = data.party(name, "son_of", father, None, lang)
+            assert registered is not None
+            page.get_by_text(registered).first.wait_for(timeout=60_000)
             _settle(page)
             _no_exception(page)
-            shots.append(_shot(page, "1-party-registered"))
-            assert page.get_by_label("Transferee CNIC").first.input_value() == cnic
-            assert page.get_by_label("CNIC", exact=True).input_value() == ""  # emptied
+            shots.append(_shot(page, "1-party-registered", lang))
+            assert page.get_by_label(_("mutations.entry.to")).first.input_value() == cnic
+            assert page.get_by_label(_("mutations.party.cnic"), exact=True).input_value() == ""
 
-            _pick(page, "Khewat · line 1", str(sale["khewat"]))
-            page.get_by_label("Transferor CNIC").first.fill(sale["seller"])
-            page.get_by_label("Share n/d").first.fill(format_share(sale["share"]))
-            page.get_by_label("Deed number", exact=True).fill(deed_no)
-            _date(page, "Deed date", deed_day)
-            page.get_by_label("Sub-registrar", exact=True).fill("Sub-Registrar Sheikhupura")
-            page.get_by_label("Declared price (Rs) — required for a sale", exact=True).fill(
-                str(price)
+            khewat = i18n.record_number(str(sale["khewat"]), lang)
+            _pick(page, _("mutations.entry.khewat_line", line=1), khewat,
+                  i18n.digits(str(sale["khewat"]), lang))  # fmt: skip
+            # typed as an Urdu keyboard types them: the page reads them as the same number
+            page.get_by_label(_("mutations.entry.from")).first.fill(
+                i18n.digits(sale["seller"], lang)
             )
-            page.get_by_role("button", name="Enter mutation").click()
-            page.get_by_text("Entered mutation No.").first.wait_for(timeout=60_000)
+            page.get_by_label(_("mutations.entry.share")).first.fill(
+                i18n.digits(format_share(sale["share"]), lang)
+            )
+            page.get_by_label(_("mutations.entry.deed_no"), exact=True).fill(deed_no)
+            _date(page, _("mutations.entry.deed_date"), deed_day)
+            page.get_by_label(_("mutations.entry.sub_registrar"), exact=True).fill(
+                "Sub-Registrar Sheikhupura"
+            )
+            page.get_by_label(_("mutations.entry.price_sale"), exact=True).fill(str(price))
+            page.get_by_role("button", name=_("mutations.entry.submit")).click()
+            entered = _("mutations.done.entered", number=shown_number,
+                        type=_("mutations.type.sale"), date=today)  # fmt: skip
+            page.get_by_text(
+                _before(entered.replace(". ", ".\0").replace("۔ ", "۔\0"))
+            ).first.wait_for(timeout=60_000)
             _settle(page)
             _no_exception(page)
-            shots.append(_shot(page, "2-entered"))
-            assert page.get_by_label("Deed number", exact=True).input_value() == ""  # emptied
+            shots.append(_shot(page, "2-entered", lang))
+            assert page.get_by_label(_("mutations.entry.deed_no"), exact=True).input_value() == ""
             with owner(engine).connect() as conn:
-                mid, number = conn.execute(
+                mid, stored_number = conn.execute(
                     text("SELECT id, number FROM mutation WHERE deed_number = :d"), {"d": deed_no}
                 ).one()
+            assert stored_number == number
             page.context.close()
 
             # 2. the girdawar sees the price check, and verifies
             page = _new_page(browser)
-            _open_mutations(page, base, engine, girdawar)
-            _pick(page, "Mutation to decide", f"No. {number} ")
-            page.get_by_text("Price check").first.wait_for(timeout=60_000)
-            page.get_by_text("Under-declared sale").first.wait_for(timeout=30_000)
-            page.get_by_role("button", name="Verify").wait_for(timeout=30_000)
+            _open_mutations(page, base, engine, girdawar, lang)
+            choice = _choice(engine, mouza_id, mid, lang)  # as the list words it now
+            _pick(page, _("mutations.pending.pick"), choice, i18n.digits(str(number), lang))
+            page.get_by_text(_("mutations.price.dc")).first.wait_for(timeout=60_000)
+            page.get_by_text(_("mutations.reason.below_dc")).first.wait_for(timeout=30_000)
+            verify = page.get_by_role("button", name=_("mutations.pending.verify"), exact=True)
+            verify.wait_for(timeout=30_000)
             _settle(page)
-            assert f"{sale['dc']:,}" in page.content()
-            shots.append(_shot(page, "3-price-check"))
-            page.get_by_role("button", name="Verify").click()
-            page.get_by_text(f"Mutation No. {number} verified on").first.wait_for(timeout=60_000)
+            assert i18n.number(sale["dc"], lang) in page.content()
+            shots.append(_shot(page, "3-price-check", lang))
+            page.get_by_role("button", name=_("mutations.pending.verify"), exact=True).click()
+            verified = _("mutations.done.verified", number=shown_number, date=today, who="\0")
+            page.get_by_text(_before(verified)).first.wait_for(timeout=60_000)
             _settle(page)
             _no_exception(page)
             page.context.close()
 
             # 3. the tehsildar: refused until he acknowledges, then sanctions
             page = _new_page(browser)
-            _open_mutations(page, base, engine, tehsildar)
-            _pick(page, "Mutation to decide", f"No. {number} ")
-            page.get_by_text("Price check").first.wait_for(timeout=60_000)
-            page.get_by_role("button", name="Sanction").click()
-            page.get_by_text("under_declared_price").first.wait_for(timeout=60_000)
+            _open_mutations(page, base, engine, tehsildar, lang)
+            choice = _choice(engine, mouza_id, mid, lang)
+            _pick(page, _("mutations.pending.pick"), choice, i18n.digits(str(number), lang))
+            page.get_by_text(_("mutations.price.dc")).first.wait_for(timeout=60_000)
+            page.get_by_role("button", name=_("mutations.pending.sanction"), exact=True).click()
+            # English names the rule as the command line does; Urdu explains it
+            refused = (
+                "under_declared_price"
+                if lang == i18n.DEFAULT
+                else _("mutations.rule.under_declared_price")
+            )
+            page.get_by_text(refused).first.wait_for(timeout=60_000)
             _settle(page)
-            shots.append(_shot(page, "4-sanction-refused"))
-            page.get_by_text("I have seen the price check").click()
-            page.get_by_label("Why (kept with the acknowledgement)").fill(
+            shots.append(_shot(page, "4-sanction-refused", lang))
+            page.get_by_text(_("mutations.pending.acknowledge")).click()
+            page.get_by_label(_("mutations.pending.why")).fill(
                 "seller and buyer heard; taxes collected on the DC value"
             )
-            page.get_by_role("button", name="Sanction").click()
-            page.get_by_text(f"Mutation No. {number} sanctioned on").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name=_("mutations.pending.sanction"), exact=True).click()
+            sanctioned = _("mutations.done.sanctioned", number=shown_number, date=today,
+                           who="\0", closed=0, opened=0)  # fmt: skip
+            page.get_by_text(_before(sanctioned)).first.wait_for(timeout=60_000)
             _settle(page)
             _no_exception(page)
-            shots.append(_shot(page, "5-sanctioned"))
+            if i18n.rtl(lang):  # the main area is set right to left
+                direction = page.locator('[data-testid="stMain"]').first.evaluate(
+                    "el => getComputedStyle(el).direction"
+                )
+                assert direction == "rtl"
+            shots.append(_shot(page, "5-sanctioned", lang))
             page.context.close()
         except Exception:
-            _shot(page, "failed")  # what the page showed when the step failed
+            _shot(page, "failed", lang)  # what the page showed when the step failed
             raise
         finally:
             browser.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,8 @@ import geopandas as gpd
 import pytest
 import shapely
 from dashboard_support import database_url, demo_login, sign_in_demo
+from i18n_support import ARABIC_SCRIPT as ARABIC
+from i18n_support import LATIN, untranslated, visible_texts
 from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -333,3 +336,118 @@ def test_geopackage_reads_back_with_the_same_rows(tmp_path: Path) -> None:
     assert set(back["roll_id"]) == {7}
     assert back["model_id"].isna().tolist() == [True, False]
     assert back.crs.to_epsg() == 4326
+
+
+# What the record holds in Latin letters only, shown as stored on an Urdu page: the demo
+# account's own name and username (the sidebar's "signed in" line) and the district's name
+RECORD_DATA_LATIN = ("Demo Revenue Analyst", "analyst", "Sheikhupura")
+
+
+def open_in(engine: Engine, demo_dir: Path, lang: str, **state: Any) -> AppTest:
+    """The Valuation page in ``lang`` (chosen in the address, as a link would)."""
+    at = sign_in_demo(engine, demo_login(engine, demo_dir, "revenue_analyst"), timeout=120)
+    at.query_params["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page("views/valuation/view.py").run()
+    ok(at)
+    return at
+
+
+def without_record_data(texts: list[str]) -> list[str]:
+    """``texts`` with the named record data removed, those still in Latin letters kept."""
+    kept = []
+    for shown in texts:
+        for value in RECORD_DATA_LATIN:
+            shown = shown.replace(value, "")
+        if LATIN.search(shown):
+            kept.append(shown)
+    return kept
+
+
+def test_the_page_in_urdu_and_in_english(
+    demo_copy: Engine, demo_dir: Path, point_app_at: PointAt
+) -> None:
+    from app.shared import i18n
+
+    load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=service_actor(demo_copy, "demo"))
+    run_roll(demo_copy, ROLL_DATE, method="model", actor=service_actor(demo_copy, "valuation"))
+    point_app_at(database_url(demo_copy))
+
+    at = open_in(demo_copy, demo_dir, "ur")
+    assert [t.value for t in at.title] == ["قیمت اراضی"]
+    assert without_record_data(untranslated(at, "ur")) == []
+    # what untranslated() does not read: metrics, their tooltips, the guide's st.table
+    metrics = {m.label: (m.value, m.proto.help) for m in at.metric}
+    assert all(not LATIN.search(" ".join((k, *v))) for k, v in metrics.items()), metrics
+    total, exactly = metrics["کل قیمت"]
+    assert total.endswith("کروڑ روپے") and not re.search("[0-9]", total)
+    assert exactly.startswith("ٹھیک ") and exactly.endswith("روپے۔")
+    assert metrics["قیمت کی تاریخ"][0] == "۱۵ نومبر، ۲۰۲۶"
+    frames = [f.value for f in at.dataframe]
+    heads = [list(f.columns) for f in frames]
+    assert heads[0][:5] == ["خسرہ", "قسم زمین", "رقبہ (ک-م-س)", "رقبہ (ایکڑ)", "قیمت (روپے)"]
+    assert vd.ratio_columns("ur") in heads and vd.ratio_columns("en") not in heads
+    (guide,) = [t.value for t in at.table]
+    assert guide.index.tolist() == [
+        "درمیانی تناسب",
+        "سی او ڈی",
+        "پی آر ڈی",
+        "پی آر بی",
+        "ایم کے آئی",
+    ]
+    assert all(not LATIN.search(str(v)) for v in guide.to_numpy().ravel())
+    study = next(f for f in frames if list(f.columns) == vd.ratio_columns("ur"))
+    gates = [c for c in study.columns if c.endswith("معیار")]
+    assert set(study[gates].stack()) <= {"پورا", "ناکام"}
+    assert any("کم ظاہر" in h.value for h in at.header)
+    shown = " ".join(visible_texts(at))
+    assert "آئی اے اے او" in shown and "۳ × آئی کیو آر" in shown
+    # record numbers keep reading left to right, in Urdu digits
+    values = frames[0]
+    assert all(k.startswith(i18n.LRI) and not re.search("[0-9]", k) for k in values["خسرہ"])
+
+    at = open_in(demo_copy, demo_dir, "en")
+    assert [t.value for t in at.title] == ["Valuation"]
+    assert untranslated(at, "en") == []
+    assert all(not ARABIC.search(f"{m.label} {m.value} {m.proto.help}") for m in at.metric)
+    (guide,) = [t.value for t in at.table]
+    assert not any(ARABIC.search(str(v)) for v in guide.to_numpy().ravel())
+
+
+def test_the_map_outlines_the_khasra_selected_on_another_page(
+    rolled: Engine, demo_dir: Path
+) -> None:
+    from app.shared import selection
+
+    at = open_in(rolled, demo_dir, "en")
+    mouza_id = at.sidebar.selectbox(key="mouza_id").value
+    assert vd.SELECTED_LAYER_ID not in {x["id"] for x in deck(at)["layers"]}  # none yet
+    with rolled.connect() as conn:
+        kid, number = conn.execute(
+            text(
+                "SELECT k.id, k.number FROM valuation_current v JOIN khasra k"
+                " ON k.id = v.khasra_id WHERE k.mouza_id = :m ORDER BY k.id LIMIT 1"
+            ),
+            {"m": mouza_id},
+        ).one()
+    # as the Parcels page stores a pick
+    at.session_state[selection.KEY] = selection.SelectedKhasra(mouza_id, int(kid), str(number))
+    at.run()
+    ok(at)
+    outline = layer(at, vd.SELECTED_LAYER_ID)
+    mine = [r for r in layer(at, vd.VALUE_LAYER_ID)["data"] if r["khasra_id"] == kid]
+    assert mine and [p["path"] for p in outline["data"]] == [
+        ring for r in mine for ring in r["polygon"]
+    ]
+    assert any(f"khasra {number}" in c.value for c in at.caption)
+    # a khasra of another mouza: no outline on this one
+    at.session_state[selection.KEY] = selection.SelectedKhasra(mouza_id + 1, 10**9, "1")
+    at.run()
+    ok(at)
+    assert vd.SELECTED_LAYER_ID not in {x["id"] for x in deck(at)["layers"]}
+
+
+def deck(at: AppTest) -> dict[str, Any]:
+    (spec,) = [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+    return spec

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from cli_support import use_database
-from security_support import service_actor
-from sqlalchemy import text
+from security_support import owner_engine, service_actor
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+import imagery.series
 from landgov.cli.main import app
 from landgov.errors import AccessDenied
-from landgov.jobs.model_choice import NoModelForMouza, assign_model, choose_crop_model
+from landgov.jobs.crops import predict_mouza
+from landgov.jobs.model_choice import NoModelForMouza, assign_model, choose_crop_model, serving
+from landgov.storage import model_choice as store
+from landgov.storage.lookup import resolve_mouzas
 from models.crops import build_series_model, to_grid
 from models.crops.seasons import season_probabilities
 from models.registry import ModelCard, load_model, save_model
@@ -220,3 +227,78 @@ def test_year_model_refuses_a_mouza_never_observed_but_not_an_unobserved_year(
     assert len(stored) >= len(fields)
     assert stored["crop"].isna().all()
     assert stored["reason"].str.contains("too few observed periods").all()
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """Every SQL statement ``engine`` sends while the block runs (SQLAlchemy's
+    ``before_cursor_execute``: the statements as the database gets them)."""
+    sent: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_serving_reads_every_mouzas_extent_in_one_statement(
+    demo_copy: Engine, tmp_path: Path
+) -> None:
+    """The grouped read gives each mouza the extent the one-mouza query gives (a mouza
+    with no mapped khasra: none), and ``serving`` issues it once for all mouzas."""
+    with owner_engine(demo_copy).begin() as conn:  # a mouza not yet mapped
+        conn.execute(text(
+            "INSERT INTO mouza (tehsil_id, name, hadbast_number) SELECT tehsil_id,"
+            " 'Nangal Sahdan', 301 FROM mouza ORDER BY id LIMIT 1"
+        ))  # fmt: skip
+    with demo_copy.connect() as conn:
+        ids = [mid for mid, _ in resolve_mouzas(conn, None)]
+        one_by_one = {mid: store.mouza_extent(conn, mid) for mid in ids}
+        grouped = store.mouza_extents(conn, ids)
+    assert len(ids) >= 4 and sum(e is None for e in one_by_one.values()) == 1
+    assert grouped == {mid: e for mid, e in one_by_one.items() if e is not None}
+
+    with statements(demo_copy) as sent:
+        rows = serving(demo_copy, home=tmp_path / "home")
+    assert sum("ST_Extent" in s for s in sent) == 1, sent
+    assert len(sent) < len(ids), sent  # the mouzas, the choices, the extents: none a mouza
+    served = {r["mouza_id"]: r for r in rows}
+    assert set(served) == set(ids)
+    for mid, extent in one_by_one.items():
+        if extent is None:
+            assert served[mid]["how"] == "none" and "no mapped khasra" in served[mid]["detail"]
+        else:
+            assert tuple(served[mid]["extent"]) == extent
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real data not beside the checkout")
+def test_year_model_reads_its_crop_series_once(
+    demo_copy: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The year model's series is read once, for its year (``_year_series`` tells "not
+    observed this year" itself), not a second time whole to check that something is
+    stored; the yield model then reads its own indices. Counted at the one read of
+    stored series, :func:`imagery.series.read_zonal`, on the real database."""
+    _store_real_series(demo_copy)
+    home = tmp_path / "home"
+    models = service_actor(demo_copy, "models")
+    assign_model(demo_copy, mouza=MOUZA, model="crop-type-central-asia", actor=models,
+                 home=home)  # fmt: skip
+    reads: list[tuple[str, bool]] = []  # (indices, bounded in time)
+    read_zonal: Callable[..., pd.DataFrame] = imagery.series.read_zonal
+
+    def counted(conn: Any, **kw: Any) -> pd.DataFrame:
+        reads.append((",".join(kw["indices"]), kw.get("start") is not None))
+        return read_zonal(conn, **kw)
+
+    monkeypatch.setattr(imagery.series, "read_zonal", counted)
+    report, table = predict_mouza(demo_copy, mouza=MOUZA, season=f"kharif {YEAR}", home=home,
+                                  force=True, actor=models)  # fmt: skip
+    assert report.models["crops"] == "crop-type-central-asia:v1"
+    assert table is not None and table["crop"].notna().any()  # the series was used
+    # ndvi once for the year's grid; then the yield model's indices, each once, whole
+    assert reads == [("ndvi", True), ("ndvi", False), ("wdrvi", False), ("ndmi", False)], reads

@@ -11,12 +11,17 @@ sql/014, so the federal transfer taxes (236K, 236C) apply.
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 import threading
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from records_support import (
     ALI,
@@ -43,6 +48,8 @@ from sqlalchemy.exc import IntegrityError
 
 from landgov.errors import AccessDenied, SanctionRefused
 from landgov.records import mutations as mut
+from landgov.valuation.appraisal import SQFT_PER_ACRE, fit_class
+from landgov.valuation.features import FEATURES, parcel_features
 from landgov.valuation.rates import load_dc_rates
 
 ENTERED, DEED, VERIFIED, SANCTIONED = (
@@ -421,3 +428,131 @@ def test_cli_registers_a_buyer_and_sanctions_an_under_declared_sale_once_acknowl
     with e.connect() as conn:
         note = conn.execute(text("SELECT note FROM mutation_price_acknowledgement")).scalar_one()
     assert note == "seen"
+
+
+# --- the appraisal model is loaded only when it values the sale ----------------------------
+
+MODEL_AS_OF = date(2025, 9, 30)
+_SANCTION_IN_A_NEW_PROCESS = """
+import atexit, sys
+atexit.register(lambda: print("lightgbm imported:", "lightgbm" in sys.modules))
+from landgov.cli import app
+app(["mutation", *sys.argv[1:]], prog_name="landgov")
+"""
+
+
+def _store_model(world: World, land_class: str) -> str:
+    """A LightGBM model of ``land_class`` stored as ``landgov valuation run`` stores one,
+    fitted by the appraisal's own :func:`fit_class` on made-up parcels of this mouza
+    (about Rs 2.5 M an acre, less far from the road): this world has too few sales to
+    learn from. Returns the booster's text."""
+    rng = np.random.default_rng(7)
+    n = 80
+    columns = {
+        "mouza": np.full(n, world.mouza_id), "log_acres": rng.normal(0, 0.5, n),
+        "compactness": rng.uniform(0.5, 1, n), "road_m": rng.uniform(0, 3000, n),
+        "canal_m": rng.uniform(0, 3000, n), "crop": rng.integers(0, 9, n),
+        "yield_rel": rng.normal(1, 0.1, n), "ndvi_peak": rng.uniform(0.3, 0.8, n),
+    }  # fmt: skip
+    x = np.column_stack([columns[f] for f in FEATURES]).astype(float)
+    y = np.log(2_500_000) - columns["road_m"] / 6000 + rng.normal(0, 0.05, n)
+    booster, _, _ = fit_class(x, y)
+    with owner_engine(world.engine).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO appraisal_model (set_fingerprint, as_of, land_class, booster,"
+                " features, trend_per_year, n_sales, metrics) VALUES (:f, :d, :c, :b,"
+                " CAST(:feat AS jsonb), 0, :n, '{}'::jsonb)"
+            ),
+            {"f": "ab" * 32, "d": MODEL_AS_OF, "c": land_class, "b": booster,
+             "feat": json.dumps({"names": list(FEATURES)}), "n": n},
+        )  # fmt: skip
+    return booster
+
+
+def _sanction_in_a_new_process(*args: str) -> tuple[int, str, bool]:
+    """``landgov mutation sanction ARGS`` in a fresh interpreter (as an officer's command
+    runs): its exit code, its output, and whether LightGBM was imported by its end."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SANCTION_IN_A_NEW_PROCESS, "sanction", *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    found = re.search(r"lightgbm imported: (True|False)", output)
+    assert found, output
+    return done.returncode, output, found.group(1) == "True"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "model_class"),
+    [("world", "nehri"), ("rated", "chahi")],
+    ids=["no DC rate", "no model for its land class"],
+)
+def test_a_sanction_the_model_cannot_value_does_not_load_it(
+    fixture: str,
+    model_class: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A model is trained, but it cannot change the sale's check: no DC rate covers the
+    sale (nothing is judged), or the model knows only another land class than the sale's
+    nehri khasra. The sanction runs without importing LightGBM (about 1.4 s of a
+    command's time)."""
+    world: World = request.getfixturevalue(fixture)
+    e = world.engine
+    _store_model(world, model_class)
+    mid = _verified_sale(world, dc_value(Fraction(1, 4)) + 1000)
+    with e.connect() as conn:
+        check = mut.price_check(conn, mid)
+    assert check is not None and check.model_rs is None and check.reasons == ()
+    point_cli_at(e, monkeypatch, tmp_path)
+    records_sign_in(e, TEHSILDAR)
+    number = _number(e, mid)
+    code, output, lightgbm = _sanction_in_a_new_process(
+        number, "--mouza", MOUZA, "--on", SANCTIONED.isoformat()
+    )
+    assert code == 0 and f"mutation {number} sanctioned" in output, output
+    assert not lightgbm, output
+
+
+def test_a_sanction_the_model_values_loads_it_and_keeps_its_figures(
+    rated: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Where the model values the sale it is loaded, and the model value is the one the
+    stored booster gives for the parcel, on the set's date, for the share sold."""
+    import lightgbm as lgb
+
+    e = rated.engine
+    booster = _store_model(rated, "nehri")
+    khasra = rated.khasra[1]
+    with e.connect() as conn:
+        feats = parcel_features(conn, MODEL_AS_OF, ids=[khasra], live_only=False)
+    per_acre = float(np.exp(lgb.Booster(model_str=booster).predict(feats.matrix)[0]))
+    expected = round(per_acre * RECORD_SARSAI / 4 * 30.25 / SQFT_PER_ACRE)  # standard units
+    mid = _verified_sale(rated, dc_value(Fraction(1, 4)) + 1000)
+    with e.connect() as conn:
+        check = mut.price_check(conn, mid)
+    assert check is not None and check.model_rs == expected and check.model_set == "ab" * 32
+
+    point_cli_at(e, monkeypatch, tmp_path)
+    records_sign_in(e, TEHSILDAR)
+    code, output, lightgbm = _sanction_in_a_new_process(
+        _number(e, mid), "--mouza", MOUZA, "--on", SANCTIONED.isoformat(), "--acknowledge-price"
+    )
+    assert code == 0 and lightgbm, output
+    with e.connect() as conn:
+        details = conn.execute(
+            text("SELECT details FROM audit_log WHERE action = 'mutation.sanction'")
+        ).scalar_one()
+    assert details["price_check"] == check.as_dict()
+    assert details["price_check"]["model_rs"] == expected
+
+
+def _number(engine: Engine, mutation_id: int) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT number FROM mutation WHERE id = :m"), {"m": mutation_id}
+            ).scalar_one()
+        )

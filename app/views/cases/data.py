@@ -10,7 +10,7 @@ and the helpers make no Streamlit calls (tests use them directly). After a workf
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -21,7 +21,10 @@ import streamlit as st
 from shapely.geometry import shape
 
 from app.shared import data as shared
-from app.views.cases.evidence import facts, mask_cnics, measure_text
+from app.shared import i18n
+from app.shared.selection import SelectedKhasra
+from app.views.cases import evidence
+from landgov.disputes.evidence import khasra_labels, khasra_numbers, mask_cnics
 
 RGBA = tuple[int, int, int, int]
 
@@ -35,6 +38,11 @@ OUTCOME_KEY: Final = "case_outcome"
 FLAG_LAYER_ID: Final = "case_flags"
 FLAG_MARKER_LAYER_ID: Final = "case_flag_markers"
 PARCEL_LAYER_ID: Final = "case_parcels"
+SELECTED_LAYER_ID: Final = "case_selected"
+SELECTED_LINE_PX: Final = 5
+"""Outline of the khasra selected on another page, when it is one of the case's: wider
+than the subject's yellow, in the Parcels map's selection cyan, so it reads as "this one"."""
+SELECTED_OUTLINE: Final = (0, 229, 255, 255)
 
 FLAG_MIN_LINE_PX: Final = 3
 """Least on-screen width of a flag polygon's outline: a 2 m gap at a view of a few
@@ -101,16 +109,6 @@ def detail(url: str, case_id: int, today: date) -> dict[str, Any]:
         return case_detail(conn, case_id, today=today)
 
 
-@st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)
-def rules(url: str) -> dict[str, dict[str, Any]]:
-    """Every dispute rule's titles and explanations by id
-    (:func:`landgov.disputes.cases.rule_texts`)."""
-    from landgov.disputes.cases import rule_texts
-
-    with shared.engine(url).connect() as conn:
-        return rule_texts(conn)
-
-
 def find_case(
     url: str, case_id: int, mouza_ids: tuple[int, ...] | None, on: date
 ) -> dict[str, Any] | None:
@@ -135,75 +133,255 @@ def forget() -> None:
 # --- pure helpers ---------------------------------------------------------------------
 
 
-def status_label(status: str) -> str:
-    return status.replace("_", " ")
+STATUSES: Final = MappingProxyType(
+    {
+        "open": "cases.status_word.open",
+        "under_review": "cases.status_word.under_review",
+        "confirmed": "cases.status_word.confirmed",
+        "dismissed": "cases.status_word.dismissed",
+        "referred": "cases.status_word.referred",
+    }
+)
+"""A case's status in words (``under review``), by its code."""
+
+SUBJECTS: Final = MappingProxyType(
+    {
+        "khasra": "cases.subject.khasra",
+        "khewat": "cases.subject.khewat",
+        "jamabandi": "cases.subject.jamabandi",
+    }
+)
+"""The kind of record a case is about, as its label starts (``khasra 12//3``)."""
+
+RULE_TEXTS: Final = MappingProxyType(
+    {
+        "area_mismatch": ("cases.rule.area_mismatch.title", "cases.rule.area_mismatch.explain"),
+        "backdated_action": (
+            "cases.rule.backdated_action.title", "cases.rule.backdated_action.explain"),
+        "deeds_short_window": (
+            "cases.rule.deeds_short_window.title", "cases.rule.deeds_short_window.explain"),
+        "faraid_shares_differ": (
+            "cases.rule.faraid_shares_differ.title", "cases.rule.faraid_shares_differ.explain"),
+        "gap": ("cases.rule.gap.title", "cases.rule.gap.explain"),
+        "gift_before_death": (
+            "cases.rule.gift_before_death.title", "cases.rule.gift_before_death.explain"),
+        "girdawari_vs_satellite": (
+            "cases.rule.girdawari_vs_satellite.title",
+            "cases.rule.girdawari_vs_satellite.explain"),
+        "imported_decision_unchecked": (
+            "cases.rule.imported_decision_unchecked.title",
+            "cases.rule.imported_decision_unchecked.explain"),
+        "officer_outside_jurisdiction": (
+            "cases.rule.officer_outside_jurisdiction.title",
+            "cases.rule.officer_outside_jurisdiction.explain"),
+        "omitted_heir": ("cases.rule.omitted_heir.title", "cases.rule.omitted_heir.explain"),
+        "orphan_khasra": ("cases.rule.orphan_khasra.title", "cases.rule.orphan_khasra.explain"),
+        "overlap": ("cases.rule.overlap.title", "cases.rule.overlap.explain"),
+        "private_on_state_land": (
+            "cases.rule.private_on_state_land.title",
+            "cases.rule.private_on_state_land.explain"),
+        "sale_after_death": (
+            "cases.rule.sale_after_death.title", "cases.rule.sale_after_death.explain"),
+        "same_day_sanction": (
+            "cases.rule.same_day_sanction.title", "cases.rule.same_day_sanction.explain"),
+        "sanction_volume_spike": (
+            "cases.rule.sanction_volume_spike.title",
+            "cases.rule.sanction_volume_spike.explain"),
+        "share_total_not_one": (
+            "cases.rule.share_total_not_one.title", "cases.rule.share_total_not_one.explain"),
+        "shares_differ_from_register": (
+            "cases.rule.shares_differ_from_register.title",
+            "cases.rule.shares_differ_from_register.explain"),
+        "sliver": ("cases.rule.sliver.title", "cases.rule.sliver.explain"),
+        "stale_pending_mutation": (
+            "cases.rule.stale_pending_mutation.title",
+            "cases.rule.stale_pending_mutation.explain"),
+        "statutory_value_misstated": (
+            "cases.rule.statutory_value_misstated.title",
+            "cases.rule.statutory_value_misstated.explain"),
+        "structure_on_state_land": (
+            "cases.rule.structure_on_state_land.title",
+            "cases.rule.structure_on_state_land.explain"),
+        "tatima_area_mismatch": (
+            "cases.rule.tatima_area_mismatch.title", "cases.rule.tatima_area_mismatch.explain"),
+        "transfer_exceeds_holding": (
+            "cases.rule.transfer_exceeds_holding.title",
+            "cases.rule.transfer_exceeds_holding.explain"),
+        "transfer_without_deed": (
+            "cases.rule.transfer_without_deed.title", "cases.rule.transfer_without_deed.explain"),
+        "unattested_jamabandi": (
+            "cases.rule.unattested_jamabandi.title", "cases.rule.unattested_jamabandi.explain"),
+        "under_declared_price": (
+            "cases.rule.under_declared_price.title", "cases.rule.under_declared_price.explain"),
+    }
+)  # fmt: skip
+"""Each dispute rule's title and explanation in the catalogue, by rule code. The English
+is ``dispute_rule``'s own ``title_en``/``explain_en`` (a test holds them equal, and finds
+every rule of the table here), so the page, the command line and the table agree."""
+
+SEVERITIES: Final = {
+    "low": "cases.severity.low",
+    "medium": "cases.severity.medium",
+    "high": "cases.severity.high",
+    "critical": "cases.severity.critical",
+}
+"""A rule's severity in words."""
+
+ACTIONS: Final = MappingProxyType(
+    {
+        "open dispute case": "cases.action.open",
+        "dispute case review": "cases.action.review",
+        "dispute case confirm": "cases.action.confirm",
+        "dispute case dismiss": "cases.action.dismiss",
+        "dispute case refer": "cases.action.refer",
+        "dispute case reopen": "cases.action.reopen",
+    }
+)
+"""The audit log's actions on a case, in words (another action shows as recorded)."""
+
+COLUMNS: Final = MappingProxyType(
+    {
+        "Case": "cases.col.case",
+        "Risk": "cases.col.risk",
+        "Status": "cases.col.status",
+        "Mouza": "cases.col.mouza",
+        "Subject": "cases.col.subject",
+        "Open flags": "cases.col.open_flags",
+        "Opened": "cases.col.opened",
+        "Decide by": "cases.col.decide_by",
+        "Overdue": "cases.col.overdue",
+        "Rules": "cases.col.rules",
+        "Rule": "cases.col.rule",
+        "Severity": "cases.col.severity",
+        "Flags": "cases.col.flags",
+        "Points": "cases.col.points",
+        "Mutation": "cases.col.mutation",
+        "Type": "cases.col.type",
+        "Entered": "cases.col.entered",
+        "Decided": "cases.col.decided",
+        "Deed": "cases.col.deed",
+        "Officer": "cases.col.officer",
+        "Date": "cases.col.date",
+        "Khewat": "cases.col.khewat",
+        "Khasras": "cases.col.khasras",
+        "Transfer": "cases.col.transfer",
+        "Flagged": "cases.col.flagged",
+        "Seq": "cases.col.seq",
+        "When": "cases.col.when",
+        "Action": "cases.col.action",
+        "By": "cases.col.by",
+        "Change": "cases.col.change",
+        "Reason / note": "cases.col.reason",
+    }
+)
+"""Every table heading of the page by its English name (what code and tests refer to)."""
 
 
-def rule_titles(rule_ids: Iterable[str], texts: Mapping[str, Mapping[str, Any]]) -> str:
-    """The rules' titles (``Parcels overlap; Gap between parcels``), never their ids; a rule
-    the table does not know (deleted since) keeps its id."""
-    return "; ".join(str(texts.get(r, {}).get("title_en") or r) for r in rule_ids)
+def headed(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its headings in ``lang`` (the English names stay in code)."""
+    if lang == i18n.DEFAULT:
+        return frame
+    return frame.rename(columns={c: i18n.t(COLUMNS[c], lang) for c in frame.columns})
 
 
-def queue_table(
-    rows: Sequence[dict[str, Any]], texts: Mapping[str, Mapping[str, Any]]
-) -> pd.DataFrame:
+def places(x: Any) -> int:
+    """Decimals a risk or a score needs: none for a whole number, else one."""
+    return 0 if float(x) % 1 == 0 else 1
+
+
+def status_label(status: str, lang: str = i18n.DEFAULT) -> str:
+    """A case status in words: ``under review``."""
+    return shared.coded(dict(STATUSES), status, lang)
+
+
+def rule_text(rule: str, lang: str = i18n.DEFAULT) -> tuple[str, str]:
+    """A rule's title and explanation in ``lang``; a rule the catalogue does not know
+    (added to ``dispute_rule`` since) shows its id, never nothing."""
+    keys = RULE_TEXTS.get(rule)
+    if keys is None:
+        return rule, ""
+    return i18n.t(keys[0], lang), i18n.t(keys[1], lang)
+
+
+def rule_titles(rule_ids: Iterable[str], lang: str = i18n.DEFAULT) -> str:
+    """The rules' titles (``Parcels overlap; Gap between parcels``), never their ids."""
+    return i18n.t("cases.list_sep", lang).join(rule_text(r, lang)[0] for r in rule_ids)
+
+
+def subject_text(label: str, lang: str = i18n.DEFAULT) -> str:
+    """A case's subject as the service labels it (``khasra 12//3``) in ``lang``: the kind
+    of record in words, its number as the register writes it; a state land by its name."""
+    kind, _, number = label.partition(" ")
+    key = SUBJECTS.get(kind)
+    if key is None or not number:
+        return label
+    return i18n.t(key, lang, number=i18n.record_number(number, lang))
+
+
+def _day(value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    day = value.date() if hasattr(value, "date") and callable(value.date) else value
+    return shared.register_date(day, lang)
+
+
+def queue_table(rows: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The queue as the page shows it (one row per case, in the given order); the rules
-    by their titles (``texts``: :func:`rules`)."""
+    by their titles, headings and words in ``lang``."""
     out = [
         {
             "Case": int(r["id"]),
             "Risk": float(r["risk"]),
-            "Status": status_label(str(r["status"])),
+            "Status": status_label(str(r["status"]), lang),
             "Mouza": r["mouza"],
-            "Subject": r["subject_label"],
+            "Subject": subject_text(str(r["subject_label"]), lang),
             "Open flags": int(r["open_flags"]),
-            "Rules": rule_titles(r["rules"], texts),
-            "Opened": f"{r['opened_at']:%Y-%m-%d}",
-            "Decide by": "" if r["decide_by"] is None else r["decide_by"].isoformat(),
+            "Rules": rule_titles(r["rules"], lang),
+            "Opened": _day(r["opened_at"], lang),
+            "Decide by": _day(r["decide_by"], lang),
             "Overdue": bool(r["overdue"]),
         }
         for r in rows
     ]
-    return pd.DataFrame(out, columns=QUEUE_COLUMNS)
+    return headed(pd.DataFrame(out, columns=QUEUE_COLUMNS), lang)
 
 
-def case_choice(row: dict[str, Any]) -> str:
+def case_choice(row: dict[str, Any], lang: str = i18n.DEFAULT) -> str:
     """``No. 12 · risk 40 · khewat 47, Kot Pindi Das · open``."""
-    return (
-        f"No. {row['id']} · risk {float(row['risk']):g} · {row['subject_label']}, "
-        f"{row['mouza']} · {status_label(str(row['status']))}"
+    return i18n.t(
+        "cases.choice",
+        lang,
+        case=i18n.record_number(str(row["id"]), lang),
+        risk=i18n.number(float(row["risk"]), lang, places(row["risk"])),
+        subject=subject_text(str(row["subject_label"]), lang),
+        mouza=row["mouza"],
+        status=status_label(str(row["status"]), lang),
     )
 
 
 BREAKDOWN_COLUMNS: Final = ["Rule", "Severity", "Flags", "Points"]
 
 
-def breakdown_table(risk: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def breakdown_table(risk: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The risk score by rule: the rule's title, its severity, flags and points."""
-    return pd.DataFrame(
-        [
-            {
-                "Rule": b["title_en"],
-                "Severity": b["severity"],
-                "Flags": int(b["flags"]),
-                "Points": float(b["points"]),
-            }
-            for b in risk
-        ],
-        columns=BREAKDOWN_COLUMNS,
+    return headed(
+        pd.DataFrame(
+            [
+                {
+                    "Rule": rule_text(str(b["rule"]), lang)[0],
+                    "Severity": shared.coded(SEVERITIES, str(b["severity"]), lang),
+                    "Flags": int(b["flags"]),
+                    "Points": float(b["points"]),
+                }
+                for b in risk
+            ],
+            columns=BREAKDOWN_COLUMNS,
+        ),
+        lang,
     )
 
 
-def _khasra_numbers(flag: dict[str, Any], labels: Mapping[int, str]) -> list[str]:
-    """The numbers of the khasras a flag's evidence names by id (``khasra_ids``)."""
-    ids = flag["evidence"].get("khasra_ids")
-    if not isinstance(ids, list):
-        return []
-    return [labels[int(i)] for i in ids if isinstance(i, int) and int(i) in labels]
-
-
-def _image(side: dict[str, Any] | None, home: Path, which: str) -> dict[str, Any] | None:
+def _image(side: dict[str, Any] | None, home: Path, which: str, lang: str) -> dict[str, Any] | None:
     """One image chip of a flag: its file (None if it is missing) and a caption with the
     scene's date and sensor."""
     from landgov.disputes.cases import evidence_file
@@ -211,45 +389,55 @@ def _image(side: dict[str, Any] | None, home: Path, which: str) -> dict[str, Any
     if side is None or not side.get("chip"):
         return None
     when = side.get("on")
-    caption = which + (f", {when:%Y-%m-%d}" if isinstance(when, date) else "")
+    caption = which
+    if isinstance(when, date):
+        caption = i18n.t("cases.image_on", lang, image=which, date=shared.register_date(when, lang))
     if side.get("sensor"):
-        caption += f" ({side['sensor']})"
+        sensor = str(side["sensor"])
+        sensor = i18n.t(SENSORS[sensor], lang) if sensor in SENSORS else sensor
+        caption = i18n.t("cases.image_by", lang, image=caption, sensor=sensor)
     return {"path": evidence_file(side["chip"], home), "caption": caption, "chip": side["chip"]}
 
 
-def flag_evidence(detail: dict[str, Any], home: Path) -> list[dict[str, Any]]:
-    """Each flag of a case as the page shows it: ``id, title, severity, resolved,
-    measure`` (with its unit: :func:`~app.views.cases.evidence.measure_text`),
-    ``facts`` (labelled evidence, :func:`~app.views.cases.evidence.facts`), ``record``
+SENSORS: Final = {"orthophoto": "cases.sensor.orthophoto", "sentinel-2": "cases.sensor.sentinel"}
+RECORDS: Final = (
+    ("khasra_no", "cases.record.khasra"),
+    ("khewat_no", "cases.record.khewat"),
+    ("mutation_no", "cases.record.mutation"),
+)
+"""The record a flag names, by the field holding its number."""
+
+
+def flag_evidence(
+    detail: dict[str, Any], home: Path, lang: str = i18n.DEFAULT
+) -> list[dict[str, Any]]:
+    """Each flag of a case as the page shows it in ``lang``: ``id, title, severity,
+    resolved, measure`` (with its unit: :func:`landgov.disputes.evidence.measure_text`),
+    ``facts`` (labelled evidence, :func:`landgov.disputes.evidence.facts`), ``record``
     (the khasra, khewat and mutation it names, as the register numbers them) and
     ``images`` (the before and after chips of an encroachment, files under ``home``)."""
-    labels = {
-        int(p["id"]): str(p["label"]).removeprefix("khasra ")
-        for p in detail["parcels"]
-        if p["kind"] == "khasra"
-    }
+    labels = khasra_labels(detail["parcels"])
     out = []
     for f in detail["flags"]:
         record = [
-            f"{name} {f[key]}"
-            for name, key in (("khasra", "khasra_no"), ("khewat", "khewat_no"),
-                              ("mutation", "mutation_no"))
-            if f.get(key) is not None
-        ]  # fmt: skip
+            i18n.t(key, lang, number=i18n.record_number(str(f[field]), lang))
+            for field, key in RECORDS
+            if f.get(field) is not None
+        ]
         images = f.get("images") or {}
         chips = [
-            _image(images.get("before"), home, "Before"),
-            _image(images.get("after"), home, "After"),
+            _image(images.get("before"), home, i18n.t("cases.before", lang), lang),
+            _image(images.get("after"), home, i18n.t("cases.after", lang), lang),
         ]
         out.append(
             {
                 "id": int(f["id"]),
                 "rule": f["rule"],
-                "title": f["title_en"],
+                "title": rule_text(str(f["rule"]), lang)[0],
                 "severity": f["severity"],
                 "resolved": bool(f["resolved"]),
-                "measure": measure_text(f["rule"], f["measure"], f["threshold"]),
-                "facts": facts(f["rule"], f["evidence"], _khasra_numbers(f, labels)),
+                "measure": evidence.measure_text(f["rule"], f["measure"], f["threshold"], lang),
+                "facts": evidence.facts(f["rule"], f["evidence"], khasra_numbers(f, labels), lang),
                 "record": record,
                 "images": [c for c in chips if c is not None],
             }
@@ -281,17 +469,17 @@ def mapped_flags(flags: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [f for f in flags if f["geojson"] is not None and not f["resolved"]]
 
 
-def _flag_tooltip(f: dict[str, Any]) -> dict[str, str]:
+def _flag_tooltip(f: dict[str, Any], lang: str) -> dict[str, str]:
+    severity = shared.coded(SEVERITIES, str(f["severity"]), lang)
+    measure = evidence.measure_text(f["rule"], f.get("measure"), f.get("threshold"), lang)
+    shown = (measure, i18n.t("cases.severity_of", lang, level=severity))
     return {
-        "label": str(f["title_en"]),
-        "detail": " · ".join(
-            x for x in (measure_text(f["rule"], f.get("measure"), f.get("threshold")),
-                        f"{f['severity']} severity") if x
-        ),
-    }  # fmt: skip
+        "label": rule_text(str(f["rule"]), lang)[0],
+        "detail": " · ".join(x for x in shown if x),
+    }
 
 
-def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def flag_polygons(flags: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The flags' geometries (overlaps, gaps, encroachments) for a pydeck PolygonLayer.
 
     Columns ``label`` and ``detail`` (the tooltip), ``rule``, ``fill_color`` (the rule's,
@@ -306,7 +494,7 @@ def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
         for rings in _rings(f["geojson"]):
             rows.append(
                 {
-                    **_flag_tooltip(f),
+                    **_flag_tooltip(f, lang),
                     "rule": f["rule"],
                     "fill_color": list(color),
                     "line_color": [*color[:3], 255],
@@ -318,7 +506,7 @@ def flag_polygons(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def flag_markers(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def flag_markers(flags: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """One marker per mapped flag for a pydeck ScatterplotLayer, at a point inside its
     geometry (shapely's ``representative_point``, on the surface even for an L-shaped
     strip, where a centroid may fall on a neighbour).
@@ -334,7 +522,7 @@ def flag_markers(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
         point = geom.representative_point()
         rows.append(
             {
-                **_flag_tooltip(f),
+                **_flag_tooltip(f, lang),
                 "rule": f["rule"],
                 "line_color": [*rule_color(f["rule"])[:3], 255],
                 "position": [round(point.x, 7), round(point.y, 7)],
@@ -343,7 +531,7 @@ def flag_markers(flags: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "detail", "rule", "line_color", "position"])
 
 
-def parcel_polygons(parcels: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def parcel_polygons(parcels: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The subject's parcels (and the other khasras flags name) for a PolygonLayer.
 
     Columns ``label``, ``detail``, ``role``, ``fill_color``, ``line_color``, ``polygon``.
@@ -357,8 +545,8 @@ def parcel_polygons(parcels: Sequence[dict[str, Any]]) -> pd.DataFrame:
         for rings in _rings(p["geojson"]):
             rows.append(
                 {
-                    "label": p["label"],
-                    "detail": "the case's subject" if subject else "named by a flag",
+                    "label": subject_text(str(p["label"]), lang),
+                    "detail": i18n.t("cases.map.subject" if subject else "cases.map.flagged", lang),
                     "role": p["role"],
                     "fill_color": list(fill if subject else (0, 0, 0, 0)),
                     "line_color": list(SUBJECT_OUTLINE if subject else FLAGGED_OUTLINE),
@@ -368,6 +556,31 @@ def parcel_polygons(parcels: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["label", "detail", "role", "fill_color", "line_color", "polygon"]
     )
+
+
+def selected_polygons(
+    parcels: Sequence[dict[str, Any]], chosen: SelectedKhasra | None, lang: str = i18n.DEFAULT
+) -> pd.DataFrame:
+    """The khasra selected elsewhere (:mod:`app.shared.selection`) when it is one of the
+    case's parcels, outlined for a PolygonLayer (no fill: the case's own colours stay);
+    empty when nothing is selected or the selection is not in the case."""
+    rows = []
+    for p in parcels:
+        if chosen is None or p["kind"] != "khasra" or int(p["id"]) != chosen.khasra_id:
+            continue
+        if p["geojson"] is None:
+            continue
+        for rings in _rings(p["geojson"]):
+            rows.append(
+                {
+                    "label": subject_text(str(p["label"]), lang),
+                    "detail": i18n.t("cases.map.selected", lang),
+                    "fill_color": [0, 0, 0, 0],
+                    "line_color": list(SELECTED_OUTLINE),
+                    "polygon": rings,
+                }
+            )
+    return pd.DataFrame(rows, columns=["label", "detail", "fill_color", "line_color", "polygon"])
 
 
 def case_bounds(
@@ -425,29 +638,36 @@ def padded(
     return x0 - dx, y0 - dy, x1 + dx, y1 + dy
 
 
-def mutations_table(
-    mutations: Sequence[dict[str, Any]], texts: Mapping[str, Mapping[str, Any]]
-) -> pd.DataFrame:
+def mutations_table(mutations: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The mutations the flags name: number, type, status, dates, deed, officer, and the
     rules by their titles."""
-    return pd.DataFrame(
-        [
-            {
-                "Mutation": str(m["number"]),
-                "Type": str(m["type"]).replace("_", " "),
-                "Status": m["status"],
-                "Entered": str(m["entered_on"]),
-                "Decided": "" if m["decided_on"] is None else str(m["decided_on"]),
-                "Deed": m["deed_number"] or "",
-                "Officer": ""
-                if m["officer_name"] is None
-                else f"{m['officer_name']} ({str(m['officer_designation']).replace('_', ' ')})",
-                "Rules": rule_titles(m["rules"], texts),
-            }
-            for m in mutations
-        ],
-        columns=["Mutation", "Type", "Status", "Entered", "Decided", "Deed", "Officer", "Rules"],
-    )
+
+    def officer(m: dict[str, Any]) -> str:
+        if m["officer_name"] is None:
+            return ""
+        role = str(m["officer_designation"])
+        return f"{m['officer_name']} ({shared.coded(shared.ROLES, role, lang)})"
+
+    return headed(
+        pd.DataFrame(
+            [
+                {
+                    "Mutation": i18n.record_number(str(m["number"]), lang),
+                    "Type": shared.coded(shared.MUTATION_TYPES, str(m["type"]), lang),
+                    "Status": shared.status_label(str(m["status"]), lang),
+                    "Entered": _day(m["entered_on"], lang),
+                    "Decided": _day(m["decided_on"], lang),
+                    "Deed": i18n.isolate(m["deed_number"], lang) if m["deed_number"] else "",
+                    "Officer": officer(m),
+                    "Rules": rule_titles(m["rules"], lang),
+                }
+                for m in mutations
+            ],
+            columns=["Mutation", "Type", "Status", "Entered", "Decided", "Deed", "Officer",
+                     "Rules"],
+        ),
+        lang,
+    )  # fmt: skip
 
 
 CHAIN_COLUMNS: Final = [
@@ -462,47 +682,57 @@ CHAIN_COLUMNS: Final = [
 ]
 
 
-def chain_table(chain: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def chain_table(chain: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The subject khasras' mutation chain, one row per line, flagged lines marked."""
     if not chain:
-        return pd.DataFrame(columns=CHAIN_COLUMNS)
+        return headed(pd.DataFrame(columns=CHAIN_COLUMNS), lang)
     frame = pd.DataFrame(list(chain))
     rows = []
+    sep = i18n.t("cases.list_sep", lang)
     # the khasras of a line are a list, which no pandas scalar type admits: read from the dict
     for line, rec in zip(chain, frame.itertuples(index=False), strict=True):
         rows.append(
             {
-                "Date": str(rec.event_date),
-                "Mutation": str(rec.number),
-                "Type": str(rec.type).replace("_", " "),
-                "Status": shared.STATUS_LABELS.get(str(rec.status), str(rec.status)),
-                "Khewat": str(rec.khewat_no),
-                "Khasras": ", ".join(str(k) for k in line["khasras"]),
-                "Transfer": shared.transfer_text(rec),
+                "Date": _day(rec.event_date, lang),
+                "Mutation": i18n.record_number(str(rec.number), lang),
+                "Type": shared.coded(shared.MUTATION_TYPES, str(rec.type), lang),
+                "Status": shared.status_label(str(rec.status), lang),
+                "Khewat": i18n.record_number(str(rec.khewat_no), lang),
+                "Khasras": sep.join(i18n.record_number(str(k), lang) for k in line["khasras"]),
+                "Transfer": shared.transfer_text(rec, lang),
                 "Flagged": bool(rec.flagged),
             }
         )
-    return pd.DataFrame(rows, columns=CHAIN_COLUMNS)
+    return headed(pd.DataFrame(rows, columns=CHAIN_COLUMNS), lang)
 
 
-def audit_table(audit: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The case's audit rows, oldest first, CNICs masked."""
+def audit_table(audit: Sequence[dict[str, Any]], lang: str = i18n.DEFAULT) -> pd.DataFrame:
+    """The case's audit rows, oldest first, CNICs masked; the actions and statuses in
+    ``lang``, what an officer wrote (a reason, a note) as written."""
     rows = []
     for a in audit:
         details = dict(a["details"] or {})
         said = details.get("reason") or details.get("note") or ""
-        change = f"{details['from']} → {details['to']}" if "from" in details else ""
+        change = ""
+        if "from" in details:
+            before, after = (status_label(str(details[k]), lang) for k in ("from", "to"))
+            change = f"{before} → {after}"
+        action = str(a["action"])
+        decide_by = details.get("decide_by", "")
         rows.append(
             {
                 "Seq": int(a["seq"]),
-                "When": f"{a['at']:%Y-%m-%d %H:%M}",
-                "Action": a["action"],
+                "When": i18n.record_number(f"{a['at']:%Y-%m-%d %H:%M}", lang),
+                "Action": i18n.t(ACTIONS[action], lang) if action in ACTIONS else action,
                 "By": mask_cnics(str(details.get("officer") or a["actor"])),
-                "Change": change.replace("_", " "),
+                "Change": change,
                 "Reason / note": said,
-                "Decide by": details.get("decide_by", ""),
+                "Decide by": i18n.record_number(str(decide_by), lang) if decide_by else "",
             }
         )
-    return pd.DataFrame(
-        rows, columns=["Seq", "When", "Action", "By", "Change", "Reason / note", "Decide by"]
+    return headed(
+        pd.DataFrame(
+            rows, columns=["Seq", "When", "Action", "By", "Change", "Reason / note", "Decide by"]
+        ),
+        lang,
     )

@@ -1,380 +1,328 @@
-"""A flag's evidence in words: its measure with a unit, and its evidence as labelled facts.
+"""A flag's evidence in the page's language: :mod:`landgov.disputes.evidence` with the
+catalogue's words.
 
-A scan stores what each rule measured (``dispute_flag.measure`` and ``threshold``) as bare
-numbers, and what it saw as a JSON object whose keys the detectors chose (``evidence``).
-Both mean something only with the rule that wrote them: 51.125 is m² for an encroachment,
-a ratio for an under-declared price, days for a stale entry. :data:`MEASURES` says, per
-rule, what its measure counts and in which unit (read off each detector in
-``landgov/disputes/``); :func:`facts` turns the evidence into ``(label, text)`` pairs,
-units read off the key's suffix (``_m2``, ``_rs``, ``pct``, ``days``) and internal row ids
-left out (a party id means nothing to an officer; names and record numbers do).
-
-Pure functions (no Streamlit), so tests call them directly. A test checks that every rule
-with a detector has an entry in :data:`MEASURES` or :data:`NO_MEASURE`, so a new rule cannot
-come back to showing a bare number.
+The reading of evidence (which unit a rule's measure has, which keys are internal ids,
+how a list of heirs reads) lives once, in :mod:`landgov.disputes.evidence`, which
+``landgov disputes show`` uses too. This module gives it each language's words: a
+:class:`~landgov.disputes.evidence.Phrasebook` built from ``app/locale/*.cases.toml``
+through tables of whole catalogue keys (the tests read the keys from the source), with
+the language's digits, signs and dates. The English catalogue says exactly what the
+service's :data:`~landgov.disputes.evidence.ENGLISH` says (tests/app/test_cases_i18n.py),
+so the page and the command line word the same idea the same way.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping
-from fractions import Fraction
+from collections.abc import Mapping, Sequence
+from datetime import date
+from functools import cache
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
-from landgov.domain import KanalMarlaSarsai, format_kms, mask_cnic
+from app.shared import i18n
+from landgov.disputes import evidence as service
+from landgov.disputes.evidence import MEASURES, NO_MEASURE, Phrasebook, mask_cnics
 
-Formatter = Callable[[float], str]
+__all__ = ["MEASURES", "NO_MEASURE", "facts", "mask_cnics", "measure_text", "phrasebook"]
 
-
-def square_metres(x: float) -> str:
-    return f"{x:,.1f} m²"
-
-
-def metres(x: float) -> str:
-    return f"{x:,.2f} m"
-
-
-def percent(x: float) -> str:
-    """A ratio as a percentage: 0.0719 → ``7.2 %``."""
-    return f"{100 * x:,.1f} %"
-
-
-def days(x: float) -> str:
-    n = round(x)
-    return f"{n:,} day" + ("" if n == 1 else "s")
-
-
-def share(x: float) -> str:
-    """A share of a whole as the register writes it: 0.125 → ``1/8``, 1 → ``1/1``."""
-    f = Fraction(x).limit_denominator(10_000)
-    return f"{f.numerator}/{f.denominator}"
-
-
-def count(x: float) -> str:
-    return f"{round(x):,}"
-
-
-class Measure(NamedTuple):
-    """How a rule's measure reads: ``fmt`` formats the number with its unit, ``what``
-    says what it is (``{}`` is the formatted number), ``limit`` the threshold the scan
-    compared it with (None: the rule has no threshold)."""
-
-    fmt: Formatter
-    what: str
-    limit: str | None = None
-
-
-MEASURES: Final[MappingProxyType[str, Measure]] = MappingProxyType(
+MEASURE_KEYS: Final = MappingProxyType(
     {
-        # spatial (landgov/disputes/spatial.py; areas in the mouza's UTM zone)
-        "overlap": Measure(square_metres, "{} overlap", "flagged above {}"),
-        "gap": Measure(square_metres, "{} in no khasra", "flagged above {}"),
-        "sliver": Measure(metres, "{} wide on average", "flagged under {}"),
-        "area_mismatch": Measure(percent, "record area {} off the map area", "tolerance {}"),
-        "tatima_area_mismatch": Measure(
-            percent, "sub-parcels {} off the parent's area", "tolerance {}"
-        ),
-        "private_on_state_land": Measure(square_metres, "{} on state land", "flagged above {}"),
-        # imagery (landgov/disputes/imagery.py)
-        "structure_on_state_land": Measure(square_metres, "{} encroached"),
-        "girdawari_vs_satellite": Measure(
-            percent, "the crop model is {} sure of the crop it sees", "flagged from {}"
-        ),
-        # inheritance (landgov/disputes/inheritance.py)
-        "omitted_heir": Measure(share, "{} of the estate withheld from the heirs left out"),
-        "faraid_shares_differ": Measure(share, "an heir's share off faraid by up to {}"),
-        "gift_before_death": Measure(days, "gift {} before the donor died", "flagged within {}"),
-        # transfers (landgov/disputes/transfers.py)
-        "sale_after_death": Measure(days, "{} after the transferor died"),
-        "stale_pending_mutation": Measure(days, "pending for {}", "flagged after {}"),
-        "under_declared_price": Measure(
-            percent, "price declared at {} of the statutory value", "flagged below {}"
-        ),
-        "statutory_value_misstated": Measure(
-            percent, "written value {} off the DC table", "tolerance {}"
-        ),
-        "deeds_short_window": Measure(days, "{} between the two deeds", "flagged within {}"),
-        "sanction_volume_spike": Measure(
-            count, "{} sanctions by the officer that day", "flagged from {}"
-        ),
-        "backdated_action": Measure(days, "a step dated {} before it was recorded", "from {}"),
-        # shares (landgov/disputes/shares.py): the measure is a share of the khewat
-        "share_total_not_one": Measure(share, "shares add up to {} of the khewat", "must be {}"),
-        "transfer_exceeds_holding": Measure(share, "{} of the khewat transferred", "held {}"),
-        # records (landgov/disputes/records.py)
-        "same_day_sanction": Measure(days, "sanctioned {} after entry", "notice period {}"),
-        "unattested_jamabandi": Measure(days, "unattested for {}", "flagged after {}"),
+        "overlap": "cases.measure.overlap",
+        "gap": "cases.measure.gap",
+        "sliver": "cases.measure.sliver",
+        "area_mismatch": "cases.measure.area_mismatch",
+        "tatima_area_mismatch": "cases.measure.tatima_area_mismatch",
+        "private_on_state_land": "cases.measure.private_on_state_land",
+        "structure_on_state_land": "cases.measure.structure_on_state_land",
+        "girdawari_vs_satellite": "cases.measure.girdawari_vs_satellite",
+        "omitted_heir": "cases.measure.omitted_heir",
+        "faraid_shares_differ": "cases.measure.faraid_shares_differ",
+        "gift_before_death": "cases.measure.gift_before_death",
+        "sale_after_death": "cases.measure.sale_after_death",
+        "stale_pending_mutation": "cases.measure.stale_pending_mutation",
+        "under_declared_price": "cases.measure.under_declared_price",
+        "statutory_value_misstated": "cases.measure.statutory_value_misstated",
+        "deeds_short_window": "cases.measure.deeds_short_window",
+        "sanction_volume_spike": "cases.measure.sanction_volume_spike",
+        "backdated_action": "cases.measure.backdated_action",
+        "share_total_not_one": "cases.measure.share_total_not_one",
+        "transfer_exceeds_holding": "cases.measure.transfer_exceeds_holding",
+        "same_day_sanction": "cases.measure.same_day_sanction",
+        "unattested_jamabandi": "cases.measure.unattested_jamabandi",
     }
 )
-"""What each rule's ``measure`` and ``threshold`` are, with their unit."""
 
-NO_MEASURE: Final = frozenset(
+LIMIT_KEYS: Final = MappingProxyType(
     {
-        "officer_outside_jurisdiction",
-        "shares_differ_from_register",
-        "orphan_khasra",
-        "transfer_without_deed",
-        "imported_decision_unchecked",
+        "overlap": "cases.limit.overlap",
+        "gap": "cases.limit.gap",
+        "sliver": "cases.limit.sliver",
+        "area_mismatch": "cases.limit.area_mismatch",
+        "tatima_area_mismatch": "cases.limit.tatima_area_mismatch",
+        "private_on_state_land": "cases.limit.private_on_state_land",
+        "girdawari_vs_satellite": "cases.limit.girdawari_vs_satellite",
+        "gift_before_death": "cases.limit.gift_before_death",
+        "stale_pending_mutation": "cases.limit.stale_pending_mutation",
+        "under_declared_price": "cases.limit.under_declared_price",
+        "statutory_value_misstated": "cases.limit.statutory_value_misstated",
+        "deeds_short_window": "cases.limit.deeds_short_window",
+        "sanction_volume_spike": "cases.limit.sanction_volume_spike",
+        "backdated_action": "cases.limit.backdated_action",
+        "share_total_not_one": "cases.limit.share_total_not_one",
+        "transfer_exceeds_holding": "cases.limit.transfer_exceeds_holding",
+        "same_day_sanction": "cases.limit.same_day_sanction",
+        "unattested_jamabandi": "cases.limit.unattested_jamabandi",
     }
 )
-"""Rules whose finding is a fact, not a number (their ``measure`` is empty)."""
 
-
-def measure_text(rule: str, measure: Any, threshold: Any = None) -> str:
-    """``785.6 m² overlap (flagged above 1.0 m²)``; empty when there is no measure.
-
-    A rule :data:`MEASURES` does not know shows its number as stored (``measure 3.2``),
-    never as if it had a unit."""
-    if measure is None or (isinstance(measure, float) and math.isnan(measure)):
-        return ""
-    value = float(measure)
-    known = MEASURES.get(rule)
-    if known is None:
-        return f"measure {value:g}"
-    if rule == "same_day_sanction" and round(value) == 0:
-        text = "sanctioned on the day of entry"
-    else:
-        text = known.what.format(known.fmt(value))
-    if known.limit is not None and threshold is not None and not _nan(threshold):
-        text += f" ({known.limit.format(known.fmt(float(threshold)))})"
-    return text
-
-
-def _nan(x: Any) -> bool:
-    return isinstance(x, float) and math.isnan(x)
-
-
-# --- the evidence object -------------------------------------------------------------------
-
-HIDDEN: Final = frozenset(
+LABEL_KEYS: Final = MappingProxyType(
     {
-        "srid",  # the UTM zone the areas were measured in
-        "point",  # the flag is on the map
-        "khasra_ids",  # replaced by the khasras' numbers (:func:`facts`' ``khasras``)
-        "before_chip",  # shown as images
-        "after_chip",
-        "encroachment_case_id",
-        "state_land_id",
-        "party_id",
-        "deceased_party_id",
-        "transferor_party_id",
-        "officer_id",
-        "jamabandi_id",
+        "number": "cases.fact.number",
+        "khasra_no": "cases.fact.khasra_no",
+        "khewat_no": "cases.fact.khewat_no",
+        "mutation_no": "cases.fact.mutation_no",
+        "first_mutation_no": "cases.fact.first_mutation_no",
+        "last_khewat_no": "cases.fact.last_khewat_no",
+        "type": "cases.fact.type",
+        "unit_system": "cases.fact.unit_system",
+        "record_area_sarsai": "cases.fact.record_area_sarsai",
+        "geom_area_m2": "cases.fact.geom_area_m2",
+        "record_area_m2": "cases.fact.record_area_m2",
+        "difference_m2": "cases.fact.difference_m2",
+        "boundary_shift_m": "cases.fact.boundary_shift_m",
+        "area_m2": "cases.fact.area_m2",
+        "width_m": "cases.fact.width_m",
+        "perimeter_m": "cases.fact.perimeter_m",
+        "tolerance_m": "cases.fact.tolerance_m",
+        "beyond_tolerance_m2": "cases.fact.beyond_tolerance_m2",
+        "intersection_m2": "cases.fact.intersection_m2",
+        "pct_of_each": "cases.fact.pct_of_each",
+        "larger_pct": "cases.fact.larger_pct",
+        "encroached_m2": "cases.fact.encroached_m2",
+        "pct_of_khasra": "cases.fact.pct_of_khasra",
+        "pct_of_state_land": "cases.fact.pct_of_state_land",
+        "khasra_area_m2": "cases.fact.khasra_area_m2",
+        "state_land_area_m2": "cases.fact.state_land_area_m2",
+        "buffer_m": "cases.fact.buffer_m",
+        "category": "cases.fact.category",
+        "owner": "cases.fact.owner",
+        "confidence": "cases.fact.confidence",
+        "first_seen": "cases.fact.first_seen",
+        "parent_geom_m2": "cases.fact.parent_geom_m2",
+        "children_geom_m2": "cases.fact.children_geom_m2",
+        "parent_record_m2": "cases.fact.parent_record_m2",
+        "children_record_m2": "cases.fact.children_record_m2",
+        "deed": "cases.fact.deed",
+        "deed_date": "cases.fact.deed_date",
+        "first_deed": "cases.fact.first_deed",
+        "first_deed_date": "cases.fact.first_deed_date",
+        "days_between_deeds": "cases.fact.days_between_deeds",
+        "school": "cases.fact.school",
+        "deceased": "cases.fact.deceased",
+        "died_on": "cases.fact.died_on",
+        "expected": "cases.fact.expected",
+        "recorded": "cases.fact.recorded",
+        "differences": "cases.fact.differences",
+        "omitted": "cases.fact.omitted",
+        "female_heir_omitted": "cases.fact.female_heir_omitted",
+        "donor": "cases.fact.donor",
+        "donees": "cases.fact.donees",
+        "age_at_gift": "cases.fact.age_at_gift",
+        "daughters_left_out": "cases.fact.daughters_left_out",
+        "days_before_death": "cases.fact.days_before_death",
+        "sanctioned_on": "cases.fact.sanctioned_on",
+        "entered_on": "cases.fact.entered_on",
+        "days_after_entry": "cases.fact.days_after_entry",
+        "transferor": "cases.fact.transferor",
+        "officer": "cases.fact.officer",
+        "problems": "cases.fact.problems",
+        "may_sanction": "cases.fact.may_sanction",
+        "held_until": "cases.fact.held_until",
+        "never_held": "cases.fact.never_held",
+        "land_class": "cases.fact.land_class",
+        "season": "cases.fact.season",
+        "year": "cases.fact.year",
+        "seen": "cases.fact.seen",
+        "model": "cases.fact.model",
+        "probability_recorded": "cases.fact.probability_recorded",
+        "first_date": "cases.fact.first_date",
+        "first_total": "cases.fact.first_total",
+        "worst_total": "cases.fact.worst_total",
+        "over_allocated": "cases.fact.over_allocated",
+        "seen_in": "cases.fact.seen_in",
+        "dates": "cases.fact.dates",
+        "stored": "cases.fact.stored",
+        "register": "cases.fact.register",
+        "held": "cases.fact.held",
+        "transferred": "cases.fact.transferred",
+        "excess": "cases.fact.excess",
+        "excess_of_holding": "cases.fact.excess_of_holding",
+        "applied_to_shares": "cases.fact.applied_to_shares",
+        "status": "cases.fact.status",
+        "mouza": "cases.fact.mouza",
+        "valued_by": "cases.fact.valued_by",
+        "valued_on": "cases.fact.valued_on",
+        "declared_rs": "cases.fact.declared_rs",
+        "statutory_rs": "cases.fact.statutory_rs",
+        "written_statutory_rs": "cases.fact.written_statutory_rs",
+        "table_statutory_rs": "cases.fact.table_statutory_rs",
+        "written_below_table": "cases.fact.written_below_table",
+        "misstated_by": "cases.fact.misstated_by",
+        "declared_ratio": "cases.fact.declared_ratio",
+        "at_stake_rs": "cases.fact.at_stake_rs",
+        "tax_at_stake_rs": "cases.fact.tax_at_stake_rs",
+        "steps": "cases.fact.steps",
+        "gender": "cases.fact.gender",
+        "faraid_share": "cases.fact.faraid_share",
+        "faraid": "cases.fact.faraid",
+        "dated": "cases.fact.dated",
+        "recorded_on": "cases.fact.recorded_on",
+        "days_back": "cases.fact.days_back",
+        "by": "cases.fact.by",
+        "on": "cases.fact.on",
+        "problem": "cases.fact.problem",
+        "rounding_m2": "cases.fact.rounding_m2",
     }
 )
-"""Evidence keys not shown as text: internal row ids, or shown otherwise."""
 
-LABELS: Final[MappingProxyType[str, str]] = MappingProxyType(
+RULE_LABEL_KEYS: Final = MappingProxyType(
     {
-        "number": "Khasra",
-        "khasra_no": "Khasra",
-        "khewat_no": "Khewat",
-        "mutation_no": "Mutation",
-        "first_mutation_no": "Earlier mutation",
-        "last_khewat_no": "Last khewat",
-        "type": "Mutation type",
-        "unit_system": "Unit system",
-        "record_area_sarsai": "Record area (K-M-S)",
-        "geom_area_m2": "Area on the map",
-        "record_area_m2": "Area in the record",
-        "difference_m2": "Difference",
-        "boundary_shift_m": "Mean boundary shift it amounts to",
-        "area_m2": "Area",
-        "width_m": "Mean width",
-        "perimeter_m": "Perimeter",
-        "tolerance_m": "Mapping tolerance",
-        "beyond_tolerance_m2": "Beyond the mapping tolerance",
-        "intersection_m2": "Overlap",
-        "pct_of_each": "Share of each khasra",
-        "larger_pct": "Share of the more affected khasra",
-        "encroached_m2": "Encroached",
-        "pct_of_khasra": "Share of the khasra",
-        "pct_of_state_land": "Share of the state land",
-        "khasra_area_m2": "Khasra's area",
-        "state_land_area_m2": "State land's area",
-        "buffer_m": "Right-of-way buffer",
-        "category": "State land",
-        "owner": "Owner",
-        "confidence": "Detector's confidence",
-        "first_seen": "First seen",
-        "parent_geom_m2": "Parent's area on the map",
-        "children_geom_m2": "Sub-parcels' area on the map",
-        "parent_record_m2": "Parent's area in the record",
-        "children_record_m2": "Sub-parcels' area in the record",
-        "deed": "Deed",
-        "deed_date": "Deed date",
-        "first_deed": "Earlier deed",
-        "first_deed_date": "Earlier deed's date",
-        "days_between_deeds": "Days between the deeds",
-        "school": "School of law",
-        "deceased": "Deceased",
-        "died_on": "Died on",
-        "expected": "Shares by faraid",
-        "recorded": "Shares recorded",
-        "differences": "Differences",
-        "omitted": "Heirs left out",
-        "female_heir_omitted": "A female heir left out",
-        "donor": "Donor",
-        "donees": "Donees",
-        "age_at_gift": "Donor's age at the gift (years)",
-        "daughters_left_out": "Daughters left out",
-        "days_before_death": "Days before death",
-        "sanctioned_on": "Sanctioned on",
-        "entered_on": "Entered on",
-        "days_after_entry": "Days after entry",
-        "transferor": "Transferor",
-        "officer": "Officer",
-        "problems": "Problems",
-        "may_sanction": "Designations that may sanction",
-        "held_until": "Held until",
-        "never_held": "Never held by a khewat",
-        "land_class": "Land class",
-        "season": "Season",
-        "year": "Year",
-        "seen": "Crop the satellite sees",
-        "model": "Model",
-        "probability_recorded": "Model's probability of the recorded crop",
-        "first_date": "First date",
-        "first_total": "Total on that date",
-        "worst_total": "Worst total",
-        "over_allocated": "Over-allocated",
-        "seen_in": "Seen in",
-        "dates": "Dates and totals",
-        "stored": "Shares stored",
-        "register": "Shares by the register",
-        "held": "Held",
-        "transferred": "Transferred",
-        "excess": "Excess",
-        "excess_of_holding": "Excess, share of the holding",
-        "applied_to_shares": "Applied to the shares",
-        "status": "Status",
-        "mouza": "Mouza",
-        "valued_by": "Valued by",
-        "valued_on": "Valued on",
-        "declared_rs": "Declared price",
-        "statutory_rs": "Statutory value",
-        "written_statutory_rs": "Statutory value written on the mutation",
-        "table_statutory_rs": "Statutory value by the DC table",
-        "written_below_table": "Written below the table",
-        "misstated_by": "Misstated by",
-        "declared_ratio": "Declared / statutory",
-        "at_stake_rs": "Value not declared",
-        "tax_at_stake_rs": "Tax at stake",
-        "steps": "Back-dated steps",
+        "girdawari_vs_satellite:recorded": "cases.fact_rule.girdawari_vs_satellite.recorded",
+        "overlap:area_m2": "cases.fact_rule.overlap.area_m2",
     }
 )
-"""An officer's label for each evidence key the detectors write."""
 
-RULE_LABELS: Final[MappingProxyType[str, MappingProxyType[str, str]]] = MappingProxyType(
+WORD_KEYS: Final = MappingProxyType(
     {
-        "girdawari_vs_satellite": MappingProxyType({"recorded": "Crop recorded (girdawari)"}),
-        "overlap": MappingProxyType({"area_m2": "Areas of the two khasras"}),
+        "canal_row": "cases.word.canal_row",
+        "road_row": "cases.word.road_row",
+        "shamlat": "cases.word.shamlat",
+        "forest": "cases.word.forest",
+        "dc_table": "cases.word.dc_table",
+        "written_value": "cases.word.written_value",
+        "verification": "cases.word.verification",
+        "decision": "cases.word.decision",
+        "hanafi": "cases.word.hanafi",
+        "jafari": "cases.word.jafari",
+        "male": "cases.word.male",
+        "female": "cases.word.female",
+        "private": "cases.word.private",
+        "state": "cases.word.state",
+        "ownership": "cases.word.ownership",
+        "sale": "cases.word.sale",
+        "gift": "cases.word.gift",
+        "inheritance": "cases.word.inheritance",
+        "mortgage": "cases.word.mortgage",
+        "partition": "cases.word.partition",
+        "entered": "cases.word.entered",
+        "verified": "cases.word.verified",
+        "sanctioned": "cases.word.sanctioned",
+        "rejected": "cases.word.rejected",
+        "standard": "cases.word.standard",
+        "urban": "cases.word.urban",
+        "nehri": "cases.word.nehri",
+        "chahi": "cases.word.chahi",
+        "barani": "cases.word.barani",
+        "banjar": "cases.word.banjar",
+        "kharif": "cases.word.kharif",
+        "rabi": "cases.word.rabi",
+        "rice": "cases.word.rice",
+        "wheat": "cases.word.wheat",
+        "cotton": "cases.word.cotton",
+        "sugarcane": "cases.word.sugarcane",
+        "maize": "cases.word.maize",
+        "fodder": "cases.word.fodder",
+        "fallow": "cases.word.fallow",
+        "register": "cases.word.register",
+        "stored": "cases.word.stored",
+        "jurisdiction": "cases.word.jurisdiction",
+        "designation": "cases.word.designation",
+        "patwari": "cases.word.patwari",
+        "girdawar": "cases.word.girdawar",
+        "naib_tehsildar": "cases.word.naib_tehsildar",
+        "tehsildar": "cases.word.tehsildar",
+        "assistant_commissioner": "cases.word.assistant_commissioner",
     }
 )
-"""Where two rules use one key for different things, the label for a rule."""
 
-WORDS: Final[MappingProxyType[str, str]] = MappingProxyType(
+UNIT_KEYS: Final = MappingProxyType(
     {
-        "canal_row": "canal right-of-way",
-        "road_row": "road right-of-way",
-        "dc_table": "DC table",
-        "hanafi": "Hanafi",
-        "jafari": "Ja'fari",
+        "m2": "cases.unit.m2",
+        "m": "cases.unit.m",
+        "percent": "cases.unit.percent",
+        "day": "cases.unit.day",
+        "days": "cases.unit.days",
+        "rs": "cases.unit.rs",
     }
 )
-"""Code words that appear as evidence values, in plain words."""
 
-_CNIC: Final = re.compile(r"\b\d{5}-\d{7}-\d\b")
-
-
-def mask_cnics(value: str) -> str:
-    """Every CNIC in ``value`` masked as elsewhere on the dashboard (``35202-*******-1``)."""
-    return _CNIC.sub(lambda m: mask_cnic(m.group(0)), value)
-
-
-def _label(key: str) -> str:
-    return LABELS.get(key) or key.replace("_", " ").capitalize()
-
-
-def _number(key: str, value: float) -> str:
-    """A number with the unit its key names (a record number or a year as written)."""
-    if key.endswith("_no") or key in ("year", "number"):
-        return str(value)
-    if key.endswith("_m2"):
-        return square_metres(value)
-    if key.endswith("_m"):
-        return metres(value)
-    if key.endswith("_rs"):
-        return f"Rs {value:,.0f}"
-    if key.startswith("pct") or key.endswith("_pct"):
-        return f"{value:,.1f} %"  # already a percentage
-    if key in ("confidence", "declared_ratio", "misstated_by", "excess_of_holding"):
-        return percent(value)  # a ratio
-    if key.startswith("days") or key.endswith("_days"):
-        return days(value)
-    if key == "record_area_sarsai":
-        return format_kms(KanalMarlaSarsai.from_sarsai(int(value)))
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
+PHRASE_KEYS: Final = MappingProxyType(
+    {
+        "yes": "cases.phrase.yes",
+        "no": "cases.phrase.no",
+        "none": "cases.phrase.none",
+        "party": "cases.phrase.party",
+        "khasra": "cases.phrase.khasra",
+        "khasras": "cases.phrase.khasras",
+        "same_day": "cases.phrase.same_day",
+        "unknown_measure": "cases.phrase.unknown_measure",
+        "list": "cases.phrase.list",
+        "items": "cases.phrase.items",
+    }
+)
 
 
-def _value(key: str, value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return _number(key, value)
-    if isinstance(value, str):
-        # code words (naib_tehsildar) in plain words; a path keeps its underscores
-        return WORDS.get(value, value if "/" in value else value.replace("_", " "))
-    if isinstance(value, Mapping):
-        return "; ".join(f"{_party(str(k))}: {_value(key, v)}" for k, v in value.items())
-    if isinstance(value, list | tuple):
-        parts = []
-        for item in value:
-            if isinstance(item, Mapping):
-                parts.append(_record(item))
-            elif isinstance(item, list | tuple):
-                parts.append(" ".join(_value(key, v) for v in item))
-            else:
-                parts.append(_value(key, item))
-        return "; ".join(parts) if any(isinstance(i, Mapping) for i in value) else ", ".join(parts)
-    return str(value)
+def _words(keys: Mapping[str, str], lang: str) -> MappingProxyType[str, str]:
+    return MappingProxyType({name: i18n.t(key, lang) for name, key in keys.items()})
 
 
-def _party(key: str) -> str:
-    """A share key ``3273:ownership`` (party id, right) as ``party 3273, ownership``."""
-    found = re.fullmatch(r"(\d+):([a-z_]+)", key)
-    if found is None:
-        return key
-    return f"party {found.group(1)}, {found.group(2).replace('_', ' ')}"
+def _numeral(lang: str) -> Any:
+    """Writes an English-formatted number (``1,234.5``) in ``lang``'s digits and signs."""
+    conv = i18n.language(lang)
+
+    def numeral(text: str) -> str:
+        text = text.replace(",", "\0").replace(".", conv.decimal).replace("\0", conv.group)
+        return i18n.digits(text, lang)
+
+    return numeral
 
 
-def _record(item: Mapping[str, Any]) -> str:
-    """One entry of a list of records (an heir, a back-dated step): its name first."""
-    head = next((str(item[k]) for k in ("heir", "step", "name") if k in item), "")
-    rest = ", ".join(
-        f"{_label(k).lower()} {_value(k, v)}"
-        for k, v in item.items()
-        if k not in ("heir", "step", "name") and k not in HIDDEN
+@cache
+def phrasebook(lang: str) -> Phrasebook:
+    """The evidence's words in ``lang``, read once per process from the catalogue."""
+
+    def record(text: str) -> str:
+        return i18n.record_number(text, lang)
+
+    def day(value: date) -> str:
+        return i18n.long_date(value, lang)
+
+    return Phrasebook(
+        measures=_words(MEASURE_KEYS, lang),
+        limits=_words(LIMIT_KEYS, lang),
+        labels=_words(LABEL_KEYS, lang),
+        rule_labels=_words(RULE_LABEL_KEYS, lang),
+        words=_words(WORD_KEYS, lang),
+        units=_words(UNIT_KEYS, lang),
+        phrases=_words(PHRASE_KEYS, lang),
+        numeral=_numeral(lang),
+        record=record,
+        day=day,
     )
-    return f"{head}: {rest}" if head and rest else head or rest
+
+
+def measure_text(rule: str, measure: Any, threshold: Any = None, lang: str = i18n.DEFAULT) -> str:
+    """:func:`landgov.disputes.evidence.measure_text` in ``lang``: ``785.6 m² overlap
+    (flagged above 1.0 m²)`` / ``۷۸۵٫۶ مربع میٹر ...``."""
+    return service.measure_text(rule, measure, threshold, phrasebook(lang))
 
 
 def facts(
-    rule: str, evidence: Mapping[str, Any], khasras: list[str] | None = None
+    rule: str,
+    evidence: Mapping[str, Any],
+    khasras: Sequence[str] | None = None,
+    lang: str = i18n.DEFAULT,
 ) -> list[tuple[str, str]]:
-    """The evidence of a flag of ``rule`` as ``(label, text)`` pairs in the detector's key
-    order, CNICs masked, internal ids (:data:`HIDDEN`) left out; ``khasras`` (the numbers
-    of the evidence's ``khasra_ids``, when the caller knows them) first."""
-    labels: Mapping[str, str] = RULE_LABELS.get(rule) or {}
-    out: list[tuple[str, str]] = []
-    if khasras:
-        out.append(("Khasras" if len(khasras) > 1 else "Khasra", ", ".join(khasras)))
-    for key, value in evidence.items():
-        if key in HIDDEN:
-            continue
-        out.append((labels.get(key) or _label(key), mask_cnics(_value(key, value))))
-    return out
+    """:func:`landgov.disputes.evidence.facts` in ``lang``, CNICs always masked (the page
+    shows no CNIC in full)."""
+    return service.facts(rule, evidence, khasras, phrasebook(lang))

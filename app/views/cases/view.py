@@ -2,10 +2,10 @@
 
 For roles that read cases (``case.read``). A signed-in officer's queue holds the cases of
 the mouzas they are posted over today; an auditor's, the sidebar's mouza. Choosing a case
-shows why it is risky (each rule by its title and explanation from ``dispute_rule``, in
-English and Urdu, never by its id), its evidence on a map over the project's own imagery,
-each flag's evidence in words (the measure with its unit, labelled facts, the before and
-after image chips of an encroachment), the mutation chain of its khasras and its audit
+shows why it is risky (each rule by its title and explanation, never by its id), its
+evidence on a map over the project's own imagery, each flag's evidence in words (the
+measure with its unit, labelled facts, the before and after image chips of an
+encroachment), the mutation chain of its khasras and its audit
 history, with the actions the actor's roles allow: review (``case.review``), confirm,
 dismiss and refer (``case.decide``). The actions call :mod:`landgov.disputes.cases` as the
 signed-in actor, the functions ``landgov disputes`` calls, so the page applies exactly the
@@ -17,6 +17,11 @@ the case's status (and so its label in the picker) keeps it open with the step's
 shown until the next step. The page is always as of today: a case's status is today's
 and a step is dated in its own field, so the sidebar's "As of" date does not apply here,
 and the page says so when it differs.
+
+Every word comes from the catalogue (``app/locale/*.cases.toml``) in the page's language:
+the rules' titles and explanations by rule code, the evidence through
+:mod:`app.views.cases.evidence`, the steps and their refusals by rule. What the record
+holds in one script (names, the mouza, a reason typed by an officer) is shown as stored.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import context, feedback, imagery, panels
+from app.shared import context, feedback, i18n, imagery, panels, selection
 from app.shared import data as shared
 from app.views.cases import data
 from app.views.cases.data import (
@@ -39,6 +44,7 @@ from app.views.cases.data import (
     FLAG_MARKER_LAYER_ID,
     OUTCOME_KEY,
     PARCEL_LAYER_ID,
+    SELECTED_LAYER_ID,
     STATUS_KEY,
     TABLE_KEY,
 )
@@ -50,10 +56,31 @@ MAP_HEIGHT_PX = 480
 CHIP_WIDTH_PX = 300
 # what the case waits for after a step, said with the step's outcome (a comment, not a
 # docstring: Streamlit's magic would draw a bare string of a page script on the page)
-NEXT_STEP = {
-    "under_review": " Next: confirm it, or dismiss it with a reason.",
-    "confirmed": " Next: refer it to the committee.",
+NEXT_STEP = {"under_review": "cases.next.under_review", "confirmed": "cases.next.confirmed"}
+# why a step was refused, by the refusal's rule (the service's English stays on an English
+# page, and in the log; a rule not listed here keeps the service's words)
+REFUSALS = {
+    "case_status": "cases.refused.case_status",
+    "case_date": "cases.refused.case_date",
+    "reason_required": "cases.refused.reason_required",
+    "officer_designation": "cases.refused.officer_designation",
+    "officer_jurisdiction": "cases.refused.officer_jurisdiction",
+    "backdate_window": "cases.refused.backdate_window",
+    "posting_then_and_now": "cases.refused.posting_then_and_now",
+    "future_date": "cases.refused.future_date",
+    "second_factor": "cases.refused.second_factor",
+    "role": "cases.refused.role",
 }
+STEPS = {
+    "review": ("cases.step.review", "cases.step.review_button"),
+    "confirm": ("cases.step.confirm", "cases.step.confirm_button"),
+    "dismiss": ("cases.step.dismiss", "cases.step.dismiss_button"),
+    "refer": ("cases.step.refer", "cases.step.refer_button"),
+}
+
+
+def severity(level: str, lang: str) -> str:
+    return shared.coded(data.SEVERITIES, level, lang)
 
 
 # --- the actions (callbacks) ---------------------------------------------------------
@@ -65,6 +92,15 @@ def _repeat(exc: LandgovError, previous: feedback.Feedback) -> bool:
     return isinstance(exc, CaseActionRefused) and exc.rule == "case_status"
 
 
+def _in_language(exc: CaseActionRefused, lang: str) -> CaseActionRefused:
+    """The refusal in ``lang`` by its rule; on an English page (and for a rule the
+    catalogue does not know) the service's own sentence, which names the case and date."""
+    key = REFUSALS.get(exc.rule)
+    if lang == i18n.DEFAULT or key is None:
+        return exc
+    return CaseActionRefused(exc.rule, i18n.t(key, lang))
+
+
 def act(url: str, case_id: int, action: str) -> None:
     """Callback of the review, confirm, dismiss and refer buttons, as the signed-in actor
     (the database checks the session again when the step binds it). Its outcome is the
@@ -72,32 +108,45 @@ def act(url: str, case_id: int, action: str) -> None:
     case kept until the next step, and a toast where the officer is looking."""
     from landgov.disputes import cases
 
+    ctx = context.current()
+    _ = i18n.Words(ctx.lang)
+
     def step() -> feedback.Feedback:
-        actor = context.current().actor
+        actor = ctx.actor
         if actor is None:
             raise AuthenticationFailed("not signed in: sign in again")
         on = st.session_state.get("case_on") or date.today()
         engine = shared.engine(url)
-        if action == "review":
-            done = cases.review(engine, case_id, actor=actor, on=on)
-        elif action == "confirm":
-            note = str(st.session_state.get("case_note") or "")
-            done = cases.confirm(engine, case_id, actor=actor, on=on, note=note)
-        elif action == "dismiss":
-            reason = str(st.session_state.get("case_reason") or "")
-            done = cases.dismiss(engine, case_id, actor=actor, reason=reason, on=on)
-        else:
-            done = cases.refer(engine, case_id, actor=actor, on=on)
+        try:
+            if action == "review":
+                done = cases.review(engine, case_id, actor=actor, on=on)
+            elif action == "confirm":
+                note = str(st.session_state.get("case_note") or "")
+                done = cases.confirm(engine, case_id, actor=actor, on=on, note=note)
+            elif action == "dismiss":
+                reason = str(st.session_state.get("case_reason") or "")
+                done = cases.dismiss(engine, case_id, actor=actor, reason=reason, on=on)
+            else:
+                done = cases.refer(engine, case_id, actor=actor, on=on)
+        except CaseActionRefused as exc:
+            raise _in_language(exc, ctx.lang) from exc
         data.forget()  # the queue and the case show the new status
-        to = data.status_label(done.to_status)
-        message = (
-            f"Case {case_id}: {data.status_label(done.from_status)} → {to} on "
-            f"{done.on:%Y-%m-%d} by {panels.who(actor)}."
+        to = data.status_label(done.to_status, ctx.lang)
+        number = i18n.record_number(str(case_id), ctx.lang)
+        message = _(
+            "cases.outcome",
+            case=number,
+            before=data.status_label(done.from_status, ctx.lang),
+            after=to,
+            on=done.on,
+            who=panels.who(actor),
         )
         if done.decide_by is not None:
-            message += f" The committee must decide by {done.decide_by:%Y-%m-%d}."
-        message += NEXT_STEP.get(done.to_status, "")
-        return feedback.success(f"Case {case_id} {to}", message, scope=case_id)
+            message += " " + _("cases.outcome_deadline", date=done.decide_by)
+        if done.to_status in NEXT_STEP:
+            message += " " + _(NEXT_STEP[done.to_status])
+        return feedback.success(_("cases.outcome_title", case=number, status=to), message,
+                                scope=case_id)  # fmt: skip
 
     feedback.run(OUTCOME_KEY, step, scope=case_id, action_key=(action, case_id), repeat_of=_repeat)
 
@@ -119,10 +168,10 @@ def open_case(case_id: int | None) -> None:
 
 def _pick_from_table(rows: list[dict[str, Any]]) -> None:
     """The queue table's row selection opens the case (the picker follows)."""
-    selection = st.session_state.get(TABLE_KEY)
-    picked = getattr(getattr(selection, "selection", None), "rows", None)
-    if picked is None and isinstance(selection, dict):
-        picked = selection.get("selection", {}).get("rows")
+    selected = st.session_state.get(TABLE_KEY)
+    picked = getattr(getattr(selected, "selection", None), "rows", None)
+    if picked is None and isinstance(selected, dict):
+        picked = selected.get("selection", {}).get("rows")
     if picked:
         open_case(int(rows[int(picked[0])]["id"]))
 
@@ -136,15 +185,16 @@ def _pick_from_box() -> None:
 # --- the panels ------------------------------------------------------------------------
 
 
-def case_powers(actor: Actor) -> str:
+def case_powers(actor: Actor, lang: str = i18n.DEFAULT) -> str:
     """What ``actor`` may do with dispute cases, for the page's caption."""
+    _ = i18n.Words(lang)
     if actor.has("case.decide"):
-        return "review, confirm, dismiss and refer the cases of your jurisdiction"
+        return _("cases.powers.decide")
     if actor.has("case.review"):
-        return "review the cases of your jurisdiction"
+        return _("cases.powers.review")
     if actor.designation == "patwari":
-        return "see the cases (a patwari keeps the record in question, so may not review)"
-    return "see the cases"
+        return _("cases.powers.patwari")
+    return _("cases.powers.read")
 
 
 def outcome_panel(case_id: int) -> None:
@@ -152,51 +202,42 @@ def outcome_panel(case_id: int) -> None:
     feedback.show(OUTCOME_KEY, scope=case_id)
 
 
-def as_of_note(as_of: date, today: date) -> None:
+def as_of_note(as_of: date, today: date, lang: str) -> None:
     """Says that the page is as of today, and that the sidebar's date does not apply."""
+    _ = i18n.Words(lang)
     if as_of == today:
-        st.caption(f"As of today, {today:%Y-%m-%d}.")
+        st.caption(_("cases.as_of_today", date=today))
         return
-    st.info(
-        f"Cases are shown as of today, {today:%Y-%m-%d}: a case's status is today's and "
-        f"each step is dated in its own field below, so the sidebar's date "
-        f"({as_of:%Y-%m-%d}) does not apply on this page. The evidence itself is dated "
-        "(each flag says when and what it measured).",
-        icon="📅",
-    )
+    st.info(_("cases.as_of_other", today=today, chosen=as_of), icon="📅")
 
 
-def urdu(title: str, body: str) -> None:
-    """Urdu, right to left, as the Urdu fard prints it."""
-    st.markdown(
-        f'<div dir="rtl" lang="ur" style="text-align:right;font-size:1.05em">'
-        f"<b>{escape(title)}</b><br/>{escape(body)}</div>",
-        unsafe_allow_html=True,
-    )
-
-
-def breakdown_panel(detail: dict[str, Any]) -> None:
-    st.subheader("Why this case is risky")
+def breakdown_panel(detail: dict[str, Any], lang: str) -> None:
+    _ = i18n.Words(lang)
+    st.subheader(_("cases.why"))
     if not detail["risk"]:
-        st.info("No unresolved flag: a later scan no longer finds what opened this case.")
+        st.info(_("cases.no_open_flag"))
         return
-    st.dataframe(data.breakdown_table(detail["risk"]), hide_index=True, width="stretch")
+    st.dataframe(data.breakdown_table(detail["risk"], lang), hide_index=True, width="stretch")
     for b in detail["risk"]:
         with st.container(border=True):
-            flags = int(b["flags"])
-            st.markdown(
-                f"**{b['title_en']}** · {b['severity']} severity · "
-                f"{flags} flag{'' if flags == 1 else 's'} · {b['points']:g} points"
-                f"\n\n{b['explain_en']}"
+            title, explain = data.rule_text(str(b["rule"]), lang)
+            head = _(
+                "cases.rule_head",
+                title=title,
+                severity=severity(str(b["severity"]), lang),
+                flags=int(b["flags"]),
+                points=i18n.number(float(b["points"]), lang, 0 if b["points"] % 1 == 0 else 1),
             )
-            urdu(b["title_ur"], b["explain_ur"])
+            st.markdown(f"**{escape(head)}**\n\n{escape(explain)}")
 
 
-def _facts_html(facts: list[tuple[str, str]]) -> str:
+def _facts_html(facts: list[tuple[str, str]], lang: str) -> str:
     """The labelled facts as a two-column table (HTML, escaped: a masked CNIC's asterisks
-    would read as Markdown emphasis)."""
+    would read as Markdown emphasis), aligned to the language's side."""
+    side = "right" if i18n.rtl(lang) else "left"
+    pad = "2px 0 2px 12px" if i18n.rtl(lang) else "2px 12px 2px 0"
     rows = "".join(
-        f'<tr><th style="text-align:left;font-weight:600;padding:2px 12px 2px 0;'
+        f'<tr><th style="text-align:{side};font-weight:600;padding:{pad};'
         f'vertical-align:top;white-space:nowrap">{escape(label, quote=False)}</th>'
         f'<td style="padding:2px 0">{escape(text, quote=False)}</td></tr>'
         for label, text in facts
@@ -204,29 +245,33 @@ def _facts_html(facts: list[tuple[str, str]]) -> str:
     return f'<table style="border:none;font-size:0.92em">{rows}</table>'
 
 
-def evidence_panel(detail: dict[str, Any]) -> None:
+def evidence_panel(detail: dict[str, Any], lang: str) -> None:
     """Each flag's evidence in words: the measure with its unit, the record it names, the
     before/after image chips of an encroachment, and the labelled facts."""
-    st.subheader("Evidence")
-    flags = data.flag_evidence(detail, load_settings().home)
+    _ = i18n.Words(lang)
+    st.subheader(_("cases.evidence"))
+    flags = data.flag_evidence(detail, load_settings().home, lang)
     if not flags:
-        st.info("The case holds no flag.")
+        st.info(_("cases.no_flag"))
         return
     for f in flags:
         with st.container(border=True):
-            head = [f"**{f['title']}**", f"{f['severity']} severity"]
+            head = [
+                f"**{f['title']}**",
+                _("cases.severity_of", level=severity(f["severity"], lang)),
+            ]
             head += f["record"]
             if f["resolved"]:
-                head.append("resolved: a later scan no longer finds it")
+                head.append(_("cases.resolved"))
             st.markdown(" · ".join(head))
             if f["measure"]:
-                st.markdown(f"Measured: **{f['measure']}**")
+                st.markdown(_("cases.measured", measure=f["measure"]))
             if f["images"]:
                 columns = st.columns(max(len(f["images"]), 2), gap="small")
                 for column, image in zip(columns, f["images"], strict=False):
                     with column:
                         if image["path"] is None:
-                            st.caption(f"{image['caption']}: image not found")
+                            st.caption(_("cases.image_missing", caption=image["caption"]))
                         else:
                             st.image(
                                 str(image["path"]),
@@ -234,10 +279,16 @@ def evidence_panel(detail: dict[str, Any]) -> None:
                                 width=CHIP_WIDTH_PX,
                             )
             if f["facts"]:
-                st.markdown(_facts_html(f["facts"]), unsafe_allow_html=True)
+                st.markdown(_facts_html(f["facts"], lang), unsafe_allow_html=True)
 
 
-def case_map(url: str, detail: dict[str, Any]) -> None:
+def _union(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
     """Subject parcels and flag geometries over the imagery nearest today.
 
     The first view is on the flags (:func:`app.views.cases.data.view_bounds`: their extent, at
@@ -246,49 +297,48 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
     Each flag is drawn in its rule's colour with an outline at least
     :data:`~app.views.cases.data.FLAG_MIN_LINE_PX` wide and ringed by a marker of fixed
     on-screen size, so it stays visible however far the officer zooms out. The imagery
-    covers the whole case, so zooming out shows it too."""
+    covers the whole case, so zooming out shows it too: the Sentinel-2 scene, and the
+    orthophoto where one covers the case (0.5 m: a new structure reads on it), as on the
+    Parcels map. The khasra selected on another page (:mod:`app.shared.selection`) is
+    outlined when it is one of the case's, so the officer sees where it lies in the case."""
+    _ = i18n.Words(lang)
     view = data.view_bounds(detail)
     if view is None:
-        st.info(
-            "This case has no geometry to map (e.g. a jamabandi, or a khewat that holds "
-            "no khasra today)."
-        )
+        st.info(_("cases.no_geometry"))
         return
     geometries = [p["geojson"] for p in detail["parcels"]]
     geometries += [f["geojson"] for f in data.mapped_flags(detail["flags"])]
-    whole = data.case_bounds(geometries) or view
-    union = (
-        min(whole[0], view[0]),
-        min(whole[1], view[1]),
-        max(whole[2], view[2]),
-        max(whole[3], view[3]),
+    whole = _union(data.case_bounds(geometries) or view, view)
+    base = imagery.base_imagery(
+        url, int(detail["case"]["mouza_id"]), data.padded(whole), date.today()
     )
-    base = imagery.base_layer(
-        url, int(detail["case"]["mouza_id"]), data.padded(union), date.today()
-    )
-    layers: list[pdk.Layer] = [] if base is None else [base]
-    parcels = data.parcel_polygons(detail["parcels"])
-    layers.append(
-        panels.polygon_layer(
-            parcels,
-            PARCEL_LAYER_ID,
-            line_color="line_color",
-            line_width=3,
-            min_pixels=2,
-            highlight=False,
+    for caption in base.captions:
+        st.caption(caption)
+    layers: list[pdk.Layer] = list(base.layers)
+    chosen = selection.current(int(detail["case"]["mouza_id"]))
+    picked = data.selected_polygons(detail["parcels"], chosen, lang)
+    # (rows, layer id, outline width, least on-screen px, hover highlight): the case's
+    # parcels, the khasra selected elsewhere when it is one of them, the flags on top
+    flag_px = data.FLAG_MIN_LINE_PX
+    drawn = [
+        (data.parcel_polygons(detail["parcels"], lang), PARCEL_LAYER_ID, 3, 2, False),
+        (picked, SELECTED_LAYER_ID, data.SELECTED_LINE_PX, data.SELECTED_LINE_PX, False),
+        (data.flag_polygons(detail["flags"], lang), FLAG_LAYER_ID, flag_px, flag_px, True),
+    ]
+    for rows, layer_id, width, least, highlight in drawn:
+        if layer_id == SELECTED_LAYER_ID and not len(rows):
+            continue
+        layers.append(
+            panels.polygon_layer(
+                rows,
+                layer_id,
+                line_color="line_color",
+                line_width=width,
+                min_pixels=least,
+                highlight=highlight,
+            )
         )
-    )
-    flags = data.flag_polygons(detail["flags"])
-    layers.append(
-        panels.polygon_layer(
-            flags,
-            FLAG_LAYER_ID,
-            line_color="line_color",
-            line_width=data.FLAG_MIN_LINE_PX,
-            min_pixels=data.FLAG_MIN_LINE_PX,
-        )
-    )
-    markers = data.flag_markers(detail["flags"])
+    markers = data.flag_markers(detail["flags"], lang)
     if len(markers):
         layers.append(
             pdk.Layer(
@@ -313,30 +363,35 @@ def case_map(url: str, detail: dict[str, Any]) -> None:
         deck,
         height=MAP_HEIGHT_PX,
         key=f"case_map_{detail['case']['id']}",
-        alt="Map of the case: its parcels and the flagged overlaps, gaps and encroachments",
+        alt=_("cases.map_alt"),
     )
-    legend = {f["rule"]: f["title_en"] for f in data.mapped_flags(detail["flags"])}
+    if chosen is not None and len(picked):
+        st.caption(_("cases.selected_here", khasra=i18n.record_number(chosen.number, lang)))
+    elif chosen is not None:
+        st.caption(_("cases.selected_elsewhere", khasra=i18n.record_number(chosen.number, lang)))
+    legend = {
+        f["rule"]: data.rule_text(f["rule"], lang)[0] for f in data.mapped_flags(detail["flags"])
+    }
     if legend:
         items = []
         for rule, title in legend.items():
-            r, g, b, _ = data.rule_color(rule)
+            r, g, b, _a = data.rule_color(rule)
             items.append(
                 f'<span style="display:inline-block;width:0.9em;height:0.9em;'
                 f'background:rgb({r},{g},{b});border:1px solid #333"></span> {escape(title)}'
             )
         st.markdown(
-            "Yellow outline: the case's parcels; orange: parcels a flag names; a ring marks "
-            "each flag, the map opens on them (zoom out for the whole case). "
-            + " &nbsp; ".join(items),
+            escape(_("cases.map_legend")) + " &nbsp; " + " &nbsp; ".join(items),
             unsafe_allow_html=True,
         )
 
 
-def actions_panel(url: str, case: dict[str, Any], actor: Actor) -> None:
+def actions_panel(url: str, case: dict[str, Any], actor: Actor, lang: str) -> None:
     """Review / confirm / dismiss (reason required) / refer, as the actor's roles allow,
     enabled by the case's status; the workflow itself decides (jurisdiction, date)."""
     from landgov.disputes.cases import COMMITTEE_DAYS
 
+    _ = i18n.Words(lang)
     steps = [
         step
         for step, cap in (
@@ -348,36 +403,37 @@ def actions_panel(url: str, case: dict[str, Any], actor: Actor) -> None:
         if actor.has(cap)
     ]
     if not steps:
-        st.caption(f"As {panels.who(actor)} you may {case_powers(actor)}.")
+        st.caption(_("cases.as_who", who=panels.who(actor), powers=case_powers(actor, lang)))
         return
     status = str(case["status"])
-    st.date_input("Date of the step", value=date.today(), key="case_on", format="YYYY-MM-DD")
+    st.date_input(_("cases.step_date"), value=date.today(), key="case_on", format="YYYY-MM-DD")
     for column, step in zip(st.columns(len(steps), gap="small"), steps, strict=True):
+        title_key, button_key = STEPS[step]
         with column, st.form(f"case_{step}_form", border=True):
+            st.markdown(f"**{_(title_key)}**")
             if step == "review":
-                st.markdown("**Review**")
-                st.caption("Take the case up (any officer but a patwari).")
+                st.caption(_("cases.step.review_help"))
                 enabled = status == "open"
             elif step == "confirm":
-                st.markdown("**Confirm**")
-                st.text_input("Note", key="case_note", placeholder="optional")
+                st.text_input(_("cases.step.note"), key="case_note",
+                              placeholder=_("cases.step.optional"))  # fmt: skip
                 enabled = status == "under_review"
             elif step == "dismiss":
-                st.markdown("**Dismiss**")
                 st.text_input(
-                    "Reason (required)", key="case_reason", placeholder="e.g. record corrected"
+                    _("cases.step.reason"),
+                    key="case_reason",
+                    placeholder=_("cases.step.reason_example"),
                 )
                 enabled = status in ("open", "under_review")
             else:
-                st.markdown("**Refer to the committee**")
                 on = st.session_state.get("case_on") or date.today()
                 st.caption(
-                    f"Decide by {on + timedelta(days=COMMITTEE_DAYS):%Y-%m-%d} "
-                    f"({COMMITTEE_DAYS} days)."
-                )
+                    _("cases.step.refer_help", date=on + timedelta(days=COMMITTEE_DAYS),
+                      days=COMMITTEE_DAYS)
+                )  # fmt: skip
                 enabled = status == "confirmed"
             st.form_submit_button(
-                step.capitalize(),
+                _(button_key),
                 key=f"case_{step}",
                 type="primary" if step == "confirm" else "secondary",
                 disabled=not enabled,
@@ -385,90 +441,93 @@ def actions_panel(url: str, case: dict[str, Any], actor: Actor) -> None:
             )
 
 
-def case_header(case: dict[str, Any]) -> None:
-    st.header(f"Case {case['id']}: {case['subject_label']}, mouza {case['mouza']}")
+def case_header(case: dict[str, Any], lang: str) -> None:
+    _ = i18n.Words(lang)
+    number = i18n.record_number(str(case["id"]), lang)
+    st.header(
+        _("cases.header", case=number, subject=data.subject_text(str(case["subject_label"]), lang),
+          mouza=case["mouza"])
+    )  # fmt: skip
     cols = st.columns(4)
-    cols[0].metric("Risk", f"{case['risk']:g}")
-    cols[1].metric("Status", data.status_label(str(case["status"])))
-    cols[2].metric("Opened", f"{case['opened_at']:%Y-%m-%d}")
+    cols[0].metric(
+        _("cases.risk"), i18n.number(float(case["risk"]), lang, data.places(case["risk"]))
+    )
+    cols[1].metric(_("cases.status"), data.status_label(str(case["status"]), lang))
+    cols[2].metric(_("cases.opened"), shared.register_date(case["opened_at"].date(), lang))
     cols[3].metric(
-        "Decide by", "—" if case["decide_by"] is None else f"{case['decide_by']:%Y-%m-%d}"
+        _("cases.decide_by"),
+        "—" if case["decide_by"] is None else shared.register_date(case["decide_by"], lang),
     )
     facts = []
     if case["reviewed_by"]:
-        facts.append(f"reviewed by {case['reviewed_by']}")
+        facts.append(_("cases.reviewed_by", who=case["reviewed_by"]))
     if case["decided_by"]:
-        facts.append(f"decided by {case['decided_by']} on {case['decided_on']:%Y-%m-%d}")
+        facts.append(_("cases.decided_by", who=case["decided_by"], date=case["decided_on"]))
     if case["reason"]:
-        facts.append(f"reason: {case['reason']}")
+        facts.append(_("cases.reason_was", reason=case["reason"]))
     if facts:
-        st.caption("; ".join(facts))
+        st.caption(_("cases.facts_sep").join(facts))
     if case["overdue"]:
-        st.warning(
-            f"The committee's deadline ({case['decide_by']:%Y-%m-%d}) has passed.", icon="⏰"
-        )
+        st.warning(_("cases.overdue", date=case["decide_by"]), icon="⏰")
 
 
-def case_page(url: str, case_id: int, actor: Actor) -> None:
+def case_page(url: str, case_id: int, actor: Actor, lang: str) -> None:
+    _ = i18n.Words(lang)
     with panels.database_errors(url):
         detail = data.detail(url, case_id, date.today())
-        texts = data.rules(url)
     case = detail["case"]
-    case_header(case)
-    st.caption(
-        f"This case's address: `/disputes?{CASE_PARAM}={case_id}` (a link or a reload "
-        "opens it again, after sign-in)."
-    )
+    case_header(case, lang)
+    st.caption(_("cases.address", address=f"`/disputes?{CASE_PARAM}={case_id}`"))
     outcome_panel(case_id)
-    actions_panel(url, case, actor)
-    breakdown_panel(detail)
-    st.subheader("Evidence on the map")
+    actions_panel(url, case, actor, lang)
+    breakdown_panel(detail, lang)
+    st.subheader(_("cases.on_the_map"))
     with st.container(border=True):
-        case_map(url, detail)
-    evidence_panel(detail)
+        case_map(url, detail, lang)
+    evidence_panel(detail, lang)
     if detail["mutations"]:
-        st.markdown("**Mutations the flags name**")
+        st.markdown(f"**{_('cases.mutations_named')}**")
         st.dataframe(
-            data.mutations_table(detail["mutations"], texts), hide_index=True, width="stretch"
+            data.mutations_table(detail["mutations"], lang), hide_index=True, width="stretch"
         )
-    st.subheader("Mutation chain of the case's khasras")
-    chain = data.chain_table(detail["chain"])
+    st.subheader(_("cases.chain"))
+    chain = data.chain_table(detail["chain"], lang)
     if chain.empty:
-        st.info("No mutation touched these khasras (or the case has no khasra).")
+        st.info(_("cases.no_chain"))
     else:
         st.dataframe(chain, hide_index=True, width="stretch")
-    st.subheader("History")
-    st.dataframe(data.audit_table(detail["audit"]), hide_index=True, width="stretch")
+    st.subheader(_("cases.history"))
+    st.dataframe(data.audit_table(detail["audit"], lang), hide_index=True, width="stretch")
 
 
 def main() -> None:
     from landgov.disputes.cases import LIVE_STATUSES, STATUSES
 
     ctx = context.require("case.read")
-    url, mouza, actor = ctx.url, ctx.mouza, ctx.actor
+    url, mouza, actor, lang = ctx.url, ctx.mouza, ctx.actor, ctx.lang
+    _ = ctx.words
     today = date.today()
-    st.title("Dispute cases")
+    st.title(_("cases.title"))
     panels.metrics_never_cut()
-    st.caption(f"Signed in as {panels.who(actor)}: you may {case_powers(actor)}.")
-    as_of_note(ctx.as_of, today)
+    st.caption(_("cases.signed_in", who=panels.who(actor), powers=case_powers(actor, lang)))
+    as_of_note(ctx.as_of, today, lang)
     statuses = st.multiselect(
-        "Status",
+        _("cases.status"),
         options=list(STATUSES),
         default=list(LIVE_STATUSES),
-        format_func=data.status_label,
+        format_func=partial(data.status_label, lang=lang),
         key=STATUS_KEY,
     )
     scope: tuple[int, ...] | None  # the mouzas whose cases the actor may open by address
     with panels.database_errors(url):
-        texts = data.rules(url)
         if actor.officer_id is not None:
             scope = tuple(shared.jurisdiction(url, actor.officer_id, today))
             rows = data.queue(url, scope, tuple(statuses), today)
-            where = "Cases in your jurisdiction"
+            where = _("cases.queue_jurisdiction")
         else:
             scope = None  # an auditor reads every mouza's cases
             rows = data.queue(url, (mouza.id,), tuple(statuses), today)
-            where = f"Cases of mouza {mouza.name}"
+            where = _("cases.queue_mouza", mouza=shared.mouza_name(mouza, lang))
     by_id = {int(r["id"]): r for r in rows}
     chosen = requested_case()
     if chosen is not None and chosen not in by_id:
@@ -476,47 +535,45 @@ def main() -> None:
             found = data.find_case(url, chosen, scope, today)
         if found is None:
             st.warning(
-                f"Case {chosen} (from the address) is not a case you may open here: no such "
-                "case, or not in your jurisdiction.",
-                icon="⚠️",
+                _("cases.out_of_reach", case=i18n.record_number(str(chosen), lang)), icon="⚠️"
             )
             chosen = None
             open_case(None)
         else:
             by_id[chosen] = found  # e.g. dismissed, or filtered out by the statuses above
     if rows:
-        st.caption(f"{where}, riskiest first (click a row to open it, a column to sort).")
+        st.caption(_("cases.queue_caption", where=where))
+        shown = data.queue_table(rows, lang)
         st.dataframe(
-            data.queue_table(rows, texts),
+            shown,
             hide_index=True,
             width="stretch",
             on_select=partial(_pick_from_table, rows),
             selection_mode="single-row",
             key=TABLE_KEY,
             column_config={
-                "Risk": st.column_config.NumberColumn(format="%g"),
-                "Overdue": st.column_config.CheckboxColumn(),
+                _("cases.col.overdue"): st.column_config.CheckboxColumn(),
             },
         )
     elif chosen is None:
-        st.info("No dispute case here. Run `landgov disputes scan` to look for some.")
+        st.info(_("cases.none_here"))
         return
     # the address decides which case is open; the picker shows it (its labels carry the
     # status, so a step that changes the status would otherwise reset it)
     st.session_state[CASE_KEY] = chosen
     picked = st.selectbox(
-        "Case",
+        _("cases.case"),
         options=list(by_id),
-        format_func=lambda i: data.case_choice(by_id[i]),
-        placeholder="Choose a case (or select its row above)",
+        format_func=lambda i: data.case_choice(by_id[i], lang),
+        placeholder=_("cases.choose"),
         key=CASE_KEY,
         on_change=_pick_from_box,
     )
     if picked is None:
         return
     if int(picked) not in {int(r["id"]) for r in rows}:
-        st.caption("Not among the statuses chosen above: opened from its address.")
-    case_page(url, int(picked), actor)
+        st.caption(_("cases.from_address"))
+    case_page(url, int(picked), actor, lang)
 
 
 main()

@@ -29,11 +29,21 @@ Hard to get wrong (issue 19):
 * a sale's price check (declared price against the DC and model values, the taxes and the
   tax at stake) is shown with the verify and sanction forms; an under-declared sale needs
   the acknowledgement box ticked, and the engine refuses the sanction without it.
+
+In the page's language (issue 19): every label, option, confirmation and refusal comes
+from the catalogue (``app/locale/<lang>.mutations.toml``). A refusal keeps its kind and
+rule; in English its sentence is the records engine's own (it names the party, the share,
+the date, as the command line prints it), in another language the catalogue's sentence for
+its rule (:func:`refusal_text`: keyed by ``rule`` for the record's and who-may-act's rules,
+by ``field`` for a party, by class otherwise). An error with no key is said generically
+with the engine's own words after it, never dropped. CNICs and shares may be typed with
+Urdu digits (a phone's or a keyboard's): they are read as the same number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from typing import Any, Final
@@ -41,14 +51,23 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
-from app.shared import context, feedback, panels
+from app.shared import context, feedback, i18n
 from app.shared import data as shared
 from app.views.mutations import data
+from app.views.mutations.data import word
 from landgov.domain import Heir, MutationType, RightType, School, parse_share
 from landgov.domain.records import GuardianRelation
-from landgov.errors import AuthenticationFailed, LandgovError, SanctionRefused
+from landgov.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    InvalidShare,
+    LandgovError,
+    SanctionConflict,
+    SanctionRefused,
+)
 from landgov.records.pricing import PriceCheck
 from landgov.security import Actor
+from landgov.storage.lookup import NotFound
 from landgov.storage.read import MouzaSummary
 
 FEEDBACK_KEY: Final = "mutation_feedback"
@@ -60,9 +79,68 @@ ENTRY_TYPES = [t.value for t in MutationType if t is not MutationType.PARTITION]
 """A partition names the khasra it divides and its new parcels: ``landgov mutation``."""
 
 RELATIONS: Final = {
-    GuardianRelation.SON_OF.value: "son of (s/o)",
-    GuardianRelation.DAUGHTER_OF.value: "daughter of (d/o)",
-    GuardianRelation.WIFE_OF.value: "wife of (w/o)",
+    GuardianRelation.SON_OF.value: "mutations.relation.son_of",
+    GuardianRelation.DAUGHTER_OF.value: "mutations.relation.daughter_of",
+    GuardianRelation.WIFE_OF.value: "mutations.relation.wife_of",
+}
+SCHOOLS: Final = {"hanafi": "mutations.school.hanafi", "jafari": "mutations.school.jafari"}
+HEIRS: Final = {
+    "husband": "mutations.heir.husband",
+    "wife": "mutations.heir.wife",
+    "son": "mutations.heir.son",
+    "daughter": "mutations.heir.daughter",
+    "sons_son": "mutations.heir.sons_son",
+    "sons_daughter": "mutations.heir.sons_daughter",
+    "father": "mutations.heir.father",
+    "mother": "mutations.heir.mother",
+    "paternal_grandfather": "mutations.heir.paternal_grandfather",
+    "paternal_grandmother": "mutations.heir.paternal_grandmother",
+    "maternal_grandmother": "mutations.heir.maternal_grandmother",
+    "full_brother": "mutations.heir.full_brother",
+    "full_sister": "mutations.heir.full_sister",
+    "consanguine_brother": "mutations.heir.consanguine_brother",
+    "consanguine_sister": "mutations.heir.consanguine_sister",
+    "uterine_brother": "mutations.heir.uterine_brother",
+    "uterine_sister": "mutations.heir.uterine_sister",
+    "full_brothers_son": "mutations.heir.full_brothers_son",
+    "full_paternal_uncle": "mutations.heir.full_paternal_uncle",
+}
+POWERS: Final = (
+    ("mutation.enter", "mutations.power.enter"),
+    ("mutation.verify", "mutations.power.verify"),
+    ("mutation.sanction", "mutations.power.sanction"),
+    ("mutation.reject", "mutations.power.reject"),
+)
+STEPS: Final = {  # step -> (capability, heading and button, date label, what for a refusal)
+    "verify": ("mutation.verify", "mutations.pending.verify", "mutations.pending.verify_on",
+               "mutations.what.verification"),
+    "sanction": ("mutation.sanction", "mutations.pending.sanction",
+                 "mutations.pending.sanction_on", "mutations.what.sanction"),
+    "reject": ("mutation.reject", "mutations.pending.reject", "mutations.pending.reject_on",
+               "mutations.what.rejection"),
+}  # fmt: skip
+RULES: Final = {  # the record's rules (SanctionRefused) -> the explanation
+    # (who-may-act's rules, AccessDenied, are the frame's: app.shared.feedback.RULES)
+    "line_shape": "mutations.rule.line_shape",
+    "transferor_holds_share": "mutations.rule.transferor_holds_share",
+    "khewat_sums_to_one": "mutations.rule.khewat_sums_to_one",
+    "encumbrance_exceeds_ownership": "mutations.rule.encumbrance_exceeds_ownership",
+    "transferor_alive_on_deed_date": "mutations.rule.transferor_alive_on_deed_date",
+    "status_transition": "mutations.rule.status_transition",
+    "sanction_date_order": "mutations.rule.sanction_date_order",
+    "partition_khasra": "mutations.rule.partition_khasra",
+    "partition_encumbered": "mutations.rule.partition_encumbered",
+    "partition_owners": "mutations.rule.partition_owners",
+    "partition_too_small": "mutations.rule.partition_too_small",
+    "faraid_shares": "mutations.rule.faraid_shares",
+    "under_declared_price": "mutations.rule.under_declared_price",
+}
+PARTY_FIELDS: Final = {  # PartyInvalid.field -> what is wrong with it
+    "cnic": "mutations.refusal.cnic",
+    "name": "mutations.refusal.name",
+    "guardian_name": "mutations.refusal.guardian_name",
+    "guardian_relation": "mutations.refusal.guardian_relation",
+    "name_ur": "mutations.refusal.name_ur",
 }
 ENTRY_FIELDS: Final = (
     "enter_deed_no",
@@ -76,6 +154,7 @@ ENTRY_FIELDS: Final = (
 LINE_FIELDS: Final = ("from", "to", "share", "right", "khewat")
 _NO_TEXT: Final = frozenset({"enter_deed_date", "enter_consideration", "inh_khewat"})
 """Entry widgets whose empty value is None, not the empty text."""
+CNIC_PLACEHOLDER: Final = "#####-#######-#"
 
 
 def engine_available() -> bool:
@@ -85,14 +164,98 @@ def engine_available() -> bool:
     return importlib.util.find_spec("landgov.records.mutations") is not None
 
 
+# --- words ------------------------------------------------------------------------------
+
+
+def who(actor: Actor, lang: str = i18n.DEFAULT) -> str:
+    """``Nasir Ali (girdawar)`` / ``Nasir Ali (گرداور)``: the actor as outcomes and
+    captions name them (the name as the account holds it)."""
+    if actor.designation:
+        role = word(data.ROLES, actor.designation, lang)
+    elif actor.roles:
+        comma = i18n.t("mutations.list_comma", lang)
+        role = comma.join(word(data.ROLES, r, lang) for r in sorted(actor.roles))
+    else:
+        role = i18n.t("mutations.role.none", lang)
+    return i18n.t("mutations.who", lang, name=actor.full_name, role=role)
+
+
+def mutation_powers(actor: Actor, lang: str = i18n.DEFAULT) -> str | None:
+    """What ``actor`` may do with mutations (``enter, verify and sanction``), None for
+    nothing; a sentence around it says "mutations" (Urdu puts the verb after it)."""
+    may = [i18n.t(key, lang) for cap, key in POWERS if actor.has(cap)]
+    if not may:
+        return None
+    if len(may) == 1:
+        return may[0]
+    first = i18n.t("mutations.list_comma", lang).join(may[:-1])
+    return i18n.t("mutations.list_and", lang, first=first, last=may[-1])
+
+
+def signed_in_caption(actor: Actor, lang: str = i18n.DEFAULT) -> str:
+    """The page's "Signed in as … you may …" line."""
+    powers = mutation_powers(actor, lang)
+    if powers is None:
+        return i18n.t("mutations.signed_in_none", lang, who=who(actor, lang))
+    return i18n.t("mutations.signed_in", lang, who=who(actor, lang), powers=powers)
+
+
+def _number(number: int | None, lang: str) -> str:
+    """A mutation's number as the register writes it (never grouped: No. 1234)."""
+    return i18n.record_number(str(number), lang)
+
+
+def refusal_text(exc: LandgovError, lang: str) -> str:
+    """Why an action was refused, in ``lang``: the catalogue's sentence for the error's
+    rule, field or class (module notes); an error with no key generically, with the
+    records engine's own words after it."""
+    from landgov.records.mutations import DuplicateDeed, PartyExists, PartyInvalid
+
+    _ = i18n.Words(lang)
+    if isinstance(exc, _FormError):
+        return _(exc.key, **exc.fields)
+    if isinstance(exc, DuplicateDeed):
+        return _("mutations.refusal.duplicate_deed", number=_number(exc.earlier_number, lang),
+                 mouza=exc.earlier_mouza)  # fmt: skip
+    if isinstance(exc, PartyExists):
+        found = exc.existing
+        label = data.party(found.name, found.guardian_relation, found.guardian_name, None, lang)
+        return _("mutations.refusal.party_exists", cnic=i18n.record_number(found.cnic, lang),
+                 party=label or found.name)  # fmt: skip
+    key: str | None = None
+    if isinstance(exc, PartyInvalid):
+        key = PARTY_FIELDS.get(exc.field)
+    elif isinstance(exc, SanctionRefused | AccessDenied):
+        key = RULES.get(exc.rule)
+    elif isinstance(exc, SanctionConflict):
+        key = "mutations.refusal.conflict"
+    elif isinstance(exc, AuthenticationFailed):
+        key = "mutations.refusal.signed_out"
+    elif isinstance(exc, NotFound):
+        key = "mutations.refusal.not_found"
+    if key is not None:
+        return _(key)
+    words = getattr(exc, "message", None) or str(exc)
+    return _("mutations.refusal.unkeyed", words=str(words).rstrip("."))
+
+
 # --- the actions (callbacks) ---------------------------------------------------------
+# The page checks the commonest slips itself (a line's share, a sale's price, a deed's
+# number and date together, a rejection's reason) so they are said in the page's language
+# with nothing sent; the records engine checks them again, and everything else.
 
 
 class _FormError(LandgovError):
-    """A form field is missing or unreadable; nothing was sent to the records engine."""
+    """A form field is missing or unreadable; nothing was sent to the records engine.
+    ``key`` and ``fields`` say it in any language; the message is the English."""
+
+    def __init__(self, key: str, **fields: Any) -> None:
+        self.key = key
+        self.fields = fields
+        super().__init__(i18n.t(key, i18n.DEFAULT, **fields))
 
 
-class _Repeat(LandgovError):
+class _Repeat(_FormError):
     """The same draft as the entry this session just made: a second click."""
 
 
@@ -101,6 +264,12 @@ def _text(key: str) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
+
+
+def _typed_number(key: str) -> str | None:
+    """A CNIC or a share as typed, with Urdu (or any) digits read as ASCII ones."""
+    typed = _text(key)
+    return None if typed is None else i18n.ascii_digits(typed)
 
 
 def _actor() -> Actor:
@@ -112,7 +281,41 @@ def _actor() -> Actor:
     return actor
 
 
-who = panels.who
+def _run(
+    lang: str,
+    action: Callable[[], feedback.Feedback],
+    *,
+    scope: Hashable,
+    action_key: Hashable,
+    repeat_of: Callable[[LandgovError, feedback.Feedback], bool],
+    what: str,
+) -> feedback.Feedback:
+    """:func:`app.shared.feedback.run`, with the refusals only this page knows said in
+    the page's language.
+
+    English keeps the engine's own sentence (module notes). In another language the
+    frame explains who-may-act's rules itself (:data:`app.shared.feedback.RULES`); any
+    other refusal, conflict or error is told by :func:`refusal_text`, as a failed action
+    whose sentence already holds the reason (the frame has no words for the record's
+    rules, so it would otherwise show the rule's identifier and the English words)."""
+    caught: list[LandgovError] = []
+
+    def tracked() -> feedback.Feedback:
+        try:
+            return action()
+        except LandgovError as exc:
+            caught.append(exc)
+            raise
+
+    done = feedback.run(FEEDBACK_KEY, tracked, scope=scope, action_key=action_key,
+                        repeat_of=repeat_of, what=what)  # fmt: skip
+    if lang == i18n.DEFAULT or done.kind == "success" or not caught:
+        return done
+    if done.kind == "refused" and done.rule in feedback.RULES:
+        return done
+    kind: feedback.Kind = "conflict" if done.kind == "conflict" else "error"
+    said = refusal_text(caught[-1], lang).rstrip(".۔")
+    return feedback.store(FEEDBACK_KEY, replace(done, kind=kind, message=said))
 
 
 def _draft_lines(count: int, khewat_choices: list[int]) -> list[Any]:
@@ -124,16 +327,20 @@ def _draft_lines(count: int, khewat_choices: list[int]) -> list[Any]:
         if khewat is None:
             khewat = khewat_choices[0] if khewat_choices else None
         if khewat is None:
-            raise _FormError(f"line {i + 1}: choose a khewat")
-        share_text = _text(f"line_{i}_share")
+            raise _FormError("mutations.form.line_khewat", line=i + 1)
+        share_text = _typed_number(f"line_{i}_share")
         if share_text is None:
-            raise _FormError(f"line {i + 1}: give the share of the khewat, e.g. 1/4")
+            raise _FormError("mutations.form.line_share", line=i + 1)
+        try:
+            share = parse_share(share_text)
+        except InvalidShare:
+            raise _FormError("mutations.form.bad_share", line=i + 1, share=share_text) from None
         lines.append(
             DraftLine(
                 khewat_no=int(khewat),
-                transferor=_text(f"line_{i}_from"),
-                transferee=_text(f"line_{i}_to"),
-                share=parse_share(share_text),
+                transferor=_typed_number(f"line_{i}_from"),
+                transferee=_typed_number(f"line_{i}_to"),
+                share=share,
                 right_type=str(st.session_state.get(f"line_{i}_right") or RightType.OWNERSHIP),
             )
         )
@@ -181,13 +388,16 @@ def _is_repeat_entry(exc: LandgovError, previous: feedback.Feedback) -> bool:
     return isinstance(exc, DuplicateDeed) and exc.earlier_id == previous.ref
 
 
-def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> None:
+def enter_mutation(
+    url: str, mouza: MouzaSummary, khewat_choices: list[int], lang: str = i18n.DEFAULT
+) -> None:
     """Callback of "Enter mutation": :func:`landgov.records.mutations.enter` (or
     :func:`~landgov.records.mutations.enter_inheritance` for a wirasat)."""
+    _ = i18n.Words(lang)
     count = int(st.session_state.get("enter_lines") or 1)
     previous = feedback.latest(FEEDBACK_KEY)
     if _pristine(count) and previous is not None and previous.kind == "success":
-        st.toast("The form is empty: nothing was entered.", icon=feedback.ICONS["info"])
+        st.toast(_("mutations.done.empty"), icon=feedback.ICONS["info"])
         return
     fingerprint = ("enter", mouza.id, _entry_fingerprint(count))
 
@@ -195,21 +405,21 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
         from landgov.records import mutations
 
         if previous is not None and previous.kind == "success" and previous.action == fingerprint:
-            raise _Repeat("the same mutation was just entered")
+            raise _Repeat("mutations.form.repeat")
         actor = _actor()
         mtype = str(st.session_state.get("enter_type") or ENTRY_TYPES[0])
         entered_on = st.session_state.get("enter_on") or date.today()
         if mtype == MutationType.INHERITANCE:
-            deceased = _text("inh_deceased")
+            deceased = _typed_number("inh_deceased")
             if deceased is None:
-                raise _FormError("give the CNIC of the deceased")
+                raise _FormError("mutations.form.deceased")
             heirs = {}
             for i in range(count):
-                cnic = _text(f"heir_{i}_cnic")
+                cnic = _typed_number(f"heir_{i}_cnic")
                 if cnic is not None:
                     heirs[cnic] = str(st.session_state.get(f"heir_{i}_kind") or Heir.SON)
             if not heirs:
-                raise _FormError("name at least one heir (CNIC and relation)")
+                raise _FormError("mutations.form.heirs")
             khewat = st.session_state.get("inh_khewat")
             mutation_id = mutations.enter_inheritance(
                 shared.engine(url),
@@ -224,6 +434,12 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
             )
         else:
             consideration = st.session_state.get("enter_consideration")
+            if mtype == MutationType.SALE and (consideration is None or int(consideration) <= 0):
+                raise _FormError("mutations.form.sale_price")
+            if (_text("enter_deed_no") is None) != (
+                st.session_state.get("enter_deed_date") is None
+            ):
+                raise _FormError("mutations.form.deed_pair")
             draft = mutations.MutationDraft(
                 mouza=mouza.name,
                 type=mtype,
@@ -236,27 +452,27 @@ def enter_mutation(url: str, mouza: MouzaSummary, khewat_choices: list[int]) -> 
                 remarks=_text("enter_remarks"),
             )
             mutation_id = mutations.enter(shared.engine(url), draft, actor=actor)
-        number = data.mutation_number(url, mutation_id)
+        number = _number(data.mutation_number(url, mutation_id), lang)
         shared.forget_results()  # the map, chains and lists must show the change
         _clear_entry()
         st.session_state[PENDING_KEY] = mutation_id  # ready to verify under "Pending"
         return feedback.success(
-            f"Mutation No. {number} entered",
-            f"Entered mutation No. {number} ({mtype.replace('_', ' ')}) on {entered_on}. "
-            "It waits for verification under Pending mutations; the form is empty for "
-            "the next one.",
+            _("mutations.done.entered_title", number=number),
+            _("mutations.done.entered", number=number, type=word(data.TYPES, mtype, lang),
+              date=entered_on),
             scope=mouza.id,
             ref=mutation_id,
-        )
+        )  # fmt: skip
 
-    feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=fingerprint,
-                 repeat_of=_is_repeat_entry, what="Entry")  # fmt: skip
+    _run(lang, action, scope=mouza.id, action_key=fingerprint, repeat_of=_is_repeat_entry,
+         what=_("mutations.what.entry"))  # fmt: skip
 
 
-def register_party(url: str, mouza: MouzaSummary) -> None:
+def register_party(url: str, mouza: MouzaSummary, lang: str = i18n.DEFAULT) -> None:
     """Callback of "Register party": :func:`landgov.records.mutations.register_party`;
     the new party's CNIC is filled in as the first empty transferee of the entry form."""
-    cnic_typed = _text("party_cnic") or ""
+    _ = i18n.Words(lang)
+    cnic_typed = _typed_number("party_cnic") or ""
     action_key = ("party", mouza.id, cnic_typed.replace("-", ""))
 
     def action() -> feedback.Feedback:
@@ -272,17 +488,18 @@ def register_party(url: str, mouza: MouzaSummary) -> None:
         _clear(("party_name", "party_guardian", "party_cnic"))
         count = int(st.session_state.get("enter_lines") or 1)
         line = next((i for i in range(count) if not _text(f"line_{i}_to")), None)
-        where = ""
+        message = _(
+            "mutations.done.party",
+            party=data.party(party.name, party.guardian_relation, party.guardian_name, None,
+                             lang) or party.name,
+            cnic=i18n.record_number(party.cnic, lang),
+        )  # fmt: skip
         if line is not None and st.session_state.get("enter_type") != MutationType.INHERITANCE:
             st.session_state[f"line_{line}_to"] = party.cnic
-            where = f" It is filled in as the transferee of line {line + 1}."
+            message += " " + _("mutations.done.party_line", line=line + 1)
         shared.forget_results()
         return feedback.success(
-            "Party registered",
-            f"Registered {party.label}, CNIC {party.cnic}, as a party: a mutation names "
-            f"them by this CNIC.{where}",
-            scope=mouza.id,
-            ref=party.id,
+            _("mutations.done.party_title"), message, scope=mouza.id, ref=party.id
         )
 
     def repeat(exc: LandgovError, previous: feedback.Feedback) -> bool:
@@ -290,12 +507,13 @@ def register_party(url: str, mouza: MouzaSummary) -> None:
 
         return isinstance(exc, PartyExists) and exc.existing.id == previous.ref
 
-    feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=action_key, repeat_of=repeat,
-                 what="Registration")  # fmt: skip
+    _run(lang, action, scope=mouza.id, action_key=action_key, repeat_of=repeat,
+         what=_("mutations.what.registration"))  # fmt: skip
 
 
-def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
+def decide(url: str, mouza: MouzaSummary, decision: str, lang: str = i18n.DEFAULT) -> None:
     """Callback of the verify, sanction and reject buttons of the chosen pending mutation."""
+    _ = i18n.Words(lang)
     mutation_id = st.session_state.get(PENDING_KEY)
     action_key = (decision, mutation_id)
     khewats: tuple[int, ...] = ()
@@ -307,16 +525,16 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
 
         actor = _actor()
         if mutation_id is None:
-            raise _FormError("choose a pending mutation first")
+            raise _FormError("mutations.form.pick")
         engine = shared.engine(url)
-        number = data.mutation_number(url, int(mutation_id))
-        by = who(actor)
+        number = _number(data.mutation_number(url, int(mutation_id)), lang)
+        by = who(actor, lang)
         if decision == "verify":
             on = st.session_state.get("verify_on") or date.today()
             mutations.verify(engine, int(mutation_id), actor=actor, on=on)
             done = feedback.success(
-                f"Mutation No. {number} verified",
-                f"Mutation No. {number} verified on {on} by {by}.",
+                _("mutations.done.verified_title", number=number),
+                _("mutations.done.verified", number=number, date=on, who=by),
                 scope=mouza.id,
                 ref=int(mutation_id),
             )
@@ -331,25 +549,25 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
                 price_note=_text("sanction_note"),
             )  # fmt: skip
             sanction_on = on
-            acknowledged = (
-                " The under-declared price was acknowledged."
-                if st.session_state.get("sanction_ack")
-                else ""
-            )
+            message = _("mutations.done.sanctioned", number=number, date=on, who=by,
+                        closed=result.closed, opened=result.opened)  # fmt: skip
+            if st.session_state.get("sanction_ack"):
+                message += " " + _("mutations.done.acknowledged")
             done = feedback.success(
-                f"Mutation No. {number} sanctioned",
-                f"Mutation No. {number} sanctioned on {on} by {by}: "
-                f"{result.closed} share row(s) closed, {result.opened} opened.{acknowledged}",
+                _("mutations.done.sanctioned_title", number=number),
+                message,
                 scope=mouza.id,
                 ref=int(mutation_id),
             )
         else:
             on = st.session_state.get("reject_on") or date.today()
-            reason = _text("reject_reason") or ""
+            reason = _text("reject_reason")
+            if reason is None:
+                raise _FormError("mutations.form.reason")
             mutations.reject(engine, int(mutation_id), actor=actor, on=on, reason=reason)
             done = feedback.success(
-                f"Mutation No. {number} rejected",
-                f"Mutation No. {number} rejected on {on} by {by}: {reason}",
+                _("mutations.done.rejected_title", number=number),
+                _("mutations.done.rejected", number=number, date=on, who=by, reason=reason),
                 scope=mouza.id,
                 ref=int(mutation_id),
             )
@@ -363,9 +581,9 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
         # the mutation already left the status this step needs: the first click did it
         return isinstance(exc, SanctionRefused) and exc.rule == "status_transition"
 
-    what = {"verify": "Verification", "sanction": "Sanction", "reject": "Rejection"}[decision]
-    done = feedback.run(FEEDBACK_KEY, action, scope=mouza.id, action_key=action_key,
-                        repeat_of=repeat, what=what)  # fmt: skip
+    what = _(STEPS[decision][3])
+    done = _run(lang, action, scope=mouza.id, action_key=action_key, repeat_of=repeat,
+                what=what)  # fmt: skip
     if done.kind == "success" and khewats and sanction_on is not None:
         st.session_state[OWNERS_KEY] = (done.serial, khewats, sanction_on)
 
@@ -373,25 +591,7 @@ def decide(url: str, mouza: MouzaSummary, decision: str) -> None:
 # --- the panels ------------------------------------------------------------------------
 
 
-def mutation_powers(actor: Actor) -> str:
-    """What ``actor`` may do on the Mutations page, for the page's caption."""
-    may = [
-        verb
-        for verb, cap in (
-            ("enter", "mutation.enter"),
-            ("verify", "mutation.verify"),
-            ("sanction", "mutation.sanction"),
-            ("reject", "mutation.reject"),
-        )
-        if actor.has(cap)
-    ]
-    if not may:
-        return "not change mutations"
-    listed = ", ".join(may[:-1]) + (" and " if len(may) > 1 else "") + may[-1]
-    return f"{listed} mutations"
-
-
-def outcome_panel(url: str, mouza: MouzaSummary, actor: Actor) -> None:
+def outcome_panel(url: str, mouza: MouzaSummary, actor: Actor, lang: str = i18n.DEFAULT) -> None:
     """The result of the last action (:func:`app.shared.feedback.show`): after a
     sanction, the new owners too, read as on the Parcels page (an access-log row)."""
     shown = feedback.show(FEEDBACK_KEY, scope=mouza.id)
@@ -402,150 +602,149 @@ def outcome_panel(url: str, mouza: MouzaSummary, actor: Actor) -> None:
     owners = data.khewat_owners(url, mouza.id, khewats, on)
     unmasked = shared.unmask_allowed(url, actor, mouza.id)
     for khewat_no in khewats:
-        st.markdown(f"**New owners of khewat {khewat_no}** (from {on})")
-        table = shared.owner_table(owners, khewat_no, None, unmasked=unmasked)
-        st.dataframe(table.drop(columns=["Area equivalent (K-M-S)"]), hide_index=True)
+        st.markdown(i18n.t("mutations.table.owners_of", lang,
+                           khewat=i18n.record_number(str(khewat_no), lang), date=on))  # fmt: skip
+        st.dataframe(data.owners_table(owners, khewat_no, lang, unmasked=unmasked),
+                     hide_index=True)  # fmt: skip
     shared.log_owner_read(
         url, actor, mouza, "khewat " + ", ".join(str(k) for k in khewats), owners, on,
         unmasked=unmasked,
     )  # fmt: skip
 
 
-def price_panel(check: PriceCheck) -> None:
+def price_panel(check: PriceCheck, lang: str = i18n.DEFAULT) -> None:
     """A sale's price check, as the verifying and sanctioning officers read it: every
     figure in full (a table, never a metric cut off), the warning of an under-declared
-    sale."""
+    sale. The valuation service's own words are shown where no key says them."""
+    _ = i18n.Words(lang)
     st.markdown(
-        f"**Price check** of mutation No. {check.number}, valued on "
-        f"{check.valuation_date.isoformat()} (the deed's date, else the entry date)"
-    )
-    rows = data.price_rows(check)
-    table = "| | Rs | |\n|---|---:|---|\n" + "\n".join(
-        f"| {what} | {value.removeprefix('Rs ')} | {note_} |" for what, value, note_ in rows
+        _("mutations.price.heading", number=_number(check.number, lang),
+          date=check.valuation_date)
+    )  # fmt: skip
+    rows = data.price_rows(check, lang)
+    table = f"| | {_('mutations.price.rs')} | |\n|---|---:|---|\n" + "\n".join(
+        f"| {what} | {value} | {note_} |" for what, value, note_ in rows
     )
     st.markdown(table)
-    warning = data.price_warning(check)
+    _note, service_words = data.model_note(check.model_note, lang)
+    if service_words:
+        st.caption(_("mutations.price.as_recorded", words=service_words))
+    warning = data.price_warning(check, lang)
     if warning:
         st.warning(
-            f"**{warning}** The sanctioning officer must acknowledge it before sanctioning.",
+            f"**{warning}** {_('mutations.price.must_acknowledge')}",
             icon=feedback.ICONS["conflict"],
         )
     elif check.unvalued:
-        st.info(f"The price was not checked: {check.unvalued}.", icon=feedback.ICONS["info"])
+        st.info(_("mutations.price.unvalued"), icon=feedback.ICONS["info"])
+        st.caption(_("mutations.price.as_recorded", words=check.unvalued))
 
 
-def pending_panel(url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: Actor) -> None:
+def pending_panel(
+    url: str, mouza: MouzaSummary, pending: pd.DataFrame, actor: Actor, lang: str = i18n.DEFAULT
+) -> None:
     """The mouza's pending mutations, a sale's price check and the forms the actor's
     roles allow: verify, sanction, reject."""
+    _ = i18n.Words(lang)
     if pending.empty:
-        st.info("No pending mutation in this mouza.")
+        st.info(_("mutations.pending.none"))
         return
-    st.dataframe(data.pending_table(pending), hide_index=True, width="stretch")
-    choices = data.pending_choices(pending)
+    st.dataframe(data.pending_table(pending, lang), hide_index=True, width="stretch")
+    choices = data.pending_choices(pending, lang)
     if st.session_state.get(PENDING_KEY) not in choices:
         st.session_state[PENDING_KEY] = None
     picked = st.selectbox(
-        "Mutation to decide",
+        _("mutations.pending.pick"),
         options=list(choices),
         index=None,
         format_func=choices.__getitem__,
-        placeholder="Choose a pending mutation",
+        placeholder=_("mutations.pending.pick_placeholder"),
         key=PENDING_KEY,
     )
     if picked is None:
         return
     status = str(pending[pending["mutation_id"] == picked].iloc[0]["status"])
-    forms = [
-        (step, cap)
-        for step, cap in (
-            ("verify", "mutation.verify"),
-            ("sanction", "mutation.sanction"),
-            ("reject", "mutation.reject"),
+    steps = [step for step, (cap, *_keys) in STEPS.items() if actor.has(cap)]
+    if not steps:
+        powers = mutation_powers(actor, lang)
+        st.caption(
+            _("mutations.pending.others_decide_none", who=who(actor, lang))
+            if powers is None
+            else _("mutations.pending.others_decide", who=who(actor, lang), powers=powers)
         )
-        if actor.has(cap)
-    ]
-    if not forms:
-        st.caption(f"As {who(actor)} you may {mutation_powers(actor)}; others decide.")
         return
     check = data.price_check(url, int(picked))
     if check is not None:
-        price_panel(check)
-    for column, (step, _cap) in zip(st.columns(len(forms), gap="medium"), forms, strict=True):
+        price_panel(check, lang)
+    disabled = {"verify": status != "entered", "sanction": status != "verified"}
+    for column, step in zip(st.columns(len(steps), gap="medium"), steps, strict=True):
+        _cap, heading, date_label, _what = STEPS[step]
         with column, st.form(f"{step}_form", border=True):
-            st.markdown(f"**{step.capitalize()}**")
-            label = {"verify": "Verified on", "sanction": "Sanctioned on", "reject": "Rejected on"}
-            st.date_input(label[step], value=date.today(), key=f"{step}_on", format="YYYY-MM-DD")
+            st.markdown(f"**{_(heading)}**")
+            st.date_input(_(date_label), value=date.today(), key=f"{step}_on",
+                          format="YYYY-MM-DD")  # fmt: skip
             if step == "reject":
-                st.text_input(
-                    "Reason", key="reject_reason", placeholder="e.g. parties did not appear"
-                )
+                st.text_input(_("mutations.pending.reason"), key="reject_reason",
+                              placeholder=_("mutations.pending.reason_placeholder"))  # fmt: skip
             if step == "sanction" and check is not None and check.needs_acknowledgement:
-                st.checkbox(
-                    "I have seen the price check: the declared price is under-declared, and "
-                    "I sanction it all the same",
-                    key="sanction_ack",
-                )
-                st.text_input(
-                    "Why (kept with the acknowledgement)",
-                    key="sanction_note",
-                    placeholder="e.g. taxes paid on the DC value",
-                )
+                st.checkbox(_("mutations.pending.acknowledge"), key="sanction_ack")
+                st.text_input(_("mutations.pending.why"), key="sanction_note",
+                              placeholder=_("mutations.pending.why_placeholder"))  # fmt: skip
             st.form_submit_button(
-                step.capitalize(),
+                _(heading),
                 key=f"{step}_submit",
                 type="primary" if step == "sanction" else "secondary",
-                disabled={"verify": status != "entered", "sanction": status != "verified"}.get(
-                    step, False
-                ),
-                on_click=partial(decide, url, mouza, step),
+                disabled=disabled.get(step, False),
+                on_click=partial(decide, url, mouza, step, lang),
             )
 
 
-def party_panel(url: str, mouza: MouzaSummary) -> None:
+def party_panel(url: str, mouza: MouzaSummary, lang: str = i18n.DEFAULT) -> None:
     """Registering a person not yet in the records (a new buyer), before the entry."""
-    with st.expander("New party: register a buyer not yet in the records"):
-        st.caption(
-            "A mutation names its parties by CNIC. Someone the record does not know yet "
-            "(most often a buyer) is registered here first; the CNIC is checked, and one "
-            "already in the records is refused with the name it belongs to."
-        )
+    _ = i18n.Words(lang)
+    with st.expander(_("mutations.party.expander")):
+        st.caption(_("mutations.party.caption"))
         with st.form("party_form", border=False):
             cols = st.columns([3, 2, 3, 3])
-            cols[0].text_input("Name", key="party_name", placeholder="e.g. Bilal Ahmad")
+            cols[0].text_input(_("mutations.party.name"), key="party_name",
+                               placeholder=_("mutations.party.name_placeholder"))  # fmt: skip
             cols[1].selectbox(
-                "Relation", list(RELATIONS), format_func=RELATIONS.__getitem__,
-                key="party_relation",
+                _("mutations.party.relation"), list(RELATIONS),
+                format_func=lambda r: word(RELATIONS, r, lang), key="party_relation",
             )  # fmt: skip
-            cols[2].text_input("Father's or husband's name", key="party_guardian")
-            cols[3].text_input("CNIC", key="party_cnic", placeholder="#####-#######-#")
+            cols[2].text_input(_("mutations.party.guardian"), key="party_guardian")
+            cols[3].text_input(_("mutations.party.cnic"), key="party_cnic",
+                               placeholder=CNIC_PLACEHOLDER)  # fmt: skip
             st.form_submit_button(
-                "Register party",
+                _("mutations.party.submit"),
                 key="party_submit",
-                on_click=partial(register_party, url, mouza),
+                on_click=partial(register_party, url, mouza, lang),
             )
 
 
-def entry_panel(url: str, mouza: MouzaSummary, khewats: list[int]) -> None:
+def entry_panel(
+    url: str, mouza: MouzaSummary, khewats: list[int], lang: str = i18n.DEFAULT
+) -> None:
     """The entry form: type, date, lines (khewat, transferor, transferee, share), deed and
     price; above it, registering a new party."""
+    _ = i18n.Words(lang)
     if not khewats:
-        st.info(f"Mouza {mouza.name} has no khewat in force today.")
+        st.info(_("mutations.no_khewat", mouza=data.mouza_name(mouza, lang)))
         return
-    party_panel(url, mouza)
+    party_panel(url, mouza, lang)
     top = st.columns(2)
     with top[0]:
         mtype = st.selectbox(
-            "Type",
+            _("mutations.entry.type"),
             ENTRY_TYPES,
             key="enter_type",
-            format_func=lambda t: t.replace("_", " "),
-            help="A partition (taqseem) is entered with `landgov mutation` (it names the "
-            "khasra it divides).",
+            format_func=lambda t: word(data.TYPES, t, lang),
+            help=_("mutations.entry.type_help"),
         )
     inheritance = mtype == MutationType.INHERITANCE
     with top[1]:
         count = st.number_input(
-            "Heirs" if inheritance else "Lines",
+            _("mutations.entry.heirs") if inheritance else _("mutations.entry.lines"),
             min_value=1,
             max_value=MAX_LINES,
             value=1,
@@ -553,78 +752,77 @@ def entry_panel(url: str, mouza: MouzaSummary, khewats: list[int]) -> None:
             key="enter_lines",
         )
     with st.form("enter_form", border=True):
-        st.date_input("Entered on", value=date.today(), key="enter_on", format="YYYY-MM-DD")
+        st.date_input(_("mutations.entry.entered_on"), value=date.today(), key="enter_on",
+                      format="YYYY-MM-DD")  # fmt: skip
         if inheritance:
-            _inheritance_fields(int(count), khewats)
+            _inheritance_fields(int(count), khewats, lang)
         else:
-            _line_fields(int(count), khewats)
-            st.caption(
-                "A registered deed is entered once: its sub-registrar, year and number "
-                "identify it, and a repeat is refused naming the mutation that has it."
-            )
+            _line_fields(int(count), khewats, lang)
+            st.caption(_("mutations.entry.deed_caption"))
             deed = st.columns(3)
-            deed[0].text_input("Deed number", key="enter_deed_no")
-            deed[1].date_input("Deed date", value=None, key="enter_deed_date", format="YYYY-MM-DD")
-            deed[2].text_input("Sub-registrar", key="enter_sub_registrar")
+            deed[0].text_input(_("mutations.entry.deed_no"), key="enter_deed_no")
+            deed[1].date_input(_("mutations.entry.deed_date"), value=None, key="enter_deed_date",
+                               format="YYYY-MM-DD")  # fmt: skip
+            deed[2].text_input(_("mutations.entry.sub_registrar"), key="enter_sub_registrar")
             sale = mtype == MutationType.SALE
             st.number_input(
-                "Declared price (Rs) — required for a sale" if sale else "Consideration (Rs)",
+                _("mutations.entry.price_sale") if sale else _("mutations.entry.price"),
                 min_value=0,
                 value=None,
                 step=1000,
                 key="enter_consideration",
-                help="The price the deed declares. At verification and sanction it is "
-                "compared with the DC (statutory) value and the model value.",
+                help=_("mutations.entry.price_help"),
             )
-        st.text_input("Remarks", key="enter_remarks")
+        st.text_input(_("mutations.entry.remarks"), key="enter_remarks")
         st.form_submit_button(
-            "Enter mutation",
+            _("mutations.entry.submit"),
             key="enter_submit",
             type="primary",
-            on_click=partial(enter_mutation, url, mouza, khewats),
+            on_click=partial(enter_mutation, url, mouza, khewats, lang),
         )
 
 
-def _line_fields(count: int, khewats: list[int]) -> None:
-    st.caption(
-        "Each line moves a share of the WHOLE khewat. Parties by CNIC (#####-#######-#) or a "
-        "state custodian's code (board_of_revenue...); leave one side empty to create or "
-        "end a right. A buyer not yet in the records: register them above first."
-    )
+def _khewat_number(lang: str) -> Callable[[int], str]:
+    return lambda k: i18n.record_number(str(k), lang)
+
+
+def _line_fields(count: int, khewats: list[int], lang: str) -> None:
+    _ = i18n.Words(lang)
+    st.caption(_("mutations.entry.lines_caption"))
     rights = [r.value for r in RightType]
     for i in range(count):
         cols = st.columns([1, 2, 2, 1, 2])
-        cols[0].selectbox(f"Khewat · line {i + 1}", khewats, key=f"line_{i}_khewat")
-        cols[1].text_input("Transferor CNIC", key=f"line_{i}_from", placeholder="#####-#######-#")
-        cols[2].text_input("Transferee CNIC", key=f"line_{i}_to", placeholder="#####-#######-#")
-        cols[3].text_input("Share n/d", key=f"line_{i}_share", placeholder="1/4")
-        cols[4].selectbox(
-            "Right", rights, key=f"line_{i}_right", format_func=lambda r: r.replace("_", " ")
-        )
+        cols[0].selectbox(_("mutations.entry.khewat_line", line=i + 1), khewats,
+                          key=f"line_{i}_khewat", format_func=_khewat_number(lang))  # fmt: skip
+        cols[1].text_input(_("mutations.entry.from"), key=f"line_{i}_from",
+                           placeholder=CNIC_PLACEHOLDER)  # fmt: skip
+        cols[2].text_input(_("mutations.entry.to"), key=f"line_{i}_to",
+                           placeholder=CNIC_PLACEHOLDER)  # fmt: skip
+        cols[3].text_input(_("mutations.entry.share"), key=f"line_{i}_share",
+                           placeholder=i18n.digits("1/4", lang))  # fmt: skip
+        cols[4].selectbox(_("mutations.entry.right"), rights, key=f"line_{i}_right",
+                          format_func=lambda r: word(data.RIGHTS, r, lang))  # fmt: skip
 
 
-def _inheritance_fields(count: int, khewats: list[int]) -> None:
-    st.caption(
-        "The shares are computed with faraid from the relations you state; the deceased's "
-        "ownership passes to the heirs (excluded heirs are recorded with no line)."
-    )
+def _inheritance_fields(count: int, khewats: list[int], lang: str) -> None:
+    _ = i18n.Words(lang)
+    st.caption(_("mutations.entry.inheritance_caption"))
     cols = st.columns(3)
-    cols[0].text_input("Deceased CNIC", key="inh_deceased", placeholder="#####-#######-#")
-    cols[1].selectbox(
-        "School", [s.value for s in School], key="inh_school", format_func=str.capitalize
-    )
+    cols[0].text_input(_("mutations.entry.deceased"), key="inh_deceased",
+                       placeholder=CNIC_PLACEHOLDER)  # fmt: skip
+    cols[1].selectbox(_("mutations.entry.school"), [s.value for s in School], key="inh_school",
+                      format_func=lambda s: word(SCHOOLS, s, lang))  # fmt: skip
     cols[2].selectbox(
-        "Khewat",
+        _("mutations.entry.khewat"),
         khewats,
         index=None,
-        placeholder="every khewat of the deceased",
+        placeholder=_("mutations.entry.every_khewat"),
         key="inh_khewat",
+        format_func=_khewat_number(lang),
     )
     kinds = [h.value for h in Heir]
     for i in range(count):
         left, right = st.columns(2)
-        left.text_input(f"Heir {i + 1} CNIC", key=f"heir_{i}_cnic")
-        right.selectbox(
-            "Relation to the deceased", kinds, key=f"heir_{i}_kind",
-            format_func=lambda k: k.replace("_", " "),
-        )  # fmt: skip
+        left.text_input(_("mutations.entry.heir_cnic", heir=i + 1), key=f"heir_{i}_cnic")
+        right.selectbox(_("mutations.entry.heir_kind"), kinds, key=f"heir_{i}_kind",
+                        format_func=lambda k: word(HEIRS, k, lang))  # fmt: skip

@@ -51,7 +51,7 @@ def owners_section(ctx: context.StaffContext, facts: data.KhasraFacts, panel_col
             owners_now,
             areas_now,
             today,
-            title=f"Owners today ({today:%Y-%m-%d})",
+            title=record.owners_today_title(today, ctx.lang),
             unmasked=unmasked,
         )
 
@@ -59,7 +59,7 @@ def owners_section(ctx: context.StaffContext, facts: data.KhasraFacts, panel_col
 def main() -> None:
     ctx = context.require("records.read")
     url, mouza, as_of, actor = ctx.url, ctx.mouza, ctx.as_of, ctx.actor
-    st.title("Mouza map and record of rights")
+    st.title(record.title(ctx.lang))
     with panels.database_errors(url):
         parcels = data.parcels(url, mouza.id, as_of)
         overlays = data.overlays(url, mouza.id)
@@ -67,7 +67,7 @@ def main() -> None:
     if parcels.empty:
         with st.sidebar:
             panels.legend(data.land_class_counts(parcels))
-        st.info(f"Mouza {mouza.name} has no khasra on record on {as_of:%Y-%m-%d}.")
+        st.info(record.no_khasra(mouza, as_of, ctx.lang))
         return
 
     map_key = "parcel_map"  # one chart for every mouza: a new mouza is new data, not a new map
@@ -107,7 +107,7 @@ def main() -> None:
     if selected is None:
         selection.clear(mouza.id)
         with panel_col:
-            st.caption("Select a khasra to see its area, khewat, owners and mutations.")
+            st.caption(record.select_prompt(ctx.lang))
         return
     facts = data.khasra_facts(parcels, selected)
     if facts is None:  # not live on this date
@@ -122,9 +122,7 @@ def main() -> None:
         owners_section(ctx, facts, panel_col)
     else:
         with panel_col:
-            st.caption(
-                f"Owners are not shown: {actor.display} may not read owners and their shares."
-            )
+            st.caption(record.owners_not_shown(actor, ctx.lang))
         if as_of != today:
             record.changes_since(chain, as_of, today)
     record.mutation_chain_panel(chain, facts.number, as_of)

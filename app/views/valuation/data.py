@@ -12,6 +12,7 @@ no Streamlit calls, so tests use them directly.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ import pandas as pd
 import streamlit as st
 
 from app.shared import data as shared
-from app.shared import style
+from app.shared import i18n, style
 from landgov.domain.units import UnitSystem, sarsai_sqft
 
 RGBA = tuple[int, int, int, int]
 
 VALUE_LAYER_ID: Final = "valuation"
+SELECTED_LAYER_ID: Final = "valuation_selected"
 GPKG_LAYER: Final = "valuation"
 SQ_FT_PER_ACRE: Final = 43_560
 MIN_STRATUM: Final = 5
@@ -48,92 +50,192 @@ RAMP: Final[tuple[RGBA, ...]] = (
 """A sequential ramp (ColorBrewer YlGnBu) readable over imagery and for colour-blind eyes,
 and apart from the land-class colours of the Parcels page so the two maps are not confused."""
 
-VALUE_COLUMNS: Final = [
-    "Khasra",
-    "Land class",
-    "Area (K-M-S)",
-    "Area (acres)",
-    "Value (Rs)",
-    "Rs per acre",
-    "Valued by",
-]
-STATISTICS: Final = (
-    ("median_ratio", "Median ratio"),
-    ("cod", "COD"),
-    ("prd", "PRD"),
-    ("prb", "PRB"),
-    ("mki", "MKI"),
-)
-STATISTIC_MEANING: Final = {
-    "median_ratio": "Level: the typical value / price. 1 means values match prices.",
-    "cod": (
-        "Uniformity: how far, on average, each ratio strays from the median, in % of it. "
-        "Lower is fairer between owners of like land."
-    ),
-    "prd": (
-        "Vertical equity: mean ratio over the sales-weighted ratio. Above the band, cheap "
-        "land is valued high relative to dear land (regressive)."
-    ),
-    "prb": (
-        "Vertical equity: how much ratios change each time value doubles (−0.05: 5 % "
-        "lower). Below the band, dear land is under-valued."
-    ),
-    "mki": (
-        "Vertical equity: inequality of values over inequality of prices. Below 1, values "
-        "are flatter than prices, so dear land is under-valued."
-    ),
-}
-"""One line per ratio-study statistic (IAAO Standard on Ratio Studies, domain.md §7):
-what it says about the values, read off its formula in :mod:`landgov.domain.ratio_study`."""
 
-RATIO_COLUMNS: Final = [
-    "Stratum",
-    "n",
-    "Trimmed",
-    *[c for _, label in STATISTICS for c in (label, f"{label} gate")],
-]
-MODEL_COLUMNS: Final = [
-    "Land class",
-    "Model",
-    "Sales",
-    "Trees",
-    "Median ratio",
-    "COD",
-    "PRD",
-    "IAAO gates",
-    "DC median ratio",
-    "DC COD",
-]
-EXPLAIN_COLUMNS: Final = ["Feature", "Value", "Factor", "Effect"]
-BELOW_MODEL_COLUMNS: Final = [
-    "Mutation",
-    "Status",
-    "Date",
-    "Declared (Rs)",
-    "Statutory (Rs)",
-    "Model value (Rs)",
-    "Declared / model",
-    "Tax if assessed at model value (Rs)",
-]
-FEATURE_LABELS: Final = {
-    "mouza": "Mouza (location)",
-    "acres": "Parcel size (acres)",
-    "compactness": "Shape (compactness, killa 0.78)",
-    "road_m": "Distance to road (m)",
-    "canal_m": "Distance to canal (m)",
-    "crop": "Crop (model, latest season)",
-    "yield_rel": "Yield vs peers (model)",
-    "ndvi_peak": "Peak NDVI, last 12 months",
+def _columns(keys: Sequence[str], lang: str) -> list[str]:
+    return [i18n.t(key, lang) for key in keys]
+
+
+VALUE_COLUMN_KEYS: Final = (
+    "valuation_page.column.khasra",
+    "valuation_page.column.land_class",
+    "valuation_page.column.area_kms",
+    "valuation_page.column.acres",
+    "valuation_page.column.value",
+    "valuation_page.column.per_acre",
+    "valuation_page.column.valued_by",
+)
+VALUE_COLUMNS: Final = _columns(VALUE_COLUMN_KEYS, i18n.DEFAULT)
+"""The values table's columns in English: the page's in English, and the CSV export's
+in every language (a file other systems read keeps one set of headings)."""
+STATISTIC_KEYS: Final = {
+    "median_ratio": "valuation_page.statistic.median_ratio",
+    "cod": "valuation_page.statistic.cod",
+    "prd": "valuation_page.statistic.prd",
+    "prb": "valuation_page.statistic.prb",
+    "mki": "valuation_page.statistic.mki",
 }
-UNDER_COLUMNS: Final = [
-    "Mutation",
-    "Status",
-    "Date",
-    "Declared (Rs)",
-    "Statutory (Rs)",
-    "Declared / statutory",
-    "Revenue at stake (Rs)",
-]
+"""The ratio-study statistics (IAAO Standard on Ratio Studies, domain.md §7) in the
+order the tables show them, each with its name's key."""
+STATISTICS: Final = tuple((key, i18n.t(name, i18n.DEFAULT)) for key, name in STATISTIC_KEYS.items())
+"""(statistic, English name) pairs, in :data:`STATISTIC_KEYS` order."""
+STATISTIC_MEANING: Final = {
+    "median_ratio": "valuation_page.meaning.median_ratio",
+    "cod": "valuation_page.meaning.cod",
+    "prd": "valuation_page.meaning.prd",
+    "prb": "valuation_page.meaning.prb",
+    "mki": "valuation_page.meaning.mki",
+}
+"""One line per ratio-study statistic: what it says about the values, read off its
+formula in :mod:`landgov.domain.ratio_study` (the keys of those lines)."""
+
+
+def statistic_label(key: str, lang: str = i18n.DEFAULT) -> str:
+    """A statistic's name (``COD``) in ``lang``."""
+    return i18n.t(STATISTIC_KEYS[key], lang)
+
+
+def ratio_columns(lang: str = i18n.DEFAULT) -> list[str]:
+    """The ratio study's columns: stratum, sales, trimmed, then each statistic and its gate."""
+    names = _columns(
+        (
+            "valuation_page.column.stratum",
+            "valuation_page.column.n",
+            "valuation_page.column.trimmed",
+        ),
+        lang,
+    )
+    for key, _ in STATISTICS:
+        label = statistic_label(key, lang)
+        names += [label, i18n.t("valuation_page.column.gate", lang, statistic=label)]
+    return names
+
+
+RATIO_COLUMNS: Final = ratio_columns()
+MODEL_COLUMN_KEYS: Final = (
+    "valuation_page.column.land_class",
+    "valuation_page.column.model",
+    "valuation_page.column.sales",
+    "valuation_page.column.trees",
+    "valuation_page.statistic.median_ratio",
+    "valuation_page.statistic.cod",
+    "valuation_page.statistic.prd",
+    "valuation_page.column.gates",
+    "valuation_page.column.dc_median_ratio",
+    "valuation_page.column.dc_cod",
+)
+MODEL_COLUMNS: Final = _columns(MODEL_COLUMN_KEYS, i18n.DEFAULT)
+EXPLAIN_COLUMN_KEYS: Final = (
+    "valuation_page.column.feature",
+    "valuation_page.column.feature_value",
+    "valuation_page.column.factor",
+    "valuation_page.column.effect",
+)
+EXPLAIN_COLUMNS: Final = _columns(EXPLAIN_COLUMN_KEYS, i18n.DEFAULT)
+SALE_COLUMN_KEYS: Final = (
+    "valuation_page.column.mutation",
+    "valuation_page.column.status",
+    "valuation_page.column.date",
+    "valuation_page.column.declared",
+    "valuation_page.column.statutory",
+)
+"""The columns both under-declared tables start with."""
+BELOW_MODEL_COLUMN_KEYS: Final = (
+    *SALE_COLUMN_KEYS,
+    "valuation_page.column.model_value",
+    "valuation_page.column.declared_to_model",
+    "valuation_page.column.tax_at_model",
+)
+BELOW_MODEL_COLUMNS: Final = _columns(BELOW_MODEL_COLUMN_KEYS, i18n.DEFAULT)
+UNDER_COLUMN_KEYS: Final = (
+    *SALE_COLUMN_KEYS,
+    "valuation_page.column.declared_to_statutory",
+    "valuation_page.column.at_stake",
+)
+UNDER_COLUMNS: Final = _columns(UNDER_COLUMN_KEYS, i18n.DEFAULT)
+MONEY_COLUMN_KEYS: Final = (
+    "valuation_page.column.value",
+    "valuation_page.column.per_acre",
+    "valuation_page.column.declared",
+    "valuation_page.column.statutory",
+    "valuation_page.column.at_stake",
+    "valuation_page.column.model_value",
+    "valuation_page.column.tax_at_model",
+)
+"""Rupee columns, shown with the reader's grouping (``NumberColumn(format="localized")``)."""
+FEATURE_LABELS: Final = {
+    "mouza": "valuation_page.feature.mouza",
+    "acres": "valuation_page.feature.acres",
+    "compactness": "valuation_page.feature.compactness",
+    "road_m": "valuation_page.feature.road_m",
+    "canal_m": "valuation_page.feature.canal_m",
+    "crop": "valuation_page.feature.crop",
+    "yield_rel": "valuation_page.feature.yield_rel",
+    "ndvi_peak": "valuation_page.feature.ndvi_peak",
+}
+"""The appraisal model's features as an officer names them (keys)."""
+METHODS: Final = {
+    "statutory": "valuation_page.method.statutory",
+    "model": "valuation_page.method.model",
+}
+SET_ASIDE: Final = {
+    "not_sanctioned": "valuation_page.set_aside.not_sanctioned",
+    "no_price": "valuation_page.set_aside.no_price",
+    "outside_window": "valuation_page.set_aside.outside_window",
+    "several_khewats": "valuation_page.set_aside.several_khewats",
+    "co_owner_buyer": "valuation_page.set_aside.co_owner_buyer",
+    "related_parties": "valuation_page.set_aside.related_parties",
+    "below_statutory": "valuation_page.set_aside.below_statutory",
+    "no_parcels": "valuation_page.set_aside.no_parcels",
+    "mixed_land_classes": "valuation_page.set_aside.mixed_land_classes",
+    "outlier": "valuation_page.set_aside.outlier",
+}
+"""Why the appraisal set a sale aside (:mod:`landgov.valuation.sales`), in words."""
+CROPS: Final = {
+    "wheat": "valuation_page.crop.wheat",
+    "rice": "valuation_page.crop.rice",
+    "cotton": "valuation_page.crop.cotton",
+    "sugarcane": "valuation_page.crop.sugarcane",
+    "maize": "valuation_page.crop.maize",
+    "fodder": "valuation_page.crop.fodder",
+    "orchard": "valuation_page.crop.orchard",
+    "fallow": "valuation_page.crop.fallow",
+    "other": "valuation_page.crop.other",
+}
+"""The crop feature's values (:data:`landgov.valuation.features.CROP_CODES`) in words."""
+
+
+def signed(text: str, lang: str) -> str:
+    """A signed figure written in English (``+4.1 %``, ``−0.05``) in ``lang``'s digits
+    and decimal sign, kept left to right so that Urdu does not carry its sign to the
+    other end."""
+    shown = i18n.digits(text.replace(".", i18n.language(lang).decimal), lang)
+    return i18n.isolate(shown, lang)
+
+
+def no_model_reason(why: str, lang: str = i18n.DEFAULT) -> str:
+    """Why a land class has no appraisal model, in ``lang``: the appraisal's one reason
+    (:data:`landgov.valuation.appraisal.TOO_FEW_SALES`) is recognised and translated;
+    any other sentence is shown as the service's own words, said to be so."""
+    from landgov.valuation.appraisal import TOO_FEW_SALES
+
+    pattern = re.escape(TOO_FEW_SALES).replace(r"\{n\}", r"(\d+)").replace(r"\{minimum\}", r"(\d+)")
+    found = re.fullmatch(pattern, why)
+    if found is None:
+        return i18n.t("valuation_page.models.service_words", lang, words=why)
+    n, minimum = (int(g) for g in found.groups())
+    return i18n.t("valuation_page.models.too_few", lang, n=n, minimum=minimum)
+
+
+def day(on: date | str, lang: str = i18n.DEFAULT) -> str:
+    """A date on this page: ISO in English (as the register and the CLI write it), the
+    long form in Urdu (``۱۵ نومبر، ۲۰۲۶``: an ISO date in Urdu digits reads backwards)."""
+    found = date.fromisoformat(on) if isinstance(on, str) else on
+    return found.isoformat() if not i18n.rtl(lang) else i18n.long_date(found, lang)
+
+
+def method_label(method: str, lang: str = i18n.DEFAULT) -> str:
+    """A roll's method (``statutory``, ``model``) in ``lang``."""
+    return shared.coded(METHODS, method, lang)
 
 
 # --- cached reads ------------------------------------------------------------------------
@@ -186,41 +288,37 @@ class Sale:
 @st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner="Valuing the mouza's sales…")
 def sales(url: str, mouza_id: int, as_of: date) -> tuple[list[Sale], list[tuple[int, str]]]:
     """The mouza's sanctioned sales up to ``as_of`` with a price
-    (:func:`landgov.valuation.queries.priced_sale_ids`), each valued by
-    :func:`~landgov.valuation.transfer.transfer_tax` on its deed date (the same statutory
-    figure the under-declaration check uses); and those no rate covers, with why."""
-    from landgov.errors import LandgovError
+    (:func:`landgov.valuation.queries.priced_sale_ids`), each valued on its deed date by
+    :func:`~landgov.valuation.transfer.transfer_taxes_of` (the same statutory figure the
+    under-declaration check uses, read for all the sales at once); and those no rate
+    covers, with why."""
     from landgov.valuation.queries import priced_sale_ids
-    from landgov.valuation.transfer import transfer_tax
+    from landgov.valuation.transfer import transfer_taxes_of
 
-    found: list[Sale] = []
-    unvalued: list[tuple[int, str]] = []
     with shared.engine(url).connect() as conn:
-        ids = priced_sale_ids(conn, mouza_id, as_of)
-        for mid in ids:
-            try:
-                tax = transfer_tax(conn, int(mid))
-            except LandgovError as exc:
-                unvalued.append((int(mid), str(exc)))
-                continue
-            found.append(
-                Sale(
-                    mutation_id=tax.mutation_id,
-                    number=tax.number,
-                    on=tax.valuation_date,
-                    stratum=stratum_of(p.land_class for p in tax.parcels),
-                    estimate_rs=tax.statutory_rs,
-                    price_rs=int(tax.declared_rs or 0),
-                )
-            )
+        valued, unvalued = transfer_taxes_of(conn, priced_sale_ids(conn, mouza_id, as_of))
+    found = [
+        Sale(
+            mutation_id=tax.mutation_id,
+            number=tax.number,
+            on=tax.valuation_date,
+            stratum=stratum_of(p.land_class for p in tax.parcels),
+            estimate_rs=tax.statutory_rs,
+            price_rs=int(tax.declared_rs or 0),
+        )
+        for tax in valued
+    ]
     return found, unvalued
 
 
 @st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)
-def ratio_studies(url: str, mouza_id: int, as_of: date) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`ratio_table` of the mouza's :func:`sales` (cached: the bootstrap costs)."""
+def ratio_studies(
+    url: str, mouza_id: int, as_of: date, lang: str = i18n.DEFAULT
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`ratio_table` of the mouza's :func:`sales` in ``lang`` (cached: the
+    bootstrap costs)."""
     found, _ = sales(url, mouza_id, as_of)
-    return ratio_table(found)
+    return ratio_table(found, lang=lang)
 
 
 @st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner="Checking declared prices…")
@@ -315,40 +413,44 @@ def value_range(gdf: gpd.GeoDataFrame) -> tuple[float, float] | None:
     return min(per_acre), max(per_acre)
 
 
-def rupees(value: float | int) -> str:
-    return f"Rs {value:,.0f}"
+def rupees(value: float | int, lang: str = i18n.DEFAULT) -> str:
+    """``Rs 1,234`` / ``۱٬۲۳۴ روپے``: whole rupees, grouped."""
+    return i18n.t("valuation_page.rupees", lang, amount=i18n.number(value, lang))
 
 
 CRORE: Final = 10_000_000
 LAKH: Final = 100_000
 
 
-def rupees_short(value: float | int) -> str:
+def rupees_short(value: float | int, lang: str = i18n.DEFAULT) -> str:
     """A headline figure that fits a metric: ``Rs 71.69 crore``, ``Rs 5.03 lakh``, or the
     whole figure below a lakh.
 
     Crore and lakh, because they are how a revenue office reads and says large sums
     (Rs 71.69 crore, not Rs 716.9 million); two decimals keep the figure to the lakh
     (Rs 1 lakh is 0.01 crore). The exact figure goes beside it (a metric's tooltip), so
-    nothing is lost for being short."""
+    nothing is lost for being short. In Urdu: ``۷۱٫۶۹ کروڑ روپے``."""
     sign = "-" if value < 0 else ""
     v = abs(float(value))
     if v >= CRORE:
         # to the lakh below 100 crore; beyond, to the 10 lakh, so the figure stays short
         places = 2 if v < 100 * CRORE else 1 if v < 10_000 * CRORE else 0
-        return f"{sign}Rs {v / CRORE:,.{places}f} crore"
+        amount = i18n.number(v / CRORE, lang, places)
+        return sign + i18n.t("valuation_page.crore", lang, amount=amount)
     if v >= LAKH:
-        return f"{sign}Rs {v / LAKH:,.2f} lakh"
-    return f"{sign}Rs {v:,.0f}"
+        return sign + i18n.t("valuation_page.lakh", lang, amount=i18n.number(v / LAKH, lang, 2))
+    return sign + rupees(v, lang)
 
 
-def map_rows(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+def map_rows(gdf: gpd.GeoDataFrame, lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """One row per polygon (multipolygon parts exploded) for a pydeck PolygonLayer.
 
-    Columns ``khasra_no``, ``land_class_label``, ``area_kms``, ``value_text`` and
-    ``per_acre_text`` (the tooltip), ``rs_per_acre``, ``fill_color``, ``polygon``.
+    Columns ``khasra_id``; ``khasra_no``, ``land_class_label``, ``area_kms``,
+    ``value_text`` and ``per_acre_text`` (the tooltip, in ``lang``); ``rs_per_acre``,
+    ``fill_color``, ``polygon``.
     """
     columns = [
+        "khasra_id",
         "khasra_no",
         "land_class_label",
         "area_kms",
@@ -369,11 +471,12 @@ def map_rows(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
         rings = [rec.geom.exterior, *rec.geom.interiors]
         rows.append(
             {
-                "khasra_no": rec.khasra_no,
-                "land_class_label": style.land_class_label(rec.land_class),
-                "area_kms": shared.kms(int(rec.record_area_sarsai)),
-                "value_text": rupees(int(rec.value_rs)),
-                "per_acre_text": "—" if per_acre is None else rupees(per_acre),
+                "khasra_id": int(rec.khasra_id),
+                "khasra_no": i18n.record_number(str(rec.khasra_no), lang),
+                "land_class_label": style.land_class_label(rec.land_class, lang),
+                "area_kms": i18n.record_number(shared.kms(int(rec.record_area_sarsai)), lang),
+                "value_text": rupees(int(rec.value_rs), lang),
+                "per_acre_text": "—" if per_acre is None else rupees(per_acre, lang),
                 "rs_per_acre": per_acre,
                 "fill_color": list(ramp_color(t)),
                 "polygon": [[[round(x, 7), round(y, 7)] for x, y, *_ in r.coords] for r in rings],
@@ -382,33 +485,47 @@ def map_rows(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def values_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The parcels' values as the page shows them (and the CSV export writes them)."""
+def outline_paths(rows: pd.DataFrame, khasra_id: int) -> list[dict[str, Any]]:
+    """The rings of khasra ``khasra_id`` among :func:`map_rows` as closed paths (a
+    PathLayer's rows): the selected parcel's outline, empty if the roll does not value it."""
+    mine = rows[rows["khasra_id"] == khasra_id] if len(rows) else rows
+    return [{"path": ring} for polygon in mine["polygon"] for ring in polygon]
+
+
+def values_table(gdf: gpd.GeoDataFrame, lang: str = i18n.DEFAULT) -> pd.DataFrame:
+    """The parcels' values as the page shows them in ``lang`` (and the CSV export writes
+    them, in English); khasra numbers and K-M-S areas as the record writes them."""
     return pd.DataFrame(
         [
-            {
-                "Khasra": str(r.khasra_no),
-                "Land class": style.land_class_label(r.land_class),
-                "Area (K-M-S)": shared.kms(int(r.record_area_sarsai)),
-                "Area (acres)": round(float(r.acres), 4),
-                "Value (Rs)": int(r.value_rs),
-                "Rs per acre": None if r.rs_per_acre is None else round(float(r.rs_per_acre)),
-                "Valued by": valued_by(r.rate_id, getattr(r, "model_id", None)),
-            }
+            (
+                i18n.record_number(str(r.khasra_no), lang),
+                style.land_class_label(r.land_class, lang),
+                i18n.record_number(shared.kms(int(r.record_area_sarsai)), lang),
+                round(float(r.acres), 4),
+                int(r.value_rs),
+                None if r.rs_per_acre is None else round(float(r.rs_per_acre)),
+                valued_by(r.rate_id, getattr(r, "model_id", None), lang),
+            )
             for r in gdf.itertuples(index=False)
         ],
-        columns=VALUE_COLUMNS,
+        columns=_columns(VALUE_COLUMN_KEYS, lang),
     )
 
 
-def valued_by(rate_id: Any, model_id: Any) -> str:
+def valued_by(rate_id: Any, model_id: Any, lang: str = i18n.DEFAULT) -> str:
     """``model 3`` or ``DC rate 12``: which stored row made the value."""
     if model_id is not None and not pd.isna(model_id):
-        return f"model {int(model_id)}"
-    return "DC rate" if rate_id is None or pd.isna(rate_id) else f"DC rate {int(rate_id)}"
+        return i18n.t(
+            "valuation_page.valued_by.model", lang, id=i18n.record_number(str(int(model_id)), lang)
+        )
+    if rate_id is None or pd.isna(rate_id):
+        return i18n.t("valuation_page.valued_by.dc", lang)
+    return i18n.t(
+        "valuation_page.valued_by.dc_row", lang, id=i18n.record_number(str(int(rate_id)), lang)
+    )
 
 
-def model_table(models_json: dict[str, Any]) -> pd.DataFrame:
+def model_table(models_json: dict[str, Any], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """One row per land class model: its out-of-fold ratio study (trimmed, as the gates
     are judged) beside the DC table's on the same sales."""
     rows = []
@@ -418,78 +535,89 @@ def model_table(models_json: dict[str, Any]) -> pd.DataFrame:
         dc = m.get("statutory_ratio_study", {})
         dc = dc.get("trimmed", dc)
         rows.append(
-            {
-                "Land class": style.land_class_label(cls),
-                "Model": int(m["model_id"]),
-                "Sales": int(m["n_sales"]),
-                "Trees": m.get("trees"),
-                "Median ratio": _round(judged.get("median_ratio"), 3),
-                "COD": _round(judged.get("cod"), 1),
-                "PRD": _round(judged.get("prd"), 3),
-                "IAAO gates": "pass" if judged.get("passed") else "FAIL",
-                "DC median ratio": _round(dc.get("median_ratio"), 3),
-                "DC COD": _round(dc.get("cod"), 1),
-            }
+            (
+                style.land_class_label(cls, lang),
+                int(m["model_id"]),
+                int(m["n_sales"]),
+                m.get("trees"),
+                _round(judged.get("median_ratio"), 3),
+                _round(judged.get("cod"), 1),
+                _round(judged.get("prd"), 3),
+                _gate(bool(judged.get("passed")), lang),
+                _round(dc.get("median_ratio"), 3),
+                _round(dc.get("cod"), 1),
+            )
         )
-    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+    return pd.DataFrame(rows, columns=_columns(MODEL_COLUMN_KEYS, lang))
 
 
 def _round(value: Any, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def feature_value(feature: str, value: Any, mouza_names: Mapping[int, str]) -> str:
+def feature_value(
+    feature: str, value: Any, mouza_names: Mapping[int, str], lang: str = i18n.DEFAULT
+) -> str:
     """A model feature's value as an officer reads it: the mouza by its name (the model
-    stores its id), distances in whole metres, ratios to two decimals."""
+    stores its id), distances in whole metres, ratios to two decimals; a crop as the
+    model names it (the shared crop words are the farmer page's, keyed by advisory)."""
     if value is None:
-        return "unknown"
+        return i18n.t("valuation_page.explain.unknown", lang)
     if feature == "mouza":
         try:
             mouza_id = int(value)
         except (TypeError, ValueError):
             return str(value)
-        return mouza_names.get(mouza_id, f"mouza {mouza_id}")
+        if mouza_id in mouza_names:
+            return mouza_names[mouza_id]
+        return i18n.t(
+            "valuation_page.explain.other_mouza", lang, id=i18n.record_number(str(mouza_id), lang)
+        )
+    if feature == "crop" and isinstance(value, str):
+        return shared.coded(CROPS, value, lang)
     if not isinstance(value, int | float) or isinstance(value, bool):
         return str(value).replace("_", " ")
     if feature in ("road_m", "canal_m"):
-        return f"{value:,.0f} m"
+        return i18n.t("valuation_page.explain.metres", lang, n=i18n.number(value, lang))
     if feature == "acres":
-        return f"{value:,.2f} acres"
+        return i18n.t("valuation_page.explain.acres", lang, n=i18n.number(value, lang, 2))
     if feature in ("compactness", "yield_rel", "ndvi_peak"):
-        return f"{value:.2f}"
-    return f"{value:,.4g}"
+        return i18n.number(value, lang, 2)
+    return i18n.digits(f"{value:,.4g}", lang)
 
 
-def explain_table(ex: dict[str, Any], mouza_names: Mapping[int, str]) -> pd.DataFrame:
+def explain_table(
+    ex: dict[str, Any], mouza_names: Mapping[int, str], lang: str = i18n.DEFAULT
+) -> pd.DataFrame:
     """The contributions, largest effect first: value per acre = base × Π factors;
     ``mouza_names`` (id → name) names the mouza feature."""
     return pd.DataFrame(
         [
-            {
-                "Feature": FEATURE_LABELS.get(c["feature"], c["feature"]),
-                "Value": feature_value(c["feature"], c["value"], mouza_names),
-                "Factor": f"× {c['factor']:.3f}",
-                "Effect": f"{100 * (c['factor'] - 1):+.1f} %",
-            }
+            (
+                shared.coded(FEATURE_LABELS, c["feature"], lang),
+                feature_value(c["feature"], c["value"], mouza_names, lang),
+                "× " + i18n.number(c["factor"], lang, 3),
+                signed(f"{100 * (c['factor'] - 1):+.1f} %", lang),
+            )
             for c in ex["contributions"]
         ],
-        columns=EXPLAIN_COLUMNS,
+        columns=_columns(EXPLAIN_COLUMN_KEYS, lang),
     )
 
 
-def below_model_table(report: dict[str, Any]) -> pd.DataFrame:
+def below_model_table(report: dict[str, Any], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The sales declared far below the model value, lowest declared/model first."""
     return pd.DataFrame(
         [
-            {
-                **_sale_cells(s),
-                "Model value (Rs)": int(s["model_value_rs"]),
-                "Declared / model": s["declared_to_model"],
-                "Tax if assessed at model value (Rs)": int(s["revenue_if_assessed_at_model_rs"]),
-            }
+            (
+                *_sale_cells(s, lang),
+                int(s["model_value_rs"]),
+                s["declared_to_model"],
+                int(s["revenue_if_assessed_at_model_rs"]),
+            )
             for s in report.get("below_model", {}).get("sales", [])
         ],
-        columns=BELOW_MODEL_COLUMNS,
+        columns=_columns(BELOW_MODEL_COLUMN_KEYS, lang),
     )
 
 
@@ -556,11 +684,17 @@ def property_class(stratum: str) -> str:
     return property_class_of_land(stratum).value
 
 
-def _band(low: float, high: float, places: int) -> str:
-    return f"{low:.{places}f} to {high:.{places}f}"
+def _band(low: float, high: float, places: int, lang: str) -> str:
+    def shown(x: float) -> str:
+        # a true minus sign: "-0.05" reads as a hyphen beside "to"
+        if x < 0:
+            return signed(f"−{abs(x):.{places}f}", lang)
+        return i18n.number(x, lang, places)
+
+    return i18n.t("valuation_page.target.band", lang, low=shown(low), high=shown(high))
 
 
-def statistic_targets(strata: Iterable[str] = ()) -> dict[str, str]:
+def statistic_targets(strata: Iterable[str] = (), lang: str = i18n.DEFAULT) -> dict[str, str]:
     """Each statistic's IAAO target (:data:`landgov.domain.ratio_study.GATES`, the gates
     the study judges by); COD's depends on the property class, so it is given for the
     classes of ``strata`` (all classes when none)."""
@@ -568,54 +702,81 @@ def statistic_targets(strata: Iterable[str] = ()) -> dict[str, str]:
 
     ranges = GATES.ranges(PropertyClass.OTHER)
     classes = sorted({property_class(s) for s in strata}) or [c.value for c in PropertyClass]
-    cod = ", ".join(f"≤ {GATES.ranges(c)['cod'][1]:g} {CLASS_WORDS[c]}" for c in classes)
+    cod = ", ".join(
+        i18n.t(
+            "valuation_page.target.at_most",
+            lang,
+            limit=i18n.digits(f"{GATES.ranges(c)['cod'][1]:g}", lang),
+            covers=i18n.t(CLASS_WORDS[c], lang),
+        )
+        for c in classes
+    )
     return {
-        "median_ratio": _band(*ranges["median_ratio"], 2),
-        "cod": cod,
-        "prd": _band(*ranges["prd"], 2),
-        "prb": _band(*ranges["prb"], 2).replace("-", "−"),
-        "mki": _band(*ranges["mki"], 2),
+        "median_ratio": _band(*ranges["median_ratio"], 2, lang),
+        "cod": cod if lang == i18n.DEFAULT else cod.replace(", ", "، "),
+        "prd": _band(*ranges["prd"], 2, lang),
+        "prb": _band(*ranges["prb"], 2, lang),
+        "mki": _band(*ranges["mki"], 2, lang),
     }
 
 
 CLASS_WORDS: Final = {
-    "residential": "for abadi (residential)",
-    "vacant": "for farm and waste land (IAAO: vacant)",
-    "other": "for sales of mixed classes (other)",
+    "residential": "valuation_page.target.residential",
+    "vacant": "valuation_page.target.vacant",
+    "other": "valuation_page.target.other",
 }
 """The IAAO property classes whose COD limits differ, in the land classes they cover
 (:func:`landgov.domain.ratio_study.property_class_of_land`)."""
 
-GUIDE_COLUMNS: Final = ["Statistic", "What it says", "IAAO target"]
+GUIDE_COLUMN_KEYS: Final = (
+    "valuation_page.column.statistic",
+    "valuation_page.column.meaning",
+    "valuation_page.column.target",
+)
+GUIDE_COLUMNS: Final = _columns(GUIDE_COLUMN_KEYS, i18n.DEFAULT)
 
 
-def statistics_guide(strata: Iterable[str] = ()) -> pd.DataFrame:
+def statistics_guide(strata: Iterable[str] = (), lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """One row per statistic: its name, a line on what it says, its IAAO target."""
-    targets = statistic_targets(strata)
+    targets = statistic_targets(strata, lang)
     return pd.DataFrame(
         [
-            {
-                "Statistic": label,
-                "What it says": STATISTIC_MEANING[key],
-                "IAAO target": targets[key],
-            }
-            for key, label in STATISTICS
+            (statistic_label(key, lang), i18n.t(STATISTIC_MEANING[key], lang), targets[key])
+            for key, _ in STATISTICS
         ],
-        columns=GUIDE_COLUMNS,
+        columns=_columns(GUIDE_COLUMN_KEYS, lang),
     )
 
 
-def statistic_help(key: str, strata: Iterable[str] = ()) -> str:
+def statistic_help(key: str, strata: Iterable[str] = (), lang: str = i18n.DEFAULT) -> str:
     """A column header's tooltip: the statistic's line and its target."""
-    return f"{STATISTIC_MEANING[key]} IAAO target: {statistic_targets(strata)[key]}."
+    return i18n.t(
+        "valuation_page.target.help",
+        lang,
+        meaning=i18n.t(STATISTIC_MEANING[key], lang),
+        target=statistic_targets(strata, lang)[key],
+    )
 
 
-def _gate(ok: bool) -> str:
-    return "pass" if ok else "FAIL"
+def _gate(ok: bool, lang: str = i18n.DEFAULT) -> str:
+    return i18n.t("valuation_page.gate.pass" if ok else "valuation_page.gate.fail", lang)
+
+
+def stratum_label(stratum: str, lang: str = i18n.DEFAULT) -> str:
+    """A stratum as the page names it: the land class's code in English (short, as the
+    tables have always shown it), its Urdu name in Urdu; ``mixed`` in words."""
+    if stratum == MIXED:
+        return i18n.t("valuation_page.ratio.mixed", lang)
+    return stratum if lang == i18n.DEFAULT else style.land_class_label(stratum, lang)
 
 
 def ratio_table(
-    found: Sequence[Sale], *, n_boot: int = N_BOOT, seed: int = 0, minimum: int = MIN_STRATUM
+    found: Sequence[Sale],
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    minimum: int = MIN_STRATUM,
+    lang: str = i18n.DEFAULT,
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per stratum with at least ``minimum`` sales, judged on the trimmed sales
     (IAAO: gates are for the sales left after removing k × IQR outliers); and a line for
@@ -629,8 +790,17 @@ def ratio_table(
     rows, skipped = [], []
     for name in sorted(groups, key=lambda g: (g == MIXED, g)):
         group = groups[name]
+        label = stratum_label(name, lang)
         if len(group) < minimum:
-            skipped.append(f"{name}: {len(group)} sale(s), too few (needs {minimum})")
+            skipped.append(
+                i18n.t(
+                    "valuation_page.ratio.too_few",
+                    lang,
+                    stratum=label,
+                    n=len(group),
+                    minimum=minimum,
+                )
+            )
             continue
         try:
             result = study(
@@ -640,39 +810,37 @@ def ratio_table(
                 n_boot=n_boot,
                 seed=seed,
             )
-        except RatioStudyError as exc:
-            skipped.append(f"{name}: {exc}")
+        except RatioStudyError as exc:  # the service's words, said to be its own
+            skipped.append(
+                i18n.t("valuation_page.ratio.not_computed", lang, stratum=label, reason=str(exc))
+            )
             continue
         judged = result.trimmed or result
-        row: dict[str, Any] = {"Stratum": name, "n": result.n, "Trimmed": judged.dropped}
-        for key, label in STATISTICS:
-            row[label] = round(float(getattr(judged, key)), 4)
-            row[f"{label} gate"] = _gate(judged.gates[key])
+        row: list[Any] = [label, result.n, judged.dropped]
+        for key, _ in STATISTICS:
+            row += [round(float(getattr(judged, key)), 4), _gate(judged.gates[key], lang)]
         rows.append(row)
-    return pd.DataFrame(rows, columns=RATIO_COLUMNS), skipped
+    return pd.DataFrame(rows, columns=ratio_columns(lang)), skipped
 
 
-def _sale_cells(s: dict[str, Any]) -> dict[str, Any]:
-    """The columns both under-declared tables start with."""
-    return {
-        "Mutation": str(s["number"]),
-        "Status": s["status"],
-        "Date": s["valuation_date"],
-        "Declared (Rs)": int(s["declared_rs"] or 0),
-        "Statutory (Rs)": int(s["statutory_rs"]),
-    }
+def _sale_cells(s: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """The cells both under-declared tables start with (:data:`SALE_COLUMN_KEYS`): the
+    mutation's number as the register writes it, its status and date in words."""
+    return (
+        i18n.record_number(str(s["number"]), lang),
+        shared.status_label(s["status"], lang),
+        day(s["valuation_date"], lang),
+        int(s["declared_rs"] or 0),
+        int(s["statutory_rs"]),
+    )
 
 
-def under_table(report: dict[str, Any]) -> pd.DataFrame:
+def under_table(report: dict[str, Any], lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """The under-declared sales (:meth:`UnderDeclaredReport.as_dict`), most at stake first."""
     return pd.DataFrame(
         [
-            {
-                **_sale_cells(s),
-                "Declared / statutory": s["declared_ratio"],
-                "Revenue at stake (Rs)": int(s["revenue_at_stake_rs"]),
-            }
+            (*_sale_cells(s, lang), s["declared_ratio"], int(s["revenue_at_stake_rs"]))
             for s in report["sales"]
         ],
-        columns=UNDER_COLUMNS,
+        columns=_columns(UNDER_COLUMN_KEYS, lang),
     )

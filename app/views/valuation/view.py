@@ -14,6 +14,15 @@ Everything is read from what ``landgov valuation run`` and the rate tables store
 the same functions the CLI calls (:mod:`landgov.valuation`), so the page and the CLI agree
 to the rupee. The data and pure helpers are in :mod:`app.views.valuation.data`.
 
+Every word comes from the catalogue (``app/locale/<lang>.valuation.toml``) in the
+page's language: Urdu headlines in کروڑ and لاکھ, statistics and their targets, tables'
+headings and cells (khasra and mutation numbers as the register writes them, left to
+right), map tooltip and legend. Commands to type (``landgov valuation run``) stay as
+typed, and a service's own English sentence is shown as the service's words.
+
+The map outlines the khasra selected on another page (:mod:`app.shared.selection`, read
+only), so an officer who picked a parcel on the Parcels page finds it here.
+
 For roles that read valuations (``valuation.read``: revenue analysts, the deciding
 revenue officers, auditors). The tables name parcels and mutations, never a person, so
 there is no CNIC to mask; the CSV download neutralises formula-like cells.
@@ -30,129 +39,178 @@ import geopandas as gpd
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import context, imagery, panels
+from app.shared import context, i18n, imagery, panels, selection
 from app.shared import data as shared
 from app.views.valuation import data
 from landgov.storage.read import MouzaSummary
 
 MAP_HEIGHT_PX = 520
+# the selected khasra's outline: crimson, apart from the blue-yellow value ramp (no
+# docstring: a bare string in a page script is drawn on the page)
+SELECTED_RGBA = [220, 20, 60, 255]
 
 
-def money_metric(column: Any, label: str, value: int) -> None:
+def money_metric(column: Any, label: str, value: int, _: i18n.Words) -> None:
     """A rupee sum as a metric that never cuts off: crore/lakh, the exact figure in the
     tooltip."""
-    column.metric(label, data.rupees_short(value), help=f"Exactly {data.rupees(value)}.")
+    column.metric(
+        label,
+        data.rupees_short(value, _.lang),
+        help=_("valuation_page.exactly", amount=data.rupees(value, _.lang)),
+    )
 
 
-def roll_header(roll: dict[str, Any], gdf: gpd.GeoDataFrame, live: int) -> None:
+def roll_header(roll: dict[str, Any], gdf: gpd.GeoDataFrame, live: int, _: i18n.Words) -> None:
     """The roll's version, date and method, and what it holds for this mouza."""
+    lang = _.lang
     # three figures, the total first and widest: five in a row cut "Rs 7,168,74…" and,
     # at a laptop's width, even the date off; the roll's number and method are words
     total_col, parcels_col, date_col = st.columns([5, 3, 4])
-    money_metric(total_col, "Total value", int(gdf["value_rs"].sum()) if len(gdf) else 0)
-    parcels_col.metric("Parcels valued", f"{len(gdf):,}")
+    total_here = int(gdf["value_rs"].sum()) if len(gdf) else 0
+    money_metric(total_col, _("valuation_page.roll.total_value"), total_here, _)
+    parcels_col.metric(_("valuation_page.roll.parcels_valued"), i18n.number(len(gdf), lang))
+    roll_no = i18n.record_number(str(roll["roll"]), lang)
+    method = data.method_label(roll["method"], lang)
     date_col.metric(
-        "Valued as of", roll["as_of"], help=f"Roll {roll['roll']}, {roll['method']} method."
+        _("valuation_page.roll.valued_as_of"),
+        data.day(roll["as_of"], lang),
+        help=_("valuation_page.roll.method_help", roll=roll_no, method=method),
     )
     unvalued = live - len(gdf)
     total = int(roll["total_value_rs"])
     st.caption(
-        f"Roll {roll['roll']} ({roll['method']} method). Whole roll: {roll['parcels']:,} "
-        f"parcels, {data.rupees_short(total)} "
-        f"({data.rupees(total)}), {roll['unvalued']:,} unvalued (no DC rate in force)."
-        + (f" In this mouza {unvalued:,} live parcel(s) have no value." if unvalued > 0 else "")
+        _(
+            "valuation_page.roll.summary",
+            roll=roll_no,
+            method=method,
+            parcels=int(roll["parcels"]),
+            short=data.rupees_short(total, lang),
+            exact=data.rupees(total, lang),
+            unvalued=int(roll["unvalued"]),
+        )
+        + (_("valuation_page.roll.mouza_unvalued", n=unvalued) if unvalued > 0 else "")
     )
 
 
-def legend(gdf: gpd.GeoDataFrame) -> None:
+def legend(gdf: gpd.GeoDataFrame, _: i18n.Words) -> None:
     span = data.value_range(gdf)
     if span is None:
         return
     items = []
-    for value, (r, g, b, _) in data.legend_stops(*span):
+    for value, (r, g, b, _a) in data.legend_stops(*span):
         items.append(
             f'<span style="display:inline-block;width:0.9em;height:0.9em;'
-            f'background:rgb({r},{g},{b});border:1px solid #333"></span> {data.rupees(value)}'
+            f'background:rgb({r},{g},{b});border:1px solid #333"></span> '
+            f"{data.rupees(value, _.lang)}"
         )
-    st.markdown("Value per acre (log scale): " + " &nbsp; ".join(items), unsafe_allow_html=True)
+    st.markdown(
+        _("valuation_page.map.legend") + " " + " &nbsp; ".join(items), unsafe_allow_html=True
+    )
 
 
-def value_map(url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date) -> None:
-    """The parcels coloured by value per acre over the sidebar's imagery base layer."""
+def value_map(
+    url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date, _: i18n.Words
+) -> None:
+    """The parcels coloured by value per acre over the sidebar's imagery base layer, the
+    khasra selected on another page outlined."""
     bbox = shared.bounds(gdf)
     base = imagery.base_layer(url, mouza.id, bbox, on)
     layers: list[pdk.Layer] = [] if base is None else [base]
+    rows = data.map_rows(gdf, _.lang)
     layers.append(
         panels.polygon_layer(
-            data.map_rows(gdf),
+            rows,
             data.VALUE_LAYER_ID,
             line_color=[40, 40, 40, 200],
             opacity=1.0 if base is None else 0.6,
         )
     )
-    deck = panels.offline_deck(
-        layers,
-        bbox,
-        MAP_HEIGHT_PX,
-        "<b>Khasra {khasra_no}</b><br/>{land_class_label}<br/>{area_kms} K-M-S"
-        "<br/>{value_text} ({per_acre_text} per acre)",
-    )
+    picked = selection.current(mouza.id)
+    outline = [] if picked is None else data.outline_paths(rows, picked.khasra_id)
+    if outline:
+        layers.append(
+            pdk.Layer(
+                "PathLayer",
+                data=outline,
+                id=data.SELECTED_LAYER_ID,
+                get_path="path",
+                get_color=SELECTED_RGBA,
+                width_units="pixels",
+                get_width=3,
+                pickable=False,
+            )
+        )
+    deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, _("valuation_page.map.tooltip"))
     st.pydeck_chart(
         deck,
         height=MAP_HEIGHT_PX,
         key=f"valuation_map_{mouza.id}",
-        alt="Map of the mouza's khasras coloured by statutory value per acre",
+        alt=_("valuation_page.map.alt"),
     )
-    legend(gdf)
+    legend(gdf, _)
+    if outline and picked is not None:
+        st.caption(
+            _("valuation_page.map.selected", khasra=i18n.record_number(picked.number, _.lang))
+        )
 
 
-def roll_section(url: str, mouza: MouzaSummary, on: date) -> None:
-    st.header("Valuation roll")
+def money_columns(_: i18n.Words) -> dict[str, Any]:
+    """The rupee columns of every table, grouped as the reader's browser groups."""
+    return {
+        _(key): st.column_config.NumberColumn(format="localized") for key in data.MONEY_COLUMN_KEYS
+    }
+
+
+def roll_section(url: str, mouza: MouzaSummary, on: date, _: i18n.Words) -> None:
+    lang = _.lang
+    st.header(_("valuation_page.roll.header"))
     with panels.database_errors(url):
         roll = data.roll(url, on)
         latest = data.roll(url) if roll is None else roll
     if latest is None:
-        st.info(
-            "No valuation roll yet. Load the DC rates (`landgov tax rates load dc FILE.csv`), "
-            "then run `landgov valuation run --as-of DATE` to value every live parcel."
-        )
+        st.info(_("valuation_page.roll.none"))
         return
     if roll is None:
         st.info(
-            f"No roll is valued as of {on:%Y-%m-%d} or earlier (the latest is valued as of "
-            f'{latest["as_of"]}): choose a later "As of" date in the sidebar, or run '
-            f"`landgov valuation run --as-of {on:%Y-%m-%d}`."
+            _(
+                "valuation_page.roll.none_on",
+                on=data.day(on, lang),
+                latest=data.day(latest["as_of"], lang),
+                command_date=on.isoformat(),
+            )
         )
         return
     roll_id, as_of = int(roll["roll"]), date.fromisoformat(roll["as_of"])
     st.caption(
-        f"The roll in force on {on:%Y-%m-%d} (the sidebar's date): the one valued last on or "
-        f"before it, as of {as_of:%Y-%m-%d}."
+        _("valuation_page.roll.in_force", on=data.day(on, lang), as_of=data.day(as_of, lang))
     )
     with panels.database_errors(url):
         gdf = data.mouza_values(url, mouza.id, roll_id)
         live = data.live_count(url, mouza.id, as_of)
-    roll_header(roll, gdf, live)
+    roll_header(roll, gdf, live, _)
     if gdf.empty:
-        st.info(f"Roll {roll_id} values no parcel of mouza {mouza.name}.")
+        st.info(
+            _(
+                "valuation_page.roll.no_values",
+                roll=i18n.record_number(str(roll_id), lang),
+                mouza=shared.mouza_name(mouza, lang),
+            )
+        )
         return
     with st.container(border=True):
-        value_map(url, mouza, gdf, as_of)
+        value_map(url, mouza, gdf, as_of, _)
     st.dataframe(
-        data.values_table(gdf),
+        data.values_table(gdf, lang),
         hide_index=True,
         width="stretch",
-        column_config={
-            "Value (Rs)": st.column_config.NumberColumn(format="localized"),
-            "Rs per acre": st.column_config.NumberColumn(format="localized"),
-        },
+        column_config=money_columns(_),
     )
     if roll.get("method") == "model":
-        explain_panel(url, gdf, roll_id)
+        explain_panel(url, gdf, roll_id, _)
     stem = data.file_stem(mouza.name, roll_id, as_of)
     csv_col, gpkg_col = st.columns(2)
     csv_col.download_button(
-        "Download CSV",
+        _("valuation_page.roll.download_csv"),
         data=data.csv_bytes(gdf),
         file_name=f"{stem}.csv",
         mime="text/csv",
@@ -161,196 +219,232 @@ def roll_section(url: str, mouza: MouzaSummary, on: date) -> None:
         on_click="ignore",
     )
     gpkg_col.download_button(
-        "Download GeoPackage",
+        _("valuation_page.roll.download_gpkg"),
         data=partial(data.geopackage_bytes, gdf, roll_id),  # written only when clicked
         file_name=f"{stem}.gpkg",
         mime="application/geopackage+sqlite3",
         icon=":material/download:",
         key="valuation_gpkg",
         on_click="ignore",
-        help=f"Layer `{data.GPKG_LAYER}`, EPSG:4326, one feature per khasra.",
+        help=_("valuation_page.roll.gpkg_help", layer=data.GPKG_LAYER),
     )
 
 
-def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int) -> None:
+def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int, _: i18n.Words) -> None:
     """Pick a parcel valued by the model: its base value per acre and one factor per
     feature (exact contributions), largest effect first."""
+    lang = _.lang
     modelled = gdf[gdf["model_id"].notna()]
-    st.subheader("Why this value?")
+    st.subheader(_("valuation_page.explain.header"))
     if modelled.empty:
-        st.caption("No parcel of this mouza is valued by a model in this roll (DC rates).")
+        st.caption(_("valuation_page.explain.none"))
         return
     options = {str(r.khasra_no): int(r.khasra_id) for r in modelled.itertuples(index=False)}
-    number = st.selectbox("Khasra", list(options), key="valuation_explain_khasra")
+    number = st.selectbox(
+        _("valuation_page.explain.khasra"),
+        list(options),
+        key="valuation_explain_khasra",
+        format_func=lambda n: i18n.record_number(n, lang),
+    )
     if number is None:
         return
     with panels.database_errors(url):
         ex = data.explanation(url, options[number], roll_id)
     if "error" in ex:
-        st.warning(ex["error"])
+        # the service's own sentence, said to be its own (no rule code to key it by)
+        st.warning(_("valuation_page.explain.failed"))
+        st.caption(ex["error"])
         return
     cols = st.columns(3)
-    money_metric(cols[0], "Value in the roll", int(ex["roll_value_rs"]))
-    money_metric(cols[1], f"Base ({ex['land_class']} sale, per acre)", int(ex["base_rs_per_acre"]))
-    money_metric(cols[2], "This parcel, per acre", int(ex["rs_per_acre"]))
+    cls = str(ex["land_class"])
+    money_metric(cols[0], _("valuation_page.explain.value_in_roll"), int(ex["roll_value_rs"]), _)
+    base_label = _("valuation_page.explain.base", land_class=data.stratum_label(cls, lang))
+    money_metric(cols[1], base_label, int(ex["base_rs_per_acre"]), _)
+    money_metric(cols[2], _("valuation_page.explain.per_acre"), int(ex["rs_per_acre"]), _)
     with panels.database_errors(url):
-        names = {m.id: m.name for m in shared.mouzas(url)}
-    st.dataframe(data.explain_table(ex, names), hide_index=True, width="stretch")
+        names = {m.id: shared.mouza_name(m, lang) for m in shared.mouzas(url)}
+    st.dataframe(data.explain_table(ex, names, lang), hide_index=True, width="stretch")
     st.caption(
-        f"Model {ex['model_id']} (LightGBM, {ex['land_class']} land) on {ex['as_of']}: "
-        f"value per acre = base × every factor; × {ex['acres']:.3f} acres = the value. "
-        "Factors are the model's exact additive contributions (TreeSHAP) on the log scale; "
-        "'unknown' means no imagery or prediction for the parcel."
+        _(
+            "valuation_page.explain.caption",
+            model=i18n.record_number(str(ex["model_id"]), lang),
+            land_class=data.stratum_label(cls, lang),
+            as_of=data.day(ex["as_of"], lang),
+            acres=i18n.number(float(ex["acres"]), lang, 3),
+        )
     )
 
 
-def statistics_guide(strata: list[str]) -> None:
+def statistics_guide(strata: list[str], _: i18n.Words) -> None:
     """What each statistic says, in one line, and its IAAO target (always in sight: a
     gate that reads FAIL needs its reason beside it)."""
-    st.markdown("**What the statistics say** (ratio = statutory value ÷ declared price)")
-    st.table(data.statistics_guide(strata).set_index("Statistic"))
+    st.markdown(_("valuation_page.ratio.guide"))
+    guide = data.statistics_guide(strata, _.lang)
+    st.table(guide.set_index(guide.columns[0]))
 
 
-def models_section(url: str, as_of: date) -> None:
-    st.header("Mass appraisal models")
+def models_section(url: str, as_of: date, _: i18n.Words) -> None:
+    lang = _.lang
+    st.header(_("valuation_page.models.header"))
     with panels.database_errors(url):
         found = data.models(url, as_of)
     if found is None:
-        st.info(
-            "No appraisal model yet. `landgov valuation train --as-of DATE` fits one per "
-            "land class on validated sales; `landgov valuation run --method model` uses them."
-        )
+        st.info(_("valuation_page.models.none"))
         return
+    classes = list(found["models"])
     st.dataframe(
-        data.model_table(found),
+        data.model_table(found, lang),
         hide_index=True,
         width="stretch",
         column_config={
-            "Median ratio": st.column_config.NumberColumn(help=data.statistic_help("median_ratio")),
-            "COD": st.column_config.NumberColumn(help=data.statistic_help("cod", found["models"])),
-            "PRD": st.column_config.NumberColumn(help=data.statistic_help("prd")),
-            "IAAO gates": st.column_config.TextColumn(
-                help="pass: median ratio, COD and PRD all within their IAAO targets "
-                "(see the guide under the ratio study above)."
+            _("valuation_page.statistic.median_ratio"): st.column_config.NumberColumn(
+                help=data.statistic_help("median_ratio", lang=lang)
+            ),
+            _("valuation_page.statistic.cod"): st.column_config.NumberColumn(
+                help=data.statistic_help("cod", classes, lang)
+            ),
+            _("valuation_page.statistic.prd"): st.column_config.NumberColumn(
+                help=data.statistic_help("prd", lang=lang)
+            ),
+            _("valuation_page.column.gates"): st.column_config.TextColumn(
+                help=_("valuation_page.models.gates_help")
             ),
         },
     )
-    excluded = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in found["excluded_sales"].items())
+    excluded = ("، " if _.rtl else ", ").join(
+        _("valuation_page.models.set_aside", reason=shared.coded(data.SET_ASIDE, k, lang), n=int(v))
+        for k, v in found["excluded_sales"].items()
+    )
+    trend = 100 * (math.exp(found["trend_per_year"]) - 1)
     st.caption(
-        f"Trained for {found['as_of']} (market trend "
-        f"{100 * (math.exp(found['trend_per_year']) - 1):+.1f} % a year). Ratio study of "
-        "each model's out-of-fold estimates (sales it did not see) against time-adjusted "
-        "prices, after 3 × IQR trimming; beside it, the DC table's on the same sales. "
-        f"Sales set aside: {excluded or 'none'}."
+        _(
+            "valuation_page.models.caption",
+            as_of=data.day(found["as_of"], lang),
+            trend=data.signed(f"{trend:+.1f} %", lang),
+            excluded=excluded or _("valuation_page.models.none_set_aside"),
+        )
     )
     for cls, why in found["no_model"].items():
-        st.caption(f"No model for {cls}: {why}; its parcels keep their DC value.")
+        st.caption(
+            _(
+                "valuation_page.models.no_model",
+                land_class=data.stratum_label(cls, lang),
+                why=data.no_model_reason(why, lang),
+            )
+        )
 
 
-def ratio_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
-    st.header("Ratio study: statutory value against declared price")
+def ratio_section(url: str, mouza: MouzaSummary, as_of: date, _: i18n.Words) -> None:
+    lang = _.lang
+    st.header(_("valuation_page.ratio.header"))
     with panels.database_errors(url):
         found, unvalued = data.sales(url, mouza.id, as_of)
-        table, skipped = data.ratio_studies(url, mouza.id, as_of)
+        table, skipped = data.ratio_studies(url, mouza.id, as_of, lang)
     st.caption(
-        f"Sanctioned sales of mouza {mouza.name} up to {as_of:%Y-%m-%d} with a declared "
-        f"price: {len(found)} valued, {len(unvalued)} without a DC rate on the deed date. "
-        "Estimate: the DC value of what was sold on the deed date (as the transfer tax "
-        "computes it); strata: the land class sold (several classes: mixed); figures after "
-        f"trimming 3 × IQR outliers, {data.N_BOOT} bootstrap resamples."
+        _(
+            "valuation_page.ratio.caption",
+            mouza=shared.mouza_name(mouza, lang),
+            as_of=data.day(as_of, lang),
+            valued=len(found),
+            unvalued=len(unvalued),
+            n_boot=data.N_BOOT,
+        )
     )
     if table.empty:
-        st.info("No land class has enough sales for a ratio study.")
+        st.info(_("valuation_page.ratio.none"))
     else:
-        strata = table["Stratum"].tolist()
+        # the strata's land classes (their COD targets differ), from the labels shown
+        codes = {data.stratum_label(s.stratum, lang): s.stratum for s in found}
+        strata = [codes[label] for label in table[table.columns[0]]]
         st.dataframe(
             table,
             hide_index=True,
             width="stretch",
             column_config={
-                label: st.column_config.NumberColumn(help=data.statistic_help(key, strata))
-                for key, label in data.STATISTICS
+                data.statistic_label(key, lang): st.column_config.NumberColumn(
+                    help=data.statistic_help(key, strata, lang)
+                )
+                for key in data.STATISTIC_KEYS
             },
         )
-        statistics_guide(strata)
-        st.caption(
-            "DC values are expected to FAIL the level gate (median ratio 0.90–1.10): "
-            "statutory rates are notified below market, which is why the tax falls on the "
-            "higher of the declared price and the DC value, and why a price declared "
-            "below even the DC value (next section) is a red flag."
-        )
+        statistics_guide(strata, _)
+        st.caption(_("valuation_page.ratio.dc_below_market"))
     for line in skipped:
-        st.caption(f"Not studied: {line}.")
+        st.caption(_("valuation_page.ratio.not_studied", line=line))
 
 
-def under_section(url: str, mouza: MouzaSummary, as_of: date) -> None:
-    st.header("Sales declared below statutory value")
+def under_section(url: str, mouza: MouzaSummary, as_of: date, _: i18n.Words) -> None:
+    lang = _.lang
+    st.header(_("valuation_page.under.header"))
     with panels.database_errors(url):
         report = data.under_declared(url, mouza.id, as_of)
     if not report["sales"]:
-        st.success(f"No sale of mouza {mouza.name} up to {as_of:%Y-%m-%d} is under-declared.")
+        st.success(
+            _(
+                "valuation_page.under.none",
+                mouza=shared.mouza_name(mouza, lang),
+                as_of=data.day(as_of, lang),
+            )
+        )
     else:
         cols = st.columns(3)
-        cols[0].metric("Under-declared sales", f"{report['count']:,}")
-        money_metric(cols[1], "Revenue at stake", int(report["revenue_at_stake_rs"]))
+        cols[0].metric(_("valuation_page.under.count"), i18n.number(report["count"], lang))
+        money_metric(
+            cols[1], _("valuation_page.under.at_stake"), int(report["revenue_at_stake_rs"]), _
+        )
         cols[2].metric(
-            "Declared / statutory (sum)",
-            f"{report['declared_rs'] / max(report['statutory_rs'], 1):.2f}",
+            _("valuation_page.under.declared_to_statutory"),
+            i18n.number(report["declared_rs"] / max(report["statutory_rs"], 1), lang, 2),
         )
         st.dataframe(
-            data.under_table(report),
+            data.under_table(report, lang),
             hide_index=True,
             width="stretch",
-            column_config={
-                c: st.column_config.NumberColumn(format="localized")
-                for c in ("Declared (Rs)", "Statutory (Rs)", "Revenue at stake (Rs)")
-            },
+            column_config=money_columns(_),
         )
         st.caption(
-            f"Total revenue at stake: {data.rupees(report['revenue_at_stake_rs'])} (tax on "
-            "the statutory value minus tax on the declared price, rules in force on each "
-            "sale's date). Sales not rejected, most at stake first."
+            _(
+                "valuation_page.under.caption",
+                total=data.rupees(report["revenue_at_stake_rs"], lang),
+            )
         )
     if report["unvalued"]:
-        st.caption(f"{len(report['unvalued'])} sale(s) could not be valued (no DC rate).")
+        st.caption(_("valuation_page.under.unvalued", n=len(report["unvalued"])))
     below = report.get("below_model", {})
-    st.subheader("Declared far below the model value")
+    st.subheader(_("valuation_page.under.below_header"))
     if below.get("model_set") is None:
-        st.caption("No appraisal model trained: only the DC check above applies.")
+        st.caption(_("valuation_page.under.no_model"))
     elif not below["sales"]:
-        st.success(f"No sale declared below {below['threshold']:.0%} of the model value.")
+        st.success(
+            _("valuation_page.under.none_below", threshold=i18n.percent(below["threshold"], lang))
+        )
     else:
         st.dataframe(
-            data.below_model_table(report),
+            data.below_model_table(report, lang),
             hide_index=True,
             width="stretch",
-            column_config={
-                c: st.column_config.NumberColumn(format="localized")
-                for c in data.BELOW_MODEL_COLUMNS[3:6] + data.BELOW_MODEL_COLUMNS[7:]
-            },
+            column_config=money_columns(_),
         )
         st.caption(
-            f"{below['count']} sale(s) declared at or above the DC value but below "
-            f"{below['threshold']:.0%} of what the appraisal model says was sold (brought to "
-            "each sale's year by the market's trend). The law taxes the higher of declared "
-            "and DC value, so this is not a shortfall in law: it is where an audit of the "
-            "deed should start. Last column: tax on the model value minus the tax paid."
+            _(
+                "valuation_page.under.below_caption",
+                n=int(below["count"]),
+                threshold=i18n.percent(below["threshold"], lang),
+            )
         )
 
 
 def main() -> None:
     ctx = context.require("valuation.read")
     url, mouza, as_of = ctx.url, ctx.mouza, ctx.as_of
-    st.title("Valuation")
+    _ = ctx.words
+    st.title(_("valuation_page.title"))
     panels.metrics_never_cut()
-    st.caption(
-        f"Mouza {mouza.name}: statutory (DC) and mass-appraisal values, checked against "
-        "sale prices."
-    )
-    roll_section(url, mouza, as_of)
-    ratio_section(url, mouza, as_of)
-    models_section(url, as_of)
-    under_section(url, mouza, as_of)
+    st.caption(_("valuation_page.caption", mouza=shared.mouza_name(mouza, ctx.lang)))
+    roll_section(url, mouza, as_of, _)
+    ratio_section(url, mouza, as_of, _)
+    models_section(url, as_of, _)
+    under_section(url, mouza, as_of, _)
 
 
 main()
