@@ -158,6 +158,15 @@ class OfflineDeck(pdk.Deck):  # type: ignore[misc]  # pydeck ships no types
         return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
+MAP_CONTROLLER: dict[str, Any] = {"doubleClickZoom": False}
+"""How the maps answer the pointer: pan, wheel, pinch and keyboard zoom as deck.gl's
+default, but no zoom on a double click. While double-click zoom is on, deck.gl holds
+every click for its double-click interval (0.3 s) before it picks, and a click is the
+officer's commonest action on a map: selecting a parcel. Streamlit hands the deck's
+``views`` their own controller (it sets none itself when the JSON has views), so these
+options reach deck.gl."""
+
+
 def offline_deck(
     layers: list[Any],
     bounds: tuple[float, float, float, float],
@@ -170,7 +179,7 @@ def offline_deck(
     leaves map_style at pydeck's "__MAP_STYLE__" sentinel, which Streamlit's frontend reads
     as "no basemap" (``map_style=None`` would make Streamlit fetch a Carto basemap
     instead). ``tooltip``: HTML with ``{column}`` fields. Its JSON is compact
-    (:class:`OfflineDeck`)."""
+    (:class:`OfflineDeck`); its controller is :data:`MAP_CONTROLLER`."""
     view = data.fit_view(bounds, width_px=width_px, height_px=height_px)
     return OfflineDeck(
         layers=layers,
@@ -178,6 +187,7 @@ def offline_deck(
             longitude=view.longitude, latitude=view.latitude, zoom=view.zoom, pitch=0, bearing=0
         ),
         map_provider=None,
+        views=[pdk.View(type="MapView", controller=MAP_CONTROLLER)],
         tooltip={"html": tooltip, "style": {"fontSize": "0.85em"}},
     )
 

@@ -15,6 +15,7 @@ import shapely
 from dashboard_support import database_url, demo_login, sign_in_demo
 from i18n_support import ARABIC_SCRIPT as ARABIC
 from i18n_support import LATIN, untranslated, visible_texts
+from map_support import inline_files, layer_data  # noqa: F401  # inline_files: a fixture
 from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -65,6 +66,7 @@ def test_without_a_roll_the_page_says_how_to_run_one(
     assert not at.get("deck_gl_json_chart")
 
 
+@pytest.mark.usefixtures("inline_files")
 def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
     rolled: Engine, demo_dir: Path
 ) -> None:
@@ -96,7 +98,7 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
     assert helps["Total value"] == f"Exactly {vd.rupees(int(total))}."
     assert metrics["Parcels valued"] == f"{parts[1]:,}"
 
-    rows = layer(at, vd.VALUE_LAYER_ID)["data"]
+    rows = layer_data(layer(at, vd.VALUE_LAYER_ID))  # a file the browser fetches
     assert len(rows) == parts[0]  # one polygon per (part of a) valued live parcel
     assert all(r["value_text"].startswith("Rs ") and len(r["fill_color"]) == 4 for r in rows)
     assert "Value per acre" in "".join(el.value for el in at.markdown)
@@ -415,6 +417,7 @@ def test_the_page_in_urdu_and_in_english(
     assert not any(ARABIC.search(str(v)) for v in guide.to_numpy().ravel())
 
 
+@pytest.mark.usefixtures("inline_files")
 def test_the_map_outlines_the_khasra_selected_on_another_page(
     rolled: Engine, demo_dir: Path
 ) -> None:
@@ -436,7 +439,7 @@ def test_the_map_outlines_the_khasra_selected_on_another_page(
     at.run()
     ok(at)
     outline = layer(at, vd.SELECTED_LAYER_ID)
-    mine = [r for r in layer(at, vd.VALUE_LAYER_ID)["data"] if r["khasra_id"] == kid]
+    mine = [r for r in layer_data(layer(at, vd.VALUE_LAYER_ID)) if r["khasra_id"] == kid]
     assert mine and [p["path"] for p in outline["data"]] == [
         ring for r in mine for ring in r["polygon"]
     ]

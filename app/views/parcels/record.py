@@ -154,7 +154,13 @@ def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
     layer's own ``getFillColor``: Streamlit recolours a picked layer's
     ``getFillColor`` (every other parcel faded to 40 %, the clicked one kept bright),
     which would contradict the page's own selection (the yellow outline, which the
-    khasra picker moves too) as soon as a khasra is typed."""
+    khasra picker moves too) as soon as a khasra is typed.
+
+    No hover highlight: with ``auto_highlight`` every pointer move over a new parcel
+    redraws the whole layer, and in a browser without a GPU (software WebGL, as on the
+    offices' thin clients and in the benchmark) that redraw was still running when the
+    click came, delaying the pick by ≈ 0.1 s. The tooltip already answers a hover and
+    the yellow outline shows the pick."""
     return pdk.Layer(
         "PolygonLayer",
         data=parcels_url,
@@ -167,7 +173,7 @@ def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
         get_line_width=1,
         line_width_min_pixels=1,
         pickable=True,
-        auto_highlight=True,
+        auto_highlight=False,
         opacity=0.45 if faded else 1.0,
         # a click picks the fill: the outlines need not be drawn into the picking buffer
         _sub_layer_props={

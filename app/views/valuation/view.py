@@ -39,7 +39,7 @@ import geopandas as gpd
 import pydeck as pdk
 import streamlit as st
 
-from app.shared import context, i18n, imagery, panels, selection
+from app.shared import context, i18n, imagery, maplayers, panels, selection
 from app.shared import data as shared
 from app.views.valuation import data
 from landgov.storage.read import MouzaSummary
@@ -117,9 +117,12 @@ def value_map(
     base = imagery.base_layer(url, mouza.id, bbox, on)
     layers: list[pdk.Layer] = [] if base is None else [base]
     rows = data.map_rows(gdf, _.lang)
+    # a file the browser fetches once (its URL is its content's hash), not inline JSON
+    # sent again on every rerun: 244 kB on the demo's mouza 1
+    rows_url = maplayers.media_url(rows.to_json(orient="records").encode(), "application/json")
     layers.append(
         panels.polygon_layer(
-            rows,
+            rows_url,
             data.VALUE_LAYER_ID,
             line_color=[40, 40, 40, 200],
             opacity=1.0 if base is None else 0.6,
