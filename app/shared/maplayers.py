@@ -18,15 +18,27 @@
 
 Every layer here is drawn, not picked (``pickable=False``): a click on the map always
 lands on a parcel.
+
+**Outlines** (a parcel's edge, state land, the boundary, the selected khasra) are drawn
+as straight segments (:func:`ring_segments`, deck.gl's ``LineLayer``), never as
+deck.gl's ``PathLayer`` (what a ``PolygonLayer``'s ``stroked`` draws). Measured in
+Chromium without a GPU (software WebGL, as on an office PC whose graphics driver the
+browser does not trust, and in ``bench/dashboard.py``): a single PathLayer, even of one
+small ring, added 0.7–1.5 s to every map the page mounted, and a mouza's parcel strokes
+as paths cost more than their fills; the same edges as a LineLayer cost a few tenths. A
+segment has no joins: where a thick line turns, the outer corner shows a notch of half
+its width. Round joints (a dot of the line's width at each vertex, a ``ScatterplotLayer``)
+cost another 0.1–0.35 s of drawing per map there, more than a notch of 2 px is worth.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
@@ -89,7 +101,7 @@ def polygons(geom: BaseGeometry | None) -> Iterator[list[list[list[float]]]]:
 
 
 def state_land_rows(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """One row per polygon of each piece of state land, for :func:`state_land_layer`:
+    """One row per polygon of each piece of state land, for :func:`state_land_layers`:
     ``polygon``, ``category``, ``label``, ``line_color`` and ``fill_color``."""
     rows = []
     for rec in gdf.itertuples(index=False):
@@ -108,21 +120,23 @@ def state_land_rows(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def state_land_layer(rows: list[dict[str, Any]]) -> pdk.Layer:
-    return pdk.Layer(
+def state_land_layers(rows: list[dict[str, Any]]) -> list[pdk.Layer]:
+    """The state land filled faintly, then outlined in its category's colour."""
+    fill = pdk.Layer(
         "PolygonLayer",
         data=rows,
         id=STATE_LAND_LAYER_ID,
         get_polygon="polygon",
         get_fill_color="fill_color",
-        get_line_color="line_color",
         filled=True,
-        stroked=True,
-        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-        get_line_width=STATE_LAND_LINE_PX,
-        line_width_min_pixels=2,
+        stroked=False,
         pickable=False,
     )
+    edges = ring_segments(rows, keep=("line_color",))
+    outline = outline_layers(
+        edges, f"{STATE_LAND_LAYER_ID}-outline", color="line_color", width_px=STATE_LAND_LINE_PX
+    )
+    return [fill, *outline]
 
 
 # --- the mouza boundary -----------------------------------------------------------------
@@ -134,23 +148,100 @@ def boundary_paths(geoms: Iterable[BaseGeometry]) -> list[dict[str, Any]]:
 
 
 def boundary_layers(paths: list[dict[str, Any]]) -> list[pdk.Layer]:
-    """A white halo, then the dark line on it: legible on fields and on imagery alike."""
+    """A white halo, then the dark line on it: legible on fields and on imagery alike.
+    The halo is opaque: a translucent one would darken where two of its segments
+    overlap, at each vertex."""
+    edges = path_segments(p["path"] for p in paths)
+    return [
+        layer
+        for part, colour, width in (
+            ("halo", [255, 255, 255, 255], HALO_PX),
+            ("line", [*BOUNDARY_RGB, 255], BOUNDARY_PX),
+        )
+        for layer in outline_layers(
+            edges, f"{BOUNDARY_LAYER_ID}-{part}", color=colour, width_px=width
+        )
+    ]
+
+
+# --- outlines ---------------------------------------------------------------------------
+
+
+Point = Sequence[float]
+
+
+def path_segments(
+    paths: Iterable[Sequence[Point]], extra: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Each pair of consecutive points of each path as a segment row
+    ``{"s": [lon, lat], "t": [lon, lat], **extra}`` (a ring is closed: its last point is
+    its first, so its last edge is there too)."""
+    more = dict(extra or {})
+    return [
+        {"s": list(a), "t": list(b), **more}
+        for path in paths
+        for a, b in itertools.pairwise(path)
+        if list(a) != list(b)
+    ]
+
+
+def ring_segments(
+    rows: Iterable[Mapping[Any, Any]],
+    *,
+    keep: Sequence[str] = (),
+    shared_once: bool = False,
+) -> list[dict[str, Any]]:
+    """The edges of every ring of the rows' ``polygon`` (rings of [lon, lat], as
+    :func:`polygons` gives them) as segment rows (:func:`path_segments`), each with the
+    ``keep`` columns of its row (its colour, its tooltip).
+
+    ``shared_once``: an edge two polygons share, in either direction, is drawn once.
+    Neighbouring parcels share most of their edges, so a mouza's outline has about half
+    the segments; only for outlines of one colour (a kept column would differ)."""
+    if shared_once and keep:
+        raise ValueError("shared_once draws a shared edge once: its rows' columns may differ")
+    segments: list[dict[str, Any]] = []
+    seen: set[tuple[tuple[float, ...], tuple[float, ...]]] = set()
+    for row in rows:
+        extra = {k: row[k] for k in keep}
+        for edge in path_segments(row["polygon"], extra):
+            if shared_once:
+                a, b = tuple(edge["s"]), tuple(edge["t"])
+                key = (a, b) if a <= b else (b, a)
+                if key in seen:
+                    continue
+                seen.add(key)
+            segments.append(edge)
+    return segments
+
+
+def outline_layers(
+    segments: list[dict[str, Any]] | str,
+    layer_id: str,
+    *,
+    color: Sequence[int] | str,
+    width_px: float,
+    opacity: float = 1.0,
+    pickable: bool = False,
+) -> list[pdk.Layer]:
+    """Lines of ``width_px`` screen pixels along ``segments`` (rows of
+    :func:`path_segments`, or the URL of a JSON file of them), in ``color`` (RGBA, or the
+    name of the segments' column holding one). ``pickable`` with the tooltip's columns
+    kept in the segments: a strip thinner than a pixel still shows its tooltip on its
+    outline. A list, so that a caller adding layers needs no change if an outline ever
+    takes two."""
     return [
         pdk.Layer(
-            "PathLayer",
-            data=paths,
-            id=f"{BOUNDARY_LAYER_ID}-{part}",
-            get_path="path",
-            get_color=colour,
-            width_units=pdk.types.String("pixels"),
-            get_width=width,
-            width_min_pixels=width,
-            joint_rounded=True,
-            pickable=False,
-        )
-        for part, colour, width in (
-            ("halo", [255, 255, 255, 200], HALO_PX),
-            ("line", [*BOUNDARY_RGB, 255], BOUNDARY_PX),
+            "LineLayer",
+            data=segments,
+            id=layer_id,
+            get_source_position="s",
+            get_target_position="t",
+            get_color=color,
+            width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+            get_width=width_px,
+            opacity=opacity,
+            pickable=pickable,
         )
     ]
 

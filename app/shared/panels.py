@@ -26,7 +26,7 @@ import streamlit as st
 from psycopg.errors import UndefinedTable
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
-from app.shared import data, i18n, style
+from app.shared import data, i18n, maplayers, style
 from app.shared.feedback import rule_text
 from landgov.errors import StorageError
 from landgov.security import Actor
@@ -192,35 +192,52 @@ def offline_deck(
     )
 
 
-def polygon_layer(
+def polygon_layers(
     rows: Any,
     layer_id: str,
     *,
-    line_color: Any,
-    line_width: int = 1,
-    min_pixels: int = 1,
+    line_color: Sequence[int] | str,
+    line_width: float = 1,
+    edges: list[dict[str, Any]] | str | None = None,
+    keep: Sequence[str] = (),
     highlight: bool = True,
     opacity: float = 1.0,
-) -> pdk.Layer:
-    """A pickable pydeck layer of filled, outlined polygons (columns ``polygon`` and
-    ``fill_color``), outlines in screen pixels: the map pages' common parcel layer.
-    ``line_color``: an RGBA list, or the name of a column holding one per row."""
-    return pdk.Layer(
+) -> list[pdk.Layer]:
+    """The map pages' common parcel layers: a pickable layer ``layer_id`` of filled
+    polygons (columns ``polygon`` and ``fill_color``, or the URL of a JSON file of such
+    rows), then their outline ``<layer_id>-outline``, ``line_width`` screen pixels wide
+    (:func:`app.shared.maplayers.outline_layers`: segments, not deck.gl's costly paths).
+
+    ``line_color``: an RGBA list, or the name of a column holding one per row.
+    ``edges``: the outline's segments (:func:`app.shared.maplayers.ring_segments`) or
+    their file's URL; by default the rows' own rings, with the ``keep`` columns (the
+    colour's column is kept by itself). An outline carrying columns (the tooltip's) is
+    pickable: a strip thinner than a pixel shows its tooltip on its outline."""
+    fill = pdk.Layer(
         "PolygonLayer",
         data=rows,
         id=layer_id,
         get_polygon="polygon",
         get_fill_color="fill_color",
-        get_line_color=line_color,
         filled=True,
-        stroked=True,
-        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-        get_line_width=line_width,
-        line_width_min_pixels=min_pixels,
+        stroked=False,
         pickable=True,
         auto_highlight=highlight,
         opacity=opacity,
     )
+    columns = tuple(dict.fromkeys([*keep, *([line_color] if isinstance(line_color, str) else [])]))
+    if edges is None:
+        records = rows.to_dict("records") if hasattr(rows, "to_dict") else rows
+        edges = maplayers.ring_segments(records, keep=columns)
+    outline = maplayers.outline_layers(
+        edges,
+        f"{layer_id}-outline",
+        color=line_color,
+        width_px=line_width,
+        opacity=opacity,
+        pickable=bool(keep),
+    )
+    return [fill, *outline]
 
 
 def action_outcome(

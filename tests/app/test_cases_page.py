@@ -132,22 +132,35 @@ def test_a_case_page_shows_the_breakdown_map_and_history(
     assert [layer["id"] for layer in layers] == [
         "imagery",
         cases_data.PARCEL_LAYER_ID,
+        f"{cases_data.PARCEL_LAYER_ID}-outline",
         cases_data.FLAG_LAYER_ID,
+        f"{cases_data.FLAG_LAYER_ID}-outline",
         cases_data.FLAG_MARKER_LAYER_ID,
     ]
-    flags = layers[2]["data"]
+    by_id = {layer["id"]: layer for layer in layers}
+    flags = by_id[cases_data.FLAG_LAYER_ID]["data"]
     red = cases_data.RULE_COLORS["overlap"]
     assert flags and all(row["rule"] == "overlap" for row in flags)
     assert all(row["fill_color"] == list(red) for row in flags)
-    # outlined in the rule's own colour, never thinner than FLAG_MIN_LINE_PX on screen
-    assert all(row["line_color"] == [*red[:3], 255] for row in flags)
-    assert layers[2]["lineWidthMinPixels"] == cases_data.FLAG_MIN_LINE_PX >= 2
+    # outlined in the rule's own colour, FLAG_MIN_LINE_PX wide on screen at any zoom, as
+    # straight segments (a LineLayer: deck.gl's paths cost seconds without a GPU)
+    outline = by_id[f"{cases_data.FLAG_LAYER_ID}-outline"]
+    assert outline["@@type"] == "LineLayer" and outline["widthUnits"] == "pixels"
+    assert outline["getWidth"] == cases_data.FLAG_MIN_LINE_PX >= 2
+    edges = outline["data"]
+    assert edges and all(e["line_color"] == [*red[:3], 255] for e in edges)
+    # every edge of every flag ring, each carrying its flag's tooltip
+    rings = [ring for row in flags for ring in row["polygon"]]
+    assert len(edges) == sum(len(ring) - 1 for ring in rings)
+    assert {e["label"] for e in edges} == {"Parcels overlap"} and outline["pickable"] is True
+    assert all(layer["@@type"] != "PathLayer" and not layer.get("stroked") for layer in layers
+               if layer["@@type"] != "ScatterplotLayer")  # fmt: skip
     assert flags[0]["label"] == "Parcels overlap"
     assert "m² overlap" in flags[0]["detail"]  # the measure with its unit
-    roles = {row["role"] for row in layers[1]["data"]}
+    roles = {row["role"] for row in by_id[cases_data.PARCEL_LAYER_ID]["data"]}
     assert roles == {"subject", "flagged"}
     # a ring of fixed on-screen size on each flag, at a point inside the flag
-    markers = layers[3]
+    markers = by_id[cases_data.FLAG_MARKER_LAYER_ID]
     assert markers["@@type"] == "ScatterplotLayer"
     assert markers["radiusMinPixels"] == cases_data.FLAG_MARKER_PX >= 8
     with scanned.connect() as conn:

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -276,7 +277,14 @@ def test_tiny_mouza_map_and_khasra_panel(
     parcels_layer = parcel_layer(spec)
     assert sorted(row["khasra_no"] for row in parcels_layer["data"]) == sorted(tiny_mouza.khasras)
     assert parcels_layer["pickable"] is True
-    assert parcels_layer["lineWidthUnits"] == "pixels"  # thin outlines, not an accessor
+    assert parcels_layer["stroked"] is False  # the edges are a layer of their own
+    edges = layer(spec, "parcel-edges")
+    assert (edges["@@type"], edges["widthUnits"], edges["getWidth"]) == ("LineLayer", "pixels", 1)
+    segments = layer_data(edges)  # a file, like the parcels: each edge once
+    ends = {frozenset((tuple(e["s"]), tuple(e["t"]))) for e in segments}
+    assert len(ends) == len(segments)
+    rings = [ring for row in parcels_layer["data"] for ring in row["polygon"]]
+    assert ends == {frozenset((tuple(a), tuple(b))) for r in rings for a, b in pairwise(r)}
     # the fill goes to the fill sub-layer: Streamlit fades a picked layer's getFillColor
     assert "getFillColor" not in parcels_layer
     assert parcels_layer["_subLayerProps"]["fill"]["getFillColor"] == "@@=fill_color"
@@ -320,7 +328,8 @@ def test_tiny_mouza_map_and_khasra_panel(
     # the selection is outlined on the map
     (spec,) = deck_specs(at)
     selected = next(layer for layer in spec["layers"] if layer["id"] == "selected-khasra")
-    assert [row["khasra_no"] for row in selected["data"]] == ["11"]
+    assert {row["khasra_no"] for row in selected["data"]} == {"11"}  # its edges
+    assert selected["getWidth"] == 4 and selected["@@type"] == "LineLayer"
 
     # full CNICs never reach an analyst's page, in text or in the map's data
     everything = page + "".join(el.proto.json for el in at.get("deck_gl_json_chart"))
@@ -429,10 +438,13 @@ def test_the_map_draws_state_land_the_boundary_numbers_and_a_matching_legend(
     assert_no_exception(at)
     (spec,) = deck_specs(at)
     ids = [la["id"] for la in spec["layers"]]
-    # under the parcels nothing (no imagery here); over them state land, boundary, numbers
+    # under the parcels nothing (no imagery here); over them their edges, state land,
+    # boundary, numbers
     assert ids == [
         f"parcels-{tiny_mouza.mouza_id}-0",
+        "parcel-edges",
         "state-land",
+        "state-land-outline",
         "mouza-boundary-halo",
         "mouza-boundary-line",
         "khasra-numbers",
@@ -440,8 +452,18 @@ def test_the_map_draws_state_land_the_boundary_numbers_and_a_matching_legend(
     drawn = layer(spec, "state-land")["data"]
     assert sorted(row["category"] for row in drawn) == ["canal_row", "road_row"]
     assert all(not la.get("pickable", False) for la in spec["layers"][1:])
-    (ring,) = layer(spec, "mouza-boundary-line")["data"]
-    assert len(ring["path"]) == 5  # the closed envelope
+    # every outline as straight segments (deck.gl's paths cost seconds without a GPU)
+    assert {la["@@type"] for la in spec["layers"]} == {"PolygonLayer", "LineLayer", "TileLayer"}
+    assert not any(la.get("stroked") for la in spec["layers"])
+    edges = layer(spec, "state-land-outline")["data"]
+    colours = {tuple(e["line_color"]) for e in edges}
+    assert colours == {(*maplayers.STATE_LAND[c].rgb, 255) for c in ("canal_row", "road_row")}
+    boundary = layer(spec, "mouza-boundary-line")["data"]
+    assert len(boundary) == 4  # the envelope's four sides
+    assert (
+        layer(spec, "mouza-boundary-halo")["getWidth"]
+        > layer(spec, "mouza-boundary-line")["getWidth"]
+    )
 
     numbers = layer(spec, "khasra-numbers")
     assert (numbers["minZoom"], numbers["maxZoom"], numbers["zoomOffset"]) == (0, 0, -17)

@@ -41,8 +41,31 @@ def test_state_land_rows_take_their_category_style() -> None:
     canal = maplayers.STATE_LAND["canal_row"].rgb
     assert rows[0]["line_color"] == [*canal, 255]
     assert rows[0]["fill_color"] == [*canal, maplayers.STATE_LAND_FILL_ALPHA]
-    layer = json.loads(maplayers.state_land_layer(rows).to_json())
-    assert layer["pickable"] is False  # a click goes through to the parcel
+    fill, outline = (json.loads(la.to_json()) for la in maplayers.state_land_layers(rows))
+    assert fill["pickable"] is False and outline["pickable"] is False  # a click: the parcel
+    assert fill["stroked"] is False and outline["@@type"] == "LineLayer"
+    assert len(outline["data"]) == 8  # two rectangles' sides, each in its category's colour
+    assert {tuple(e["line_color"]) for e in outline["data"]} == {
+        (*maplayers.STATE_LAND[c].rgb, 255) for c in ("canal_row", "shamlat")
+    }
+
+
+def test_segments_draw_each_shared_edge_once() -> None:
+    left = shapely.box(74.0, 31.0, 74.001, 31.001)
+    right = shapely.box(74.001, 31.0, 74.002, 31.001)
+    rows = [{"polygon": rings} for g in (left, right) for rings in maplayers.polygons(g)]
+    assert len(maplayers.ring_segments(rows)) == 8
+    once = maplayers.ring_segments(rows, shared_once=True)
+    assert len(once) == 7  # the common side once
+    assert {frozenset((tuple(e["s"]), tuple(e["t"]))) for e in once} >= {
+        frozenset(((74.001, 31.0), (74.001, 31.001)))
+    }
+    with pytest.raises(ValueError, match="shared"):
+        maplayers.ring_segments([{"polygon": rows[0]["polygon"], "c": 1}], keep=("c",),
+                                shared_once=True)  # fmt: skip
+    (line,) = maplayers.outline_layers(once, "edges", color=[0, 0, 0, 255], width_px=2)
+    spec = json.loads(line.to_json())
+    assert spec["widthUnits"] == "pixels" and spec["getSourcePosition"] == "@@=s"
 
 
 def test_label_points_lie_inside_their_parcels() -> None:

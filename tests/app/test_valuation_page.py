@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -440,9 +441,10 @@ def test_the_map_outlines_the_khasra_selected_on_another_page(
     ok(at)
     outline = layer(at, vd.SELECTED_LAYER_ID)
     mine = [r for r in layer_data(layer(at, vd.VALUE_LAYER_ID)) if r["khasra_id"] == kid]
-    assert mine and [p["path"] for p in outline["data"]] == [
-        ring for r in mine for ring in r["polygon"]
-    ]
+    assert mine and [(e["s"], e["t"]) for e in outline["data"]] == [
+        (list(a), list(b)) for r in mine for ring in r["polygon"] for a, b in pairwise(ring)
+    ]  # each edge of its rings, as straight segments
+    assert outline["@@type"] == "LineLayer" and outline["getWidth"] >= 3
     assert any(f"khasra {number}" in c.value for c in at.caption)
     # a khasra of another mouza: no outline on this one
     at.session_state[selection.KEY] = selection.SelectedKhasra(mouza_id + 1, 10**9, "1")

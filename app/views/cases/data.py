@@ -45,8 +45,9 @@ than the subject's yellow, in the Parcels map's selection cyan, so it reads as "
 SELECTED_OUTLINE: Final = (0, 229, 255, 255)
 
 FLAG_MIN_LINE_PX: Final = 3
-"""Least on-screen width of a flag polygon's outline: a 2 m gap at a view of a few
-hundred metres is under a pixel wide, drawn in its rule colour at least this wide."""
+"""On-screen width of a flag polygon's outline, whatever the zoom: a 2 m gap at a view of
+a few hundred metres is under a pixel wide, its outline in its rule colour keeps it in
+sight."""
 FLAG_MARKER_PX: Final = 14
 """Radius of the ring marking each flag (at its representative point), whatever the zoom,
 so even a flag of 1 m² is found at a glance."""

@@ -317,26 +317,24 @@ def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
     layers: list[pdk.Layer] = list(base.layers)
     chosen = selection.current(int(detail["case"]["mouza_id"]))
     picked = data.selected_polygons(detail["parcels"], chosen, lang)
-    # (rows, layer id, outline width, least on-screen px, hover highlight): the case's
-    # parcels, the khasra selected elsewhere when it is one of them, the flags on top
-    flag_px = data.FLAG_MIN_LINE_PX
+    # (rows, layer id, outline px, hover highlight): the case's parcels, the khasra
+    # selected elsewhere when it is one of them, the flags on top; each outline carries
+    # the tooltip, so a strip thinner than a pixel still has one
     drawn = [
-        (data.parcel_polygons(detail["parcels"], lang), PARCEL_LAYER_ID, 3, 2, False),
-        (picked, SELECTED_LAYER_ID, data.SELECTED_LINE_PX, data.SELECTED_LINE_PX, False),
-        (data.flag_polygons(detail["flags"], lang), FLAG_LAYER_ID, flag_px, flag_px, True),
+        (data.parcel_polygons(detail["parcels"], lang), PARCEL_LAYER_ID, 3, False),
+        (picked, SELECTED_LAYER_ID, data.SELECTED_LINE_PX, False),
+        (data.flag_polygons(detail["flags"], lang), FLAG_LAYER_ID, data.FLAG_MIN_LINE_PX, True),
     ]
-    for rows, layer_id, width, least, highlight in drawn:
+    for rows, layer_id, width, highlight in drawn:
         if layer_id == SELECTED_LAYER_ID and not len(rows):
             continue
-        layers.append(
-            panels.polygon_layer(
-                rows,
-                layer_id,
-                line_color="line_color",
-                line_width=width,
-                min_pixels=least,
-                highlight=highlight,
-            )
+        layers += panels.polygon_layers(
+            rows,
+            layer_id,
+            line_color="line_color",
+            line_width=width,
+            keep=("label", "detail"),
+            highlight=highlight,
         )
     markers = data.flag_markers(detail["flags"], lang)
     if len(markers):

@@ -116,6 +116,8 @@ def owners_today_title(today: date, lang: str | None = None) -> str:
 
 
 SELECTED_LAYER_ID = "selected-khasra"
+SELECTED_LINE_PX = 4
+OUTLINE_LAYER_ID = "parcel-edges"
 PICKS_KEY = "_parcel_map_picks"
 """How many parcels the map has picked in this session: part of the parcel layer's id."""
 
@@ -148,7 +150,8 @@ def _apply_map_pick(map_key: str, picker_key: str) -> None:
 
 def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
     """The parcels from the JSON file at ``parcels_url`` (:func:`data.map_json`), filled
-    in their land class's colour and outlined; ``faded`` over imagery.
+    in their land class's colour (``faded`` over imagery); their edges are another layer
+    (:func:`outline_layer`).
 
     The fill colour is given to the polygon layer's ``fill`` sub-layer, not as the
     layer's own ``getFillColor``: Streamlit recolours a picked layer's
@@ -166,25 +169,31 @@ def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
         data=parcels_url,
         id=layer_id,
         get_polygon="polygon",
-        get_line_color=list(style.OUTLINE_COLOR),
         filled=True,
-        stroked=True,
-        line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-        get_line_width=1,
-        line_width_min_pixels=1,
+        stroked=False,  # the edges: outline_layer (app.shared.maplayers on why not here)
         pickable=True,
         auto_highlight=False,
         opacity=0.45 if faded else 1.0,
-        # a click picks the fill: the outlines need not be drawn into the picking buffer
-        _sub_layer_props={
-            "fill": {"getFillColor": "@@=fill_color"},
-            "stroke": {"pickable": False},
-        },
+        _sub_layer_props={"fill": {"getFillColor": "@@=fill_color"}},
     )
+
+
+def outline_layer(outline_url: str, *, faded: bool) -> pdk.Layer:
+    """The parcels' edges from the JSON file at ``outline_url`` (:func:`data.outline_json`):
+    one pixel, as faded as the fill."""
+    (layer,) = maplayers.outline_layers(
+        outline_url,
+        OUTLINE_LAYER_ID,
+        color=list(style.OUTLINE_COLOR),
+        width_px=1,
+        opacity=0.45 if faded else 1.0,
+    )
+    return layer
 
 
 def parcel_map(
     parcels_url: str,
+    outline_url: str,
     bounds: tuple[float, float, float, float],
     selected: list[dict[str, Any]],
     *,
@@ -199,32 +208,31 @@ def parcel_map(
     """The parcels coloured by land class, no basemap; a click selects a khasra.
 
     Bottom to top: the imagery ``base`` layers (:func:`app.shared.imagery.base_imagery`;
-    the parcels are then semi-transparent), the parcels (:func:`parcel_layer`), the
-    state land and the mouza boundary (``overlays``), the ``selected`` khasra's outline
-    (:func:`data.khasra_rings`), and the khasra numbers from ``labels_url`` once zoomed
+    the parcels are then semi-transparent), the parcels (:func:`parcel_layer`) and their
+    edges from ``outline_url`` (:func:`outline_layer`), the state land and the mouza
+    boundary (``overlays``), the ``selected`` khasra's outline (:func:`data.khasra_rings`),
+    and the khasra numbers from ``labels_url`` once zoomed
     in (:func:`app.shared.maplayers.label_layer`). The heavy layers are URLs that stay
     the same from one rerun to the next, so a click sends and redraws only the outline."""
     lang = page_lang(lang)
-    layers = [*base, parcel_layer(parcels_url, parcel_layer_id(mouza_id), faded=bool(base))]
+    faded = bool(base)
+    layers = [
+        *base,
+        parcel_layer(parcels_url, parcel_layer_id(mouza_id), faded=faded),
+        outline_layer(outline_url, faded=faded),
+    ]
     if overlays is not None:
         if overlays.state_land:
-            layers.append(maplayers.state_land_layer(overlays.state_land))
+            layers.extend(maplayers.state_land_layers(overlays.state_land))
         if overlays.boundary:
             layers.extend(maplayers.boundary_layers(overlays.boundary))
     if selected:
-        layers.append(
-            pdk.Layer(
-                "PolygonLayer",
-                data=selected,
-                id=SELECTED_LAYER_ID,
-                get_polygon="polygon",
-                filled=False,
-                stroked=True,
-                get_line_color=list(style.SELECTED_OUTLINE_COLOR),
-                line_width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-                get_line_width=4,
-                line_width_min_pixels=4,
-                pickable=False,
+        layers.extend(
+            maplayers.outline_layers(
+                maplayers.ring_segments(selected, keep=("khasra_no",)),
+                SELECTED_LAYER_ID,
+                color=list(style.SELECTED_OUTLINE_COLOR),
+                width_px=SELECTED_LINE_PX,
             )
         )
     if labels_url is not None:

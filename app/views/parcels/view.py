@@ -83,11 +83,15 @@ def main() -> None:
             parcels_url = maplayers.media_url(
                 data.map_json(url, mouza.id, as_of), "application/json"
             )
+            outline_url = maplayers.media_url(
+                data.outline_json(url, mouza.id, as_of), "application/json"
+            )
             labels = maplayers.media_url(
                 data.label_points(url, mouza.id, as_of), "application/geo+json"
             )
         record.parcel_map(
             parcels_url,
+            outline_url,
             bbox,
             [] if selected is None else data.khasra_rings(parcels, selected),
             mouza_id=mouza.id,

@@ -48,6 +48,7 @@ MAP_HEIGHT_PX = 520
 # the selected khasra's outline: crimson, apart from the blue-yellow value ramp (no
 # docstring: a bare string in a page script is drawn on the page)
 SELECTED_RGBA = [220, 20, 60, 255]
+SELECTED_LINE_PX = 3
 
 
 def money_metric(column: Any, label: str, value: int, _: i18n.Words) -> None:
@@ -117,31 +118,25 @@ def value_map(
     base = imagery.base_layer(url, mouza.id, bbox, on)
     layers: list[pdk.Layer] = [] if base is None else [base]
     rows = data.map_rows(gdf, _.lang)
-    # a file the browser fetches once (its URL is its content's hash), not inline JSON
+    # files the browser fetches once (their URL is their content's hash), not inline JSON
     # sent again on every rerun: 244 kB on the demo's mouza 1
     rows_url = maplayers.media_url(rows.to_json(orient="records").encode(), "application/json")
-    layers.append(
-        panels.polygon_layer(
-            rows_url,
-            data.VALUE_LAYER_ID,
-            line_color=[40, 40, 40, 200],
-            opacity=1.0 if base is None else 0.6,
-        )
+    edges = maplayers.ring_segments(rows.to_dict("records"), shared_once=True)
+    layers += panels.polygon_layers(
+        rows_url,
+        data.VALUE_LAYER_ID,
+        line_color=[40, 40, 40, 200],
+        edges=maplayers.media_url(maplayers.json_bytes(edges), "application/json"),
+        opacity=1.0 if base is None else 0.6,
     )
     picked = selection.current(mouza.id)
     outline = [] if picked is None else data.outline_paths(rows, picked.khasra_id)
     if outline:
-        layers.append(
-            pdk.Layer(
-                "PathLayer",
-                data=outline,
-                id=data.SELECTED_LAYER_ID,
-                get_path="path",
-                get_color=SELECTED_RGBA,
-                width_units="pixels",
-                get_width=3,
-                pickable=False,
-            )
+        layers += maplayers.outline_layers(
+            maplayers.path_segments(o["path"] for o in outline),
+            data.SELECTED_LAYER_ID,
+            color=SELECTED_RGBA,
+            width_px=SELECTED_LINE_PX,
         )
     deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, _("valuation_page.map.tooltip"))
     st.pydeck_chart(
