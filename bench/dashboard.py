@@ -312,7 +312,9 @@ def settle(page: Any, wire: Wire, t0: float, expect: Any) -> Timing:
     finished = max(e.t for e in wire.since(t0) if e.kind == "script_finished")
     events = [e for e in wire.since(t0) if e.t <= painted_for]
     if os.environ.get("BENCH_DEBUG"):
-        print([(round(e.t - t0, 2), e.kind, e.size) for e in events], file=sys.stderr)
+        # the run's milestones and its big messages, not every small delta
+        print([(round(e.t - t0, 2), e.kind, e.size) for e in events
+               if e.kind != "delta" or e.size > 10_000], file=sys.stderr)  # fmt: skip
     return Timing(
         seconds=painted_at - t0,
         runs=sum(e.kind == "new_session" for e in events),

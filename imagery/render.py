@@ -101,7 +101,9 @@ def png_bytes(rgb: np.ndarray, valid: np.ndarray) -> bytes:
     alpha = np.where(valid, 255, 0).astype(np.uint8)
     rgba = np.dstack([rgb[0], rgb[1], rgb[2], alpha])
     buf = io.BytesIO()
-    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG")
+    # the fastest zlib level: a 1024 px picture encodes in ~60 ms instead of ~200 (the
+    # default, 6) for a file ~15 % larger; it is made while the officer waits for a map
+    Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 

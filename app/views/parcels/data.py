@@ -158,8 +158,10 @@ def ndvi_series(url: str, khasra_id: int) -> pd.DataFrame:
 
 
 _warmed = threading.Event()
-WARM_MODULES = ("imagery.series", "imagery.phenology", "altair")
-"""What a first click on a parcel would otherwise import (about 3 s on a loaded machine)."""
+WARM_MODULES = ("imagery.series", "imagery.phenology", "altair", "lightgbm")
+"""What a first click on a parcel would otherwise import (about 3 s on a loaded machine),
+and the appraisal model's library, which the Valuation page's explanation of a model value
+and a sanction's price check load (0.3 s)."""
 
 
 def warm_up() -> None:

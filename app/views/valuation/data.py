@@ -25,7 +25,7 @@ import pandas as pd
 import streamlit as st
 
 from app.shared import data as shared
-from app.shared import i18n, style
+from app.shared import i18n, maplayers, style
 from landgov.domain.units import UnitSystem, sarsai_sqft
 
 RGBA = tuple[int, int, int, int]
@@ -261,6 +261,19 @@ def mouza_values(url: str, mouza_id: int, roll_id: int) -> gpd.GeoDataFrame:
     with shared.engine(url).connect() as conn:
         gdf = roll_values(conn, roll_id, mouza_id)
     return with_per_acre(gdf)
+
+
+@st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)
+def map_files(
+    url: str, mouza_id: int, roll_id: int, lang: str
+) -> tuple[pd.DataFrame, bytes, bytes]:
+    """The value map's rows (:func:`map_rows` of :func:`mouza_values`), then the same as
+    the JSON file its layer loads, then their edges' file (each edge two parcels share
+    once, :func:`app.shared.maplayers.ring_segments`): made once per roll, mouza and
+    language, not on every rerun of the page."""
+    rows = map_rows(mouza_values(url, mouza_id, roll_id), lang)
+    edges = maplayers.ring_segments(rows.to_dict("records"), shared_once=True)
+    return rows, rows.to_json(orient="records").encode(), maplayers.json_bytes(edges)
 
 
 @st.cache_data(ttl=shared.CACHE_TTL_S, show_spinner=False)

@@ -110,23 +110,26 @@ def legend(gdf: gpd.GeoDataFrame, _: i18n.Words) -> None:
 
 
 def value_map(
-    url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, on: date, _: i18n.Words
+    url: str,
+    mouza: MouzaSummary,
+    gdf: gpd.GeoDataFrame,
+    roll_id: int,
+    on: date,
+    _: i18n.Words,
 ) -> None:
     """The parcels coloured by value per acre over the sidebar's imagery base layer, the
     khasra selected on another page outlined."""
     bbox = shared.bounds(gdf)
     base = imagery.base_layer(url, mouza.id, bbox, on)
     layers: list[pdk.Layer] = [] if base is None else [base]
-    rows = data.map_rows(gdf, _.lang)
     # files the browser fetches once (their URL is their content's hash), not inline JSON
     # sent again on every rerun: 244 kB on the demo's mouza 1
-    rows_url = maplayers.media_url(rows.to_json(orient="records").encode(), "application/json")
-    edges = maplayers.ring_segments(rows.to_dict("records"), shared_once=True)
+    rows, rows_json, edges_json = data.map_files(url, mouza.id, roll_id, _.lang)
     layers += panels.polygon_layers(
-        rows_url,
+        maplayers.media_url(rows_json, "application/json"),
         data.VALUE_LAYER_ID,
         line_color=[40, 40, 40, 200],
-        edges=maplayers.media_url(maplayers.json_bytes(edges), "application/json"),
+        edges=maplayers.media_url(edges_json, "application/json"),
         opacity=1.0 if base is None else 0.6,
     )
     picked = selection.current(mouza.id)
@@ -196,7 +199,7 @@ def roll_section(url: str, mouza: MouzaSummary, on: date, _: i18n.Words) -> None
         )
         return
     with st.container(border=True):
-        value_map(url, mouza, gdf, as_of, _)
+        value_map(url, mouza, gdf, roll_id, as_of, _)
     st.dataframe(
         data.values_table(gdf, lang),
         hide_index=True,
@@ -209,7 +212,7 @@ def roll_section(url: str, mouza: MouzaSummary, on: date, _: i18n.Words) -> None
     csv_col, gpkg_col = st.columns(2)
     csv_col.download_button(
         _("valuation_page.roll.download_csv"),
-        data=data.csv_bytes(gdf),
+        data=partial(data.csv_bytes, gdf),  # written only when clicked
         file_name=f"{stem}.csv",
         mime="text/csv",
         icon=":material/download:",
