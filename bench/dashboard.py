@@ -22,13 +22,14 @@ imagery, labels) have arrived, no run started again for :data:`QUIET_S`, and the
 has painted twice after the last of those. The table gives, per journey, the median and
 the maximum, then medians of: ``input s`` (action → the browser sending it: for a map
 click, deck.gl's pick and its wait for a possible double click), ``server s`` (action →
-the last run's end arriving: input, queue, script, websocket; the rest of the time is the
-browser drawing), the script runs (reruns) it took, the bytes the websocket carried and
-the bytes of pydeck JSON among them. ``gpu s`` is the time Chromium's GPU process spent
-running the page's WebGL during the journey (a Chromium trace of each journey, category
-``gpu``): here that is SwiftShader, WebGL in software on the CPU, which a PC with a
-working graphics driver does on its graphics card in a few milliseconds; the browser's
-main thread waits for it before it shows the frame.
+the last run's end reaching the page: input, queue, script, websocket, and any wait of a
+page still busy drawing, since Chromium reports a websocket frame when the page's main
+thread takes it; ``--profile`` gives the scripts' own time), ``gpu s`` (the time
+Chromium's GPU process spent running the page's WebGL during the journey, from a
+Chromium trace of category ``gpu``: here SwiftShader, WebGL in software on the CPU, work
+a browser using a graphics card does there instead, not measured here: this machine has
+none; the page's main thread waits for it before it shows the frame), the script runs (reruns) it
+took, the bytes the websocket carried and the bytes of pydeck JSON among them.
 
 Targets: ≤ 1 s for each interaction on a loaded page, ≤ 3 s for a first map (the sign-in
 to the map drawn: in a new tab the browser builds the map's WebGL context and shaders,
@@ -283,7 +284,8 @@ def settle(page: Any, wire: Wire, t0: float, expect: Any) -> Timing:
 
     Its time ends when the browser has painted after the last script run's end reached
     it: the frames it paints once it has drawn what the run sent. ``server_s`` is the
-    part until that end arrived (the script, the websocket), the rest is the browser's.
+    part until that end reached the page (the script, the websocket, a page still
+    drawing), the rest is the browser's.
     """
     expect.first.wait_for(state="visible", timeout=TIMEOUT_S * 1000)
     deadline = time.perf_counter() + TIMEOUT_S
