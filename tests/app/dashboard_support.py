@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shapely
 from browser_support import fresh_totp_code
@@ -22,6 +23,9 @@ from streamlit.testing.v1 import AppTest
 
 from landgov.domain import UnitSystem, area_m2, m2_to_sarsai
 from landgov.security import Actor
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "app" / "dashboard.py"
@@ -89,6 +93,14 @@ class Login:
         if self.totp_secret is None:
             return ""
         return next_code(engine, self.username, self.totp_secret)
+
+
+def browser_sign_in(page: Page, engine: Engine, login: Login) -> None:
+    """Signs ``login`` in through the dashboard's form in a browser page, with a fresh
+    code of its account (:func:`browser_support.sign_in`)."""
+    from browser_support import sign_in as sign_in_page
+
+    sign_in_page(page, login.username, login.password, login.code(engine))
 
 
 def demo_login(engine: Engine, demo_dir: Path, role: str, unit: str | None = None) -> Login:

@@ -13,14 +13,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-from browser_support import CHROMIUM as CHROMIUM
-from browser_support import CHROMIUM_ARGS as CHROMIUM_ARGS
 from browser_support import LOCAL_HOSTS, dashboard_page, fill_sign_in, open_dispute_case
 from browser_support import artifacts as _artifacts
-from browser_support import sign_in as sign_in_officer
-from browser_support import streamlit_server as streamlit_server
 from browser_support import wait_until_idle as _wait_until_idle
-from dashboard_support import Login, database_url, demo_login, owner
+from dashboard_support import Login, browser_sign_in, database_url, demo_login, owner
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -31,10 +27,6 @@ from landgov.storage import read
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
-
-# CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, streamlit_server, _artifacts and _wait_until_idle
-# stay importable from here while test_evidence_journeys and test_mutation_journey take
-# them from this module (their home is browser_support); sign_in is this module's own
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +54,6 @@ def _land_classes_seen(image: Image.Image, min_share: float = 0.0005) -> set[str
 def _field(page: Page, label: str) -> Any:
     """The sign-in form's text field labelled ``label``."""
     return page.get_by_role("textbox", name=label, exact=True)
-
-
-def sign_in(page: Page, engine: Engine, login: Login) -> None:
-    """Signs ``login`` in through the form, with a fresh code of its account."""
-    sign_in_officer(page, login.username, login.password, login.code(engine))
 
 
 def _sidebar_links(page: Page) -> list[str]:
@@ -169,7 +156,7 @@ def test_an_analyst_does_not_see_the_mutations_page(
     analyst = demo_login(demo_engine, demo_dir, "revenue_analyst")
     with dashboard_page(database_url(demo_engine), tmp_path) as (base, page, errors):
         page.goto(base, wait_until="domcontentloaded")
-        sign_in(page, demo_engine, analyst)
+        browser_sign_in(page, demo_engine, analyst)
         page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(
             state="visible", timeout=60_000
         )
@@ -241,7 +228,7 @@ def check_dashboard_in_browser(
     with dashboard_page(db_url, tmp_path) as (base, page, errors):
         page.route("**/*", offline_only)
         page.goto(base, wait_until="domcontentloaded")
-        sign_in(page, *login)
+        browser_sign_in(page, *login)
         chart = page.locator('[data-testid="stDeckGlJsonChart"]')
         chart.locator("canvas").first.wait_for(state="visible", timeout=60_000)
         page.get_by_text("khasras on", exact=False).first.wait_for(timeout=60_000)
@@ -358,7 +345,7 @@ def test_disputes_page_opens_a_case_with_its_map(
     served = dashboard_page(database_url(scanned_demo), tmp_path, viewport=(1400, 2400))
     with served as (base, page, errors):
         page.goto(base, wait_until="domcontentloaded")
-        sign_in(page, scanned_demo, tehsildar)
+        browser_sign_in(page, scanned_demo, tehsildar)
         chart = open_dispute_case(page, case_id)
         _wait_until_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0

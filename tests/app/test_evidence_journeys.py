@@ -12,18 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dashboard_support import database_url, demo_login
+from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_until_idle
+from browser_support import artifacts as artifacts_folder
+from dashboard_support import browser_sign_in, database_url, demo_login
 from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    _artifacts,
-    _wait_until_idle,
-    sign_in,
-    streamlit_server,
-)
 
 from landgov.config import load_settings
 from landgov.disputes.scan import scan
@@ -55,7 +49,7 @@ def test_an_officer_decides_a_case_opened_from_its_address(
     from playwright.sync_api import sync_playwright
 
     home = load_settings().home
-    artifacts = _artifacts()
+    artifacts = artifacts_folder()
     tehsildar = demo_login(demo_copy, demo_dir, "tehsildar", "Sheikhupura")
     with planted_encroachment(demo_copy, home):
         scan(demo_copy, actor=service_actor(demo_copy, "disputes"))
@@ -78,10 +72,10 @@ def test_an_officer_decides_a_case_opened_from_its_address(
                 # the old address of the page, before sign-in: the sign-in page, no
                 # "page not found"; after it, the case at the page's own address
                 page.goto(f"{base}/cases?case={case_id}", wait_until="domcontentloaded")
-                sign_in(page, demo_copy, tehsildar)
+                browser_sign_in(page, demo_copy, tehsildar)
                 header = page.get_by_role("heading", name=re.compile(rf"^Case {case_id}:"))
                 header.wait_for(timeout=60_000)
-                _wait_until_idle(page)
+                wait_until_idle(page)
                 assert page.get_by_text("Page not found").count() == 0
                 assert page.url == f"{base}/disputes?case={case_id}"
 
@@ -93,7 +87,7 @@ def test_an_officer_decides_a_case_opened_from_its_address(
                 assert "structure_on_state_land" not in body and '{"' not in body
                 chips = page.locator('[data-testid="stImage"] img')
                 chips.nth(1).wait_for(timeout=60_000)  # the page draws top to bottom
-                _wait_until_idle(page, 1.0)
+                wait_until_idle(page, 1.0)
                 assert chips.count() == 2
                 loaded = chips.evaluate_all("els => els.map(e => e.complete && e.naturalWidth)")
                 assert all(w and w > 0 for w in loaded), loaded
@@ -108,7 +102,7 @@ def test_an_officer_decides_a_case_opened_from_its_address(
                     page.get_by_text(re.compile(f"Case {case_id}: {banner}")).first.wait_for(
                         timeout=60_000
                     )
-                    _wait_until_idle(page, 1.0)
+                    wait_until_idle(page, 1.0)
                     assert header.count() == 1  # the case is still open
                 assert status_of(demo_copy, case_id) == "confirmed"
                 assert page.locator('[data-testid="stToast"]').count() >= 1
@@ -117,9 +111,9 @@ def test_an_officer_decides_a_case_opened_from_its_address(
 
                 # a reload is a new session: sign in again, and the case is there again
                 page.reload(wait_until="domcontentloaded")
-                sign_in(page, demo_copy, tehsildar)
+                browser_sign_in(page, demo_copy, tehsildar)
                 header.wait_for(timeout=60_000)
-                _wait_until_idle(page)
+                wait_until_idle(page)
                 assert page.url == f"{base}/disputes?case={case_id}"
                 status = page.locator('[data-testid="stMetric"]').filter(has_text="Status")
                 assert "confirmed" in status.first.inner_text()
@@ -135,7 +129,7 @@ def test_an_analyst_values_a_parcel(demo_copy: Engine, demo_dir: Path, tmp_path:
     load_dc_rates(demo_copy, demo_dir / "dc_rates.csv", actor=service_actor(demo_copy, "demo"))
     run_roll(demo_copy, ROLL_DATE, method="model", actor=service_actor(demo_copy, "valuation"))
     analyst = demo_login(demo_copy, demo_dir, "revenue_analyst")
-    shot = _artifacts() / "value-parcel.png"
+    shot = artifacts_folder() / "value-parcel.png"
     with (
         streamlit_server(database_url(demo_copy), tmp_path / "streamlit.log") as base,
         sync_playwright() as pw,
@@ -147,10 +141,10 @@ def test_an_analyst_values_a_parcel(demo_copy: Engine, demo_dir: Path, tmp_path:
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(f"{base}/valuation", wait_until="domcontentloaded")
-            sign_in(page, demo_copy, analyst)
+            browser_sign_in(page, demo_copy, analyst)
             page.get_by_text("Why this value?").first.wait_for(timeout=90_000)
             page.get_by_text("What the statistics say").first.wait_for(timeout=90_000)
-            _wait_until_idle(page, 2.5)
+            wait_until_idle(page, 2.5)
             assert page.url == f"{base}/valuation"
             values = page.locator('[data-testid="stMetricValue"]')
             assert values.count() >= 6  # the roll's three, the explained parcel's three
@@ -176,7 +170,7 @@ def test_an_officer_reviews_a_case_in_urdu(
     from playwright.sync_api import sync_playwright
 
     home = load_settings().home
-    artifacts = _artifacts()
+    artifacts = artifacts_folder()
     tehsildar = demo_login(demo_copy, demo_dir, "tehsildar", "Sheikhupura")
     with planted_encroachment(demo_copy, home):
         scan(demo_copy, actor=service_actor(demo_copy, "disputes"))
@@ -195,16 +189,16 @@ def test_an_officer_reviews_a_case_in_urdu(
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 3600})
                 page.goto(f"{base}/disputes?case={case_id}", wait_until="domcontentloaded")
-                sign_in(page, demo_copy, tehsildar)
+                browser_sign_in(page, demo_copy, tehsildar)
                 page.get_by_role("heading", name=re.compile(rf"^Case {case_id}:")).wait_for(
                     timeout=60_000
                 )
-                _wait_until_idle(page)
+                wait_until_idle(page)
                 page.get_by_text("اردو", exact=True).first.click()
                 header = page.get_by_role("heading", name=re.compile(r"^مقدمہ "))
                 header.wait_for(timeout=60_000)
                 page.get_by_text("پیمائش:").first.wait_for(timeout=60_000)
-                _wait_until_idle(page, 1.0)
+                wait_until_idle(page, 1.0)
                 assert "lang=ur" in page.url and f"case={case_id}" in page.url
                 assert page.get_by_text("سرکاری زمین یا راستے کی حد میں نئی تعمیر").count()
                 assert page.get_by_text(re.compile(r"مربع میٹر پر تجاوزات")).count()
@@ -212,7 +206,7 @@ def test_an_officer_reviews_a_case_in_urdu(
 
                 page.get_by_role("button", name="جانچ کے لیے لیں", exact=True).click()
                 page.get_by_text(re.compile("کھلا ← زیر جانچ")).first.wait_for(timeout=60_000)
-                _wait_until_idle(page, 1.0)
+                wait_until_idle(page, 1.0)
                 assert status_of(demo_copy, case_id) == "under_review"
                 page.screenshot(path=str(artifacts / "decide-case-ur-reviewed.png"))
             finally:

@@ -25,15 +25,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-from dashboard_support import Login, database_url, demo_login, owner
+from browser_support import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, artifacts, streamlit_server
+from dashboard_support import Login, browser_sign_in, database_url, demo_login, owner
 from security_support import service_actor
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from test_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, sign_in, streamlit_server
 
 from app.shared import i18n
 from app.views.mutations import data
-from landgov.config import load_settings
 from landgov.domain.shares import format_share
 from landgov.storage import read
 from landgov.valuation.rates import load_dc_rates, round_half_up, statutory_value
@@ -47,12 +46,6 @@ MOUZA = "Burj Karam Singh"  # its patwar circle's patwari acts there alone
 BUYER = ("Imran Ali", "Akbar Ali", "35404-7654321-7")
 SHARE_OF_DC = Fraction(48, 100)  # the sale at 48 % of its statutory value
 TRAINED_ON = date(2026, 11, 15)
-
-
-def _artifacts() -> Path:
-    folder = load_settings().home / "test-artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _sale_to_make(engine: Engine, deed_day: date) -> dict[str, Any]:
@@ -138,7 +131,7 @@ def _open_mutations(page: Page, base: str, engine: Engine, login: Login, lang: s
     _ = i18n.Words(lang)
     if lang == i18n.DEFAULT:
         page.goto(base, wait_until="domcontentloaded")
-        sign_in(page, engine, login)
+        browser_sign_in(page, engine, login)
     else:
         page.goto(f"{base}/?{i18n.QUERY_KEY}={lang}", wait_until="domcontentloaded")
         page.get_by_text(_("signin.title")).first.wait_for(timeout=60_000)
@@ -184,7 +177,7 @@ def _date(page: Page, label: str, day: date) -> None:
 
 def _shot(page: Page, name: str, lang: str) -> Path:
     prefix = "mutation-journey" if lang == i18n.DEFAULT else f"mutation-journey-{lang}"
-    path = _artifacts() / f"{prefix}-{name}.png"
+    path = artifacts() / f"{prefix}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
