@@ -133,10 +133,10 @@ def state_land_layers(rows: list[dict[str, Any]]) -> list[pdk.Layer]:
         pickable=False,
     )
     edges = ring_segments(rows, keep=("line_color",))
-    outline = outline_layers(
+    outline = outline_layer(
         edges, f"{STATE_LAND_LAYER_ID}-outline", color="line_color", width_px=STATE_LAND_LINE_PX
     )
-    return [fill, *outline]
+    return [fill, outline]
 
 
 # --- the mouza boundary -----------------------------------------------------------------
@@ -153,13 +153,10 @@ def boundary_layers(paths: list[dict[str, Any]]) -> list[pdk.Layer]:
     overlap, at each vertex."""
     edges = path_segments(p["path"] for p in paths)
     return [
-        layer
+        outline_layer(edges, f"{BOUNDARY_LAYER_ID}-{part}", color=colour, width_px=width)
         for part, colour, width in (
             ("halo", [255, 255, 255, 255], HALO_PX),
             ("line", [*BOUNDARY_RGB, 255], BOUNDARY_PX),
-        )
-        for layer in outline_layers(
-            edges, f"{BOUNDARY_LAYER_ID}-{part}", color=colour, width_px=width
         )
     ]
 
@@ -215,7 +212,7 @@ def ring_segments(
     return segments
 
 
-def outline_layers(
+def outline_layer(
     segments: list[dict[str, Any]] | str,
     layer_id: str,
     *,
@@ -223,27 +220,24 @@ def outline_layers(
     width_px: float,
     opacity: float = 1.0,
     pickable: bool = False,
-) -> list[pdk.Layer]:
+) -> pdk.Layer:
     """Lines of ``width_px`` screen pixels along ``segments`` (rows of
     :func:`path_segments`, or the URL of a JSON file of them), in ``color`` (RGBA, or the
     name of the segments' column holding one). ``pickable`` with the tooltip's columns
     kept in the segments: a strip thinner than a pixel still shows its tooltip on its
-    outline. A list, so that a caller adding layers needs no change if an outline ever
-    takes two."""
-    return [
-        pdk.Layer(
-            "LineLayer",
-            data=segments,
-            id=layer_id,
-            get_source_position="s",
-            get_target_position="t",
-            get_color=color,
-            width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
-            get_width=width_px,
-            opacity=opacity,
-            pickable=pickable,
-        )
-    ]
+    outline."""
+    return pdk.Layer(
+        "LineLayer",
+        data=segments,
+        id=layer_id,
+        get_source_position="s",
+        get_target_position="t",
+        get_color=color,
+        width_units=pdk.types.String("pixels"),  # a plain str would be an accessor
+        get_width=width_px,
+        opacity=opacity,
+        pickable=pickable,
+    )
 
 
 # --- khasra numbers ---------------------------------------------------------------------

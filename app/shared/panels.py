@@ -204,9 +204,9 @@ def polygon_layers(
     opacity: float = 1.0,
 ) -> list[pdk.Layer]:
     """The map pages' common parcel layers: a pickable layer ``layer_id`` of filled
-    polygons (columns ``polygon`` and ``fill_color``, or the URL of a JSON file of such
-    rows), then their outline ``<layer_id>-outline``, ``line_width`` screen pixels wide
-    (:func:`app.shared.maplayers.outline_layers`: segments, not deck.gl's costly paths).
+    polygons (a frame with columns ``polygon`` and ``fill_color``, or the URL of a JSON
+    file of such rows), then their outline ``<layer_id>-outline``, ``line_width`` screen pixels wide
+    (:func:`app.shared.maplayers.outline_layer`: segments, not deck.gl's costly paths).
 
     ``line_color``: an RGBA list, or the name of a column holding one per row.
     ``edges``: the outline's segments (:func:`app.shared.maplayers.ring_segments`) or
@@ -225,11 +225,10 @@ def polygon_layers(
         auto_highlight=highlight,
         opacity=opacity,
     )
-    columns = tuple(dict.fromkeys([*keep, *([line_color] if isinstance(line_color, str) else [])]))
     if edges is None:
-        records = rows.to_dict("records") if hasattr(rows, "to_dict") else rows
-        edges = maplayers.ring_segments(records, keep=columns)
-    outline = maplayers.outline_layers(
+        colour = (line_color,) if isinstance(line_color, str) else ()
+        edges = maplayers.ring_segments(rows.to_dict("records"), keep=(*keep, *colour))
+    outline = maplayers.outline_layer(
         edges,
         f"{layer_id}-outline",
         color=line_color,
@@ -237,7 +236,7 @@ def polygon_layers(
         opacity=opacity,
         pickable=bool(keep),
     )
-    return [fill, *outline]
+    return [fill, outline]
 
 
 def action_outcome(

@@ -63,7 +63,7 @@ def test_segments_draw_each_shared_edge_once() -> None:
     with pytest.raises(ValueError, match="shared"):
         maplayers.ring_segments([{"polygon": rows[0]["polygon"], "c": 1}], keep=("c",),
                                 shared_once=True)  # fmt: skip
-    (line,) = maplayers.outline_layers(once, "edges", color=[0, 0, 0, 255], width_px=2)
+    line = maplayers.outline_layer(once, "edges", color=[0, 0, 0, 255], width_px=2)
     spec = json.loads(line.to_json())
     assert spec["widthUnits"] == "pixels" and spec["getSourcePosition"] == "@@=s"
 

@@ -7,10 +7,10 @@ service that owns the data, kept in ``st.cache_data`` keyed by the database URL 
 The helpers make no Streamlit calls, so tests use them directly.
 
 What the map needs is cached ready to send: the parcels as a JSON file of records with
-coordinates to 0.1 m (:func:`map_json`) and their edges as another (:func:`outline_json`),
-the state land and the boundary per mouza (:func:`overlays`), the label points as a
-GeoJSON file (:func:`label_points`). A click on a parcel then costs the owners' and the
-chain's reads, not the map's; its NDVI series is read for that khasra alone
+coordinates to 0.1 m and their edges as another (:func:`map_files`), the state land and
+the boundary per mouza (:func:`overlays`), the label points as a GeoJSON file
+(:func:`label_points`). A click on a parcel then costs the owners' and the chain's
+reads, not the map's; its NDVI series is read for that khasra alone
 (:func:`ndvi_series`), not for the whole mouza. The first Parcels page of a server starts
 :func:`warm_up`, which loads in the background the modules a click needs (the series
 reader and its scipy, altair), so the officer's first click does not wait for them.
@@ -71,17 +71,13 @@ def khewat_areas(url: str, khewat_ids: tuple[int, ...], as_of: date) -> dict[int
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def map_json(url: str, mouza_id: int, as_of: date) -> bytes:
-    """The parcels as the map's layer loads them: :func:`parcel_records` as a JSON file."""
-    return maplayers.json_bytes(parcel_records(parcels(url, mouza_id, as_of)))
-
-
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def outline_json(url: str, mouza_id: int, as_of: date) -> bytes:
-    """The parcels' edges as the outline layer loads them
-    (:func:`app.shared.maplayers.ring_segments`, an edge two parcels share once)."""
+def map_files(url: str, mouza_id: int, as_of: date) -> tuple[bytes, bytes]:
+    """The parcels as the map's layers load them: :func:`parcel_records` as a JSON file,
+    and their edges as another (:func:`app.shared.maplayers.ring_segments`, an edge two
+    parcels share once)."""
     rows = parcel_records(parcels(url, mouza_id, as_of))
-    return maplayers.json_bytes(maplayers.ring_segments(rows, shared_once=True))
+    edges = maplayers.ring_segments(rows, shared_once=True)
+    return maplayers.json_bytes(rows), maplayers.json_bytes(edges)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -149,9 +149,9 @@ def _apply_map_pick(map_key: str, picker_key: str) -> None:
 
 
 def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
-    """The parcels from the JSON file at ``parcels_url`` (:func:`data.map_json`), filled
+    """The parcels from the JSON file at ``parcels_url`` (:func:`data.map_files`), filled
     in their land class's colour (``faded`` over imagery); their edges are another layer
-    (:func:`outline_layer`).
+    (:data:`OUTLINE_LAYER_ID`).
 
     The fill colour is given to the polygon layer's ``fill`` sub-layer, not as the
     layer's own ``getFillColor``: Streamlit recolours a picked layer's
@@ -170,25 +170,12 @@ def parcel_layer(parcels_url: str, layer_id: str, *, faded: bool) -> pdk.Layer:
         id=layer_id,
         get_polygon="polygon",
         filled=True,
-        stroked=False,  # the edges: outline_layer (app.shared.maplayers on why not here)
+        stroked=False,  # the edges: a layer of segments (app.shared.maplayers on why)
         pickable=True,
         auto_highlight=False,
         opacity=0.45 if faded else 1.0,
         _sub_layer_props={"fill": {"getFillColor": "@@=fill_color"}},
     )
-
-
-def outline_layer(outline_url: str, *, faded: bool) -> pdk.Layer:
-    """The parcels' edges from the JSON file at ``outline_url`` (:func:`data.outline_json`):
-    one pixel, as faded as the fill."""
-    (layer,) = maplayers.outline_layers(
-        outline_url,
-        OUTLINE_LAYER_ID,
-        color=list(style.OUTLINE_COLOR),
-        width_px=1,
-        opacity=0.45 if faded else 1.0,
-    )
-    return layer
 
 
 def parcel_map(
@@ -209,7 +196,7 @@ def parcel_map(
 
     Bottom to top: the imagery ``base`` layers (:func:`app.shared.imagery.base_imagery`;
     the parcels are then semi-transparent), the parcels (:func:`parcel_layer`) and their
-    edges from ``outline_url`` (:func:`outline_layer`), the state land and the mouza
+    one-pixel edges from ``outline_url`` (as faded as the fill), the state land and the mouza
     boundary (``overlays``), the ``selected`` khasra's outline (:func:`data.khasra_rings`),
     and the khasra numbers from ``labels_url`` once zoomed
     in (:func:`app.shared.maplayers.label_layer`). The heavy layers are URLs that stay
@@ -219,7 +206,13 @@ def parcel_map(
     layers = [
         *base,
         parcel_layer(parcels_url, parcel_layer_id(mouza_id), faded=faded),
-        outline_layer(outline_url, faded=faded),
+        maplayers.outline_layer(
+            outline_url,
+            OUTLINE_LAYER_ID,
+            color=list(style.OUTLINE_COLOR),
+            width_px=1,
+            opacity=0.45 if faded else 1.0,
+        ),
     ]
     if overlays is not None:
         if overlays.state_land:
@@ -227,8 +220,8 @@ def parcel_map(
         if overlays.boundary:
             layers.extend(maplayers.boundary_layers(overlays.boundary))
     if selected:
-        layers.extend(
-            maplayers.outline_layers(
+        layers.append(
+            maplayers.outline_layer(
                 maplayers.ring_segments(selected, keep=("khasra_no",)),
                 SELECTED_LAYER_ID,
                 color=list(style.SELECTED_OUTLINE_COLOR),

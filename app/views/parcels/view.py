@@ -80,12 +80,9 @@ def main() -> None:
     with map_col, st.container(border=True):
         with panels.database_errors(url):
             base = imagery.base_imagery(url, mouza.id, bbox, as_of)
-            parcels_url = maplayers.media_url(
-                data.map_json(url, mouza.id, as_of), "application/json"
-            )
-            outline_url = maplayers.media_url(
-                data.outline_json(url, mouza.id, as_of), "application/json"
-            )
+            parcels_json, edges_json = data.map_files(url, mouza.id, as_of)
+            parcels_url = maplayers.media_url(parcels_json, "application/json")
+            outline_url = maplayers.media_url(edges_json, "application/json")
             labels = maplayers.media_url(
                 data.label_points(url, mouza.id, as_of), "application/geo+json"
             )

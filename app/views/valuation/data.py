@@ -498,11 +498,12 @@ def map_rows(gdf: gpd.GeoDataFrame, lang: str = i18n.DEFAULT) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def outline_paths(rows: pd.DataFrame, khasra_id: int) -> list[dict[str, Any]]:
-    """The rings of khasra ``khasra_id`` among :func:`map_rows` as closed paths (a
-    PathLayer's rows): the selected parcel's outline, empty if the roll does not value it."""
+def selected_edges(rows: pd.DataFrame, khasra_id: int) -> list[dict[str, Any]]:
+    """The edges of khasra ``khasra_id``'s rings among :func:`map_rows`
+    (:func:`app.shared.maplayers.ring_segments`): the selected parcel's outline, empty if
+    the roll does not value it."""
     mine = rows[rows["khasra_id"] == khasra_id] if len(rows) else rows
-    return [{"path": ring} for polygon in mine["polygon"] for ring in polygon]
+    return maplayers.ring_segments(mine.to_dict("records"))
 
 
 def values_table(gdf: gpd.GeoDataFrame, lang: str = i18n.DEFAULT) -> pd.DataFrame:

@@ -133,13 +133,12 @@ def value_map(
         opacity=1.0 if base is None else 0.6,
     )
     picked = selection.current(mouza.id)
-    outline = [] if picked is None else data.outline_paths(rows, picked.khasra_id)
+    outline = [] if picked is None else data.selected_edges(rows, picked.khasra_id)
     if outline:
-        layers += maplayers.outline_layers(
-            maplayers.path_segments(o["path"] for o in outline),
-            data.SELECTED_LAYER_ID,
-            color=SELECTED_RGBA,
-            width_px=SELECTED_LINE_PX,
+        layers.append(
+            maplayers.outline_layer(
+                outline, data.SELECTED_LAYER_ID, color=SELECTED_RGBA, width_px=SELECTED_LINE_PX
+            )
         )
     deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, _("valuation_page.map.tooltip"))
     st.pydeck_chart(
