@@ -81,6 +81,7 @@ from browser_support import (  # noqa: E402
     Server,
     fill_sign_in,
     fresh_totp_code,
+    gpu_busy_s,
     launch,
     page_errors,
     serve_dashboard,
@@ -232,24 +233,6 @@ def _paint(page: Any) -> None:
 
 
 GPU_TRACE_CATEGORIES = ["gpu"]
-
-
-def gpu_busy_s(trace: bytes) -> float:
-    """Seconds the GPU process's main thread spent executing WebGL command buffers
-    (``CommandBufferService:PutChanged``) in a Chromium trace."""
-    events = json.loads(trace)["traceEvents"]
-    gpu_threads = {
-        (e["pid"], e["tid"])
-        for e in events
-        if e.get("ph") == "M" and e.get("name") == "thread_name"
-        and e.get("args", {}).get("name") == "CrGpuMain"
-    }  # fmt: skip
-    return sum(
-        e["dur"]
-        for e in events
-        if e.get("ph") == "X" and e.get("name") == "CommandBufferService:PutChanged"
-        and (e["pid"], e["tid"]) in gpu_threads
-    ) / 1e6  # fmt: skip
 
 
 @contextmanager

@@ -17,6 +17,7 @@ wait for a run to finish. Nothing imports Playwright at module level: the bench'
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -221,9 +222,13 @@ def wait_until_idle(page: Page, settle_s: float = 1.5, *, timeout_ms: float = 60
     page.wait_for_timeout(int(settle_s * 1000))
 
 
-def open_dispute_case(page: Page, case_id: int, *, timeout_ms: float = 60_000) -> Locator:
+def open_dispute_case(
+    page: Page, case_id: int, *, interactive: bool = False, timeout_ms: float = 60_000
+) -> Locator:
     """From a signed-in officer's page: Disputes, then case No. ``case_id`` picked as a
-    person types it; waits until its evidence map has a canvas and returns the map."""
+    person types it; waits until its evidence map is shown and returns it: the picture
+    the page shows first, or (``interactive``) the WebGL map once its switch is turned on
+    (and its canvas is up)."""
     import re
 
     page.get_by_role("link", name="Disputes").first.click()
@@ -233,9 +238,45 @@ def open_dispute_case(page: Page, case_id: int, *, timeout_ms: float = 60_000) -
     page.keyboard.type(f"No. {case_id} ")
     page.get_by_role("option", name=re.compile(rf"^No\. {case_id} ")).first.click()
     page.get_by_text("Why this case is risky").first.wait_for(timeout=timeout_ms)
+    return map_shown(page, interactive=interactive, timeout_ms=timeout_ms)
+
+
+def map_shown(page: Page, *, interactive: bool, timeout_ms: float = 60_000) -> Locator:
+    """The page's map drawn as a picture (``interactive`` False), or its interactive map
+    after turning the "Interactive map" switch on, once drawn."""
+    switch = page.locator('[data-testid="stCheckbox"]').filter(has_text="Interactive map")
+    switch.first.wait_for(timeout=timeout_ms)
+    if not interactive:
+        # the picture in the switch's own box (the innermost block holding it)
+        frame = page.locator('[data-testid="stVerticalBlock"]').filter(has=switch)
+        picture = frame.last.locator('[data-testid="stImage"] img')
+        picture.first.wait_for(state="visible", timeout=timeout_ms)
+        page.wait_for_function(
+            "el => el.complete && el.naturalWidth > 0", arg=picture.first.element_handle()
+        )
+        return picture
+    switch.first.get_by_text("Interactive map").click()
     chart = page.locator('[data-testid="stDeckGlJsonChart"]')
     chart.locator("canvas").first.wait_for(state="visible", timeout=timeout_ms)
     return chart
+
+
+def gpu_busy_s(trace: bytes) -> float:
+    """Seconds the GPU process's main thread spent executing WebGL command buffers
+    (``CommandBufferService:PutChanged``) in a Chromium trace."""
+    events = json.loads(trace)["traceEvents"]
+    gpu_threads = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M" and e.get("name") == "thread_name"
+        and e.get("args", {}).get("name") == "CrGpuMain"
+    }  # fmt: skip
+    return sum(
+        e["dur"]
+        for e in events
+        if e.get("ph") == "X" and e.get("name") == "CommandBufferService:PutChanged"
+        and (e["pid"], e["tid"]) in gpu_threads
+    ) / 1e6  # fmt: skip
 
 
 def artifacts() -> Path:
@@ -267,7 +308,9 @@ __all__ = [
     "fill_sign_in",
     "free_port",
     "fresh_totp_code",
+    "gpu_busy_s",
     "launch",
+    "map_shown",
     "open_dispute_case",
     "page_errors",
     "serve_dashboard",

@@ -181,10 +181,12 @@ def scene_caption(choice: SceneChoice, mode: str, lang: str = i18n.DEFAULT) -> s
 
 @dataclass(frozen=True)
 class BaseImagery:
-    """The imagery layers of a map (bottom first), what each shows (captions and legend
-    lines), and the Sentinel-2 choice (None: no scene drawn)."""
+    """The imagery layers of a map (bottom first), the same pictures with the bounds
+    they cover (for a map drawn as a picture, :mod:`imagery.picture`), what each shows
+    (captions and legend lines), and the Sentinel-2 choice (None: no scene drawn)."""
 
     layers: list[pdk.Layer] = field(default_factory=list)
+    pictures: list[tuple[bytes, Bounds]] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     legend: list[str] = field(default_factory=list)
     choice: SceneChoice | None = None
@@ -220,6 +222,7 @@ def base_imagery(
             out.captions.append(_("map.unreadable", scene=i18n.isolate(out.choice.scene.id, lang)))
         else:
             out.layers.append(bitmap_layer(maplayers.media_url(png, "image/png"), bbox))
+            out.pictures.append((png, bbox))
             out.captions.append(scene_caption(out.choice, mode, lang))
             out.legend.append(
                 _(
@@ -235,6 +238,7 @@ def base_imagery(
             out.layers.append(
                 bitmap_layer(maplayers.media_url(png, "image/png"), part, ORTHO_LAYER_ID)
             )
+            out.pictures.append((png, part))
             out.captions.append(
                 _(
                     "map.ortho_caption",

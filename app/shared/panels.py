@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 
 from app.shared import data, i18n, maplayers, style
 from app.shared.feedback import rule_text
+from imagery.picture import Frame, Overlay, compose
 from landgov.errors import StorageError
 from landgov.security import Actor
 from landgov.storage.read import MouzaSummary
@@ -190,6 +191,44 @@ def offline_deck(
         views=[pdk.View(type="MapView", controller=MAP_CONTROLLER)],
         tooltip={"html": tooltip, "style": {"fontSize": "0.85em"}},
     )
+
+
+INTERACTIVE_MAPS_KEY = "interactive_maps"
+"""The officer's choice between maps as pictures and interactive maps, kept for the
+session (one choice for every page that offers it)."""
+PICTURE_WIDTH_PX = 960
+"""A map picture's width: about the page's main column at a laptop's width (the picture
+is scaled to the column)."""
+
+
+def interactive_map_switch(page: str, lang: str | None = None) -> bool:
+    """The switch above a map that is drawn as a picture by default (:mod:`imagery.picture`):
+    on, the interactive map (zoom, hover). One choice for the session: the page's own
+    widget is set from it each time the page opens (Streamlit forgets a widget's state
+    when another page runs)."""
+    _ = i18n.Words(language(lang))
+    widget = f"{INTERACTIVE_MAPS_KEY}_{page}"
+    if widget not in st.session_state:
+        st.session_state[widget] = bool(st.session_state.get(INTERACTIVE_MAPS_KEY, False))
+    on = bool(st.toggle(_("map.interactive"), key=widget, help=_("map.interactive_help")))
+    st.session_state[INTERACTIVE_MAPS_KEY] = on
+    return on
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def map_picture(
+    frame: Frame,
+    under: tuple[tuple[bytes, tuple[float, float, float, float]], ...],
+    overlays: tuple[Overlay, ...],
+) -> bytes:
+    """:func:`imagery.picture.compose`, cached an hour (a page's rerun, or the officer
+    coming back to it, sends the same picture without drawing it again)."""
+    return compose(frame, under, overlays)
+
+
+def show_picture(png: bytes, alt: str) -> None:
+    """A map picture across the column, with its alternative text."""
+    st.image(png, width="stretch", alt=alt)
 
 
 def polygon_layers(

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-from browser_support import LOCAL_HOSTS, dashboard_page, fill_sign_in, open_dispute_case
+from browser_support import (
+    LOCAL_HOSTS,
+    dashboard_page,
+    fill_sign_in,
+    map_shown,
+    open_dispute_case,
+)
 from browser_support import artifacts as _artifacts
 from browser_support import wait_until_idle as _wait_until_idle
 from dashboard_support import Login, browser_sign_in, database_url, demo_login, owner
@@ -325,7 +331,9 @@ def test_disputes_page_opens_a_case_with_its_map(
     scanned_demo: Engine, demo_dir: Path, tmp_path: Path
 ) -> None:
     """The Disputes page in Chromium: the queue, then an overlap case with its evidence
-    map drawn (saved as ``$LANDGOV_HOME/test-artifacts/dispute-case.png``)."""
+    map: first the picture drawn on the server, then, switched on, the interactive map
+    (saved as ``$LANDGOV_HOME/test-artifacts/dispute-case.png`` and
+    ``dispute-case-interactive.png``). Both show the red overlap."""
 
     with scanned_demo.connect() as conn:  # an overlap case in the mouza the page opens on
         first = read.list_mouzas(conn)[0]
@@ -340,24 +348,32 @@ def test_disputes_page_opens_a_case_with_its_map(
 
     tehsildar = demo_login(scanned_demo, demo_dir, "tehsildar", "Sheikhupura")
     artifacts = _artifacts()
-    shot = artifacts / "dispute-case.png"
-    shot.unlink(missing_ok=True)
+    shots = [artifacts / "dispute-case.png", artifacts / "dispute-case-interactive.png"]
+    boxes = []
     served = dashboard_page(database_url(scanned_demo), tmp_path, viewport=(1400, 2400))
     with served as (base, page, errors):
         page.goto(base, wait_until="domcontentloaded")
         browser_sign_in(page, scanned_demo, tehsildar)
-        chart = open_dispute_case(page, case_id)
-        _wait_until_idle(page)
-        assert page.locator('[data-testid="stException"]').count() == 0
-        assert page.get_by_text("Evidence on the map").count() >= 1
-        assert page.get_by_text("Parcels overlap").count() >= 1  # the rule's title
-        box = chart.first.bounding_box()
-        assert box is not None and box["width"] > 300 and box["height"] > 200
-        page.screenshot(path=str(shot), full_page=True)
+        for shot, interactive in zip(shots, (False, True), strict=True):
+            shot.unlink(missing_ok=True)
+            if interactive:
+                shown = map_shown(page, interactive=True)
+            else:
+                shown = open_dispute_case(page, case_id)
+                assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+            _wait_until_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.get_by_text("Evidence on the map").count() >= 1
+            assert page.get_by_text("Parcels overlap").count() >= 1  # the rule's title
+            box = shown.first.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 200
+            boxes.append(box)
+            page.screenshot(path=str(shot), full_page=True)
     assert not errors, errors
-    with Image.open(shot) as image:
-        drawn = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
-                            int(box["y"] + box["height"])))  # fmt: skip
-        colours = set(_pixels(drawn))
-        assert len(colours) >= 8  # parcels and the overlap polygon, not a blank box
-        assert any(r > 200 and g < 120 and b < 120 for r, g, b in colours)  # the red overlap
+    for shot, box in zip(shots, boxes, strict=True):
+        with Image.open(shot) as image:
+            drawn = image.crop((int(box["x"]), int(box["y"]), int(box["x"] + box["width"]),
+                                int(box["y"] + box["height"])))  # fmt: skip
+            colours = set(_pixels(drawn))
+        assert len(colours) >= 8, shot  # parcels and the overlap polygon, not a blank box
+        assert any(r > 200 and g < 120 and b < 120 for r, g, b in colours), shot  # red

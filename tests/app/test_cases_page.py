@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from app.shared import data, imagery
+from app.shared import data, imagery, panels
 from app.views.cases import data as cases_data
 from app.views.cases import evidence
 from landgov.config import load_settings
@@ -117,6 +117,10 @@ def test_a_case_page_shows_the_breakdown_map_and_history(
     monkeypatch.setattr(imagery, "base_imagery", _stand_in_imagery)
     at = cases_page(scanned, demo_login(scanned, demo_dir, "tehsildar", "Sheikhupura"))
     at.selectbox(key=cases_data.CASE_KEY).set_value(overlap_case).run()
+    ok(at)
+    # the map first as a picture drawn on the server (no WebGL map), the switch above it
+    assert not at.get("deck_gl_json_chart") and len(at.get("image")) == 1
+    at.toggle(key=f"{panels.INTERACTIVE_MAPS_KEY}_cases").set_value(True).run()
     ok(at)
     assert at.header[0].value.startswith(f"Case {overlap_case}: khasra ")
     frames = [f.value for f in at.dataframe]
@@ -346,7 +350,9 @@ def test_an_encroachment_shows_its_before_and_after_images_and_its_area(
         assert "road right-of-way" in markdown and "Detector's confidence" in markdown
         assert planted.after_chip not in markdown and "before_chip" not in markdown
         images = at.get("image")
-        assert [img.captions for img in images] == [["Before"], ["After"]]
+        chips = [img for img in images if img.captions in (["Before"], ["After"])]
+        assert [img.captions for img in chips] == [["Before"], ["After"]]
+        assert len(images) == len(chips) + 1  # and the case map, drawn as a picture
         # served as images by the app, not written out as file paths
         assert all(len(img.value) == 1 and img.value[0] for img in images)
 

@@ -85,10 +85,16 @@ def test_an_officer_decides_a_case_opened_from_its_address(
                 assert page.get_by_text("New structure on state land or a right-of-way").count()
                 body = page.locator("body").inner_text()
                 assert "structure_on_state_land" not in body and '{"' not in body
-                chips = page.locator('[data-testid="stImage"] img')
+                # the before/after chips (the case map above them is a picture too)
+                chips = (
+                    page.locator('[data-testid="stImage"]')
+                    .filter(has_text=re.compile(r"^(Before|After)$"))
+                    .locator("img")
+                )
                 chips.nth(1).wait_for(timeout=60_000)  # the page draws top to bottom
                 wait_until_idle(page, 1.0)
                 assert chips.count() == 2
+                assert page.locator('[data-testid="stImage"] img').count() == 3
                 loaded = chips.evaluate_all("els => els.map(e => e.complete && e.naturalWidth)")
                 assert all(w and w > 0 for w in loaded), loaded
                 page.screenshot(path=str(artifacts / "decide-case.png"), full_page=True)

@@ -154,3 +154,58 @@ def test_each_pick_gets_a_new_parcel_layer(monkeypatch: pytest.MonkeyPatch) -> N
     state["khasra_3"] = "7"
     record._apply_map_pick("parcel_map", "khasra_3")
     assert state["khasra_3"] == "7" and record.parcel_layer_id(3) == "parcels-3-1"
+
+
+# --- maps drawn as pictures --------------------------------------------------------------
+
+
+def test_the_value_picture_draws_the_rows_as_the_interactive_map_does() -> None:
+    import pandas as pd
+
+    from app.views.valuation import data as vd
+    from imagery.picture import Polygons
+
+    a = [[[74.0, 31.0], [74.001, 31.0], [74.001, 31.001], [74.0, 31.0]]]
+    b = [[[74.001, 31.0], [74.002, 31.0], [74.002, 31.001], [74.001, 31.0]]]
+    rows = pd.DataFrame(
+        {
+            "khasra_id": [7, 8],
+            "fill_color": [[10, 20, 30, 200], [40, 50, 60, 100]],
+            "polygon": [a, b],
+        }
+    )
+    (values,) = vd.picture_overlays(rows, opacity=0.5)  # nothing selected
+    assert isinstance(values, Polygons) and list(values.shapes) == [a, b]
+    # the layer's opacity multiplies each fill's alpha, as deck.gl does
+    assert list(values.fills or []) == [(10, 20, 30, 100), (40, 50, 60, 50)]
+    assert list(values.outlines or []) == [vd.EDGE_RGBA] * 2 and values.width_px == 1
+    values, picked = vd.picture_overlays(rows, opacity=1.0, selected=8, selected_px=3)
+    assert list(picked.shapes) == [b] and picked.fills is None and picked.width_px == 3
+    assert len(vd.picture_overlays(rows, opacity=1.0, selected=99)) == 1  # not valued here
+    assert len(vd.picture_overlays(rows.iloc[:0], opacity=1.0, selected=7)) == 1
+
+
+def test_the_case_picture_draws_parcels_selection_flags_and_rings() -> None:
+    from app.views.cases import data as cd
+    from imagery.picture import Markers, Polygons
+
+    ring = [[74.0, 31.0], [74.001, 31.0], [74.001, 31.001], [74.0, 31.0]]
+    square = {"type": "Polygon", "coordinates": [ring]}
+    parcel = {"geojson": square, "role": "subject", "kind": "khasra", "label": "12", "id": 1}
+    flag = {"geojson": square, "resolved": False, "rule": "overlap", "severity": "high"}
+    flag |= {"measure": 12.5, "threshold": 1.0}
+    drawn = cd.picture_overlays(
+        cd.parcel_polygons([parcel]),
+        cd.selected_polygons([parcel], None),  # nothing selected: no outline drawn
+        cd.flag_polygons([flag]),
+        cd.flag_markers([flag]),
+    )
+    assert [type(o) for o in drawn] == [Polygons, Polygons, Markers]
+    outline, flagged, rings = drawn
+    assert isinstance(outline, Polygons) and outline.width_px == cd.PARCEL_LINE_PX
+    assert isinstance(flagged, Polygons) and flagged.width_px == cd.FLAG_MIN_LINE_PX
+    red = cd.rule_color("overlap")
+    assert list(flagged.fills or []) == [tuple(red)]
+    assert list(flagged.outlines or []) == [(*red[:3], 255)]
+    assert isinstance(rings, Markers) and rings.radius_px == cd.FLAG_MARKER_PX
+    assert list(rings.colours) == [(*red[:3], 255)]

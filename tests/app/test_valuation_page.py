@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from app.shared import panels
 from app.views.valuation import data as vd
 from landgov.valuation.rates import load_dc_rates
 from landgov.valuation.roll import run_roll
@@ -99,6 +100,12 @@ def test_with_a_roll_the_page_shows_values_studies_and_under_declared_sales(
     assert helps["Total value"] == f"Exactly {vd.rupees(int(total))}."
     assert metrics["Parcels valued"] == f"{parts[1]:,}"
 
+    # the map first as a picture drawn on the server (no WebGL map); the switch above it
+    # gives the interactive map, whose layer loads the rows from a file
+    assert not at.get("deck_gl_json_chart") and len(at.get("image")) == 1
+    at.toggle(key=f"{panels.INTERACTIVE_MAPS_KEY}_valuation").set_value(True).run()
+    ok(at)
+    assert not at.get("image")
     rows = layer_data(layer(at, vd.VALUE_LAYER_ID))  # a file the browser fetches
     assert len(rows) == parts[0]  # one polygon per (part of a) valued live parcel
     assert all(r["value_text"].startswith("Rs ") and len(r["fill_color"]) == 4 for r in rows)
@@ -161,6 +168,11 @@ def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
     at = valuation_page(demo_copy, demo_dir)
     mouza_id = at.sidebar.selectbox(key="mouza_id").value
     picker = at.selectbox(key="valuation_explain_khasra")
+    # nothing selected elsewhere: no explanation until the officer picks a khasra
+    assert picker.value is None and "Value in the roll" not in {m.label for m in at.metric}
+    picker.set_value(picker.options[0]).run()
+    ok(at)
+    picker = at.selectbox(key="valuation_explain_khasra")
     with demo_copy.connect() as conn:
         kid = conn.execute(
             text("SELECT id FROM khasra WHERE mouza_id = :m AND number = :n"),
@@ -192,6 +204,20 @@ def test_a_model_roll_explains_parcels_and_lists_sales_far_below_the_model(
         assert below["Mutation"].tolist() == [str(b.tax.number) for b in report.below_model]
     else:
         assert any("of the model value" in el.value for el in at.success)
+
+    # a khasra the model values, selected on the Parcels page: the panel opens on it
+    from app.shared import selection
+
+    other = picker.options[-1]
+    with demo_copy.connect() as conn:
+        other_id = conn.execute(
+            text("SELECT id FROM khasra WHERE mouza_id = :m AND number = :n"),
+            {"m": mouza_id, "n": other},
+        ).scalar_one()
+    picked = selection.SelectedKhasra(mouza_id, other_id, other)
+    fresh = open_in(demo_copy, demo_dir, "en", **{selection.KEY: picked})
+    assert fresh.selectbox(key="valuation_explain_khasra").value == other
+    assert "Value in the roll" in {m.label for m in fresh.metric}
 
 
 # --- pure helpers ------------------------------------------------------------------------
@@ -424,7 +450,7 @@ def test_the_map_outlines_the_khasra_selected_on_another_page(
 ) -> None:
     from app.shared import selection
 
-    at = open_in(rolled, demo_dir, "en")
+    at = open_in(rolled, demo_dir, "en", **{panels.INTERACTIVE_MAPS_KEY: True})
     mouza_id = at.sidebar.selectbox(key="mouza_id").value
     assert vd.SELECTED_LAYER_ID not in {x["id"] for x in deck(at)["layers"]}  # none yet
     with rolled.connect() as conn:
@@ -446,9 +472,14 @@ def test_the_map_outlines_the_khasra_selected_on_another_page(
     ]  # each edge of its rings, as straight segments
     assert outline["@@type"] == "LineLayer" and outline["getWidth"] >= 3
     assert any(f"khasra {number}" in c.value for c in at.caption)
+    # drawn as a picture, the map says so too (the outline itself: test_picture_overlays)
+    at.toggle(key=f"{panels.INTERACTIVE_MAPS_KEY}_valuation").set_value(False).run()
+    ok(at)
+    assert not at.get("deck_gl_json_chart") and len(at.get("image")) == 1
+    assert any(f"khasra {number}" in c.value for c in at.caption)
     # a khasra of another mouza: no outline on this one
     at.session_state[selection.KEY] = selection.SelectedKhasra(mouza_id + 1, 10**9, "1")
-    at.run()
+    at.toggle(key=f"{panels.INTERACTIVE_MAPS_KEY}_valuation").set_value(True).run()
     ok(at)
     assert vd.SELECTED_LAYER_ID not in {x["id"] for x in deck(at)["layers"]}
 

@@ -24,6 +24,7 @@ from app.shared import data as shared
 from app.shared import i18n
 from app.shared.selection import SelectedKhasra
 from app.views.cases import evidence
+from imagery.picture import Markers, Overlay, Polygons
 from landgov.disputes.evidence import khasra_labels, khasra_numbers, mask_cnics
 
 RGBA = tuple[int, int, int, int]
@@ -51,6 +52,8 @@ sight."""
 FLAG_MARKER_PX: Final = 14
 """Radius of the ring marking each flag (at its representative point), whatever the zoom,
 so even a flag of 1 m² is found at a glance."""
+FLAG_MARKER_LINE_PX: Final = 3
+PARCEL_LINE_PX: Final = 3
 MIN_VIEW_M: Final = 60.35
 """Least extent of the case map's first view on its flags, in metres: a killa's side
 (198 ft), so a flag a few metres across shows with the fields around it."""
@@ -582,6 +585,45 @@ def selected_polygons(
                 }
             )
     return pd.DataFrame(rows, columns=["label", "detail", "fill_color", "line_color", "polygon"])
+
+
+def _rgba(colour: Sequence[int]) -> tuple[int, int, int, int]:
+    r, g, b, a = (int(c) for c in colour)
+    return (r, g, b, a)
+
+
+def picture_overlays(
+    parcels: pd.DataFrame, picked: pd.DataFrame, flags: pd.DataFrame, markers: pd.DataFrame
+) -> tuple[Overlay, ...]:
+    """The case map drawn as a picture (:mod:`imagery.picture`), as the interactive map
+    draws it: the case's parcels (:func:`parcel_polygons`), the selected khasra
+    (:func:`selected_polygons`), the flags (:func:`flag_polygons`) with their outlines at
+    least :data:`FLAG_MIN_LINE_PX` wide, and a ring round each (:func:`flag_markers`)."""
+    drawn: list[Overlay] = []
+    for rows, width in (
+        (parcels, PARCEL_LINE_PX),
+        (picked, SELECTED_LINE_PX),
+        (flags, FLAG_MIN_LINE_PX),
+    ):
+        if len(rows):
+            drawn.append(
+                Polygons(
+                    list(rows["polygon"]),
+                    fills=[_rgba(c) for c in rows["fill_color"]],
+                    outlines=[_rgba(c) for c in rows["line_color"]],
+                    width_px=width,
+                )
+            )
+    if len(markers):
+        drawn.append(
+            Markers(
+                list(markers["position"]),
+                [_rgba(c) for c in markers["line_color"]],
+                radius_px=FLAG_MARKER_PX,
+                width_px=FLAG_MARKER_LINE_PX,
+            )
+        )
+    return tuple(drawn)
 
 
 def case_bounds(

@@ -48,6 +48,7 @@ from app.views.cases.data import (
     STATUS_KEY,
     TABLE_KEY,
 )
+from imagery.picture import Frame
 from landgov.config import load_settings
 from landgov.errors import AuthenticationFailed, CaseActionRefused, LandgovError
 from landgov.security import Actor
@@ -288,42 +289,23 @@ def _union(
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
-    """Subject parcels and flag geometries over the imagery nearest today.
-
-    The first view is on the flags (:func:`app.views.cases.data.view_bounds`: their extent, at
-    least a killa's side across), not on the whole case: fitted to a khasra's
-    neighbourhood, a 2 m wide gap is under a pixel and reads as one more boundary line.
-    Each flag is drawn in its rule's colour with an outline at least
-    :data:`~app.views.cases.data.FLAG_MIN_LINE_PX` wide and ringed by a marker of fixed
-    on-screen size, so it stays visible however far the officer zooms out. The imagery
-    covers the whole case, so zooming out shows it too: the Sentinel-2 scene, and the
-    orthophoto where one covers the case (0.5 m: a new structure reads on it), as on the
-    Parcels map. The khasra selected on another page (:mod:`app.shared.selection`) is
-    outlined when it is one of the case's, so the officer sees where it lies in the case."""
-    _ = i18n.Words(lang)
-    view = data.view_bounds(detail)
-    if view is None:
-        st.info(_("cases.no_geometry"))
-        return
-    geometries = [p["geojson"] for p in detail["parcels"]]
-    geometries += [f["geojson"] for f in data.mapped_flags(detail["flags"])]
-    whole = _union(data.case_bounds(geometries) or view, view)
-    base = imagery.base_imagery(
-        url, int(detail["case"]["mouza_id"]), data.padded(whole), date.today()
-    )
-    for caption in base.captions:
-        st.caption(caption)
-    layers: list[pdk.Layer] = list(base.layers)
-    chosen = selection.current(int(detail["case"]["mouza_id"]))
-    picked = data.selected_polygons(detail["parcels"], chosen, lang)
-    # (rows, layer id, outline px, hover highlight): the case's parcels, the khasra
-    # selected elsewhere when it is one of them, the flags on top; each outline carries
-    # the tooltip, so a strip thinner than a pixel still has one
+def _case_deck(
+    base: list[pdk.Layer],
+    view: tuple[float, float, float, float],
+    parcels: Any,
+    picked: Any,
+    flags: Any,
+    markers: Any,
+) -> pdk.Deck:
+    """The interactive case map: the imagery, the case's parcels, the khasra selected
+    elsewhere when it is one of them, the flags on top and a ring around each; each outline
+    carries the tooltip, so a strip thinner than a pixel still has one."""
+    layers: list[pdk.Layer] = list(base)
+    # (rows, layer id, outline px, hover highlight)
     drawn = [
-        (data.parcel_polygons(detail["parcels"], lang), PARCEL_LAYER_ID, 3, False),
+        (parcels, PARCEL_LAYER_ID, data.PARCEL_LINE_PX, False),
         (picked, SELECTED_LAYER_ID, data.SELECTED_LINE_PX, False),
-        (data.flag_polygons(detail["flags"], lang), FLAG_LAYER_ID, data.FLAG_MIN_LINE_PX, True),
+        (flags, FLAG_LAYER_ID, data.FLAG_MIN_LINE_PX, True),
     ]
     for rows, layer_id, width, highlight in drawn:
         if layer_id == SELECTED_LAYER_ID and not len(rows):
@@ -336,7 +318,6 @@ def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
             keep=("label", "detail"),
             highlight=highlight,
         )
-    markers = data.flag_markers(detail["flags"], lang)
     if len(markers):
         layers.append(
             pdk.Layer(
@@ -351,18 +332,67 @@ def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
                 get_radius=data.FLAG_MARKER_PX,
                 radius_min_pixels=data.FLAG_MARKER_PX,
                 line_width_units=pdk.types.String("pixels"),
-                get_line_width=3,
-                line_width_min_pixels=3,
+                get_line_width=data.FLAG_MARKER_LINE_PX,
+                line_width_min_pixels=data.FLAG_MARKER_LINE_PX,
                 pickable=True,
             )
         )
-    deck = panels.offline_deck(layers, view, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
-    st.pydeck_chart(
-        deck,
-        height=MAP_HEIGHT_PX,
-        key=f"case_map_{detail['case']['id']}",
-        alt=_("cases.map_alt"),
-    )
+    return panels.offline_deck(layers, view, MAP_HEIGHT_PX, "<b>{label}</b><br/>{detail}")
+
+
+def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
+    """Subject parcels and flag geometries over the imagery nearest today.
+
+    The first view is on the flags (:func:`app.views.cases.data.view_bounds`: their extent, at
+    least a killa's side across), not on the whole case: fitted to a khasra's
+    neighbourhood, a 2 m wide gap is under a pixel and reads as one more boundary line.
+    Each flag is drawn in its rule's colour with an outline at least
+    :data:`~app.views.cases.data.FLAG_MIN_LINE_PX` wide and ringed by a marker of fixed
+    on-screen size, so it stays visible however far the officer zooms out. The imagery
+    covers the whole case, so zooming out shows it too: the Sentinel-2 scene, and the
+    orthophoto where one covers the case (0.5 m: a new structure reads on it), as on the
+    Parcels map. The khasra selected on another page (:mod:`app.shared.selection`) is
+    outlined when it is one of the case's, so the officer sees where it lies in the case.
+
+    By default the map is a picture of that first view drawn on the server
+    (:func:`app.views.cases.data.picture_overlays`, :mod:`imagery.picture`): a new WebGL
+    map costs a browser without a graphics card about half a second each time a case
+    opens. The switch above it gives the interactive map (zoom, a tooltip per shape)."""
+    _ = i18n.Words(lang)
+    view = data.view_bounds(detail)
+    if view is None:
+        st.info(_("cases.no_geometry"))
+        return
+    interactive = panels.interactive_map_switch("cases", lang)
+    mouza_id = int(detail["case"]["mouza_id"])
+    chosen = selection.current(mouza_id)
+    picked = data.selected_polygons(detail["parcels"], chosen, lang)
+    parcels = data.parcel_polygons(detail["parcels"], lang)
+    flags = data.flag_polygons(detail["flags"], lang)
+    markers = data.flag_markers(detail["flags"], lang)
+    if interactive:
+        geometries = [p["geojson"] for p in detail["parcels"]]
+        geometries += [f["geojson"] for f in data.mapped_flags(detail["flags"])]
+        whole = _union(data.case_bounds(geometries) or view, view)
+        base = imagery.base_imagery(url, mouza_id, data.padded(whole), date.today())
+        for caption in base.captions:
+            st.caption(caption)
+        deck = _case_deck(base.layers, view, parcels, picked, flags, markers)
+        st.pydeck_chart(
+            deck,
+            height=MAP_HEIGHT_PX,
+            key=f"case_map_{detail['case']['id']}",
+            alt=_("cases.map_alt"),
+        )
+    else:
+        # the picture shows what the interactive map opens on: the flags' neighbourhood
+        frame = Frame.fitted(view, panels.PICTURE_WIDTH_PX, MAP_HEIGHT_PX)
+        base = imagery.base_imagery(url, mouza_id, frame.bounds, date.today())
+        for caption in base.captions:
+            st.caption(caption)
+        overlays = data.picture_overlays(parcels, picked, flags, markers)
+        png = panels.map_picture(frame, tuple(base.pictures), overlays)
+        panels.show_picture(png, _("cases.map_alt"))
     if chosen is not None and len(picked):
         st.caption(_("cases.selected_here", khasra=i18n.record_number(chosen.number, lang)))
     elif chosen is not None:

@@ -26,6 +26,7 @@ import streamlit as st
 
 from app.shared import data as shared
 from app.shared import i18n, maplayers, style
+from imagery.picture import Polygons
 from landgov.domain.units import UnitSystem, sarsai_sqft
 
 RGBA = tuple[int, int, int, int]
@@ -504,6 +505,34 @@ def selected_edges(rows: pd.DataFrame, khasra_id: int) -> list[dict[str, Any]]:
     the roll does not value it."""
     mine = rows[rows["khasra_id"] == khasra_id] if len(rows) else rows
     return maplayers.ring_segments(mine.to_dict("records"))
+
+
+EDGE_RGBA: Final = (40, 40, 40, 200)
+"""The parcels' edges on the value map (dark grey, a little translucent)."""
+
+
+def picture_overlays(
+    rows: pd.DataFrame,
+    *,
+    opacity: float,
+    selected: int | None = None,
+    selected_rgba: RGBA = (220, 20, 60, 255),
+    selected_px: float = 3,
+) -> tuple[Polygons, ...]:
+    """The value map drawn as a picture (:mod:`imagery.picture`): each polygon of
+    :func:`map_rows` filled in its value's colour at ``opacity`` (as the interactive map's
+    layer), its edges, and khasra ``selected``'s outline (none when None or not valued)."""
+    shapes = list(rows["polygon"]) if len(rows) else []
+    fills = [
+        (int(r), int(g), int(b), round(int(a) * opacity))
+        for r, g, b, a in (rows["fill_color"] if len(rows) else [])
+    ]
+    drawn = [Polygons(shapes, fills=fills, outlines=[EDGE_RGBA] * len(shapes), width_px=1)]
+    if selected is not None and len(rows):
+        mine = list(rows.loc[rows["khasra_id"] == selected, "polygon"])
+        if mine:
+            drawn.append(Polygons(mine, outlines=[selected_rgba] * len(mine), width_px=selected_px))
+    return tuple(drawn)
 
 
 def values_table(gdf: gpd.GeoDataFrame, lang: str = i18n.DEFAULT) -> pd.DataFrame:

@@ -21,7 +21,10 @@ right), map tooltip and legend. Commands to type (``landgov valuation run``) sta
 typed, and a service's own English sentence is shown as the service's words.
 
 The map outlines the khasra selected on another page (:mod:`app.shared.selection`, read
-only), so an officer who picked a parcel on the Parcels page finds it here.
+only), so an officer who picked a parcel on the Parcels page finds it here. It is a
+picture drawn on the server (:mod:`imagery.picture`) until the officer turns on the
+"Interactive map" switch above it (kept for the session): a new WebGL map costs a browser
+without a graphics card about half a second each time the page opens.
 
 For roles that read valuations (``valuation.read``: revenue analysts, the deciding
 revenue officers, auditors). The tables name parcels and mutations, never a person, so
@@ -42,12 +45,13 @@ import streamlit as st
 from app.shared import context, i18n, imagery, maplayers, panels, selection
 from app.shared import data as shared
 from app.views.valuation import data
+from imagery.picture import Frame
 from landgov.storage.read import MouzaSummary
 
 MAP_HEIGHT_PX = 520
 # the selected khasra's outline: crimson, apart from the blue-yellow value ramp (no
 # docstring: a bare string in a page script is drawn on the page)
-SELECTED_RGBA = [220, 20, 60, 255]
+SELECTED_RGBA: tuple[int, int, int, int] = (220, 20, 60, 255)
 SELECTED_LINE_PX = 3
 
 
@@ -118,37 +122,61 @@ def value_map(
     _: i18n.Words,
 ) -> None:
     """The parcels coloured by value per acre over the sidebar's imagery base layer, the
-    khasra selected on another page outlined."""
+    khasra selected on another page outlined: a picture drawn on the server
+    (:mod:`imagery.picture`), or, with the switch above it on, the interactive map (zoom,
+    a tooltip per parcel)."""
     bbox = shared.bounds(gdf)
-    base = imagery.base_layer(url, mouza.id, bbox, on)
-    layers: list[pdk.Layer] = [] if base is None else [base]
-    # files the browser fetches once (their URL is their content's hash), not inline JSON
-    # sent again on every rerun: 244 kB on the demo's mouza 1
+    interactive = panels.interactive_map_switch("valuation", _.lang)
+    base = imagery.base_imagery(url, mouza.id, bbox, on, orthophoto=False)
+    for caption in base.captions:
+        st.caption(caption)
+    opacity = 0.6 if base.layers else 1.0
+    # made once per roll, mouza and language, not on every rerun of the page
     rows, rows_json, edges_json = data.map_files(url, mouza.id, roll_id, _.lang)
-    layers += panels.polygon_layers(
-        maplayers.media_url(rows_json, "application/json"),
-        data.VALUE_LAYER_ID,
-        line_color=[40, 40, 40, 200],
-        edges=maplayers.media_url(edges_json, "application/json"),
-        opacity=1.0 if base is None else 0.6,
-    )
     picked = selection.current(mouza.id)
-    outline = [] if picked is None else data.selected_edges(rows, picked.khasra_id)
-    if outline:
-        layers.append(
-            maplayers.outline_layer(
-                outline, data.SELECTED_LAYER_ID, color=SELECTED_RGBA, width_px=SELECTED_LINE_PX
-            )
+    if interactive:
+        # files the browser fetches once (their URL is their content's hash), not inline
+        # JSON sent again on every rerun: 244 kB on the demo's mouza 1
+        layers: list[pdk.Layer] = list(base.layers)
+        layers += panels.polygon_layers(
+            maplayers.media_url(rows_json, "application/json"),
+            data.VALUE_LAYER_ID,
+            line_color=list(data.EDGE_RGBA),
+            edges=maplayers.media_url(edges_json, "application/json"),
+            opacity=opacity,
         )
-    deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, _("valuation_page.map.tooltip"))
-    st.pydeck_chart(
-        deck,
-        height=MAP_HEIGHT_PX,
-        key=f"valuation_map_{mouza.id}",
-        alt=_("valuation_page.map.alt"),
-    )
+        outline = [] if picked is None else data.selected_edges(rows, picked.khasra_id)
+        if outline:
+            layers.append(
+                maplayers.outline_layer(
+                    outline,
+                    data.SELECTED_LAYER_ID,
+                    color=list(SELECTED_RGBA),
+                    width_px=SELECTED_LINE_PX,
+                )
+            )
+        deck = panels.offline_deck(layers, bbox, MAP_HEIGHT_PX, _("valuation_page.map.tooltip"))
+        st.pydeck_chart(
+            deck,
+            height=MAP_HEIGHT_PX,
+            key=f"valuation_map_{mouza.id}",
+            alt=_("valuation_page.map.alt"),
+        )
+        shown = bool(outline)
+    else:
+        overlays = data.picture_overlays(
+            rows,
+            opacity=opacity,
+            selected=None if picked is None else picked.khasra_id,
+            selected_rgba=SELECTED_RGBA,
+            selected_px=SELECTED_LINE_PX,
+        )
+        frame = Frame.fitted(bbox, panels.PICTURE_WIDTH_PX, MAP_HEIGHT_PX)
+        png = panels.map_picture(frame, tuple(base.pictures), overlays)
+        panels.show_picture(png, _("valuation_page.map.alt"))
+        shown = len(overlays) > 1
     legend(gdf, _)
-    if outline and picked is not None:
+    if shown and picked is not None:
         st.caption(
             _("valuation_page.map.selected", khasra=i18n.record_number(picked.number, _.lang))
         )
@@ -206,7 +234,7 @@ def roll_section(url: str, mouza: MouzaSummary, on: date, _: i18n.Words) -> None
         column_config=money_columns(_),
     )
     if roll.get("method") == "model":
-        explain_panel(url, gdf, roll_id, _)
+        explain_panel(url, mouza, gdf, roll_id, _)
     stem = data.file_stem(mouza.name, roll_id, as_of)
     csv_col, gpkg_col = st.columns(2)
     csv_col.download_button(
@@ -230,9 +258,13 @@ def roll_section(url: str, mouza: MouzaSummary, on: date, _: i18n.Words) -> None
     )
 
 
-def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int, _: i18n.Words) -> None:
+def explain_panel(
+    url: str, mouza: MouzaSummary, gdf: gpd.GeoDataFrame, roll_id: int, _: i18n.Words
+) -> None:
     """Pick a parcel valued by the model: its base value per acre and one factor per
-    feature (exact contributions), largest effect first."""
+    feature (exact contributions), largest effect first. It opens on the khasra selected
+    on another page (:mod:`app.shared.selection`) when the model values it, else on none
+    (the officer picks one: no explanation is worked out that nobody asked for)."""
     lang = _.lang
     modelled = gdf[gdf["model_id"].notna()]
     st.subheader(_("valuation_page.explain.header"))
@@ -240,9 +272,15 @@ def explain_panel(url: str, gdf: gpd.GeoDataFrame, roll_id: int, _: i18n.Words) 
         st.caption(_("valuation_page.explain.none"))
         return
     options = {str(r.khasra_no): int(r.khasra_id) for r in modelled.itertuples(index=False)}
+    numbers = list(options)
+    picked = selection.current(mouza.id)
+    ids = [options[n] for n in numbers]
+    start = ids.index(picked.khasra_id) if picked and picked.khasra_id in ids else None
     number = st.selectbox(
         _("valuation_page.explain.khasra"),
-        list(options),
+        numbers,
+        index=start,
+        placeholder=_("valuation_page.explain.choose"),
         key="valuation_explain_khasra",
         format_func=lambda n: i18n.record_number(n, lang),
     )
