@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydeck as pdk
 import streamlit as st
@@ -52,6 +52,9 @@ from imagery.picture import Frame
 from landgov.config import load_settings
 from landgov.errors import AuthenticationFailed, CaseActionRefused, LandgovError
 from landgov.security import Actor
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAP_HEIGHT_PX = 480
 CHIP_WIDTH_PX = 300
@@ -292,10 +295,10 @@ def _union(
 def _case_deck(
     base: list[pdk.Layer],
     view: tuple[float, float, float, float],
-    parcels: Any,
-    picked: Any,
-    flags: Any,
-    markers: Any,
+    parcels: pd.DataFrame,
+    picked: pd.DataFrame,
+    flags: pd.DataFrame,
+    markers: pd.DataFrame,
 ) -> pdk.Deck:
     """The interactive case map: the imagery, the case's parcels, the khasra selected
     elsewhere when it is one of them, the flags on top and a ring around each; each outline
