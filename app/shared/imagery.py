@@ -181,15 +181,29 @@ def scene_caption(choice: SceneChoice, mode: str, lang: str = i18n.DEFAULT) -> s
 
 @dataclass(frozen=True)
 class BaseImagery:
-    """The imagery layers of a map (bottom first), the same pictures with the bounds
-    they cover (for a map drawn as a picture, :mod:`imagery.picture`), what each shows
-    (captions and legend lines), and the Sentinel-2 choice (None: no scene drawn)."""
+    """The imagery of a map, bottom first: each picture as (its layer id, PNG bytes, the
+    bounds it covers); what each shows (captions and legend lines), and the Sentinel-2
+    choice (None: no scene drawn)."""
 
-    layers: list[pdk.Layer] = field(default_factory=list)
-    pictures: list[tuple[bytes, Bounds]] = field(default_factory=list)
+    pictures: list[tuple[str, bytes, Bounds]] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     legend: list[str] = field(default_factory=list)
     choice: SceneChoice | None = None
+
+    @property
+    def layers(self) -> list[pdk.Layer]:
+        """The pictures as an interactive map's bitmap layers, each a file the browser
+        fetches (:func:`app.shared.maplayers.media_url`): made only when a map asks for
+        them, so a map drawn as a picture registers no file it never sends."""
+        return [
+            bitmap_layer(maplayers.media_url(png, "image/png"), bounds, layer_id)
+            for layer_id, png, bounds in self.pictures
+        ]
+
+    @property
+    def under(self) -> tuple[tuple[bytes, Bounds], ...]:
+        """The pictures as :func:`imagery.picture.compose` lays them under a map."""
+        return tuple((png, bounds) for _id, png, bounds in self.pictures)
 
 
 def _overlap(a: Bounds, b: Bounds) -> Bounds | None:
@@ -221,8 +235,7 @@ def base_imagery(
         if png is None:
             out.captions.append(_("map.unreadable", scene=i18n.isolate(out.choice.scene.id, lang)))
         else:
-            out.layers.append(bitmap_layer(maplayers.media_url(png, "image/png"), bbox))
-            out.pictures.append((png, bbox))
+            out.pictures.append((IMAGERY_LAYER_ID, png, bbox))
             out.captions.append(scene_caption(out.choice, mode, lang))
             out.legend.append(
                 _(
@@ -235,10 +248,7 @@ def base_imagery(
     if ortho is not None and part is not None:
         png = rendered(url, home, ortho.id, mode, part, ORTHO_PIXEL_M)
         if png is not None:
-            out.layers.append(
-                bitmap_layer(maplayers.media_url(png, "image/png"), part, ORTHO_LAYER_ID)
-            )
-            out.pictures.append((png, part))
+            out.pictures.append((ORTHO_LAYER_ID, png, part))
             out.captions.append(
                 _(
                     "map.ortho_caption",
@@ -250,12 +260,3 @@ def base_imagery(
                 _("map.legend_ortho", mode=_(MODE_NAMES[mode]), day=_day(ortho.when, lang))
             )
     return out
-
-
-def base_layer(url: str, mouza_id: int, bbox: Bounds, day: date) -> pdk.Layer | None:
-    """Draws the sidebar radio and returns the chosen Sentinel-2 base layer (None for
-    none), with its caption: the one-layer form the Disputes and Valuation maps use."""
-    found = base_imagery(url, mouza_id, bbox, day, orthophoto=False)
-    for caption in found.captions:
-        st.caption(caption)
-    return found.layers[0] if found.layers else None

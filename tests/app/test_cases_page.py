@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import shapely
 from dashboard_support import Login, database_url, demo_login, sign_in_demo
@@ -22,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from app.shared import data, imagery, panels
 from app.views.cases import data as cases_data
 from app.views.cases import evidence
+from imagery.render import png_bytes
 from landgov.config import load_settings
 from landgov.disputes.rules import DETECTORS
 from landgov.disputes.scan import scan
@@ -42,7 +44,9 @@ def _stand_in_imagery(
     url: str, mouza_id: int, bbox: imagery.Bounds, day: date, *, orthophoto: bool = True
 ) -> imagery.BaseImagery:
     """A base layer where the demo has no imagery, to see it drawn under the evidence."""
-    return imagery.BaseImagery(layers=[imagery.bitmap_layer("data:,", bbox)])
+    grey = np.full((3, 2, 2), 128, dtype=np.uint8)
+    png = png_bytes(grey, np.ones((2, 2), dtype=bool))
+    return imagery.BaseImagery(pictures=[(imagery.IMAGERY_LAYER_ID, png, bbox)])
 
 
 def ok(at: AppTest) -> None:

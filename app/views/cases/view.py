@@ -394,7 +394,7 @@ def case_map(url: str, detail: dict[str, Any], lang: str) -> None:
         for caption in base.captions:
             st.caption(caption)
         overlays = data.picture_overlays(parcels, picked, flags, markers)
-        png = panels.map_picture(frame, tuple(base.pictures), overlays)
+        png = panels.map_picture(frame, base.under, overlays)
         panels.show_picture(png, _("cases.map_alt"))
     if chosen is not None and len(picked):
         st.caption(_("cases.selected_here", khasra=i18n.record_number(chosen.number, lang)))

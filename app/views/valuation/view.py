@@ -130,10 +130,11 @@ def value_map(
     base = imagery.base_imagery(url, mouza.id, bbox, on, orthophoto=False)
     for caption in base.captions:
         st.caption(caption)
-    opacity = 0.6 if base.layers else 1.0
+    opacity = 0.6 if base.pictures else 1.0
     # made once per roll, mouza and language, not on every rerun of the page
     rows, rows_json, edges_json = data.map_files(url, mouza.id, roll_id, _.lang)
     picked = selection.current(mouza.id)
+    selected = None if picked is None else picked.khasra_id
     if interactive:
         # files the browser fetches once (their URL is their content's hash), not inline
         # JSON sent again on every rerun: 244 kB on the demo's mouza 1
@@ -145,7 +146,7 @@ def value_map(
             edges=maplayers.media_url(edges_json, "application/json"),
             opacity=opacity,
         )
-        outline = [] if picked is None else data.selected_edges(rows, picked.khasra_id)
+        outline = [] if selected is None else data.selected_edges(rows, selected)
         if outline:
             layers.append(
                 maplayers.outline_layer(
@@ -162,21 +163,20 @@ def value_map(
             key=f"valuation_map_{mouza.id}",
             alt=_("valuation_page.map.alt"),
         )
-        shown = bool(outline)
     else:
         overlays = data.picture_overlays(
             rows,
             opacity=opacity,
-            selected=None if picked is None else picked.khasra_id,
+            selected=selected,
             selected_rgba=SELECTED_RGBA,
             selected_px=SELECTED_LINE_PX,
         )
         frame = Frame.fitted(bbox, panels.PICTURE_WIDTH_PX, MAP_HEIGHT_PX)
-        png = panels.map_picture(frame, tuple(base.pictures), overlays)
+        png = panels.map_picture(frame, base.under, overlays)
         panels.show_picture(png, _("valuation_page.map.alt"))
-        shown = len(overlays) > 1
     legend(gdf, _)
-    if shown and picked is not None:
+    # the selected khasra is outlined (either way) when this roll values it here
+    if picked is not None and len(rows) and (rows["khasra_id"] == picked.khasra_id).any():
         st.caption(
             _("valuation_page.map.selected", khasra=i18n.record_number(picked.number, _.lang))
         )
