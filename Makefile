@@ -10,12 +10,17 @@ UV_VERSION := 0.13.9
 # Debian packages the platform needs: PostGIS for storage, Chromium for the browser test,
 # Noto fonts (Nastaliq Urdu) for fard PDFs, poppler (pdftoppm) to render them in tests.
 APT_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgis chromium fonts-noto-core poppler-utils
+# QGIS's own Python: the tests read the API as a GIS unit's QGIS does (make test only)
+TEST_APT_PACKAGES := python3-qgis
+API_PORT ?= 8600
 
 .PHONY: demo test setup venv system db lint typecheck clean
 
 # The batch steps after `landgov demo` run as their service accounts (keys provisioned by
 # `landgov db migrate` under $(LANDGOV_HOME)/secrets/services, 0600); nobody signs in.
 # `landgov demo --accounts` prints where the demo's login accounts are (never the secrets).
+# The API (landgov serve api) runs beside the dashboard while it runs; its demo clients'
+# credentials go to 0600 files under $(LANDGOV_HOME)/demo (kept by a second run).
 demo: setup
 	$(BIN)/landgov db up
 	$(BIN)/landgov db migrate
@@ -32,10 +37,23 @@ demo: setup
 	$(BIN)/landgov advisories run --as-of 2026-03-05 \
 		--district-yields $(LANDGOV_HOME)/synthetic/sentinel-2/district_yields.csv  # mid-rabi
 	$(BIN)/landgov demo --accounts
+	$(BIN)/landgov api-clients add demo-agency --agency "Demo agency (a bank, the tax office)" \
+		--scopes fard:read,parcels:read,valuation:read,holdings:read \
+		--api-url http://127.0.0.1:$(API_PORT)/v1 \
+		--credentials $(LANDGOV_HOME)/demo/api-client.json --reuse
+	$(BIN)/landgov api-clients add demo-gis --agency "Demo GIS unit (QGIS)" --scopes parcels:read \
+		--auth api_key --api-url http://127.0.0.1:$(API_PORT)/v1 \
+		--credentials $(LANDGOV_HOME)/demo/api-gis.json --reuse
+	@echo "API: http://127.0.0.1:$(API_PORT)/v1 (docs: /v1/docs; examples: docs/api.md)"
+	@echo "  demo client credentials (0600): $(LANDGOV_HOME)/demo/api-client.json;" \
+		"for QGIS: $(LANDGOV_HOME)/demo/api-gis.json"
+	$(BIN)/landgov serve api --host 127.0.0.1 --port $(API_PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT; \
 	$(BIN)/streamlit run app/dashboard.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 test: setup
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/landgov db up

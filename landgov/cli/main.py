@@ -14,6 +14,7 @@ import typer
 
 from landgov.cli import (
     advisories,
+    api,
     audit,
     detect,
     disputes,
@@ -57,6 +58,8 @@ app.add_typer(tax.app, name="tax")
 app.add_typer(valuation.app, name="valuation")
 app.add_typer(advisories.app, name="advisories")
 app.add_typer(users.app, name="users")
+app.add_typer(api.serve_app, name="serve")
+app.add_typer(api.clients_app, name="api-clients")
 app.command("login")(session.login_cmd)
 app.command("logout")(session.logout_cmd)
 app.command("whoami")(session.whoami_cmd)

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -64,7 +64,10 @@ from landgov.security import Actor, authorize, bind, log_access, policy
 from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, resolve_mouza
 from landgov.storage.officers import jurisdiction_mouzas
-from landgov.storage.read import urdu_spellings
+from landgov.storage.read import database_today, urdu_spellings
+
+if TYPE_CHECKING:
+    from landgov.security.clients import ApiClient
 
 __all__ = [
     "LANGUAGES",
@@ -75,11 +78,13 @@ __all__ = [
     "FardVerification",
     "Language",
     "SubjectKind",
+    "client_verify_fard",
     "issue_code",
     "issue_fard",
     "render_fard",
     "short_code",
     "verify_fard",
+    "verify_fard_in",
 ]
 
 SubjectKind = Literal["person", "khewat"]
@@ -342,6 +347,17 @@ class FardVerification:
     issued_by: str
     matches: bool
     differences: tuple[str, ...] = field(default=())
+    issued: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    """The holding as the fard printed it (the register's snapshot)."""
+    register_intact: bool = True
+    """False when the register entry no longer hashes to its code (altered after issue)."""
+    subject: str = ""
+    """The register's subject: a CNIC, or ``<mouza id>:<khewat no>``."""
+    changed_since: tuple[str, ...] = field(default=())
+    """How the holding today differs from the one printed (a later mutation): a fard that
+    still matches the record of its date may no longer be the holding of today."""
+    checked_on: date | None = None
+    """The database's today, against which :attr:`changed_since` was found."""
 
     @property
     def short_code(self) -> str:
@@ -378,35 +394,52 @@ def _normalise_code(code: str) -> str:
 
 
 def verify_fard(engine: Engine, code: str) -> FardVerification:
-    """Checks an issued fard against the records as they are now.
+    """Checks an issued fard against the records as they are now: whether the record of
+    the fard's date still says what it printed (:attr:`FardVerification.matches`), and
+    how today's holding differs from it (:attr:`FardVerification.changed_since`).
 
     Raises:
         FardError: ``code`` is not a code, or a short code matches several issues.
         NotFound: no fard was issued with that code.
     """
-    wanted = _normalise_code(code)
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT code, subject_kind, subject, as_of, language, purpose, snapshot,"
-                " snapshot_sha256, issued_at, issued_by FROM fard_issue"
-                " WHERE code LIKE :prefix ORDER BY code LIMIT 2"
-            ),
-            {"prefix": wanted + "%"},
-        ).all()
-        if not rows:
-            raise NotFound(
-                f"unknown verification code {code.strip()!r}: no fard was issued with it"
-            )
-        if len(rows) > 1:
-            raise FardError(f"code {code.strip()!r} matches several fards; give the full code")
-        row = rows[0]
+        return verify_fard_in(conn, code)
+
+
+def verify_fard_in(conn: Connection, code: str) -> FardVerification:
+    """:func:`verify_fard` on the caller's connection (one transaction with what the
+    caller writes, as :func:`client_verify_fard` does).
+
+    Raises:
+        FardError, NotFound: as :func:`verify_fard`.
+    """
+    wanted = _normalise_code(code)
+    rows = conn.execute(
+        text(
+            "SELECT code, subject_kind, subject, as_of, language, purpose, snapshot,"
+            " snapshot_sha256, issued_at, issued_by FROM fard_issue"
+            " WHERE code LIKE :prefix ORDER BY code LIMIT 2"
+        ),
+        {"prefix": wanted + "%"},
+    ).all()
+    if not rows:
+        raise NotFound(f"unknown verification code {code.strip()!r}: no fard was issued with it")
+    if len(rows) > 1:
+        raise FardError(f"code {code.strip()!r} matches several fards; give the full code")
+    row = rows[0]
+    try:
+        current: PersonHolding | KhewatHolding | None = _subject_holding(
+            conn, row.subject_kind, row.subject, row.as_of
+        )
+    except NotFound:
+        current = None
+    today = database_today(conn)
+    now_held = current
+    if row.as_of != today:
         try:
-            current: PersonHolding | KhewatHolding | None = _subject_holding(
-                conn, row.subject_kind, row.subject, row.as_of
-            )
+            now_held = _subject_holding(conn, row.subject_kind, row.subject, today)
         except NotFound:
-            current = None
+            now_held = None
     stored = dict(row.snapshot)
     problems: list[str] = []
     recomputed_code = issue_code(
@@ -419,7 +452,8 @@ def verify_fard(engine: Engine, code: str) -> FardVerification:
         issued_at=row.issued_at,
         issued_by=row.issued_by,
     )
-    if recomputed_code != row.code or snapshot_hash(stored) != row.snapshot_sha256:
+    intact = recomputed_code == row.code and snapshot_hash(stored) == row.snapshot_sha256
+    if not intact:
         problems.append("the register entry of this fard was altered after issue")
     if current is None:
         problems.append(
@@ -431,6 +465,14 @@ def verify_fard(engine: Engine, code: str) -> FardVerification:
         now = current.snapshot()
         if snapshot_hash(now) != row.snapshot_sha256:
             problems.extend(_differences(stored, now) or ["the record differs from the snapshot"])
+    if now_held is None:
+        since: list[str] = [f"the subject ({row.subject_kind} {row.subject}) is gone today"]
+    else:
+        undated = {k: v for k, v in stored.items() if k != "as_of"}
+        today_snap = {k: v for k, v in now_held.snapshot().items() if k != "as_of"}
+        since = [] if undated == today_snap else (
+            _differences(undated, today_snap) or ["the holding differs today"]
+        )  # fmt: skip
     return FardVerification(
         code=row.code,
         subject_kind=row.subject_kind,
@@ -440,6 +482,11 @@ def verify_fard(engine: Engine, code: str) -> FardVerification:
         issued_by=row.issued_by,
         matches=not problems,
         differences=tuple(problems),
+        issued=stored,
+        register_intact=intact,
+        subject=str(row.subject),
+        changed_since=tuple(since),
+        checked_on=today,
     )
 
 
@@ -492,3 +539,46 @@ def _brief(value: object) -> str:
             return ", ".join(f"{v.get('khasra')} ({v.get('area_kms')})" for v in value)
         return f"{len(value)} item(s)"
     return str(value)
+
+
+def client_verify_fard(
+    engine: Engine, *, client: ApiClient, code: str, request_id: str | None = None
+) -> FardVerification | None:
+    """:func:`verify_fard` for an API client holding ``fard:read`` (a bank before a
+    mortgage); None when no fard was issued with ``code``.
+
+    A fard names its holders, so a found one is a read of personal data: one
+    ``access_log`` row under the client's name. Codes looked up in vain (or not codes at
+    all) are counted, and a client that reaches ``api_fard_misses_per_minute`` waits for
+    the next minute before looking up more (:func:`~landgov.security.clients.
+    check_fard_misses`): guessing codes stays hopeless.
+
+    Raises:
+        AccessDenied: the client lacks ``fard:read``. RateLimited: too many unknown codes
+            this minute. FardError: ``code`` is not a verification code.
+    """
+    from landgov.security.clients import check_fard_misses, count_fard_miss
+
+    if "fard:read" not in client.scopes:
+        raise AccessDenied("scope", f"API client {client.name} does not hold fard:read")
+    missed: FardError | None = None
+    with engine.begin() as conn:
+        check_fard_misses(conn, client)
+        try:
+            found = verify_fard_in(conn, code)
+        except FardError as exc:
+            missed = exc
+        except NotFound:
+            count_fard_miss(conn, client)
+            return None
+        else:
+            log_access(
+                conn, client, "fard.verify",
+                "party" if found.subject_kind == "person" else "khewat", found.subject,
+                {"code": found.short_code, "matches": found.matches, "client": client.name,
+                 "agency": client.agency, "request_id": request_id},
+            )  # fmt: skip
+            return found
+        count_fard_miss(conn, client)  # not a code at all: a miss too
+    assert missed is not None  # the one way here
+    raise missed

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -58,6 +58,9 @@ from landgov.records.snapshot import (
 )
 from landgov.security import Actor, authorize, bind, log_access, may_unmask, policy
 from landgov.storage.lookup import NotFound, resolve_mouza
+
+if TYPE_CHECKING:
+    from landgov.security.clients import ApiClient
 from landgov.storage.read import (
     KhasraPart,
     KhewatRef,
@@ -578,5 +581,28 @@ def read_person(
             conn, actor, "ror.person", "party", holding.person.cnic or validate_cnic(cnic),
             {"as_of": as_of.isoformat(), "unmasked": unmasked, "khewats": len(holding.shares),
              "mouzas": sorted(mouzas)},
+        )  # fmt: skip
+    return holding
+
+
+def client_read_person(
+    engine: Engine, *, client: ApiClient, cnic: str, as_of: date, request_id: str | None = None
+) -> PersonHolding:
+    """Everything the person with ``cnic`` holds on ``as_of``, read by an API client that
+    holds ``holdings:read`` (the API checks the scope): the same holding as
+    :func:`read_person`, written to the access log under the client's name.
+
+    Raises:
+        InvalidCNIC: not a CNIC. NotFound: no such person.
+    """
+    if "holdings:read" not in client.scopes:
+        raise AccessDenied("scope", f"API client {client.name} does not hold holdings:read")
+    with engine.begin() as conn:
+        holding = person_holdings(conn, cnic, as_of)
+        mouzas = {s.khewat.mouza.id for s in holding.shares}
+        log_access(
+            conn, client, "ror.person", "party", holding.person.cnic or validate_cnic(cnic),
+            {"as_of": as_of.isoformat(), "client": client.name, "agency": client.agency,
+             "request_id": request_id, "khewats": len(holding.shares), "mouzas": sorted(mouzas)},
         )  # fmt: skip
     return holding

@@ -44,6 +44,7 @@ _NEEDS_TOTP: Final = frozenset(
         "rates.change",
         "accounts.manage",
         "settings.change",
+        "api_clients.manage",
     }
 )
 

@@ -110,7 +110,35 @@ CAPABILITIES: Final[dict[str, Capability]] = {
     ),
     "accounts.manage": _cap({"administrator"}, False, "manage accounts and roles"),
     "settings.change": _cap({"administrator"}, False, "change security settings"),
+    "api_clients.manage": _cap(
+        {"administrator", "svc_demo"}, False, "register API clients and their scopes"
+    ),
 }
+
+API_SCOPES: Final[dict[str, str]] = {
+    "parcels:read": "khasras, mouza boundaries and state land (OGC API - Features); no owners",
+    "fard:read": "verify a fard by its code: the holders and shares it names, as issued",
+    "valuation:read": "values of khasras, transfer taxes of sales, under-declared sales",
+    "holdings:read": "a person's record of rights by CNIC (every call in the access log)",
+}
+"""What an API client (another agency) may be granted; each endpoint needs one."""
+
+
+def parse_scopes(given: str | Iterable[str]) -> frozenset[str]:
+    """Scopes from ``fard:read,parcels:read`` (commas or spaces, as OAuth2 writes them).
+
+    Raises:
+        ValueError: an unknown scope (naming the known ones) or none at all.
+    """
+    items = given.replace(",", " ").split() if isinstance(given, str) else list(given)
+    unknown = sorted(set(items) - API_SCOPES.keys())
+    if unknown:
+        raise ValueError(
+            f"unknown scope(s) {', '.join(unknown)}: choose from {', '.join(sorted(API_SCOPES))}"
+        )
+    if not items:
+        raise ValueError(f"give at least one scope: {', '.join(sorted(API_SCOPES))}")
+    return frozenset(items)
 
 
 def roles_of(designation: str | None, stored: Iterable[str]) -> frozenset[str]:

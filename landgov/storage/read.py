@@ -607,3 +607,9 @@ def mouza_state_land(conn: Connection, mouza_id: int) -> gpd.GeoDataFrame:
         " ORDER BY s.id"
     )
     return gpd.read_postgis(sql, conn, geom_col="geom", params={"m": mouza_id})
+
+
+def database_today(conn: Connection) -> date:
+    """The database's today (``current_date``): the date every record rule uses for
+    "now", so a reader and the checks it meets agree on the day."""
+    return conn.execute(text("SELECT current_date")).scalar_one()  # type: ignore[no-any-return]

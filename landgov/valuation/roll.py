@@ -378,20 +378,22 @@ def current_roll(conn: Connection) -> Roll | None:
     return None if found is None else Roll(**{**found.__dict__, "reused": False})
 
 
-def roll_on(conn: Connection, on: date) -> Roll | None:
+def roll_on(conn: Connection, on: date, method: str | None = None) -> Roll | None:
     """The roll in force on ``on``: among the rolls valued as of ``on`` or earlier, the
     latest valuation date, and on that date the roll published last (as
     :func:`current_roll` picks). None: no roll is valued by then.
 
     A reader asking about a past date must not see a roll valued later: its values use
-    rates and parcels not yet in force on that date.
+    rates and parcels not yet in force on that date. ``method`` (``statutory`` or
+    ``model``) considers only rolls made that way.
     """
     row = conn.execute(
         text(
             "SELECT fingerprint FROM valuation_roll WHERE as_of <= :on"
+            " AND (CAST(:method AS text) IS NULL OR method = :method)"
             " ORDER BY as_of DESC, created_at DESC, id DESC LIMIT 1"
         ),
-        {"on": on},
+        {"on": on, "method": method},
     ).scalar()
     if row is None:
         return None

@@ -11,7 +11,7 @@ import pytest
 from source_rules import sql_uses
 
 ROOT = Path(__file__).resolve().parents[2]
-SHELLS = ("app", "landgov/cli")
+SHELLS = ("app", "landgov/cli", "landgov/api")
 
 
 @pytest.mark.parametrize("shell", SHELLS)

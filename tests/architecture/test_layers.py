@@ -12,7 +12,7 @@ from source_rules import imports_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SHELLS = ("app", "landgov.cli")
+SHELLS = ("app", "landgov.cli", "landgov.api")
 JOBS = ("landgov.jobs",)
 DEMO = ("landgov.demo",)
 SERVICES = (
