@@ -128,22 +128,36 @@ def test_an_expired_token_is_refused(api: TestClient, api_demo: ApiDemo) -> None
 
 
 def test_each_scope_guards_its_endpoints(api: TestClient, api_demo: ApiDemo) -> None:
-    calls = {
-        "parcels:read": ("get", "/v1/collections/khasras/items?limit=1", None),
-        "fard:read": ("get", f"/v1/fard/{api_demo.fards['today'].short_code}", None),
-        "valuation:read": ("get", "/v1/khasras/1/value", None),
-        "holdings:read": ("post", "/v1/holdings", {"cnic": api_demo.holder_cnic}),
-    }
-    for scope in calls:
+    with api_demo.engine.connect() as conn:
+        sale = conn.execute(
+            text("SELECT id FROM mutation WHERE type = 'sale' AND status = 'sanctioned'"
+                 " AND consideration_rs IS NOT NULL AND deed_date >= '2025-07-01'"
+                 " ORDER BY id LIMIT 1")
+        ).scalar_one()  # fmt: skip
+    mouza = api_demo.mouza_ids[0]
+    calls = [
+        ("parcels:read", "get", "/v1/collections/khasras/items?limit=1", None),
+        ("parcels:read", "get", "/v1/collections/khasras/items/1", None),
+        ("parcels:read", "get", "/v1/collections/state-land/items", None),
+        ("fard:read", "get", f"/v1/fard/{api_demo.fards['today'].short_code}", None),
+        ("valuation:read", "get", "/v1/khasras/1/value", None),
+        ("valuation:read", "get", f"/v1/mutations/{sale}/transfer-tax", None),
+        ("valuation:read", "get", f"/v1/mouzas/{mouza}/under-declared", None),
+        ("holdings:read", "post", "/v1/holdings", {"cnic": api_demo.holder_cnic}),
+    ]
+    for scope in sorted({c[0] for c in calls}):
         client, secret = api_demo.new_client((scope,))
         headers = bearer(api, client.name, secret)
-        for needed, (method, path, body) in calls.items():
+        for needed, method, path, body in calls:
             r = api.request(method, path, headers=headers, json=body)
             if needed == scope:
                 assert r.status_code == 200, (scope, path, r.text)
             else:
                 assert problem(r, 403, "insufficient-scope")["scope"] == needed
                 assert f'scope="{needed}"' in r.headers["www-authenticate"]
+    # what no record is in needs no credentials: OGC clients read it first
+    for path in ("/v1/", "/v1/conformance", "/v1/collections", "/v1/openapi.json"):
+        assert api.get(path).status_code == 200
 
 
 def test_a_client_over_its_rate_waits_for_the_next_minute(
