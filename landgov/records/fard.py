@@ -64,7 +64,7 @@ from landgov.security import Actor, authorize, bind, log_access, policy
 from landgov.storage.audit import append as append_audit
 from landgov.storage.lookup import NotFound, resolve_mouza
 from landgov.storage.officers import jurisdiction_mouzas
-from landgov.storage.read import database_today, urdu_spellings
+from landgov.storage.read import urdu_spellings
 
 if TYPE_CHECKING:
     from landgov.security.clients import ApiClient
@@ -417,7 +417,7 @@ def verify_fard_in(conn: Connection, code: str) -> FardVerification:
     rows = conn.execute(
         text(
             "SELECT code, subject_kind, subject, as_of, language, purpose, snapshot,"
-            " snapshot_sha256, issued_at, issued_by FROM fard_issue"
+            " snapshot_sha256, issued_at, issued_by, current_date AS today FROM fard_issue"
             " WHERE code LIKE :prefix ORDER BY code LIMIT 2"
         ),
         {"prefix": wanted + "%"},
@@ -433,7 +433,7 @@ def verify_fard_in(conn: Connection, code: str) -> FardVerification:
         )
     except NotFound:
         current = None
-    today = database_today(conn)
+    today = row.today  # the database's today, read with the row
     now_held = current
     if row.as_of != today:
         try:

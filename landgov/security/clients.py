@@ -44,7 +44,7 @@ from landgov.errors import AuthenticationFailed, LandgovError
 from landgov.security import policy
 from landgov.security.actor import Actor
 from landgov.security.authz import authorize
-from landgov.security.sessions import bind, setting
+from landgov.security.sessions import bind
 
 AuthMethod = Literal["client_credentials", "api_key"]
 AUTH_METHODS: Final = ("client_credentials", "api_key")
@@ -414,16 +414,19 @@ def check_fard_misses(conn: Connection, client: ApiClient) -> None:
     Raises:
         RateLimited: too many unknown codes this minute.
     """
-    limit = setting(conn, "api_fard_misses_per_minute")
     row = conn.execute(
         text(
-            "SELECT calls, ceil(extract(epoch FROM window_start + interval '1 minute'"
-            " - clock_timestamp())) AS reset FROM api_rate_window WHERE client_id = :c"
-            " AND bucket = 'fard_misses' AND window_start = date_trunc('minute', clock_timestamp())"
+            "SELECT s.value AS lim, w.calls, ceil(extract(epoch FROM"
+            " date_trunc('minute', clock_timestamp()) + interval '1 minute'"
+            " - clock_timestamp())) AS reset"
+            " FROM security_setting s LEFT JOIN api_rate_window w ON w.client_id = :c"
+            " AND w.bucket = 'fard_misses'"
+            " AND w.window_start = date_trunc('minute', clock_timestamp())"
+            " WHERE s.name = 'api_fard_misses_per_minute'"
         ),
         {"c": client.id},
-    ).one_or_none()
-    misses, reset = (0, 60) if row is None else (int(row.calls), max(1, int(row.reset)))
+    ).one()
+    limit, misses, reset = int(row.lim), int(row.calls or 0), max(1, int(row.reset))
     if misses >= limit:
         raise RateLimited(
             f"client {client.name} looked up {misses} unknown fard codes this minute; "
