@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -267,12 +268,16 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="API worker processes")
     p.add_argument("--threads", type=int, default=4, help="calls a worker takes at once")
     p.add_argument("--fards", type=int, default=40)
-    p.add_argument("--port", type=int, default=8611)
+    p.add_argument("--port", type=int, default=0, help="the API's port (0: a free one)")
     p.add_argument("--mix", default="fard=0.45,parcel=0.45,bbox=0.10")
     args = p.parse_args()
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.mix.split(","))}
     print(f"preparing {args.clients} clients and {args.fards} fards ...", flush=True)
     fx = _prepare(args.clients, args.fards)
+    if not args.port:  # a free port: a previous run's server may still be going away
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            args.port = sock.getsockname()[1]
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "landgov-api-load.log"
     log = log_path.open("w")
     server = _serve(args.port, args.workers, args.threads, log)
