@@ -28,13 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from landgov.api import features, records, valuation
-from landgov.api.auth import ApiState, basic_credentials, state_of
+from landgov.api.auth import ApiState, basic_credentials, rate_limited, state_of
 from landgov.api.problems import KINDS, PROBLEM_JSON, Problem, problem_response
 from landgov.errors import (
     AccessDenied,
     AuthenticationFailed,
-    DomainError,
-    InputRejected,
     LandgovError,
     NoRateInForce,
 )
@@ -100,10 +98,7 @@ class RequestLog:
 def _problem_of(exc: LandgovError) -> Problem:
     """landgov's own errors as problem details."""
     if isinstance(exc, RateLimited):
-        return Problem(
-            "rate-limited", str(exc), retry_after_s=exc.retry_after_s,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )  # fmt: skip
+        return rate_limited(exc)
     if isinstance(exc, NotFound):
         return Problem("not-found", str(exc))
     if isinstance(exc, AuthenticationFailed):
@@ -112,8 +107,7 @@ def _problem_of(exc: LandgovError) -> Problem:
         return Problem("insufficient-scope", str(exc))
     if isinstance(exc, NoRateInForce):
         return Problem("cannot-value", str(exc))
-    if isinstance(exc, DomainError | InputRejected):
-        return Problem("bad-request", str(exc))
+    # DomainError (a bad CNIC), FardError (not a code) and the rest: the caller's input
     return Problem("bad-request", str(exc))
 
 

@@ -51,6 +51,16 @@ def _unauthenticated(detail: str, kind: str = "unauthenticated") -> Problem:
     return Problem(kind, detail, headers={"WWW-Authenticate": CHALLENGE})
 
 
+def rate_limited(exc: RateLimited) -> Problem:
+    """A refused call's problem, with ``Retry-After`` and the ``RateLimit-*`` headers."""
+    wait = str(exc.retry_after_s)
+    return Problem(
+        "rate-limited", str(exc), retry_after_s=exc.retry_after_s,
+        headers={"Retry-After": wait, "RateLimit-Limit": str(exc.limit),
+                 "RateLimit-Remaining": "0", "RateLimit-Reset": wait},
+    )  # fmt: skip
+
+
 def basic_credentials(header: str) -> tuple[str, str]:
     """(name, secret) of an ``Authorization: Basic`` value.
 
@@ -101,12 +111,7 @@ def authenticate(state: ApiState, request: Request) -> tuple[ApiClient, frozense
         kind = "unauthenticated" if scheme == "bearer" else "invalid-client"
         raise _unauthenticated(str(exc), kind) from None
     except RateLimited as exc:
-        raise Problem(
-            "rate-limited", str(exc), retry_after_s=exc.retry_after_s,
-            headers={"Retry-After": str(exc.retry_after_s),
-                     "RateLimit-Limit": str(exc.limit), "RateLimit-Remaining": "0",
-                     "RateLimit-Reset": str(exc.retry_after_s)},
-        ) from None  # fmt: skip
+        raise rate_limited(exc) from None
     request.state.client = client
     request.state.rate = rate  # RateLimit-* headers: added by app.RequestLog
     return client, usable

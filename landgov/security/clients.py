@@ -335,6 +335,15 @@ def count_call(conn: Connection, client: ApiClient) -> RateState:
         RateLimited: the client's ``rate_per_minute`` is used up (the call is refused).
     """
     calls, reset = _window(conn, client, "calls", 1)
+    return _within_rate(client, calls, reset)
+
+
+def _within_rate(client: ApiClient, calls: int, reset: int) -> RateState:
+    """Where ``client`` stands after ``calls`` this minute.
+
+    Raises:
+        RateLimited: more than its ``rate_per_minute``.
+    """
     if calls > client.rate_per_minute:
         raise RateLimited(
             f"client {client.name} made more than {client.rate_per_minute} calls this "
@@ -367,15 +376,7 @@ def _counted(row: Any) -> tuple[ApiClient, RateState]:
     if row is None:
         raise AuthenticationFailed(BAD_CLIENT)
     client = _client(row)
-    calls, reset = int(row.calls), max(1, int(row.reset))
-    if calls > client.rate_per_minute:
-        raise RateLimited(
-            f"client {client.name} made more than {client.rate_per_minute} calls this "
-            f"minute; try again in {reset} s",
-            limit=client.rate_per_minute,
-            retry_after_s=reset,
-        )
-    return client, RateState(client.rate_per_minute, client.rate_per_minute - calls, reset)
+    return client, _within_rate(client, int(row.calls), max(1, int(row.reset)))
 
 
 def call_by_id(conn: Connection, client_id: int) -> tuple[ApiClient, RateState]:

@@ -124,12 +124,7 @@ def khasra_features(
         "start": start, "end": end, "mouza": mouza_id, "one": None,
         "limit": limit, "offset": offset, **_bbox_params(bbox),
     }  # fmt: skip
-    raw = [str(f) for f in conn.execute(_KHASRA_PAGE, params).scalars()]
-    if offset == 0 and len(raw) < limit:
-        matched = len(raw)
-    else:
-        matched = int(conn.execute(_KHASRA_COUNT, params).scalar_one())
-    return FeaturePage(raw, matched)
+    return _page(conn, _KHASRA_PAGE, _KHASRA_COUNT, params, lambda r: str(r.feature))
 
 
 def khasra_feature(conn: Connection, khasra_id: int, on: date) -> str | None:
@@ -171,6 +166,8 @@ _STATE_COUNT: Final = text(f"SELECT count(*) FROM state_land s WHERE {_STATE_WHE
 def _page(
     conn: Connection, page: Any, count: Any, params: dict[str, Any], shape: Any
 ) -> FeaturePage:
+    """A page of ``page``'s rows made features by ``shape``; the count of all only when the
+    page does not tell it (a first page shorter than the limit holds them all)."""
     rows = conn.execute(page, params).all()
     if params["offset"] == 0 and len(rows) < params["limit"]:
         matched = len(rows)
